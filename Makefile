@@ -1,0 +1,35 @@
+# One command per gate. Every target creates the virtualenv it needs.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install lint test bench demo docs clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+demo: $(STAMP)
+	$(BIN)/python -m appveto.cli.main demo --output demo-out
+
+docs: $(STAMP)
+	$(BIN)/python -m appveto.cli.main checks docs --output docs/checks
+
+clean:
+	rm -rf $(VENV) build dist demo-out bench-out .mypy_cache .ruff_cache .pytest_cache

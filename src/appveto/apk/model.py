@@ -1,0 +1,427 @@
+"""The immutable, typed model of an APK that every check reads.
+
+Parsers (``archive``, ``axml``/``manifest``, ``resources``, ``dex``, ``signing``,
+``native``) produce these values; nothing here judges. Names follow Android's own
+terms so that a reader can map each field to the platform documentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from appveto.apk.archive import Archive
+
+
+# --------------------------------------------------------------------------- zip
+
+
+class TamperKind(StrEnum):
+    """Deviations from the zip spec (or from what Android expects) seen while reading."""
+
+    DATA_BEFORE_ARCHIVE = "data-before-archive"  # Janus: bytes prepended before the first local header
+    DEX_MAGIC_AT_START = "dex-magic-at-start"  # Janus: the file also parses as a DEX
+    TRAILING_DATA = "trailing-data"  # bytes after the end of central directory
+    BAD_COMPRESSION_METHOD = "bad-compression-method"  # method not 0/8 (Android treats as stored/deflated)
+    METHOD_MISMATCH = "method-mismatch"  # local header method differs from central directory
+    SIZE_MISMATCH = "size-mismatch"  # local header sizes differ from central directory
+    CRC_MISMATCH = "crc-mismatch"
+    NAME_MISMATCH = "name-mismatch"  # local header name differs from central directory
+    FAKE_ENCRYPTION = "fake-encryption"  # general-purpose bit 0 set on readable data
+    DATA_DESCRIPTOR = "data-descriptor"  # bit 3 set (informational)
+    EXTRA_FIELD_ANOMALY = "extra-field-anomaly"  # malformed, oversized or mismatched extra fields
+    ZIP64 = "zip64"
+    DUPLICATE_NAME = "duplicate-name"
+    PATH_TRAVERSAL = "path-traversal"  # '..' components, absolute names, backslashes
+    UNUSUAL_NAME = "unusual-name"  # NUL or control characters, very long names
+    OVERLAPPING_ENTRIES = "overlapping-entries"
+    CD_COUNT_MISMATCH = "cd-count-mismatch"  # EOCD entry count disagrees with the directory
+    TRUNCATED = "truncated"  # central directory or an entry runs past the end of the file
+    COMMENT_ANOMALY = "comment-anomaly"
+    MANIFEST_ANOMALY = "manifest-anomaly"  # binary XML tricks tolerated by Android
+    DEX_HEADER_ANOMALY = "dex-header-anomaly"  # header_size, checksum, map tricks
+    INFLATE_ERROR = "inflate-error"  # an entry's data could not be inflated
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Tampering:
+    """One observation of a deviation; ``entry`` and ``offset`` say where."""
+
+    kind: TamperKind
+    entry: str | None
+    offset: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZipEntry:
+    """An entry as the central directory describes it (Android's view)."""
+
+    name: str
+    method: int
+    """Compression method from the central directory (0 stored, 8 deflate; other values
+    are tampering, and Android treats anything not 8 as stored)."""
+    compressed_size: int
+    uncompressed_size: int
+    crc32: int
+    flags: int
+    local_header_offset: int
+    data_offset: int
+    """Absolute offset of the entry's data in the file, from the local header."""
+    index: int
+    """Position in the central directory."""
+
+
+# ---------------------------------------------------------------------- manifest
+
+
+class ComponentKind(StrEnum):
+    ACTIVITY = "activity"
+    ACTIVITY_ALIAS = "activity-alias"
+    SERVICE = "service"
+    RECEIVER = "receiver"
+    PROVIDER = "provider"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentData:
+    scheme: str | None = None
+    host: str | None = None
+    port: str | None = None
+    path: str | None = None
+    path_prefix: str | None = None
+    path_pattern: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntentFilter:
+    actions: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    data: tuple[IntentData, ...] = ()
+    priority: int | None = None
+    auto_verify: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    kind: ComponentKind
+    name: str
+    """Fully qualified class name (relative names resolved against the package)."""
+    exported: bool
+    """Resolved as Android resolves it for the app's targetSdk."""
+    exported_declared: bool | None
+    """The ``android:exported`` attribute as written, None when absent."""
+    enabled: bool = True
+    permission: str | None = None
+    read_permission: str | None = None
+    write_permission: str | None = None
+    intent_filters: tuple[IntentFilter, ...] = ()
+    authorities: tuple[str, ...] = ()
+    grant_uri_permissions: bool = False
+    target_activity: str | None = None
+    """For activity-alias: the activity it points to."""
+    process: str | None = None
+    xpath: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UsesPermission:
+    name: str
+    max_sdk: int | None = None
+    sdk23: bool = False
+    """True when declared with ``uses-permission-sdk-23``."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredPermission:
+    name: str
+    protection_level: str
+    """As Android names it: ``normal``, ``dangerous``, ``signature``, ``signature|privileged``..."""
+    protection_level_value: int
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsesFeature:
+    name: str | None
+    required: bool = True
+    gl_es_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsesLibrary:
+    name: str
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Queries:
+    packages: tuple[str, ...] = ()
+    intents: tuple[IntentFilter, ...] = ()
+    providers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    name: str | None = None
+    """The Application subclass, fully qualified, if any."""
+    label: str | None = None
+    """Resolved through resources.arsc where it is a reference."""
+    debuggable: bool = False
+    allow_backup: bool = True
+    uses_cleartext_traffic: bool | None = None
+    """None when absent: the platform default then depends on targetSdk (true below 28)."""
+    network_security_config: str | None = None
+    """Resolved resource path, e.g. ``res/xml/network_security_config.xml``."""
+    test_only: bool = False
+    extract_native_libs: bool | None = None
+    has_code: bool = True
+    app_component_factory: str | None = None
+    full_backup_content: str | None = None
+    data_extraction_rules: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class XmlElement:
+    """A generic element of the decoded manifest, for checks that need more than the model."""
+
+    tag: str
+    attributes: tuple[tuple[str, str], ...]
+    children: tuple[XmlElement, ...]
+    line: int | None = None
+
+    def get(self, name: str) -> str | None:
+        for k, v in self.attributes:
+            if k == name:
+                return v
+        return None
+
+    def iter(self, tag: str | None = None) -> Iterator[XmlElement]:
+        if tag is None or self.tag == tag:
+            yield self
+        for c in self.children:
+            yield from c.iter(tag)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    package: str
+    version_code: int | None
+    version_name: str | None
+    min_sdk: int | None
+    target_sdk: int | None
+    max_sdk: int | None
+    compile_sdk: int | None
+    shared_user_id: str | None
+    uses_permissions: tuple[UsesPermission, ...]
+    declared_permissions: tuple[DeclaredPermission, ...]
+    application: Application
+    components: tuple[Component, ...]
+    uses_features: tuple[UsesFeature, ...]
+    uses_libraries: tuple[UsesLibrary, ...]
+    queries: Queries
+    root: XmlElement | None = None
+
+    @property
+    def effective_target_sdk(self) -> int:
+        """targetSdk as Android computes it: minSdk when absent, 1 when both are."""
+        if self.target_sdk is not None:
+            return self.target_sdk
+        return self.min_sdk if self.min_sdk is not None else 1
+
+    @property
+    def permission_names(self) -> tuple[str, ...]:
+        return tuple(sorted({p.name for p in self.uses_permissions}))
+
+
+# --------------------------------------------------------------------------- dex
+
+
+class DexLocation(StrEnum):
+    PRIMARY = "primary"  # classes.dex, classes2.dex ... at the archive root, loaded by Android
+    ASSET = "asset"  # a DEX stored elsewhere in the archive (assets/, res/raw/, ...)
+    NESTED = "nested"  # inside a nested APK/JAR/ZIP
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class MethodRef:
+    class_name: str
+    """Type descriptor, e.g. ``Landroid/telephony/SmsManager;``."""
+    name: str
+    descriptor: str
+    """Proto descriptor, e.g. ``(Ljava/lang/String;)V``."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FieldRef:
+    class_name: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class DexFile:
+    """The tables of one DEX file. Large tables are tuples built once per file."""
+
+    entry: str
+    """Archive entry name (``classes2.dex``) or ``outer!inner`` for nested archives."""
+    location: DexLocation
+    size: int
+    version: str
+    strings: tuple[str, ...]
+    types: tuple[str, ...]
+    """Type descriptors by type index."""
+    class_defs: tuple[str, ...]
+    """Descriptors of the classes this file defines."""
+    method_refs: tuple[MethodRef, ...]
+    field_refs: tuple[FieldRef, ...]
+    proto_count: int
+    header_anomalies: tuple[str, ...] = ()
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Defined classes in dotted Java form."""
+        return tuple(descriptor_to_java(d) for d in self.class_defs)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedDex:
+    """A DEX-like blob found outside the primary classes*.dex (not parsed when unreadable)."""
+
+    entry: str
+    location: DexLocation
+    size: int
+    parsed: bool
+    note: str | None = None
+
+
+def descriptor_to_java(descriptor: str) -> str:
+    """``Lcom/example/Foo;`` -> ``com.example.Foo`` (arrays and primitives kept as is)."""
+    if descriptor.startswith("L") and descriptor.endswith(";"):
+        return descriptor[1:-1].replace("/", ".")
+    return descriptor
+
+
+# ------------------------------------------------------------------------ signing
+
+
+class SigningScheme(StrEnum):
+    V1 = "v1"
+    V2 = "v2"
+    V3 = "v3"
+    V31 = "v3.1"
+
+
+@dataclass(frozen=True, slots=True)
+class DistinguishedName:
+    rfc4514: str
+    common_name: str | None = None
+    organization: str | None = None
+    organizational_unit: str | None = None
+    country: str | None = None
+    locality: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignerCert:
+    schemes: tuple[SigningScheme, ...]
+    """Every scheme in which this certificate signs the APK."""
+    subject: DistinguishedName
+    issuer: DistinguishedName
+    serial: str
+    """Hex, lower case."""
+    not_before: str
+    """ISO-8601 UTC."""
+    not_after: str
+    sha256: str
+    """Lower-case hex of the DER certificate: the publisher identity."""
+    sha1: str
+    key_algorithm: str
+    """``RSA``, ``EC``, ``DSA``, ``Ed25519``..."""
+    key_size: int | None
+    signature_algorithm: str
+    """E.g. ``sha256WithRSAEncryption``."""
+    self_signed: bool
+    min_sdk: int | None = None
+    """For v3/v3.1 signers: the platform range they apply to."""
+    max_sdk: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineageNode:
+    cert_sha256: str
+    flags: int
+
+
+@dataclass(frozen=True, slots=True)
+class SigningInfo:
+    schemes: tuple[SigningScheme, ...]
+    signers: tuple[SignerCert, ...]
+    lineage: tuple[LineageNode, ...] = ()
+    """Proof-of-rotation lineage, oldest first (v3/v3.1)."""
+    signing_block_ids: tuple[int, ...] = ()
+    """Every ID seen in the APK Signing Block (padding, stamps, unknown blocks)."""
+    problems: tuple[str, ...] = ()
+    """Structural problems seen (no cryptographic verification is claimed)."""
+
+
+# ------------------------------------------------------------------------- native
+
+
+@dataclass(frozen=True, slots=True)
+class NativeLib:
+    entry: str
+    abi: str
+    name: str
+    size: int
+    machine: str | None = None
+    """ELF e_machine as a name, None when not an ELF file."""
+    comment: tuple[str, ...] = ()
+    """Strings of the ELF ``.comment`` section (compiler fingerprints)."""
+    jni_exports: tuple[str, ...] = ()
+    """Dynamic symbols named ``Java_*`` or ``JNI_OnLoad``."""
+    strings_sample: tuple[str, ...] = ()
+    """Printable strings of ``.rodata`` that look like endpoints (URLs, hosts)."""
+    problem: str | None = None
+
+
+# ---------------------------------------------------------------------------- apk
+
+
+@dataclass(frozen=True, slots=True)
+class ApkProblem:
+    """A part of the APK that could not be read; the rest of the scan goes on."""
+
+    part: str
+    """``manifest``, ``resources``, ``dex``, ``signing``, ``native``."""
+    message: str
+    entry: str | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Apk:
+    path: str
+    size: int
+    sha256: str
+    sha1: str
+    md5: str
+    entries: tuple[ZipEntry, ...]
+    tampering: tuple[Tampering, ...]
+    manifest: Manifest | None
+    dex: tuple[DexFile, ...]
+    embedded_dex: tuple[EmbeddedDex, ...]
+    signing: SigningInfo
+    native_libs: tuple[NativeLib, ...]
+    resource_strings: tuple[str, ...]
+    """String values of resources.arsc (for endpoint extraction)."""
+    problems: tuple[ApkProblem, ...]
+    archive: Archive = field(repr=False, compare=False)
+
+    def entry_names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries)

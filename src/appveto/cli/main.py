@@ -1,0 +1,72 @@
+"""``appveto`` entry point.
+
+Each command lives in its own module under ``appveto.cli`` and exposes
+``register(subparsers)``; it sets ``handler`` (a callable taking the parsed
+namespace and returning an exit code). Heavy imports happen inside handlers so
+that start-up stays small.
+
+Exit codes: 0 success; 1 a gate tripped (``--fail-on``, violations found);
+2 usage error or an input that could not be read; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from appveto import __version__
+
+# Command modules, in the order they appear in ``appveto --help``.
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+EXIT_OK = 0
+EXIT_GATE = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"appveto: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="appveto",
+        description="Vet mobile apps, decide bans as policy files, enforce them and monitor the fleet.",
+    )
+    parser.add_argument("--version", action="version", version=f"appveto {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from appveto.errors import AppvetoError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = handler(args)
+    except AppvetoError as exc:
+        for diag in exc.diagnostics():
+            sys.stderr.write(f"appveto: error: {diag}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

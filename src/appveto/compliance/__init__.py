@@ -1,0 +1,1 @@
+"""compliance layer (see DESIGN.md)."""
