@@ -20,6 +20,7 @@ from appveto import __version__
 
 # Command modules, in the order they appear in ``appveto --help``.
 COMMAND_MODULES: tuple[str, ...] = (
+    "appveto.cli.scan_cmd",
 )
 
 EXIT_OK = 0

@@ -1,0 +1,213 @@
+"""Compose the parsers into one :class:`Apk`.
+
+Only a file that is not a zip archive at all raises: every other part that cannot
+be read (manifest, resources, a DEX file, signing, a native library) becomes an
+:class:`ApkProblem` and the rest of the APK is still read. Tampering observations
+of every parser are gathered in one sorted tuple.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from appveto.apk.archive import Archive, Limits, open_archive
+from appveto.apk.model import (
+    Apk,
+    ApkProblem,
+    DexFile,
+    DexLocation,
+    EmbeddedDex,
+    Manifest,
+    NativeLib,
+    SigningInfo,
+    Tampering,
+    TamperKind,
+    ZipEntry,
+)
+from appveto.errors import ApkError
+
+_PRIMARY_DEX = re.compile(r"^classes(\d*)\.dex$")
+_NATIVE = re.compile(r"^lib/([^/]+)/([^/]+\.so)$")
+_NESTED_SUFFIXES = (".jar", ".apk", ".zip", ".dex", ".odex", ".dat", ".bin", ".so")
+_PEEK_PREFIXES = ("assets/", "res/raw/")
+_DEX_MAGIC = b"dex\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+_MAX_PEEK = 64 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+def _primary_dex_order(entries: tuple[ZipEntry, ...]) -> list[ZipEntry]:
+    """classes.dex, classes2.dex, ... as ART loads them: consecutive, stopping at a gap."""
+    by_index: dict[int, ZipEntry] = {}
+    for e in entries:
+        m = _PRIMARY_DEX.match(e.name)
+        if m is None:
+            continue
+        n = int(m.group(1)) if m.group(1) else 1
+        by_index.setdefault(n, e)
+    ordered: list[ZipEntry] = []
+    n = 1
+    while n in by_index:
+        ordered.append(by_index[n])
+        n += 1
+    return ordered
+
+
+def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
+    """Read an APK from ``path``. Raises :class:`ApkError` only when it is not a zip at all."""
+    from appveto.apk.dex import looks_like_dex, parse_dex
+    from appveto.apk.manifest import parse_manifest
+    from appveto.apk.native import parse_native
+    from appveto.apk.resources import ResourceTable, parse_resources
+    from appveto.apk.signing import parse_signing
+
+    archive = open_archive(path, limits=limits or Limits())
+    data = archive.data
+    size = len(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    sha1 = hashlib.sha1(data).hexdigest()
+    md5 = hashlib.md5(data).hexdigest()
+
+    problems: list[ApkProblem] = []
+    tampering: list[Tampering] = list(archive.tampering)
+
+    def attempt(part: str, entry: str | None, fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except ApkError as exc:
+            diag = exc.diagnostics()[0]
+            problems.append(ApkProblem(part, diag.message, entry or diag.entry, diag.offset))
+            return None
+
+    # resources.arsc (labels, network security config path, strings)
+    resources: ResourceTable | None = None
+    if archive.get("resources.arsc") is not None:
+        resources = attempt(
+            "resources",
+            "resources.arsc",
+            lambda: parse_resources(archive.read("resources.arsc"), entry="resources.arsc"),
+        )
+
+    # AndroidManifest.xml
+    manifest: Manifest | None = None
+    if archive.get("AndroidManifest.xml") is None:
+        problems.append(ApkProblem("manifest", "the archive has no AndroidManifest.xml", None, None))
+    else:
+        parsed = attempt(
+            "manifest",
+            "AndroidManifest.xml",
+            lambda: parse_manifest(archive.read("AndroidManifest.xml"), resources=resources),
+        )
+        if parsed is not None:
+            manifest, anomalies = parsed
+            tampering.extend(anomalies)
+
+    # DEX: the primary classes*.dex files, then DEX found elsewhere.
+    dex_files: list[DexFile] = []
+    primary = _primary_dex_order(archive.entries)
+    primary_names = {e.name for e in primary}
+    for entry in primary:
+        dex = attempt(
+            "dex",
+            entry.name,
+            lambda e=entry: parse_dex(archive.read(e), entry=e.name, location=DexLocation.PRIMARY),  # type: ignore[misc]
+        )
+        if dex is not None:
+            dex_files.append(dex)
+            tampering.extend(
+                Tampering(TamperKind.DEX_HEADER_ANOMALY, dex.entry, None, a) for a in dex.header_anomalies
+            )
+    for e in archive.entries:
+        if _PRIMARY_DEX.match(e.name) and e.name not in primary_names:
+            problems.append(
+                ApkProblem("dex", "not loaded by Android: the classesN.dex sequence has a gap", e.name, None)
+            )
+    embedded = _embedded_dex(archive, primary_names, looks_like_dex, problems)
+
+    signing = attempt("signing", None, lambda: parse_signing(archive, file=path))
+    if signing is None:
+        signing = SigningInfo(schemes=(), signers=())
+
+    native: list[NativeLib] = []
+    for e in archive.entries:
+        if _NATIVE.match(e.name):
+            lib = attempt("native", e.name, lambda e=e: parse_native(e.name, archive.read(e)))  # type: ignore[misc]
+            if lib is not None:
+                native.append(lib)
+
+    return Apk(
+        path=path,
+        size=size,
+        sha256=sha256,
+        sha1=sha1,
+        md5=md5,
+        entries=archive.entries,
+        tampering=tuple(sorted(set(tampering), key=_tamper_key)),
+        manifest=manifest,
+        dex=tuple(dex_files),
+        embedded_dex=embedded,
+        signing=signing,
+        native_libs=tuple(sorted(native, key=lambda n: n.entry)),
+        resource_strings=resources.strings if resources is not None else (),
+        problems=tuple(problems),
+        archive=archive,
+    )
+
+
+def _tamper_key(t: Tampering) -> tuple[str, str, int, str]:
+    return (t.kind.value, t.entry or "", t.offset if t.offset is not None else -1, t.detail)
+
+
+def _embedded_dex(
+    archive: Archive,
+    primary_names: set[str],
+    looks_like_dex: Callable[[bytes], bool],
+    problems: list[ApkProblem],
+) -> tuple[EmbeddedDex, ...]:
+    """DEX files outside the primary set: stray ``*.dex``, DEX in assets, DEX inside nested archives."""
+    found: list[EmbeddedDex] = []
+    for e in archive.entries:
+        if e.name in primary_names or e.name.endswith("/"):
+            continue
+        lower = e.name.lower()
+        candidate = lower.endswith(_NESTED_SUFFIXES) or lower.startswith(_PEEK_PREFIXES)
+        if not candidate or _NATIVE.match(e.name) or e.uncompressed_size > _MAX_PEEK:
+            continue
+        try:
+            blob = archive.read(e)
+        except ApkError as exc:
+            problems.append(ApkProblem("dex", exc.diagnostics()[0].message, e.name, None))
+            continue
+        if looks_like_dex(blob[:8]):
+            found.append(EmbeddedDex(e.name, DexLocation.ASSET, len(blob), parsed=False))
+        elif blob[:4] == _ZIP_MAGIC:
+            found.extend(_nested_dex(e.name, blob, looks_like_dex))
+    return tuple(found)
+
+
+def _nested_dex(outer: str, blob: bytes, looks_like_dex: Callable[[bytes], bool]) -> list[EmbeddedDex]:
+    try:
+        inner = open_archive(blob, name=outer)
+    except ApkError as exc:
+        return [EmbeddedDex(outer, DexLocation.NESTED, len(blob), parsed=False, note=f"unreadable: {exc}")]
+    out: list[EmbeddedDex] = []
+    for ie in inner.entries:
+        if ie.name.lower().endswith(".dex"):
+            try:
+                head = inner.read(ie)[:8]
+            except ApkError:
+                head = b""
+            out.append(
+                EmbeddedDex(
+                    f"{outer}!{ie.name}",
+                    DexLocation.NESTED,
+                    ie.uncompressed_size,
+                    parsed=False,
+                    note=None if looks_like_dex(head) else "named .dex but no DEX magic (encrypted?)",
+                )
+            )
+    return out

@@ -1,0 +1,43 @@
+"""Output helpers shared by the commands: atomic writes that never clobber an input."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from appveto.errors import AppvetoError
+
+
+def write_output(text: str | bytes, output: str | None, *, inputs: Iterable[str] = ()) -> None:
+    """Write to ``output`` atomically, or to stdout when it is None or '-'.
+
+    Refuses to write over one of the command's own input files.
+    """
+    if output is None or output == "-":
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    target = Path(output)
+    resolved = target.resolve()
+    for i in inputs:
+        if Path(i).resolve() == resolved:
+            raise AppvetoError(f"{output}: refusing to overwrite an input file")
+    if target.is_dir():
+        raise AppvetoError(f"{output}: is a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if isinstance(text, str) and not text.endswith("\n"):
+        data += b"\n"
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

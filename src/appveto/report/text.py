@@ -1,0 +1,63 @@
+"""Plain-text rendering of scan results for a person at a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
+    widths = [len(h) for h in header]
+    for r in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return out
+
+
+def render_facts_text(results: Sequence[dict[str, Any]]) -> str:
+    """One block per APK: identity, SDKs, permissions, components, signers, DEX, tampering."""
+    out: list[str] = []
+    for r in results:
+        out.append(f"== {r['file']}")
+        if r.get("error"):
+            out.append(f"   error: {r['error']}")
+            out.append("")
+            continue
+        out.append(f"   sha256      {r['sha256']}")
+        out.append(f"   package     {r['package']}  (versionCode {r['version_code']}, '{r['version_name']}')")
+        out.append(f"   sdk         min {r['min_sdk']}  target {r['target_sdk']}  max {r['max_sdk']}")
+        if r.get("label"):
+            out.append(f"   label       {r['label']}")
+        dex = r["dex"]
+        out.append(
+            f"   dex         {len(dex['files'])} file(s), {dex['classes']} classes, "
+            f"{dex['methods']} method refs, {dex['strings']} strings"
+        )
+        for e in dex["embedded"]:
+            out.append(f"               embedded: {e['entry']} ({e['location']}, {e['size']} bytes)")
+        if r["native_libs"]:
+            abis = sorted({n["abi"] for n in r["native_libs"]})
+            names = sorted({n["name"] for n in r["native_libs"]})
+            out.append(f"   native      {', '.join(names)} [{', '.join(abis)}]")
+        out.append(f"   signing     {', '.join(r['signing_schemes']) or 'unsigned'}")
+        for s in r["signers"]:
+            out.append(f"               {s['cert_sha256']}  {s['subject']}")
+        out.append(f"   permissions ({len(r['permissions'])})")
+        out += [f"               {p}" for p in r["permissions"]]
+        if r["components"]:
+            out.append("   components")
+            rows = [(c["type"], c["name"], "yes" if c["exported"] else "no") for c in r["components"]]
+            out += ["     " + line for line in _table(rows, ("type", "name", "exported"))]
+        if r["tampering"]:
+            out.append("   tampering")
+            rows = [
+                (t["kind"], t["entry"] or "-", "-" if t["offset"] is None else hex(t["offset"]), t["detail"])
+                for t in r["tampering"]
+            ]
+            out += ["     " + line for line in _table(rows, ("kind", "entry", "offset", "detail"))]
+        for p in r.get("problems", []):
+            out.append(f"   unreadable  {p['part']}: {p['message']}" + (f" ({p['entry']})" if p["entry"] else ""))
+        out.append("")
+    return "\n".join(out)
