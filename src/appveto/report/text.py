@@ -58,6 +58,7 @@ def render_facts_text(results: Sequence[dict[str, Any]]) -> str:
             ]
             out += ["     " + line for line in _table(rows, ("kind", "entry", "offset", "detail"))]
         for p in r.get("problems", []):
-            out.append(f"   unreadable  {p['part']}: {p['message']}" + (f" ({p['entry']})" if p["entry"] else ""))
+            where = f" ({p['entry']})" if p["entry"] else ""
+            out.append(f"   unreadable  {p['part']}: {p['message']}{where}")
         out.append("")
     return "\n".join(out)
