@@ -1,0 +1,270 @@
+"""DNS blocklists for a decision's network zones.
+
+Six resolvers, six syntaxes (see the module's targets): hosts files, dnsmasq,
+Unbound, BIND response-policy zones, AdGuard Home and Pi-hole. Each blocks the
+domains owned by the banned apps' vendors together with all their subdomains, and
+where the resolver can scope a rule to clients, only for the zone's address ranges.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from appveto.export.base import (
+    DNS_CAVEATS,
+    Artifact,
+    domain_lines,
+    header,
+    select_zones,
+    slug,
+    zone_lines,
+)
+from appveto.export.target import EnforcementTarget, Zone
+
+
+def _suffix(target: EnforcementTarget, zone: str | None) -> str:
+    base = slug(target.decision_id)
+    return f"{base}.{slug(zone)}" if zone is not None else base
+
+
+def _ssid_caveat(zones: tuple[Zone, ...]) -> list[str]:
+    if any(z.ssids for z in zones):
+        return [
+            "A resolver sees addresses, not SSIDs: make sure each SSID of the zone hands out "
+            "addresses only from the zone's ranges (and this resolver by DHCP)."
+        ]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class HostsExporter:
+    name: str = "hosts"
+    title: str = "hosts file (0.0.0.0 and :: for each name; exact names only)"
+    network: bool = True
+
+    def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
+        zones = select_zones(target, zone, "a hosts file")
+        caveats = (
+            "A hosts file matches exact names only: subdomains are NOT blocked. Each domain is listed "
+            "with its www name, but any other host name (api.tiktokv.com, v16.tiktokcdn.com, ...) "
+            "still resolves. Prefer a resolver format (dnsmasq, Unbound, RPZ, AdGuard Home, Pi-hole).",
+            "A hosts file acts on one machine (or one resolver that reads it), not on a network zone: "
+            "deploy it only to the machines or resolver serving the zone.",
+            *DNS_CAVEATS,
+            *_ssid_caveat(zones),
+        )
+        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        lines = []
+        for d in target.domains:
+            for host in (d.name, f"www.{d.name}"):
+                lines.append(f"0.0.0.0 {host}")
+                lines.append(f":: {host}")
+        text += "\n".join(lines) + "\n"
+        return Artifact(
+            self.name,
+            f"{_suffix(target, zone)}.hosts",
+            text.encode(),
+            "/etc/hosts of the machines in the zone, or a hosts file read by the zone's resolver "
+            "(dnsmasq addn-hosts=, Pi-hole adlist)",
+            caveats,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DnsmasqExporter:
+    name: str = "dnsmasq"
+    title: str = "dnsmasq configuration (address=/domain/ answers NXDOMAIN for the domain and subdomains)"
+    network: bool = True
+
+    def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
+        zones = select_zones(target, zone, "dnsmasq")
+        caveats = (
+            "dnsmasq has no per-client rules: load this file only into the dnsmasq instance that "
+            "serves the zone (listen on the zone's interface or address with interface= or "
+            "listen-address=), not into a resolver shared with other networks.",
+            *DNS_CAVEATS,
+            *_ssid_caveat(zones),
+        )
+        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text += "".join(f"address=/{d.name}/\n" for d in target.domains)
+        return Artifact(
+            self.name,
+            f"{_suffix(target, zone)}.dnsmasq.conf",
+            text.encode(),
+            "/etc/dnsmasq.d/ of the dnsmasq serving the zone; check with `dnsmasq --test`, then restart",
+            caveats,
+        )
+
+
+def _tag(target: EnforcementTarget, z: Zone) -> str:
+    # Unbound tag names: letters, digits, '_' and '-'; one tag per decision and zone so
+    # that several decisions' files can be loaded into the same server.
+    return "appveto_" + slug(f"{target.decision_id}_{z.name}").replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True)
+class UnboundExporter:
+    name: str = "unbound"
+    title: str = "Unbound server: clause (always_nxdomain local zones, tagged for the zone's ranges)"
+    network: bool = True
+
+    def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
+        zones = select_zones(target, zone, "Unbound")
+        caveats = (
+            "The local zones only apply to clients whose address matches an access-control-tag "
+            "line below; every other client of this Unbound resolves the names normally.",
+            "The access-control lines below allow the zone's ranges to query this resolver; "
+            "a more specific access-control elsewhere in your configuration wins for its range.",
+            "Loading two decisions that block the same domain into one server makes Unbound warn "
+            "about a duplicate local-zone and keep the first: export them together instead.",
+            *DNS_CAVEATS,
+            *_ssid_caveat(zones),
+        )
+        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        tags = [_tag(target, z) for z in zones]
+        out = ["server:", f'    define-tag: "{" ".join(tags)}"']
+        for z, tag in zip(zones, tags, strict=True):
+            out.append(f"    # zone {z.name}")
+            for net in z.networks:
+                out.append(f"    access-control: {net} allow")
+                out.append(f'    access-control-tag: {net} "{tag}"')
+        for d in target.domains:
+            out.append(f"    # {d.name}: {d.owner} ({d.origin.value})")
+            out.append(f'    local-zone: "{d.name}." always_nxdomain')
+            out.append(f'    local-zone-tag: "{d.name}." "{" ".join(tags)}"')
+        text += "\n".join(out) + "\n"
+        return Artifact(
+            self.name,
+            f"{_suffix(target, zone)}.unbound.conf",
+            text.encode(),
+            "include: it from unbound.conf (e.g. /etc/unbound/unbound.conf.d/); check with "
+            "`unbound-checkconf`, then `unbound-control reload`",
+            caveats,
+        )
+
+
+def rpz_origin(target: EnforcementTarget) -> str:
+    return f"rpz.{slug(target.decision_id)}.appveto"
+
+
+@dataclass(frozen=True, slots=True)
+class RpzExporter:
+    name: str = "rpz"
+    title: str = "BIND response-policy zone (domain CNAME . and *.domain CNAME .), one view per zone"
+    network: bool = True
+
+    def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
+        zones = select_zones(target, zone, "an RPZ zone")
+        origin = rpz_origin(target)
+        filename = f"{_suffix(target, zone)}.rpz.zone"
+        caveats = (
+            "The zone blocks for every client of a view that loads it: load it only in a view whose "
+            "match-clients is the zone's ranges (see the named.conf snippet in this header).",
+            "A name and its subdomains need two records (d CNAME . and *.d CNAME .); both are here.",
+            "The SOA serial is the export date (YYYYMMDD01): export again on a later date before "
+            "reloading a changed zone, or secondaries will not transfer it.",
+            *DNS_CAVEATS,
+            *_ssid_caveat(zones),
+        )
+        conf = ["named.conf snippet:"]
+        for z in zones:
+            acl = f"appveto-{slug(target.decision_id)}-{slug(z.name)}"
+            nets = " ".join(f"{n};" for n in z.networks)
+            conf += [
+                f'  acl "{acl}" {{ {nets} }};',
+                f'  view "{acl}" {{',
+                f'    match-clients {{ "{acl}"; }};',
+                f'    response-policy {{ zone "{origin}"; }};',
+                f'    zone "{origin}" {{ type primary; file "{filename}"; allow-query {{ none; }}; }};',
+                "    // ... the view's other zones and options",
+                "  };",
+            ]
+        text = header(target, ";", caveats, [*zone_lines(zones), *conf, *domain_lines(target), ""])
+        serial = f"{target.at:%Y%m%d}01"
+        out = [
+            f"$ORIGIN {origin}.",
+            "$TTL 300",
+            f"@ IN SOA localhost. hostmaster.localhost. ( {serial} 3600 600 604800 300 )",
+            "  IN NS localhost.",
+        ]
+        for d in target.domains:
+            out.append(f"; {d.name}: {d.owner} ({d.origin.value})")
+            out.append(f"{d.name} CNAME .")
+            out.append(f"*.{d.name} CNAME .")
+        text += "\n".join(out) + "\n"
+        return Artifact(
+            self.name,
+            filename,
+            text.encode(),
+            f"BIND zone file of the response-policy zone '{origin}' (check with "
+            "`named-checkzone`), loaded in a view matching the zone's clients",
+            caveats,
+        )
+
+
+def _client_spec(zones: tuple[Zone, ...]) -> str:
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for z in zones:
+        nets.extend(z.networks)
+    return "|".join(str(n) for n in nets)
+
+
+@dataclass(frozen=True, slots=True)
+class AdGuardExporter:
+    name: str = "adguard"
+    title: str = "AdGuard Home custom filtering rules (||domain^$client=ranges)"
+    network: bool = True
+
+    def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
+        zones = select_zones(target, zone, "AdGuard Home")
+        caveats = (
+            "Each rule carries $client= with the zone's ranges, so clients outside the zone are not "
+            "blocked. AdGuard Home must see the real client addresses (not those of a forwarding "
+            "router) for this to work.",
+            *DNS_CAVEATS,
+            *_ssid_caveat(zones),
+        )
+        text = header(target, "!", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        clients = _client_spec(zones)
+        text += "".join(f"||{d.name}^$client={clients}\n" for d in target.domains)
+        return Artifact(
+            self.name,
+            f"{_suffix(target, zone)}.adguard.txt",
+            text.encode(),
+            "AdGuard Home: Filters > Custom filtering rules (paste), or a local blocklist file added "
+            "under Filters > DNS blocklists",
+            caveats,
+        )
+
+
+def pihole_regex(domain: str) -> str:
+    return r"(\.|^)" + domain.replace(".", r"\.") + "$"
+
+
+@dataclass(frozen=True, slots=True)
+class PiholeExporter:
+    name: str = "pihole"
+    title: str = "Pi-hole regex deny entries ((\\.|^)domain$), one per line"
+    network: bool = True
+
+    def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
+        zones = select_zones(target, zone, "Pi-hole")
+        groups = ", ".join(f"'{slug(z.name)}'" for z in zones)
+        caveats = (
+            f"Pi-hole scopes rules by group: put these regex entries in group(s) {groups} only, and "
+            "add the zone's ranges as clients of that group; left in the Default group they block "
+            "every client.",
+            *DNS_CAVEATS,
+            *_ssid_caveat(zones),
+        )
+        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text += "".join(pihole_regex(d.name) + "\n" for d in target.domains)
+        return Artifact(
+            self.name,
+            f"{_suffix(target, zone)}.pihole-regex.txt",
+            text.encode(),
+            "Pi-hole: Domains > Regex filter, deny (or `pihole --regex` per line), assigned to the "
+            "zone's group",
+            caveats,
+        )
