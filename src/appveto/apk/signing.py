@@ -1,0 +1,745 @@
+"""Who signed an APK: v1 (JAR), v2, v3 and v3.1 signers, rotation lineage, block IDs.
+
+This module *describes* signatures; it does **not** verify them. No digest is
+recomputed and no signature is checked, so a certificate listed here is the
+certificate the APK *claims* to be signed with. Verification is Android's (and
+``apksigner``'s) job; what we need for vetting is the publisher identity (the
+SHA-256 of the signer certificate), the schemes in use and the structural oddities
+that tampered or hand-made files show.
+
+Layouts follow AOSP's apksig (``ApkSigningBlockUtils``, ``V2SchemeVerifier``,
+``V3SchemeVerifier``, ``V3SigningCertificateLineage``) and the JAR signing spec:
+
+* The APK Signing Block sits right before the ZIP central directory:
+  ``u64 size, (u64 len, u32 id, value)*, u64 size, "APK Sig Block 42"``.
+* A v2/v3/v3.1 block value is a length-prefixed (u32) sequence of length-prefixed
+  signers. A signer holds length-prefixed *signed data* (digests, certificates,
+  [v3: u32 minSdk, u32 maxSdk], additional attributes), [v3: u32 minSdk, u32 maxSdk],
+  signatures and the public key (SubjectPublicKeyInfo). The first certificate of a
+  signer is its signing certificate; the rest are chain extras.
+* The v3 additional attribute ``0x3ba06f8c`` is the proof-of-rotation lineage:
+  ``u32 version (1)`` then length-prefixed nodes of (length-prefixed signed data
+  (length-prefixed certificate, u32 parent signature algorithm), u32 flags,
+  u32 signature algorithm, length-prefixed signature).
+* v1: ``META-INF/<NAME>.RSA|.DSA|.EC`` hold a PKCS#7 SignedData whose SignerInfo
+  names the signing certificate by issuer and serial number.
+
+Structural problems (truncated block, bad lengths, unparsable certificates) become
+strings in :attr:`SigningInfo.problems`; only a wholly unreadable file raises
+:class:`~appveto.errors.ApkError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+from appveto.apk._reader import Reader, ReadError
+from appveto.apk.model import (
+    DistinguishedName,
+    LineageNode,
+    SignerCert,
+    SigningInfo,
+    SigningScheme,
+    ZipEntry,
+)
+from appveto.errors import ApkError, AppvetoError
+
+if TYPE_CHECKING:
+    from appveto.apk.archive import Archive
+
+__all__ = [
+    "APK_SIG_BLOCK_MAGIC",
+    "BLOCK_NAMES",
+    "LINEAGE_ATTR_ID",
+    "V2_BLOCK_ID",
+    "V3_BLOCK_ID",
+    "V31_BLOCK_ID",
+    "parse_signing",
+]
+
+APK_SIG_BLOCK_MAGIC = b"APK Sig Block 42"
+V2_BLOCK_ID = 0x7109871A
+V3_BLOCK_ID = 0xF05368C0
+V31_BLOCK_ID = 0x1B93AD61
+LINEAGE_ATTR_ID = 0x3BA06F8C
+
+BLOCK_NAMES: dict[int, str] = {
+    V2_BLOCK_ID: "APK Signature Scheme v2",
+    V3_BLOCK_ID: "APK Signature Scheme v3",
+    V31_BLOCK_ID: "APK Signature Scheme v3.1",
+    0x42726577: "verity padding",
+    0x6DFF800D: "source stamp v2",
+    0x2B09189E: "source stamp v1",
+    0x2146444E: "Google Play frosting",
+    0x504B4453: "dependency info (Android Gradle plugin)",
+    0x71777777: "Walle channel info",
+}
+"""Names of APK Signing Block IDs published by AOSP and common build tools."""
+
+_MAX_SDK_UNBOUNDED = 0x7FFFFFFF
+_MAX_CERTS = 256
+"""Upper bound on certificates described per APK (hostile files may repeat thousands)."""
+
+_SCHEME_OF_BLOCK = {
+    V2_BLOCK_ID: SigningScheme.V2,
+    V3_BLOCK_ID: SigningScheme.V3,
+    V31_BLOCK_ID: SigningScheme.V31,
+}
+_SCHEME_ORDER = (SigningScheme.V1, SigningScheme.V2, SigningScheme.V3, SigningScheme.V31)
+
+_V1_BLOCK_SUFFIXES = (".RSA", ".DSA", ".EC")
+
+# Names from RFC 3279, RFC 4055, RFC 5758, RFC 8410 (public OID registry facts).
+_SIG_ALG_NAMES = {
+    "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
+    "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
+    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
+    "1.2.840.113549.1.1.10": "RSASSA-PSS",
+    "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
+    "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
+    "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
+    "1.2.840.113549.1.1.14": "sha224WithRSAEncryption",
+    "1.2.840.10040.4.3": "dsa-with-sha1",
+    "2.16.840.1.101.3.4.3.1": "dsa-with-sha224",
+    "2.16.840.1.101.3.4.3.2": "dsa-with-sha256",
+    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+    "1.2.840.10045.4.3.1": "ecdsa-with-SHA224",
+    "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
+    "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+    "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
+}
+_KEY_ALG_NAMES = {
+    "1.2.840.113549.1.1.1": "RSA",
+    "1.2.840.113549.1.1.10": "RSA",
+    "1.2.840.10040.4.1": "DSA",
+    "1.2.840.10045.2.1": "EC",
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
+}
+
+
+class _Problem(Exception):
+    """A structural problem inside one part; caught and recorded by the caller."""
+
+
+# ------------------------------------------------------------------------ DER
+
+
+@dataclass(frozen=True, slots=True)
+class _Tlv:
+    tag: int
+    start: int
+    """Offset of the tag byte."""
+    body: int
+    """Offset of the content."""
+    end: int
+    """Offset just past the content (and past the end-of-contents octets if indefinite)."""
+    body_end: int
+
+    @property
+    def constructed(self) -> bool:
+        return bool(self.tag & 0x20)
+
+
+def _tlv(buf: bytes, pos: int, limit: int, depth: int = 0) -> _Tlv:
+    """Read one BER/DER TLV (single-byte tags only, as X.509 and PKCS#7 use)."""
+    if depth > 32:
+        raise _Problem("ASN.1 nesting too deep")
+    if pos + 2 > limit:
+        raise _Problem(f"ASN.1 element truncated at byte {pos}")
+    tag = buf[pos]
+    if tag & 0x1F == 0x1F:
+        raise _Problem(f"unsupported multi-byte ASN.1 tag at byte {pos}")
+    first = buf[pos + 1]
+    p = pos + 2
+    if first < 0x80:
+        length = first
+    elif first == 0x80:
+        if not tag & 0x20:
+            raise _Problem(f"indefinite length on a primitive ASN.1 element at byte {pos}")
+        q = p
+        while True:
+            if q + 2 > limit:
+                raise _Problem(f"unterminated indefinite-length ASN.1 element at byte {pos}")
+            if buf[q] == 0 and buf[q + 1] == 0:
+                return _Tlv(tag, pos, p, q + 2, q)
+            q = _tlv(buf, q, limit, depth + 1).end
+    else:
+        n = first & 0x7F
+        if n > 4 or p + n > limit:
+            raise _Problem(f"bad ASN.1 length at byte {pos}")
+        length = int.from_bytes(buf[p : p + n], "big")
+        p += n
+    if p + length > limit:
+        raise _Problem(f"ASN.1 element at byte {pos} runs past its container")
+    return _Tlv(tag, pos, p, p + length, p + length)
+
+
+def _children(buf: bytes, parent: _Tlv, depth: int = 0) -> list[_Tlv]:
+    out: list[_Tlv] = []
+    p = parent.body
+    while p < parent.body_end:
+        t = _tlv(buf, p, parent.body_end, depth + 1)
+        out.append(t)
+        p = t.end
+    return out
+
+
+def _expect(t: _Tlv, tag: int, what: str) -> _Tlv:
+    if t.tag != tag:
+        raise _Problem(f"{what}: expected ASN.1 tag {tag:#04x}, found {t.tag:#04x} at byte {t.start}")
+    return t
+
+
+_OID_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
+
+
+@dataclass(frozen=True, slots=True)
+class _CertId:
+    """A certificate's issuer (DER of the Name) and serial, for SignerInfo matching."""
+
+    issuer: bytes
+    serial: int
+    spki: bytes
+
+
+def _cert_id(der: bytes) -> _CertId:
+    try:
+        return _cert_id_unchecked(der)
+    except IndexError as exc:
+        raise _Problem("certificate structure incomplete") from exc
+
+
+def _cert_id_unchecked(der: bytes) -> _CertId:
+    cert = _tlv(der, 0, len(der))
+    tbs = _expect(_children(der, cert)[0], 0x30, "tbsCertificate")
+    fields = _children(der, tbs)
+    if fields and fields[0].tag == 0xA0:  # explicit version
+        fields = fields[1:]
+    if len(fields) < 6:
+        raise _Problem("tbsCertificate has too few fields")
+    serial_t = _expect(fields[0], 0x02, "serialNumber")
+    issuer_t = _expect(fields[2], 0x30, "issuer")
+    spki_t = _expect(fields[5], 0x30, "subjectPublicKeyInfo")
+    return _CertId(
+        issuer=der[issuer_t.start : issuer_t.end],
+        serial=int.from_bytes(der[serial_t.body : serial_t.body_end], "big", signed=True),
+        spki=der[spki_t.start : spki_t.end],
+    )
+
+
+def _pkcs7_signer_certs(blob: bytes, problems: list[str], where: str) -> list[bytes]:
+    """DER certificates that the SignerInfos of a PKCS#7 SignedData point at."""
+    top = _expect(_tlv(blob, 0, len(blob)), 0x30, "ContentInfo")
+    parts = _children(blob, top)
+    if len(parts) < 2 or parts[0].tag != 0x06 or blob[parts[0].body : parts[0].body_end] != _OID_SIGNED_DATA:
+        raise _Problem("not a PKCS#7 SignedData ContentInfo")
+    explicit = _expect(parts[1], 0xA0, "ContentInfo content")
+    inner = _children(blob, explicit)
+    if not inner:
+        raise _Problem("empty PKCS#7 content")
+    signed_data = _expect(inner[0], 0x30, "SignedData")
+    fields = _children(blob, signed_data)
+    certs: list[bytes] = []
+    signer_infos: list[_Tlv] = []
+    for f in fields[3:]:
+        if f.tag == 0xA0:
+            certs.extend(blob[c.start : c.end] for c in _children(blob, f) if c.tag == 0x30)
+        elif f.tag == 0x31:
+            signer_infos = _children(blob, f)
+    if not certs:
+        raise _Problem("PKCS#7 SignedData holds no certificate")
+    ids: list[_CertId | None] = []
+    for c in certs:
+        try:
+            ids.append(_cert_id(c))
+        except _Problem:
+            ids.append(None)
+    chosen: list[bytes] = []
+    for si in signer_infos:
+        si_fields = _children(blob, si)
+        if len(si_fields) < 2:
+            problems.append(f"{where}: SignerInfo has too few fields")
+            continue
+        sid = si_fields[1]
+        match: bytes | None = None
+        if sid.tag == 0x30:
+            ias = _children(blob, sid)
+            if len(ias) == 2 and ias[1].tag == 0x02:
+                issuer = blob[ias[0].start : ias[0].end]
+                serial = int.from_bytes(blob[ias[1].body : ias[1].body_end], "big", signed=True)
+                for c, cid in zip(certs, ids, strict=True):
+                    if cid is not None and cid.issuer == issuer and cid.serial == serial:
+                        match = c
+                        break
+        elif sid.tag == 0x80:
+            ski = blob[sid.body : sid.body_end]
+            match = _match_ski(certs, ski)
+        if match is None:
+            problems.append(f"{where}: a SignerInfo names no certificate present in the block")
+        elif match not in chosen:
+            chosen.append(match)
+    if not chosen:
+        if not signer_infos:
+            problems.append(f"{where}: PKCS#7 SignedData has no SignerInfo")
+        # Fall back to the certificates that issue none of the others (the leaves).
+        issuers = {cid.issuer for cid in ids if cid is not None}
+        leaves = [c for c in certs if _subject_der(c) not in issuers] or certs[:1]
+        chosen = leaves[:1] if len(certs) == 1 else leaves
+    return chosen
+
+
+def _subject_der(der: bytes) -> bytes | None:
+    try:
+        cert = _tlv(der, 0, len(der))
+        tbs = _children(der, cert)[0]
+        fields = _children(der, tbs)
+        if fields and fields[0].tag == 0xA0:
+            fields = fields[1:]
+        subj = fields[4]
+        return der[subj.start : subj.end]
+    except (_Problem, IndexError):
+        return None
+
+
+def _match_ski(certs: list[bytes], ski: bytes) -> bytes | None:
+    for c in certs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cert = x509.load_der_x509_certificate(c)
+                ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            if ext.value.digest == ski:
+                return c
+        except (ValueError, x509.ExtensionNotFound):
+            continue
+    return None
+
+
+# ------------------------------------------------------------ certificates
+
+
+def _dn(name: x509.Name) -> DistinguishedName:
+    def first(oid: x509.ObjectIdentifier) -> str | None:
+        attrs = name.get_attributes_for_oid(oid)
+        if not attrs:
+            return None
+        v = attrs[0].value
+        return v if isinstance(v, str) else v.hex()
+
+    return DistinguishedName(
+        rfc4514=name.rfc4514_string(),
+        common_name=first(NameOID.COMMON_NAME),
+        organization=first(NameOID.ORGANIZATION_NAME),
+        organizational_unit=first(NameOID.ORGANIZATIONAL_UNIT_NAME),
+        country=first(NameOID.COUNTRY_NAME),
+        locality=first(NameOID.LOCALITY_NAME),
+        state=first(NameOID.STATE_OR_PROVINCE_NAME),
+    )
+
+
+def _key_facts(cert: x509.Certificate) -> tuple[str, int | None]:
+    try:
+        key = cert.public_key()
+    except Exception:  # unsupported or malformed key: fall back to the algorithm OID
+        try:
+            oid = cert.public_key_algorithm_oid.dotted_string
+        except Exception:
+            return "unknown", None
+        return _KEY_ALG_NAMES.get(oid, oid), None
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    return type(key).__name__, None
+
+
+def _iso(dt: object) -> str:
+    from datetime import datetime
+
+    assert isinstance(dt, datetime)
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _describe(
+    der: bytes, schemes: tuple[SigningScheme, ...], sdk: tuple[int | None, int | None]
+) -> SignerCert:
+    """Facts of one DER certificate; raises ``ValueError`` when it cannot be parsed."""
+    with warnings.catch_warnings():
+        # cryptography warns on non-conforming but parseable certificates (2-letter
+        # country names that are not, negative serials): Android accepts them, so do we.
+        warnings.simplefilter("ignore")
+        cert = x509.load_der_x509_certificate(der)
+        subject = cert.subject
+        issuer = cert.issuer
+        sig_oid = cert.signature_algorithm_oid.dotted_string
+        key_alg, key_size = _key_facts(cert)
+        return SignerCert(
+            schemes=schemes,
+            subject=_dn(subject),
+            issuer=_dn(issuer),
+            serial=format(cert.serial_number, "x"),
+            not_before=_iso(cert.not_valid_before_utc),
+            not_after=_iso(cert.not_valid_after_utc),
+            sha256=hashlib.sha256(der).hexdigest(),
+            sha1=hashlib.sha1(der).hexdigest(),
+            key_algorithm=key_alg,
+            key_size=key_size,
+            signature_algorithm=_SIG_ALG_NAMES.get(sig_oid, sig_oid),
+            self_signed=subject.public_bytes() == issuer.public_bytes(),
+            min_sdk=sdk[0],
+            max_sdk=sdk[1],
+        )
+
+
+# ---------------------------------------------------------- signing block
+
+
+@dataclass(frozen=True, slots=True)
+class _RawSigner:
+    scheme: SigningScheme
+    cert: bytes
+    min_sdk: int | None = None
+    max_sdk: int | None = None
+
+
+def _lp(r: Reader) -> Reader:
+    """A sub-reader over the next u32-length-prefixed slice, advancing ``r`` past it."""
+    n = r.u32()
+    start = r.pos
+    r.skip(n)
+    return Reader(r.buf, start, start + n)
+
+
+def _block_pairs(
+    data: bytes | mmap.mmap, cd_offset: int, problems: list[str]
+) -> list[tuple[int, int, Reader]]:
+    """``(id, offset, value reader)`` of every pair in the APK Signing Block, if any.
+
+    Only the block is copied out of ``data`` (which may be a file mapping); the readers
+    work on that copy, with offsets reported absolute in the file.
+    """
+    if cd_offset < 32 or cd_offset > len(data):
+        return []
+    footer = bytes(data[cd_offset - 24 : cd_offset])
+    if footer[8:] != APK_SIG_BLOCK_MAGIC:
+        return []
+    footer_size = int.from_bytes(footer[:8], "little")
+    if footer_size < 24 or footer_size > 0x7FFFFFFF - 8:
+        problems.append(f"APK Signing Block: size {footer_size} in the footer is out of range")
+        return []
+    start = cd_offset - (footer_size + 8)
+    if start < 0:
+        problems.append(
+            f"APK Signing Block: size {footer_size} reaches before the start of the file "
+            f"(central directory at {cd_offset:#x})"
+        )
+        return []
+    block = bytes(data[start:cd_offset])
+    header_size = int.from_bytes(block[:8], "little")
+    if header_size != footer_size:
+        problems.append(
+            f"APK Signing Block at {start:#x}: header size {header_size} differs from footer size "
+            f"{footer_size}"
+        )
+        return []
+    pairs: list[tuple[int, int, Reader]] = []
+    pr = Reader(block, 8, len(block) - 24)
+    while pr.remaining() > 0:
+        at = pr.pos
+        try:
+            length = pr.u64()
+            if length < 4 or length > pr.remaining():
+                problems.append(f"APK Signing Block: pair at {start + at:#x} has bad length {length}")
+                break
+            block_id = pr.u32()
+            value_start = pr.pos
+            pr.skip(length - 4)
+        except ReadError as exc:
+            problems.append(f"APK Signing Block: pair at {start + at:#x} truncated ({exc})")
+            break
+        pairs.append((block_id, start + at, Reader(block, value_start, value_start + length - 4)))
+    return pairs
+
+
+def _parse_scheme_block(
+    scheme: SigningScheme, value: Reader, problems: list[str], lineages: list[tuple[LineageNode, ...]]
+) -> list[_RawSigner]:
+    v3 = scheme is not SigningScheme.V2
+    out: list[_RawSigner] = []
+    try:
+        signers = _lp(value)
+    except ReadError as exc:
+        problems.append(f"{scheme} block: signer sequence truncated ({exc})")
+        return out
+    index = 0
+    while signers.remaining() > 0:
+        index += 1
+        where = f"{scheme} signer #{index}"
+        try:
+            signer = _lp(signers)
+        except ReadError as exc:
+            problems.append(f"{where}: truncated ({exc})")
+            break
+        try:
+            signed = _lp(signer)
+            _lp(signed)  # digests
+            certs = _lp(signed)
+            cert_list: list[bytes] = []
+            while certs.remaining() > 0:
+                c = _lp(certs)
+                cert_list.append(c.bytes(c.remaining()))
+            sd_min = sd_max = None
+            if v3:
+                sd_min, sd_max = signed.u32(), signed.u32()
+            attrs = _lp(signed)
+            while attrs.remaining() > 0:
+                attr = _lp(attrs)
+                attr_id = attr.u32()
+                if attr_id == LINEAGE_ATTR_ID and v3:
+                    lineage = _parse_lineage(attr, problems, where)
+                    if lineage:
+                        lineages.append(lineage)
+            min_sdk = max_sdk = None
+            if v3:
+                min_sdk, max_sdk = signer.u32(), signer.u32()
+                if (min_sdk, max_sdk) != (sd_min, sd_max):
+                    problems.append(
+                        f"{where}: SDK range {min_sdk}-{max_sdk} differs from the signed data's "
+                        f"{sd_min}-{sd_max}"
+                    )
+            _lp(signer)  # signatures
+            pub = _lp(signer)
+            public_key = pub.bytes(pub.remaining())
+        except ReadError as exc:
+            problems.append(f"{where}: malformed ({exc})")
+            continue
+        if not cert_list:
+            problems.append(f"{where}: no certificate")
+            continue
+        try:
+            if _cert_id(cert_list[0]).spki != public_key:
+                problems.append(f"{where}: public key differs from the certificate's")
+        except _Problem:
+            pass  # reported when the certificate is described
+        out.append(
+            _RawSigner(
+                scheme,
+                cert_list[0],
+                min_sdk,
+                None if max_sdk is None or max_sdk >= _MAX_SDK_UNBOUNDED else max_sdk,
+            )
+        )
+    if index == 0:
+        problems.append(f"{scheme} block: no signer")
+    return out
+
+
+def _parse_lineage(attr: Reader, problems: list[str], where: str) -> tuple[LineageNode, ...]:
+    nodes: list[LineageNode] = []
+    try:
+        version = attr.u32()
+        if version != 1:
+            problems.append(f"{where}: lineage version {version} is unknown")
+            return ()
+        while attr.remaining() > 0:
+            node = _lp(attr)
+            signed = _lp(node)
+            cert = _lp(signed)
+            der = cert.bytes(cert.remaining())
+            flags = node.u32()
+            nodes.append(LineageNode(cert_sha256=hashlib.sha256(der).hexdigest(), flags=flags))
+    except ReadError as exc:
+        problems.append(f"{where}: proof-of-rotation lineage malformed ({exc})")
+    return tuple(nodes)
+
+
+# --------------------------------------------------------------------- v1
+
+
+def _v1_block_entries(entries: tuple[ZipEntry, ...], problems: list[str]) -> list[ZipEntry]:
+    out = []
+    for e in entries:
+        if not e.name.upper().endswith(_V1_BLOCK_SUFFIXES):
+            continue
+        base = e.name[len("META-INF/") :] if e.name.startswith("META-INF/") else ""
+        if not base or "/" in base:
+            if "META-INF" in e.name.upper():
+                problems.append(
+                    f"v1: '{e.name}' looks like a signature block but is not directly in META-INF/ "
+                    "(Android ignores it)"
+                )
+            continue
+        out.append(e)
+    return out
+
+
+def _apk_signed_header(sf: bytes) -> str | None:
+    """The ``X-Android-APK-Signed`` value of a .SF main section, if present."""
+    text = sf.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    for line in text.split("\n"):
+        if not line:
+            break
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "x-android-apk-signed":
+            return value.strip()
+    return None
+
+
+def _parse_v1(archive: Archive, problems: list[str], v1_claims: list[str]) -> list[_RawSigner]:
+    out: list[_RawSigner] = []
+    names = {e.name for e in archive.entries}
+    blocks = _v1_block_entries(archive.entries, problems)
+    if blocks and "META-INF/MANIFEST.MF" not in names:
+        problems.append("v1: META-INF/MANIFEST.MF is missing")
+    for entry in blocks:
+        stem = entry.name.rsplit(".", 1)[0]
+        sf_name = stem + ".SF"
+        if sf_name not in names:
+            problems.append(f"v1: {entry.name} has no matching {sf_name}")
+        else:
+            try:
+                claim = _apk_signed_header(archive.read(sf_name))
+                if claim:
+                    v1_claims.append(claim)
+            except AppvetoError as exc:
+                problems.append(f"v1: {sf_name} unreadable ({exc.message})")
+        try:
+            blob = archive.read(entry)
+        except AppvetoError as exc:
+            problems.append(f"v1: {entry.name} unreadable ({exc.message})")
+            continue
+        try:
+            certs = _pkcs7_signer_certs(blob, problems, f"v1 {entry.name}")
+        except _Problem as exc:
+            problems.append(f"v1: {entry.name}: {exc}")
+            continue
+        out.extend(_RawSigner(SigningScheme.V1, c) for c in certs)
+    return out
+
+
+# -------------------------------------------------------------------- main
+
+
+def parse_signing(archive: Archive, *, file: str) -> SigningInfo:
+    """Describe the signers of an APK (v1, v2, v3, v3.1), its rotation lineage and block IDs.
+
+    No cryptographic verification is claimed: digests and signatures are not checked,
+    so the result says which certificates the APK *presents*, per scheme. The same
+    certificate seen in several schemes is one :class:`SignerCert` listing all of them;
+    a v3/v3.1 signer's ``min_sdk``/``max_sdk`` is its platform range (``max_sdk`` None
+    when unbounded; merged signers get the union of their ranges).
+
+    Structural problems go to :attr:`SigningInfo.problems`. Raises
+    :class:`~appveto.errors.ApkError` only when the archive's bytes cannot be read at all.
+    """
+    try:
+        data = archive.data
+        cd_offset = int(archive.cd_offset)
+        len(data)
+    except (TypeError, ValueError, AttributeError, OSError) as exc:
+        raise ApkError.at(f"cannot read the archive to parse signatures: {exc}", file=file) from exc
+
+    problems: list[str] = []
+    raw: list[_RawSigner] = []
+    v1_claims: list[str] = []
+    try:
+        raw.extend(_parse_v1(archive, problems, v1_claims))
+    except Exception as exc:  # a defect here must not lose v2/v3 facts
+        problems.append(f"v1: unexpected {type(exc).__name__}: {exc}")
+
+    block_ids: list[int] = []
+    lineages: list[tuple[LineageNode, ...]] = []
+    lineage_v31: list[tuple[LineageNode, ...]] = []
+    try:
+        pairs = _block_pairs(data, cd_offset, problems)
+    except ReadError as exc:
+        problems.append(f"APK Signing Block: truncated ({exc})")
+        pairs = []
+    seen_schemes: set[int] = set()
+    for block_id, at, value in pairs:
+        if block_id not in block_ids:
+            block_ids.append(block_id)
+        scheme = _SCHEME_OF_BLOCK.get(block_id)
+        if scheme is None:
+            continue
+        if block_id in seen_schemes:
+            problems.append(f"APK Signing Block: {scheme} block repeated at {at:#x}; Android reads the first")
+            continue
+        seen_schemes.add(block_id)
+        target = lineage_v31 if scheme is SigningScheme.V31 else lineages
+        try:
+            raw.extend(_parse_scheme_block(scheme, value, problems, target))
+        except Exception as exc:
+            problems.append(f"{scheme} block at {at:#x}: unexpected {type(exc).__name__}: {exc}")
+
+    for claim in sorted(set(v1_claims)):
+        for raw_token in claim.split(","):
+            token = raw_token.strip()
+            wanted = {"2": V2_BLOCK_ID, "3": V3_BLOCK_ID}.get(token)
+            if wanted is not None and wanted not in seen_schemes:
+                problems.append(
+                    f"v1 .SF declares X-Android-APK-Signed: {claim} but the v{token} signature is "
+                    "absent (stripped?)"
+                )
+
+    signers = _merge(raw, problems)
+    schemes = tuple(s for s in _SCHEME_ORDER if any(s in sc.schemes for sc in signers))
+    candidates = lineage_v31 or lineages
+    lineage = max(candidates, key=len) if candidates else ()
+    return SigningInfo(
+        schemes=schemes,
+        signers=signers,
+        lineage=lineage,
+        signing_block_ids=tuple(block_ids),
+        problems=tuple(problems),
+    )
+
+
+def _merge(raw: list[_RawSigner], problems: list[str]) -> tuple[SignerCert, ...]:
+    order: list[bytes] = []
+    schemes: dict[bytes, list[SigningScheme]] = {}
+    mins: dict[bytes, list[int]] = {}
+    maxs: dict[bytes, list[int | None]] = {}
+    for s in raw:
+        if s.cert not in schemes:
+            order.append(s.cert)
+            schemes[s.cert] = []
+            mins[s.cert] = []
+            maxs[s.cert] = []
+        if s.scheme not in schemes[s.cert]:
+            schemes[s.cert].append(s.scheme)
+        if s.min_sdk is not None:
+            mins[s.cert].append(s.min_sdk)
+            maxs[s.cert].append(s.max_sdk)
+    out: list[SignerCert] = []
+    for der in order[:_MAX_CERTS]:
+        sch = tuple(x for x in _SCHEME_ORDER if x in schemes[der])
+        lo = min(mins[der]) if mins[der] else None
+        his = maxs[der]
+        hi = None if not his or any(h is None for h in his) else max(h for h in his if h is not None)
+        try:
+            out.append(_describe(der, sch, (lo, hi)))
+        except Exception as exc:
+            problems.append(
+                f"{'/'.join(sch)} certificate sha256={hashlib.sha256(der).hexdigest()} unparsable: {exc}"
+            )
+    if len(order) > _MAX_CERTS:
+        problems.append(f"{len(order)} signer certificates; only the first {_MAX_CERTS} are described")
+    return tuple(out)
