@@ -57,15 +57,23 @@ PATTERN_NAMES: Mapping[str, str] = {
 
 
 def _date_only(value: object) -> object:
-    """Accept a YAML date or an ISO date string; refuse numbers and timestamps."""
+    """Accept a date or ISO ``YYYY-MM-DD`` text; refuse numbers, timestamps and other forms."""
     from datetime import datetime
 
     from pydantic_core import PydanticCustomError
 
     if isinstance(value, datetime):
         raise PydanticCustomError("date_only", "expected a date such as 2023-03-10, got a timestamp")
-    if isinstance(value, date | str):
+    if isinstance(value, date):
         return value
+    if isinstance(value, str):
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise PydanticCustomError("date_value", "no such day") from None
+        if "T" in value or ":" in value:
+            raise PydanticCustomError("date_only", "expected a date such as 2023-03-10, got a timestamp")
     raise PydanticCustomError("date_type", "expected a date such as 2023-03-10")
 
 
