@@ -126,6 +126,8 @@ class SigningKey:
 
     private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+    """Extra certificates shipped after the signer's (issuers); they do not sign."""
 
     @property
     def cert_der(self) -> bytes:
@@ -143,8 +145,13 @@ def make_signing_key(
     organization: str | None = "appveto",
     country: str | None = "BE",
     serial: int | None = None,
+    issuer: SigningKey | None = None,
 ) -> SigningKey:
-    """Generate an RSA-2048 or EC P-256 key and a self-signed certificate for it."""
+    """Generate an RSA-2048 or EC P-256 key and a certificate for it.
+
+    The certificate is self-signed, or issued by ``issuer`` (whose certificate and chain
+    then travel with it as chain extras).
+    """
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     if algorithm == "rsa":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -161,14 +168,15 @@ def make_signing_key(
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(issuer.certificate.subject if issuer else name)
         .public_key(key.public_key())
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(start + _dt.timedelta(days=365 * 30))
-        .sign(key, hashes.SHA256())
+        .sign(issuer.private_key if issuer else key, hashes.SHA256())
     )
-    return SigningKey(key, cert)
+    chain = (issuer.certificate, *issuer.chain) if issuer else ()
+    return SigningKey(key, cert, chain)
 
 
 def _default_app_attrs() -> dict[str, bool]:
@@ -590,14 +598,12 @@ def _v1_files(entries: dict[str, bytes], spec: ApkSpec, key: SigningKey) -> dict
     sf += b"\r\n"
     for n, sec in sections.items():
         sf += _manifest_section(n, dname, algo(sec).digest())
-    block = (
-        pkcs7.PKCS7SignatureBuilder()
-        .set_data(sf)
-        .add_signer(key.certificate, key.private_key, hashes.SHA256())
-        .sign(
-            serialization.Encoding.DER,
-            [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.NoAttributes],
-        )
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(sf)
+    for extra in key.chain:
+        builder = builder.add_certificate(extra)
+    block = builder.add_signer(key.certificate, key.private_key, hashes.SHA256()).sign(
+        serialization.Encoding.DER,
+        [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.NoAttributes],
     )
     ext = "EC" if isinstance(key.private_key, ec.EllipticCurvePrivateKey) else "RSA"
     return {
@@ -636,7 +642,13 @@ def add_v2_signature(zip_bytes: bytes, key: SigningKey) -> bytes:
     digest = _chunk_digest([entries, cd, tail])  # EOCD's CD offset already points at the block start
     # RSASSA-PKCS1-v1_5 with SHA2-256, or ECDSA with SHA2-256
     alg = 0x0103 if isinstance(key.private_key, rsa.RSAPrivateKey) else 0x0201
-    signed_data = _lp(_lp(struct.pack("<I", alg) + _lp(digest))) + _lp(_lp(key.cert_der)) + _lp(b"")
+    signed_data = (
+        _lp(_lp(struct.pack("<I", alg) + _lp(digest)))
+        + _lp(
+            b"".join(_lp(c.public_bytes(serialization.Encoding.DER)) for c in (key.certificate, *key.chain))
+        )
+        + _lp(b"")
+    )
     if isinstance(key.private_key, rsa.RSAPrivateKey):
         sig = key.private_key.sign(signed_data, padding.PKCS1v15(), hashes.SHA256())
     else:

@@ -1,0 +1,371 @@
+"""apk.signing against Android's own verifier (apksigner), keytool and upstream labels.
+
+The signing parser claims no verification; these tests check that the certificates
+and schemes it *describes* are the ones ``apksigner verify --print-certs -v`` (Debian's
+build of AOSP apksig) reports. apksigner refuses some corpus files on purpose
+(tampered digests, unreadable manifests, a v3.1 block newer than Debian's apksig);
+for those the reference is ``keytool -printcert -jarfile`` (v1 signers) and the
+certificate digests transcribed from upstream tests in ``labels/expectations.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from appveto.apk.archive import open_archive
+from appveto.apk.model import SigningInfo, SigningScheme, ZipEntry
+from appveto.apk.signing import V2_BLOCK_ID, parse_signing
+from appveto.errors import ApkError
+from tests.apkbuilder import ApkSpec, build_apk, make_signing_key
+from tests.conftest import corpus_apk, corpus_params, require_shared, require_tool
+
+_SCHEME_LINE = re.compile(r"^Verified using (v\d(?:\.\d)?) scheme[^:]*: (true|false)$", re.M)
+_SIGNER_SHA256 = re.compile(r"^Signer #\d+ certificate SHA-256 digest: ([0-9a-f]{64})$", re.M)
+_SIGNER_SHA1 = re.compile(r"^Signer #\d+ certificate SHA-1 digest: ([0-9a-f]{40})$", re.M)
+_SIGNER_KEY_ALG = re.compile(r"^Signer #\d+ key algorithm: (\S+)$", re.M)
+_SIGNER_KEY_SIZE = re.compile(r"^Signer #\d+ key size \(bits\): (\d+)$", re.M)
+_KEYTOOL_SHA256 = re.compile(r"SHA256: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")
+
+
+@dataclass(frozen=True)
+class ApksignerResult:
+    verifies: bool
+    schemes: frozenset[str]
+    sha256: tuple[str, ...]
+    sha1: tuple[str, ...]
+    key_algorithms: tuple[str, ...]
+    key_sizes: tuple[int, ...]
+    args: tuple[str, ...]
+
+
+def run_apksigner(path: Path, *extra: str) -> ApksignerResult:
+    tool = require_tool("apksigner")
+    proc = subprocess.run(
+        [tool, "verify", "--print-certs", "-v", *extra, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = proc.stdout
+    verifies = proc.returncode == 0 and out.startswith("Verifies")
+    return ApksignerResult(
+        verifies=verifies,
+        schemes=frozenset(v for v, ok in _SCHEME_LINE.findall(out) if ok == "true"),
+        sha256=tuple(_SIGNER_SHA256.findall(out)),
+        sha1=tuple(_SIGNER_SHA1.findall(out)),
+        key_algorithms=tuple(_SIGNER_KEY_ALG.findall(out)),
+        key_sizes=tuple(int(x) for x in _SIGNER_KEY_SIZE.findall(out)),
+        args=extra,
+    )
+
+
+def apksigner_reference(path: Path) -> ApksignerResult:
+    """apksigner's verdict; retried with ``--min-sdk-version 24`` when the default fails.
+
+    By default apksigner checks the APK for its declared minSdk, so a v2-only APK with
+    minSdk < 24 fails ("No JAR signatures") and an unreadable manifest stops it; the
+    retry asks only for Android 7.0+, where v2 and later are enough.
+    """
+    first = run_apksigner(path)
+    if first.verifies:
+        return first
+    return run_apksigner(path, "--min-sdk-version", "24")
+
+
+def keytool_v1_sha256(path: Path) -> tuple[str, ...]:
+    tool = require_tool("keytool")
+    proc = subprocess.run(
+        [tool, "-printcert", "-jarfile", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return ()
+    return tuple(m.replace(":", "").lower() for m in _KEYTOOL_SHA256.findall(proc.stdout))
+
+
+def androguard_reference(path: Path) -> dict[SigningScheme, set[str]] | None:
+    """Signer digests per scheme as androguard (a dev dependency) reads them, or None.
+
+    androguard takes the first certificate of a v1 PKCS#7 block and the first of each
+    v2/v3 signer, which is the signer for every file of the corpus; it does not know v3.1.
+    """
+    import hashlib
+
+    try:
+        from androguard.core.apk import APK
+        from loguru import logger
+
+        logger.remove()
+        apk = APK(str(path))
+        # androguard accepts any META-INF/**.RSA; Android (apksig, JarFile) only direct
+        # children of META-INF/, e.g. not META-INF/../../CERT.RSA (Apktool issue 1589).
+        names = [n for n in apk.get_signature_names() if re.fullmatch(r"META-INF/[^/]+", n)]
+        v1 = {hashlib.sha256(apk.get_certificate_der(n)).hexdigest() for n in names}
+        v2 = {hashlib.sha256(c).hexdigest() for c in apk.get_certificates_der_v2()}
+        v3 = {hashlib.sha256(c).hexdigest() for c in apk.get_certificates_der_v3()}
+    except Exception:
+        return None
+    return {SigningScheme.V1: v1, SigningScheme.V2: v2, SigningScheme.V3: v3}
+
+
+def expectations() -> dict[str, dict[str, Any]]:
+    path = require_shared("corpus/labels/expectations.json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, Any]] = {}
+    for entry in doc["entries"]:
+        out.setdefault(entry["file"], {}).update(entry["expected"])
+    return out
+
+
+def label_sha256s(expected: dict[str, Any]) -> set[str]:
+    return {
+        str(v).lower()
+        for k, v in expected.items()
+        if k in ("first_signer_cert_sha256", "v1_v2_v3_cert_sha256", "v31_rotated_cert_sha256")
+    }
+
+
+def archive_entries(path: Path) -> tuple[ZipEntry, ...]:
+    with open_archive(path) as archive:
+        return archive.entries
+
+
+def parse(path: Path) -> SigningInfo:
+    with open_archive(path) as archive:
+        return parse_signing(archive, file=path.name)
+
+
+def parse_bytes(data: bytes) -> SigningInfo:
+    return parse_signing(open_archive(data, name="built.apk"), file="built.apk")
+
+
+# --------------------------------------------------------------- corpus
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)
+def test_signers_match_reference_tools(corpus_file: Path) -> None:
+    try:
+        info = parse(corpus_file)
+    except ApkError:
+        ref = run_apksigner(corpus_file, "--min-sdk-version", "24")
+        assert not ref.verifies, "the archive layer refuses a file apksigner verifies"
+        return
+    ours = {s.sha256 for s in info.signers}
+    ref = apksigner_reference(corpus_file)
+    if ref.verifies:
+        assert ref.sha256, "apksigner verified but printed no signer"
+        assert set(ref.sha256) <= ours, (ref.sha256, ours)
+        ours_schemes = {str(s) for s in info.schemes}
+        if ref.args:
+            # apksigner asked only about Android 7.0+: the schemes it verified must be
+            # among ours (it skips v1 there, and Debian's apksig predates v3.1).
+            assert ref.schemes <= ours_schemes, (ref.schemes, ours_schemes)
+        else:
+            assert ref.schemes == ours_schemes, (ref.schemes, ours_schemes)
+        if not {SigningScheme.V3, SigningScheme.V31} & set(info.schemes):
+            # Without rotation every signer is one apksigner prints, and nothing else.
+            assert set(ref.sha256) == ours
+        by_sha = {s.sha256: s for s in info.signers}
+        for sha256, sha1, alg in zip(ref.sha256, ref.sha1, ref.key_algorithms, strict=True):
+            assert by_sha[sha256].sha1 == sha1
+            assert by_sha[sha256].key_algorithm == alg
+        for sha256, bits in zip(ref.sha256, ref.key_sizes, strict=False):
+            assert by_sha[sha256].key_size == bits
+        return
+    # apksigner refuses the file: compare the v1 signers with keytool and the labels.
+    checked = False
+    v1 = {s.sha256 for s in info.signers if SigningScheme.V1 in s.schemes}
+    kt = keytool_v1_sha256(corpus_file)
+    if kt:
+        assert set(kt) == v1, (kt, v1)
+        checked = True
+    labels = expectations().get(corpus_file.name, {})
+    if label_sha256s(labels):
+        assert label_sha256s(labels) <= ours
+        checked = True
+    for name in (e.name for e in archive_entries(corpus_file)):
+        if (
+            name.startswith("META-INF/")
+            and "/" in name[9:]
+            and name.upper().endswith((".RSA", ".DSA", ".EC"))
+        ):
+            assert any(name in p for p in info.problems), name
+    if "has_jar_signature" in labels:
+        assert labels["has_jar_signature"] == (SigningScheme.V1 in info.schemes)
+    ag = androguard_reference(corpus_file)
+    if ag is not None:
+        for scheme, certs in ag.items():
+            assert {c.sha256 for c in info.signers if scheme in c.schemes} == certs, scheme
+        checked = True
+    if not checked:
+        pytest.skip(f"no independent reference for {corpus_file.name}: apksigner and androguard refuse it")
+
+
+def test_v31_key_rotation_matches_labels() -> None:
+    path = corpus_apk("apksig-v31-key-rotation.apk")
+    exp = expectations()["apksig-v31-key-rotation.apk"]
+    info = parse(path)
+    flags = {
+        SigningScheme.V1: exp["signed_v1"],
+        SigningScheme.V2: exp["signed_v2"],
+        SigningScheme.V3: exp["signed_v3"],
+        SigningScheme.V31: exp["signed_v31"],
+    }
+    assert set(info.schemes) == {s for s, on in flags.items() if on}
+    by_sha = {s.sha256: s for s in info.signers}
+    original = by_sha[exp["v1_v2_v3_cert_sha256"]]
+    rotated = by_sha[exp["v31_rotated_cert_sha256"]]
+    assert set(original.schemes) == {SigningScheme.V1, SigningScheme.V2, SigningScheme.V3}
+    assert rotated.schemes == (SigningScheme.V31,)
+    assert rotated.min_sdk is not None and original.max_sdk is not None
+    assert rotated.min_sdk <= original.max_sdk + 1
+    assert [n.cert_sha256 for n in info.lineage] == [
+        exp["v1_v2_v3_cert_sha256"],
+        exp["v31_rotated_cert_sha256"],
+    ]
+    assert rotated.key_algorithm == "EC" and rotated.key_size == 256
+    assert rotated.subject.common_name is not None
+    assert info.problems == ()
+
+
+def test_v2_only_apk() -> None:
+    info = parse(corpus_apk("fdroid-v2-only-sig.apk"))
+    exp = expectations()["fdroid-v2-only-sig.apk"]
+    assert info.schemes == (SigningScheme.V2,)
+    assert [s.sha256 for s in info.signers] == [exp["first_signer_cert_sha256"]]
+    assert V2_BLOCK_ID in info.signing_block_ids
+
+
+def test_unsigned_apk_has_no_signers() -> None:
+    info = parse(corpus_apk("quark-ahmyth-rat.apk"))
+    assert info.signers == ()
+    assert info.schemes == ()
+    assert info.signing_block_ids == ()
+
+
+def test_signer_facts_agree_with_apksigner_dn() -> None:
+    path = corpus_apk("fdroid-duplicate-permissions.apk")
+    tool = require_tool("apksigner")
+    out = subprocess.run(
+        [tool, "verify", "--print-certs", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    dn = re.search(r"^Signer #1 certificate DN: (.+)$", out, re.M)
+    assert dn is not None
+    (signer,) = parse(path).signers
+    # apksigner prints RFC 2253 with ", " separators; ours is RFC 4514 with ",".
+    assert signer.subject.rfc4514 == dn.group(1).replace(", ", ",")
+    assert signer.subject.common_name == "sova"
+    assert signer.subject.organizational_unit == "F-Droid"
+    assert signer.self_signed
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", signer.not_before)
+    assert signer.not_before < signer.not_after
+    assert signer.signature_algorithm == "sha256WithRSAEncryption"
+    assert signer.min_sdk is not None  # also a v3 signer
+
+
+# ------------------------------------------------------- built APKs
+
+
+@pytest.fixture(scope="module")
+def ec_key() -> Any:
+    return make_signing_key(algorithm="ec", common_name="Signing test", organization="Org", country="LU")
+
+
+def _signed(ec_key: Any, sign: str = "v1v2") -> bytes:
+    return build_apk(ApkSpec(package="org.example.sig", sign=sign, key=ec_key))  # type: ignore[arg-type]
+
+
+def _block_span(data: bytes) -> tuple[int, int]:
+    """(start, end) of the APK Signing Block in ``data``."""
+    magic_end = data.rfind(b"APK Sig Block 42") + 16
+    size = struct.unpack_from("<Q", data, magic_end - 24)[0]
+    return magic_end - size - 8, magic_end
+
+
+def _strip_block(data: bytes) -> bytes:
+    start, end = _block_span(data)
+    eocd = data.rfind(b"PK\x05\x06")
+    out = bytearray(data[:start] + data[end:])
+    new_eocd = eocd - (end - start)
+    struct.pack_into("<I", out, new_eocd + 16, start)
+    return bytes(out)
+
+
+def test_chain_extras_are_not_signers() -> None:
+    ca = make_signing_key(algorithm="ec", common_name="Test CA", organization="CA Org", country="DE")
+    leaf = make_signing_key(
+        algorithm="ec", common_name="Leaf", organization="Leaf Org", country="NL", issuer=ca
+    )
+    info = parse_bytes(build_apk(ApkSpec(package="org.example.chain", sign="v1v2", key=leaf)))
+    (signer,) = info.signers
+    assert signer.sha256 == leaf.cert_sha256
+    assert signer.schemes == (SigningScheme.V1, SigningScheme.V2)
+    assert signer.issuer.common_name == "Test CA"
+    assert not signer.self_signed
+    assert info.problems == ()
+
+
+def test_stripped_v2_signature_is_reported(ec_key: Any) -> None:
+    stripped = _strip_block(_signed(ec_key))
+    info = parse_bytes(stripped)
+    assert info.schemes == (SigningScheme.V1,)
+    assert any("stripped" in p for p in info.problems)
+
+
+def test_broken_signing_block_is_a_problem_not_an_exception(ec_key: Any) -> None:
+    data = _signed(ec_key, "v2")
+    start, end = _block_span(data)
+    # Header size differs from the footer's.
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, start, 12345)
+    info = parse_bytes(bytes(bad))
+    assert info.signers == ()
+    assert any("header size" in p for p in info.problems)
+    # A pair length that runs past the block.
+    bad = bytearray(data)
+    struct.pack_into("<Q", bad, start + 8, 1 << 40)
+    info = parse_bytes(bytes(bad))
+    assert any("bad length" in p for p in info.problems)
+    # Every single-byte corruption inside the block: never an exception.
+    for pos in range(start, end, 7):
+        bad = bytearray(data)
+        bad[pos] ^= 0xFF
+        parse_bytes(bytes(bad))
+
+
+def test_v1_block_garbage_is_a_problem(ec_key: Any) -> None:
+    data = build_apk(
+        ApkSpec(
+            package="org.example.junk",
+            sign=None,
+            extra_entries={
+                "META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\r\n\r\n",
+                "META-INF/X.RSA": b"\x30\x03junk",
+            },
+        )
+    )
+    info = parse_bytes(data)
+    assert info.signers == ()
+    assert any("X.RSA" in p for p in info.problems)
+
+
+def test_unreadable_archive_raises_apk_error() -> None:
+    class Broken:
+        data = None
+        cd_offset = 0
+        entries = ()
+
+    with pytest.raises(ApkError):
+        parse_signing(Broken(), file="broken.apk")  # type: ignore[arg-type]
