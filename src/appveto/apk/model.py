@@ -44,6 +44,8 @@ class TamperKind(StrEnum):
     MANIFEST_ANOMALY = "manifest-anomaly"  # binary XML tricks tolerated by Android
     DEX_HEADER_ANOMALY = "dex-header-anomaly"  # header_size, checksum, map tricks
     INFLATE_ERROR = "inflate-error"  # an entry's data could not be inflated
+    BAD_LOCAL_HEADER = "bad-local-header"  # no local header where the central directory points
+    EMPTY_ARCHIVE = "empty-archive"  # no entries (Android: kEmptyArchive, not installable)
 
 
 @dataclass(frozen=True, slots=True, order=True)
