@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from appveto.export.target import (
     App,
@@ -44,3 +45,17 @@ def sample_target(**overrides: object) -> EnforcementTarget:
     }
     values.update(overrides)
     return EnforcementTarget(**values)  # type: ignore[arg-type]
+
+
+POLICIES = Path(__file__).resolve().parent / "policies"
+AT = date(2023, 4, 1)
+"""A date on which every test decision but the expired one is in force."""
+
+
+def policy_targets(at: date = AT) -> dict[str, EnforcementTarget]:
+    """The test policy folder's decisions as enforcement targets, by decision id."""
+    from appveto.export.adapter import targets_from_policies
+    from appveto.policy.load import load_policies
+
+    targets, _ = targets_from_policies(load_policies(POLICIES), at=at, generator="appveto test")
+    return {t.decision_id: t for t in targets}

@@ -102,21 +102,35 @@ def select_zones(target: EnforcementTarget, zone: str | None, name: str) -> tupl
     if not target.domains:
         raise fail(target, f"has no domain to block (no web domain and no known vendor domain) for {name}")
     if zone is not None:
-        return (target.zone(zone),)
-    if not target.zones:
+        chosen = target.zone(zone)
+        if not chosen.networks:
+            raise fail(target, f"network zone '{zone}' has no address range: {name} cannot scope to SSIDs")
+        return (chosen,)
+    zones = tuple(z for z in target.zones if z.networks)
+    if not zones:
         raise fail(
             target,
-            f"names no network zone, so {name} would block for every client; "
-            "add a network zone to the decision's scope",
+            f"names no network zone with address ranges, so {name} would block for every client; "
+            "add a mandatory network zone with CIDRs to the decision's scope",
         )
-    return target.zones
+    return zones
+
+
+def unscoped_zone_lines(target: EnforcementTarget) -> list[str]:
+    """Zones the DNS files cannot cover (SSIDs only), stated rather than dropped."""
+    return [
+        f"zone {z.name} is NOT covered: it has no address range (a resolver cannot see SSIDs)"
+        for z in target.zones
+        if not z.networks
+    ]
 
 
 DNS_CAVEATS: tuple[str, ...] = (
     "DNS blocking works only while a device uses this resolver: mobile data, a VPN, "
     "DNS-over-HTTPS/TLS in the app or the browser, or hard-coded IP addresses bypass it.",
-    "Only domains owned by the banned apps' vendors are blocked; shared CDNs and third-party "
-    "services are left out (listed below with the reason) because blocking them breaks unrelated services.",
+    "Besides the domains the decision names itself, only domains owned by the banned apps' vendors "
+    "are blocked; shared CDNs and third-party services are left out (listed above with the reason) "
+    "because blocking them breaks unrelated services.",
 )
 
 
@@ -135,8 +149,8 @@ def domain_lines(target: EnforcementTarget) -> list[str]:
     return out
 
 
-def zone_lines(zones: tuple[Zone, ...]) -> list[str]:
-    out = []
+def zone_lines(zones: tuple[Zone, ...], target: EnforcementTarget | None = None) -> list[str]:
+    out = unscoped_zone_lines(target) if target is not None else []
     for z in zones:
         nets = ", ".join(str(n) for n in z.networks)
         text = f"zone {z.name}: {nets}"

@@ -33,9 +33,16 @@ class Bundle:
     skipped: tuple[Skipped, ...]
 
 
-def build_bundle(targets: Sequence[EnforcementTarget], *, generator: str) -> Bundle:
+def build_bundle(
+    targets: Sequence[EnforcementTarget],
+    *,
+    generator: str,
+    skipped_decisions: Sequence[tuple[str, str]] = (),
+) -> Bundle:
+    """Every target for every decision; ``skipped_decisions`` are (id, reason) of decisions
+    that could not be resolved for export, listed in the README."""
     artifacts: list[tuple[str, Artifact]] = []
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = [Skipped(d, "all targets", r) for d, r in skipped_decisions]
     seen: set[str] = set()
     for t in sorted(targets, key=lambda t: t.decision_id):
         folder = slug(t.decision_id)
@@ -72,11 +79,16 @@ def render_readme(
         "",
     ]
     by_decision = {t.decision_id: t for t in targets}
+    whole = sorted(s for s in skipped if s.decision_id not in by_decision)
+    if whole:
+        lines += ["## Decisions not exported", ""]
+        lines += [f"- {s.decision_id}: {s.reason}" for s in whole]
+        lines.append("")
     for decision_id in sorted(by_decision):
         t = by_decision[decision_id]
         folder = slug(decision_id)
         lines += [f"## {decision_id}: {t.title}", ""]
-        lines += [f"- {h}" for h in t.header_lines()[1:]]
+        lines += [f"- {h}" for h in t.header_lines()[2:]]
         lines.append("")
         mine = [(p, a) for p, a in artifacts if p.startswith(folder + "/")]
         for path, art in sorted(mine, key=lambda p: p[0]):

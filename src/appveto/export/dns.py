@@ -54,7 +54,7 @@ class HostsExporter:
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
-        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text = header(target, "#", caveats, [*zone_lines(zones, target), *domain_lines(target), ""])
         lines = []
         for d in target.domains:
             for host in (d.name, f"www.{d.name}"):
@@ -86,7 +86,7 @@ class DnsmasqExporter:
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
-        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text = header(target, "#", caveats, [*zone_lines(zones, target), *domain_lines(target), ""])
         text += "".join(f"address=/{d.name}/\n" for d in target.domains)
         return Artifact(
             self.name,
@@ -121,7 +121,7 @@ class UnboundExporter:
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
-        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text = header(target, "#", caveats, [*zone_lines(zones, target), *domain_lines(target), ""])
         tags = [_tag(target, z) for z in zones]
         out = ["server:", f'    define-tag: "{" ".join(tags)}"']
         for z, tag in zip(zones, tags, strict=True):
@@ -180,7 +180,7 @@ class RpzExporter:
                 "    // ... the view's other zones and options",
                 "  };",
             ]
-        text = header(target, ";", caveats, [*zone_lines(zones), *conf, *domain_lines(target), ""])
+        text = header(target, ";", caveats, [*zone_lines(zones, target), *conf, *domain_lines(target), ""])
         serial = f"{target.at:%Y%m%d}01"
         out = [
             f"$ORIGIN {origin}.",
@@ -225,7 +225,7 @@ class AdGuardExporter:
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
-        text = header(target, "!", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text = header(target, "!", caveats, [*zone_lines(zones, target), *domain_lines(target), ""])
         clients = _client_spec(zones)
         text += "".join(f"||{d.name}^$client={clients}\n" for d in target.domains)
         return Artifact(
@@ -258,7 +258,7 @@ class PiholeExporter:
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
-        text = header(target, "#", caveats, [*zone_lines(zones), *domain_lines(target), ""])
+        text = header(target, "#", caveats, [*zone_lines(zones, target), *domain_lines(target), ""])
         text += "".join(pihole_regex(d.name) + "\n" for d in target.domains)
         return Artifact(
             self.name,

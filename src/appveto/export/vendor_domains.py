@@ -57,18 +57,20 @@ class Entity:
     name: str
     jurisdiction: str
     """ISO 3166-1 alpha-2 country of the controlling company."""
+    ids: tuple[str, ...] = ()
+    """Vendor ids a policy may use in ``apps[].vendors`` (lower-case)."""
 
 
-TABLE_SOURCE = "appveto.export.vendor_domains (baseline written from public facts)"
+TABLE_SOURCE = "appveto vendor-domain baseline"
 
 BYTEDANCE = "ByteDance Ltd."
 TENCENT = "Tencent Holdings Ltd."
 DEEPSEEK = "Hangzhou DeepSeek Artificial Intelligence Co., Ltd."
 
 ENTITIES: tuple[Entity, ...] = (
-    Entity(BYTEDANCE, "CN"),
-    Entity(TENCENT, "CN"),
-    Entity(DEEPSEEK, "CN"),
+    Entity(BYTEDANCE, "CN", ("bytedance", "bytedance-ltd")),
+    Entity(TENCENT, "CN", ("tencent", "tencent-holdings")),
+    Entity(DEEPSEEK, "CN", ("deepseek",)),
 )
 
 PRODUCTS: tuple[Product, ...] = (
@@ -174,6 +176,25 @@ def entity_of(name: str) -> Entity | None:
     for e in ENTITIES:
         if e.name == name:
             return e
+    return None
+
+
+def entity_for_vendor_id(vendor_id: str) -> Entity | None:
+    key = vendor_id.lower()
+    for e in ENTITIES:
+        if key in e.ids or key == e.name.lower():
+            return e
+    return None
+
+
+def lookup_domain(name: str) -> VendorDomain | None:
+    """The table entry covering ``name`` (itself or its closest listed parent)."""
+    labels = name.lower().rstrip(".").split(".")
+    by_name = {d.domain: d for d in VENDOR_DOMAINS}
+    for i in range(len(labels) - 1):
+        hit = by_name.get(".".join(labels[i:]))
+        if hit is not None:
+            return hit
     return None
 
 

@@ -1,0 +1,108 @@
+"""``appveto export TARGET --policies DIR [--decision ID] [--zone ZONE] [--at DATE] [--output FILE]``.
+
+``appveto export all --policies DIR --output FOLDER`` writes every target for every
+decision, with a README saying where each file goes and its caveats.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+ALL = "all"
+
+
+def _choices() -> list[str]:
+    from appveto.export.registry import EXPORTERS
+
+    return [*EXPORTERS, ALL]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "export",
+        help="turn a ban decision into MDM payloads and DNS blocklists",
+        description=(
+            "Render a decision into the file an enforcement tool takes (Android Management API, "
+            "Apple profile, Intune, Headwind MDM, hosts, dnsmasq, Unbound, BIND RPZ, AdGuard Home, "
+            "Pi-hole). The same policies and --at date give the same bytes."
+        ),
+    )
+    p.add_argument("target", choices=_choices(), metavar="TARGET", help=f"one of: {', '.join(_choices())}")
+    p.add_argument("--policies", required=True, metavar="DIR", help="policy folder")
+    p.add_argument("--decision", metavar="ID", help="decision id (required when the folder holds several)")
+    p.add_argument("--zone", metavar="ZONE", help="DNS targets: only this network zone of the decision")
+    p.add_argument("--at", metavar="DATE", help="state of the policies on this date (default: today)")
+    p.add_argument("--output", "-o", metavar="FILE", help="output file (a folder for 'all'); default stdout")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from datetime import date
+
+    from appveto import __version__
+    from appveto.errors import AppvetoError
+    from appveto.export.adapter import export_date, targets_from_policies
+    from appveto.export.registry import EXPORTERS
+    from appveto.policy.load import load_policies
+
+    at = export_date(args.at, default=date.today())
+    generator = f"appveto {__version__}"
+    policies = load_policies(args.policies)
+
+    if args.target == ALL:
+        return _run_all(args, policies, at, generator)
+
+    decision_id = args.decision
+    if decision_id is None:
+        ids = sorted(d.id for d in policies.decisions)
+        if len(ids) != 1:
+            raise AppvetoError(
+                f"{args.policies}: holds {len(ids)} decisions; choose one with --decision "
+                f"({', '.join(ids) or 'none'})"
+            )
+        decision_id = ids[0]
+    targets, skipped = targets_from_policies(policies, at=at, generator=generator, decision_ids=[decision_id])
+    if skipped:
+        raise AppvetoError(f"decision '{decision_id}' cannot be exported: {skipped[0][1]}")
+    exporter = EXPORTERS[args.target]
+    if args.zone is not None and not exporter.network:
+        raise AppvetoError(f"--zone applies to DNS targets only, not to '{args.target}'")
+    artifact = exporter.export(targets[0], zone=args.zone)
+
+    from appveto.cli._io import write_output
+
+    write_output(artifact.content, args.output, inputs=())
+    for caveat in artifact.caveats:
+        sys.stderr.write(f"appveto: note: {caveat}\n")
+    sys.stderr.write(f"appveto: note: where it goes: {artifact.destination}\n")
+    return 0
+
+
+def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str) -> int:
+    import sys
+    from pathlib import Path
+
+    from appveto.cli._io import write_output
+    from appveto.errors import AppvetoError
+    from appveto.export.adapter import targets_from_policies
+    from appveto.export.bundle import build_bundle
+
+    if not args.output or args.output == "-":
+        raise AppvetoError("export all writes a folder: give it with --output FOLDER")
+    if args.zone is not None:
+        raise AppvetoError("--zone is not used by export all (every zone of every decision is exported)")
+    ids = [args.decision] if args.decision else None
+    targets, skipped = targets_from_policies(policies, at=at, generator=generator, decision_ids=ids)
+    bundle = build_bundle(targets, generator=generator, skipped_decisions=skipped)
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise AppvetoError(f"{folder}: exists and is not a folder")
+    for rel, content in bundle.files:
+        write_output(content, str(folder / rel))
+    sys.stderr.write(
+        f"appveto: wrote {len(bundle.files)} files for {len(targets)} decisions to {folder} "
+        f"({len(bundle.skipped)} skipped; see README.md)\n"
+    )
+    return 0

@@ -1,0 +1,264 @@
+"""From a resolved policy decision to the :class:`EnforcementTarget` the exporters render.
+
+This is the only module of ``export`` that knows the policy model. It decides:
+
+* which apps: the decision's Android packages and iOS bundle IDs, plus the known apps
+  of every vendor the decision bans as a family;
+* which domains: the decision's own web domains (the user chose them, shared or not),
+  plus the domains the vendor table says the banned apps' vendors *own*; domains of
+  shared infrastructure are left out and listed with the reason;
+* which networks: the zones that a *mandatory* scope part names; zones named only by
+  advisory parts are stated, not enforced;
+* whether to export at all: a draft or an expired decision is refused (an expiry must
+  never be enforced silently past its date, nor a draft before it is decided).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from appveto.errors import AppvetoError, Diagnostic, ExportError
+from appveto.export.target import (
+    App,
+    BlockedDomain,
+    DomainOrigin,
+    EnforcementTarget,
+    LeftOutDomain,
+    Zone,
+    parse_network,
+)
+from appveto.export.vendor_domains import (
+    PRODUCTS,
+    TABLE_SOURCE,
+    DomainKind,
+    domains_of,
+    entity_for_vendor_id,
+    lookup_domain,
+    product_of_app,
+)
+from appveto.policy.model import DecisionStatus, Mode, PolicySet, ResolvedDecision, resolve
+
+
+def _error(decision: ResolvedDecision, source_file: str, message: str) -> ExportError:
+    return ExportError(
+        f"decision '{decision.id}': {message}",
+        diagnostics=(Diagnostic(message, file=source_file or None, entry=decision.id),),
+    )
+
+
+def _term(d: ResolvedDecision) -> str:
+    parts = [f"effective {d.effective.isoformat()}"]
+    if d.expires is not None:
+        parts.append(f"expires {d.expires.isoformat()}")
+    else:
+        parts.append("until further notice")
+    for r in d.renewals:
+        to = r.extends_to.isoformat() if r.extends_to else "further notice"
+        parts.append(f"renewed on {r.decided.isoformat()} by {r.by} to {to}")
+    if d.original_expiry is not None and d.original_expiry != d.expires:
+        parts.append(f"originally expiring {d.original_expiry.isoformat()}")
+    return "; ".join(parts)
+
+
+def target_from_resolved(
+    decision: ResolvedDecision, *, generator: str, source_file: str = "", allow_expired: bool = False
+) -> EnforcementTarget:
+    """The enforcement view of one resolved decision on ``decision.at``."""
+    if decision.status is DecisionStatus.DRAFT:
+        raise _error(decision, source_file, f"is a draft on {decision.at.isoformat()}; nothing to enforce")
+    if decision.status is DecisionStatus.EXPIRED and not allow_expired:
+        expired = decision.expires.isoformat() if decision.expires else "?"
+        raise _error(
+            decision,
+            source_file,
+            f"expired on {expired} (state on {decision.at.isoformat()}); renew it, or export with an "
+            "earlier --at",
+        )
+    notes: list[str] = []
+    if decision.status is DecisionStatus.ANNOUNCED:
+        notes.append(f"not yet in force: effective on {decision.effective.isoformat()}")
+    if decision.status is DecisionStatus.EXPIRED:
+        notes.append("EXPIRED on this date: exported on request")
+
+    apps, products, entity_products = _apps(decision)
+    domains, left_out = _domains(decision, products, entity_products)
+    zones, zone_notes = _zones(decision, source_file)
+    notes.extend(zone_notes)
+    for ex in decision.active_exceptions:
+        notes.append(
+            f"active exception {ex.id}: {ex.subject_kind.value} {ex.subject_id} until "
+            f"{ex.expires.isoformat()} (approved by {ex.approver}); exclude it from the MDM assignment"
+        )
+    rb = decision.remove_by
+    if rb is not None:
+        notes.append(f"remove by {rb.isoformat()}")
+    bt = decision.block_traffic_by
+    if bt is not None:
+        notes.append(f"block traffic by {bt.isoformat()}")
+
+    authority = decision.authority
+    if decision.authority_chain:
+        authority = f"{decision.authority_chain[0].name} ({decision.authority})"
+    mode = "mandatory" if decision.mandatory_scope else ("advisory" if decision.scope else "unscoped")
+    if mode == "advisory":
+        notes.append("every scope part of this decision is advisory: these files enforce a recommendation")
+    return EnforcementTarget(
+        decision_id=decision.id,
+        title=decision.title,
+        authority=authority,
+        at=decision.at,
+        generator=generator,
+        effective=decision.effective,
+        expires=decision.expires,
+        term=_term(decision),
+        apps=apps,
+        domains=domains,
+        left_out=left_out,
+        zones=zones,
+        mode=mode,
+        source_file=source_file,
+        notes=tuple(notes),
+    )
+
+
+def _apps(decision: ResolvedDecision) -> tuple[tuple[App, ...], set[str], dict[str, frozenset[str] | None]]:
+    """Apps to block, products they belong to, and per vendor entity the products banned
+    (``None``: the whole vendor family)."""
+    names: dict[tuple[str, str], str] = {}
+    for sel in decision.apps.selectors:
+        if sel.name:
+            for p in sel.android:
+                names.setdefault(("android", p), sel.name)
+            for b in sel.ios:
+                names.setdefault(("ios", b), sel.name)
+    apps: dict[tuple[str, str], App] = {}
+    products: set[str] = set()
+    entity_products: dict[str, frozenset[str] | None] = {}
+
+    def add(platform: str, app_id: str) -> None:
+        product = product_of_app(platform, app_id)
+        name = names.get((platform, app_id)) or (product.name if product else "")
+        publisher = product.publisher if product else ""
+        apps[(platform, app_id)] = App(platform, app_id, name, publisher)
+        if product is not None:
+            products.add(product.name)
+            current = entity_products.get(product.entity, frozenset())
+            if current is not None:
+                entity_products[product.entity] = current | {product.name}
+
+    for p in decision.apps.android_packages:
+        add("android", p)
+    for b in decision.apps.ios_bundle_ids:
+        add("ios", b)
+    for vendor_id in sorted(set(decision.apps.vendors) | set(decision.apps.successor_vendors)):
+        entity = entity_for_vendor_id(vendor_id)
+        if entity is None:
+            continue
+        entity_products[entity.name] = None
+        for product in PRODUCTS:
+            if product.entity != entity.name:
+                continue
+            products.add(product.name)
+            for p in product.android:
+                add("android", p)
+            for b in product.ios:
+                add("ios", b)
+    return tuple(sorted(apps.values())), products, entity_products
+
+
+def _domains(
+    decision: ResolvedDecision, products: set[str], entity_products: dict[str, frozenset[str] | None]
+) -> tuple[tuple[BlockedDomain, ...], tuple[LeftOutDomain, ...]]:
+    blocked: list[BlockedDomain] = []
+    left: list[LeftOutDomain] = []
+    for name in decision.apps.web_domains:
+        entry = lookup_domain(name)
+        owner = entry.entity if entry is not None else "unknown"
+        note = ""
+        if entry is not None and entry.kind is DomainKind.SHARED:
+            note = f"named in the decision although it is shared infrastructure ({entry.note})"
+        blocked.append(
+            BlockedDomain(name, owner, DomainOrigin.POLICY, f"decision {decision.id} (apps: web)", note)
+        )
+    for entity, banned in sorted(entity_products.items()):
+        for d in domains_of(entity, banned):
+            if d.kind is DomainKind.OWNED:
+                why = d.note or "owned by the vendor"
+                blocked.append(
+                    BlockedDomain(d.domain, d.entity, DomainOrigin.VENDOR, f"{TABLE_SOURCE}: {why}")
+                )
+            else:
+                left.append(LeftOutDomain(d.domain, f"{d.note} (seen with {d.entity}'s apps)"))
+    return tuple(blocked), tuple(left)
+
+
+def _zones(decision: ResolvedDecision, source_file: str) -> tuple[tuple[Zone, ...], list[str]]:
+    mandatory = {n for p in decision.scope if p.mode is Mode.MANDATORY for n in p.networks}
+    advisory = {n for p in decision.scope if p.mode is Mode.ADVISORY for n in p.networks} - mandatory
+    zones: list[Zone] = []
+    notes: list[str] = []
+    for z in sorted(decision.network_zones, key=lambda z: z.name):
+        if z.name in advisory:
+            notes.append(f"network zone {z.name} is only advised, not enforced: no DNS rules for it")
+            continue
+        if z.name not in mandatory:
+            notes.append(f"network zone {z.name} is named by no scope part: no DNS rules for it")
+            continue
+        nets = []
+        for cidr in z.cidrs:
+            try:
+                nets.append(parse_network(cidr))
+            except ExportError:
+                raise _error(
+                    decision, source_file, f"network zone '{z.name}': '{cidr}' is not an IP network"
+                ) from None
+        zones.append(
+            Zone(z.name, tuple(sorted(set(nets), key=_net_key)), tuple(z.ssids), z.description or "")
+        )
+    return tuple(zones), notes
+
+
+def _net_key(n: object) -> tuple[int, str]:
+    return (getattr(n, "version", 0), str(n))
+
+
+def export_date(value: str | None, *, default: date) -> date:
+    """Parse ``--at``; the CLI passes today's date as the default, the library never reads a clock."""
+    if value is None:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ExportError(f"'{value}' is not a date such as 2023-03-10") from None
+
+
+def targets_from_policies(
+    policies: PolicySet,
+    *,
+    at: date,
+    generator: str,
+    decision_ids: Sequence[str] | None = None,
+) -> tuple[tuple[EnforcementTarget, ...], tuple[tuple[str, str], ...]]:
+    """Targets for the given decisions (all when None) and, for those that cannot be
+    exported on ``at`` (draft, expired, malformed zone), ``(decision id, reason)``.
+
+    An unknown decision id is an error, not a skip: the user named it.
+    """
+    known = sorted(d.id for d in policies.decisions)
+    wanted = list(decision_ids) if decision_ids is not None else known
+    targets: list[EnforcementTarget] = []
+    skipped: list[tuple[str, str]] = []
+    for decision_id in wanted:
+        if policies.decision(decision_id) is None:
+            raise ExportError(
+                f"no decision '{decision_id}' in the policies (decisions: {', '.join(known) or 'none'})"
+            )
+        mark = policies.where(decision_id)
+        source = mark.file if mark is not None else ""
+        try:
+            resolved = resolve(policies, decision_id, at=at)
+            targets.append(target_from_resolved(resolved, generator=generator, source_file=source))
+        except AppvetoError as exc:
+            skipped.append((decision_id, "; ".join(d.message for d in exc.diagnostics())))
+    return tuple(targets), tuple(skipped)
