@@ -147,7 +147,7 @@ def _plain(
             items.append(_plain(v, sub, values, keys, budget, problems))
         return items
     if isinstance(node, TaggedScalar):
-        problems.append((path, f"unsupported YAML tag {node.tag.value!r}"))
+        problems.append((path, f"YAML: unsupported tag {node.tag.value!r}"))
         return None
     if isinstance(node, bool):
         return bool(node)
@@ -159,8 +159,33 @@ def _plain(
         return str(node)
     if node is None:
         return None
-    problems.append((path, f"unsupported YAML value of type {type(node).__name__}"))
+    problems.append((path, f"YAML: unsupported value of type {type(node).__name__}"))
     return None
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest ``[``/``{`` nesting outside quotes and comments: a cheap guard run before parsing."""
+    depth = deepest = 0
+    quote = ""
+    comment = False
+    for ch in text:
+        if comment:
+            comment = ch != "\n"
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch == "\n":
+            quote = ""
+    return deepest
 
 
 def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
@@ -179,12 +204,20 @@ def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
     except UnicodeDecodeError as exc:
         diags.append(Diagnostic(f"not UTF-8 text (byte offset {exc.start})", file=shown))
         return None
+    depth = _flow_depth(text)
+    if depth > MAX_DEPTH:
+        diags.append(Diagnostic(f"values nested too deeply ({depth} levels, limit {MAX_DEPTH})", file=shown))
+        return None
     try:
         tree = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         problem = " ".join(str(problem).split())
+        if exc.problem_mark is not None and exc.context_mark is not None and exc.context:
+            cm = exc.context_mark
+            context = " ".join(str(exc.context).split())
+            problem += f" ({context} at line {cm.line + 1}, column {cm.column + 1})"
         if mark is not None:
             diags.append(
                 Diagnostic(f"YAML: {problem}", file=shown, line=mark.line + 1, column=mark.column + 1)
@@ -207,8 +240,8 @@ def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
         return None
     source = _Source(shown, data, values, keys)
     for p, msg in problems:
-        diags.append(source.at(p, msg, key=True))
-    return source
+        diags.append(source.at(p, msg, key=isinstance(p[-1], str) and p[-1].startswith("<")))
+    return None if problems else source
 
 
 # --------------------------------------------------------------------------- pydantic errors -> words
@@ -850,3 +883,15 @@ def load_policy_text(text: str, *, name: str = "policy.yaml", authorities: str |
         (base / "doc.yaml").write_text(text, encoding="utf-8")
         entries.append((base / "doc.yaml", name))
         return load_documents(entries)
+
+
+def read_policy_data(path: str | Path) -> object:
+    """The plain data of one policy file (dates left as text), as JSON Schema validators see it.
+
+    Raises :class:`PolicyError` when the file is not readable YAML.
+    """
+    diags: list[Diagnostic] = []
+    source = _read(Path(path), str(path), diags)
+    if source is None or diags:
+        raise PolicyError(f"{path}: not readable YAML", diagnostics=tuple(diags))
+    return source.data
