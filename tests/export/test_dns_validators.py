@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,15 +11,29 @@ import pytest
 from appveto.export.dns import rpz_origin
 from appveto.export.registry import EXPORTERS
 from appveto.export.target import EnforcementTarget
-from tests.conftest import require_tool
+from tests.conftest import REPO, require_tool
 from tests.export.fixtures import policy_targets, sample_target
 
 TIMEOUT = 30
 
 
+EXAMPLES = REPO / "examples" / "policies"
+
+
 def _network_targets() -> list[EnforcementTarget]:
+    """The sample, the test policies' and the example library's decisions with DNS zones."""
     by_id = policy_targets()
-    return [sample_target(), by_id["test-parl-networks"], by_id["test-family"]]
+    found = [sample_target(), by_id["test-parl-networks"], by_id["test-family"]]
+    if EXAMPLES.is_dir():
+        from appveto.export.adapter import targets_from_policies
+        from appveto.policy.load import load_policies
+
+        targets, _ = targets_from_policies(load_policies(EXAMPLES), at=date(2023, 4, 15), generator="t")
+        found += [t for t in targets if any(z.networks for z in t.zones) and t.domains]
+    return found
+
+
+N_TARGETS = len(_network_targets())
 
 
 def _write(tmp_path: Path, name: str, content: bytes) -> Path:
@@ -31,7 +46,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, check=False)
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(N_TARGETS))
 def test_rpz_passes_named_checkzone(tmp_path: Path, index: int) -> None:
     tool = require_tool("named-checkzone")
     target = _network_targets()[index]
@@ -57,7 +72,7 @@ def test_named_checkzone_catches_a_broken_zone(tmp_path: Path) -> None:
     assert _run([tool, rpz_origin(target), str(path)]).returncode != 0
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(N_TARGETS))
 def test_unbound_config_passes_unbound_checkconf(tmp_path: Path, index: int) -> None:
     tool = require_tool("unbound-checkconf")
     art = EXPORTERS["unbound"].export(_network_targets()[index])
@@ -75,7 +90,7 @@ def test_unbound_checkconf_catches_an_undefined_tag(tmp_path: Path) -> None:
     assert _run([tool, str(path)]).returncode != 0
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(N_TARGETS))
 def test_dnsmasq_config_passes_dnsmasq_test(tmp_path: Path, index: int) -> None:
     tool = require_tool("dnsmasq")
     art = EXPORTERS["dnsmasq"].export(_network_targets()[index])

@@ -100,7 +100,9 @@ def select_zones(target: EnforcementTarget, zone: str | None, name: str) -> tupl
     closed rather than block for every client of a resolver.
     """
     if not target.domains:
-        raise fail(target, f"has no domain to block (no web domain and no known vendor domain) for {name}")
+        raise fail(
+            target, "has no domain to block (no web domain and no known vendor domain) for a DNS export"
+        )
     if zone is not None:
         chosen = target.zone(zone)
         if not chosen.networks:
@@ -110,8 +112,8 @@ def select_zones(target: EnforcementTarget, zone: str | None, name: str) -> tupl
     if not zones:
         raise fail(
             target,
-            f"names no network zone with address ranges, so {name} would block for every client; "
-            "add a mandatory network zone with CIDRs to the decision's scope",
+            "names no network zone with address ranges, so a DNS export would block for every client "
+            "of the resolver; add a mandatory network zone with CIDRs to the decision's scope",
         )
     return zones
 

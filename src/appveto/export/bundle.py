@@ -95,10 +95,13 @@ def render_readme(
             lines += [f"### `{path}` ({art.target})", "", f"Where it goes: {art.destination}.", ""]
             lines += [f"- {c}" for c in art.caveats]
             lines.append("")
-        mine_skipped = [s for s in skipped if s.decision_id == decision_id]
-        if mine_skipped:
+        reasons: dict[str, list[str]] = {}
+        for s in sorted(skipped):
+            if s.decision_id == decision_id:
+                reasons.setdefault(s.reason, []).append(s.target)
+        if reasons:
             lines += ["Not exported:", ""]
-            lines += [f"- {s.target}: {s.reason}" for s in sorted(mine_skipped)]
+            lines += [f"- {', '.join(names)}: {reason}" for reason, names in sorted(reasons.items())]
             lines.append("")
         if t.left_out:
             lines += ["Domains left out of the DNS files on purpose:", ""]
