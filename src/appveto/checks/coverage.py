@@ -1,0 +1,503 @@
+"""What a scan could see: the coverage that caps every claim of absence.
+
+:func:`measure` computes, once per APK, the measured share of obfuscated names, the
+protectors and packers found, dynamic code loading, reflection, string encryption,
+code hidden in assets, native code, manifest classes missing from the DEX and parts
+the reader could not parse, and from them the share of code a reviewer can read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from appveto.apk.model import Apk, ComponentKind, DexLocation, descriptor_to_java
+from appveto.checks.facts import Facts, facts, manifest_ev, memo
+from appveto.errors import ApkError
+from appveto.findings import Confidence, Evidence, EvidenceKind, Location
+from appveto.kb.model import KnowledgeBase, ProtectorKind
+
+
+class Auditability(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True, slots=True)
+class PackageNames:
+    """Obfuscated class names in one Java package."""
+
+    package: str
+    classes: int
+    obfuscated: int
+
+    @property
+    def share(self) -> float:
+        return self.obfuscated / self.classes if self.classes else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectorHit:
+    name: str
+    kind: ProtectorKind
+    vendor: str | None
+    evidence: tuple[Evidence, ...]
+    heuristic: bool = False
+    """True when recognised by structure rather than by a named marker."""
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    dex_files: int
+    classes: int
+    obfuscated_classes: int
+    methods: int
+    obfuscated_methods: int
+    fields: int
+    obfuscated_fields: int
+    packages: tuple[PackageNames, ...]
+    """The largest packages, by class count (at most 15)."""
+    protectors: tuple[ProtectorHit, ...]
+    dynamic_loading: tuple[Evidence, ...]
+    reflection: tuple[Evidence, ...]
+    reflection_heavy: bool
+    string_encryption: tuple[Evidence, ...]
+    hidden_code: tuple[Evidence, ...]
+    hidden_bytes: int
+    missing_classes: tuple[Evidence, ...]
+    native_libs: int
+    native_bytes: int
+    """Bytes of native code for one ABI (the largest), as one device would load it."""
+    jni_exports: int
+    dex_bytes: int
+    unreadable_parts: tuple[str, ...]
+    readable_share: float
+    """Estimated share (0..1) of the app's code a reviewer can read from this APK."""
+    auditability: Auditability
+    code_hidden: bool
+    """True when code that runs is not in the DEX this scan read: claims that code
+    does *not* do something cannot be made."""
+    hidden_reasons: tuple[str, ...]
+
+    @property
+    def obfuscated_class_share(self) -> float:
+        return self.obfuscated_classes / self.classes if self.classes else 0.0
+
+    @property
+    def obfuscated_method_share(self) -> float:
+        return self.obfuscated_methods / self.methods if self.methods else 0.0
+
+    @property
+    def obfuscated_field_share(self) -> float:
+        return self.obfuscated_fields / self.fields if self.fields else 0.0
+
+    @property
+    def native_share(self) -> float:
+        total = self.dex_bytes + self.native_bytes + self.hidden_bytes
+        return self.native_bytes / total if total else 0.0
+
+    def cap(self, confidence: Confidence) -> Confidence:
+        """The confidence an absence claim may keep under this coverage."""
+        if self.code_hidden:
+            return Confidence.LOW
+        limit = {Auditability.HIGH: Confidence.HIGH, Auditability.MEDIUM: Confidence.MEDIUM}.get(
+            self.auditability, Confidence.LOW
+        )
+        order = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)
+        return order[min(order.index(confidence), order.index(limit))]
+
+    def summary(self) -> str:
+        """One sentence a reviewer understands."""
+        pct = round(self.readable_share * 100)
+        text = f"about {pct}% of the code can be read ({self.auditability} auditability)"
+        if self.hidden_reasons:
+            text += "; hidden or unreadable: " + "; ".join(self.hidden_reasons)
+        return text
+
+
+def measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
+    return memo(apk, f"coverage:{id(kb)}", lambda: _measure(apk, kb))
+
+
+# ------------------------------------------------------------------- names
+
+_KEYWORDS = frozenset(
+    "abstract assert boolean break byte case catch char class const continue default do double else enum "
+    "extends final finally float for goto if implements import instanceof int interface long native new "
+    "package private protected public return short static strictfp super switch synchronized this throw "
+    "throws transient try void volatile while true false null aux con nul prn com1 com2 lpt1 lpt2".split()
+)
+
+
+def obfuscated_name(simple: str) -> bool:
+    """A name chosen by an obfuscator rather than a person.
+
+    Short lower-case names (ProGuard/R8: ``a``, ``b``, ``ab``, ``abc``), names outside
+    printable ASCII (lookalike Unicode, as DexGuard and others use), Java keywords and
+    Windows device names in any letter case (``iF``, ``aux``), and names without letters.
+    """
+    if not simple or simple.isdigit():
+        return False
+    if not simple.isascii() or not simple.isprintable():
+        return True
+    if simple.casefold() in _KEYWORDS and simple not in ("Null", "True", "False"):
+        return True
+    if len(simple) <= 3 and simple.isalpha() and simple.islower():
+        return True
+    return len(simple) <= 2 and simple.isalpha() and simple not in ("R", "UI", "IO", "Id", "OS")
+
+
+def _simple(descriptor: str) -> tuple[str, str]:
+    """``Lcom/x/Foo$Bar;`` -> (``com.x``, ``Bar``)."""
+    body = descriptor[1:-1] if descriptor.startswith("L") and descriptor.endswith(";") else descriptor
+    pkg, _, name = body.rpartition("/")
+    inner = name.rsplit("$", 1)[-1] if "$" in name else name
+    return pkg.replace("/", "."), inner
+
+
+_UNUSUAL_NAME_RE = re.compile(r"[\u02b0-\u02ff\u1400-\u167f\uff61-\uffdc\u0300-\u036f]")
+
+
+# ---------------------------------------------------------------- measure
+
+
+_DYNAMIC = (
+    ("Ldalvik/system/DexClassLoader;", ("<init>",)),
+    ("Ldalvik/system/InMemoryDexClassLoader;", ("<init>",)),
+    ("Ldalvik/system/PathClassLoader;", ("<init>",)),
+    ("Ldalvik/system/DelegateLastClassLoader;", ("<init>",)),
+    ("Ldalvik/system/BaseDexClassLoader;", ("<init>",)),
+    ("Ldalvik/system/DexFile;", ("loadDex", "<init>", "loadClass")),
+)
+_REFLECTION = (
+    ("Ljava/lang/reflect/Method;", ("invoke",)),
+    ("Ljava/lang/Class;", ("forName", "getDeclaredMethod", "getMethod")),
+    ("Ljava/lang/reflect/Constructor;", ("newInstance",)),
+)
+_STRING_CRYPTO_MARKERS = ("com.github.megatronking.stringfog", "ALLATORIxDEMO", "Lcom/github/megatronking/stringfog")
+_MEDIA_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"RIFF",
+    b"OggS",
+    b"ID3",
+    b"fLaC",
+    b"\x1f\x8b",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"\xfd7zXZ",
+    b"OTTO",
+    b"\x00\x01\x00\x00",
+    b"wOFF",
+    b"wOF2",
+    b"\x28\xb5\x2f\xfd",
+    b"SQLite format 3",
+)
+_STD_PREFIXES = ("res/", "META-INF/", "lib/", "kotlin/", "okhttp3/", "org/", "com/", "javax/", "androidsupportmultidexversion")
+_HIDDEN_MIN = 32 * 1024
+_READ_MAX = 4 * 1024 * 1024
+
+
+def _entropy(data: bytes) -> float:
+    if not data:
+        return 0.0
+    counts = Counter(data)
+    n = len(data)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _names(f: Facts) -> tuple[int, int, int, int, int, int, tuple[PackageNames, ...], int, int]:
+    per_pkg: dict[str, list[int]] = {}
+    obf_classes = 0
+    unusual = 0
+    in_o = 0
+    for desc in f.defined:
+        pkg, simple = _simple(desc)
+        hit = obfuscated_name(simple)
+        if _UNUSUAL_NAME_RE.search(simple):
+            unusual += 1
+        if desc.startswith("Lo/") and desc.count("/") == 1:
+            in_o += 1
+        obf_classes += hit
+        slot = per_pkg.setdefault(pkg, [0, 0])
+        slot[0] += 1
+        slot[1] += hit
+    methods = obf_m = 0
+    seen_m: set[tuple[str, str]] = set()
+    for m in f.method_refs:
+        if m.class_name in f.defined and m.name not in ("<init>", "<clinit>"):
+            key = (m.class_name, m.name)
+            if key in seen_m:
+                continue
+            seen_m.add(key)
+            methods += 1
+            obf_m += obfuscated_name(m.name)
+    fields = obf_f = 0
+    for fr in f.field_refs:
+        if fr.class_name in f.defined:
+            fields += 1
+            obf_f += obfuscated_name(fr.name)
+    top = sorted(per_pkg.items(), key=lambda kv: (-kv[1][0], kv[0]))[:15]
+    pkgs = tuple(PackageNames(k or "(default package)", v[0], v[1]) for k, v in top)
+    return len(f.defined), obf_classes, methods, obf_m, fields, obf_f, pkgs, unusual, in_o
+
+
+def _entry_matches(name: str, marker: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    if marker.endswith("/"):
+        return name.startswith(marker) or f"/{marker}" in name
+    if marker.endswith(("-", "_")):
+        return base.startswith(marker)
+    return base == marker or (base.startswith(marker) and base[len(marker) :].startswith((".", "-", "_")))
+
+
+def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) -> list[ProtectorHit]:
+    hits: list[ProtectorHit] = []
+    names = apk.entry_names()
+    defined_java = f.defined_java
+    for p in kb.protectors:
+        ev: list[Evidence] = []
+        for marker in p.entries:
+            for n in names:
+                if _entry_matches(n, marker):
+                    ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n), f"{p.name} marker '{marker}'"))
+        for prefix in p.classes:
+            found = sorted(c for c in defined_java if c == prefix or c.startswith(prefix + ".") or c.startswith(prefix))
+            for c in found[:3]:
+                ev.append(Evidence(EvidenceKind.CLASS, c, Location(class_name=c), f"{p.name} class prefix '{prefix}'"))
+        for s in p.strings:
+            if s in f.blob:
+                match = next((x for x in f.strings if s in x), s)
+                ev.append(f.string_evidence(match, f"{p.name} string marker '{s}'"))
+        if apk.manifest is not None and apk.manifest.application.name:
+            app_cls = apk.manifest.application.name
+            if any(app_cls.startswith(prefix) for prefix in p.classes):
+                ev.append(manifest_ev(app_cls, "/manifest/application", f"stub Application class of {p.name}"))
+        if ev:
+            hits.append(ProtectorHit(p.name, p.kind, p.vendor, tuple(sorted(set(ev))[:8])))
+    if not any(h.name.startswith("DexGuard") for h in hits):
+        total = max(1, len(f.defined))
+        if unusual >= 5 or (in_o >= 10 and in_o / total >= 0.05):
+            ev = []
+            if unusual >= 5:
+                ev.append(
+                    Evidence(
+                        EvidenceKind.METRIC,
+                        f"{unusual} class names use Unicode modifier/syllabic/half-width letters",
+                        note="DexGuard-style renaming",
+                    )
+                )
+            if in_o >= 10:
+                samples = sorted(c for c in f.defined if c.startswith("Lo/") and c.count("/") == 1)[:3]
+                ev.append(
+                    Evidence(
+                        EvidenceKind.METRIC,
+                        f"{in_o} of {total} classes repackaged into the top-level package 'o'",
+                        note="DexGuard's default repackaging target; e.g. "
+                        + ", ".join(descriptor_to_java(s) for s in samples),
+                    )
+                )
+            hits.append(ProtectorHit("DexGuard (Guardsquare)", ProtectorKind.OBFUSCATOR, "Guardsquare NV", tuple(ev), True))
+    for lib in apk.native_libs:
+        for cm in kb.compiler_markers:
+            for line in lib.comment:
+                if any(m in line for m in cm.markers):
+                    hits.append(
+                        ProtectorHit(
+                            cm.name,
+                            cm.kind,
+                            None,
+                            (Evidence(EvidenceKind.NATIVE, line, Location(entry=lib.entry), ".comment section"),),
+                        )
+                    )
+                    break
+    merged: dict[str, ProtectorHit] = {}
+    for h in hits:
+        old = merged.get(h.name)
+        if old is None:
+            merged[h.name] = h
+        else:
+            merged[h.name] = ProtectorHit(h.name, h.kind, h.vendor, tuple(sorted(set(old.evidence + h.evidence))[:8]), old.heuristic and h.heuristic)
+    return sorted(merged.values(), key=lambda h: h.name)
+
+
+def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
+    ev: list[Evidence] = []
+    total = 0
+    for e in apk.embedded_dex:
+        if e.location is not DexLocation.PRIMARY:
+            note = "DEX outside the primary classes*.dex" + ("" if e.parsed else " (not parseable: encrypted or damaged)")
+            ev.append(Evidence(EvidenceKind.ENTRY, e.entry, Location(entry=e.entry), note))
+            total += e.size
+    seen = {e.value for e in ev}
+    for z in apk.entries:
+        n = z.name
+        if n in seen or z.uncompressed_size < _HIDDEN_MIN or n.endswith("/"):
+            continue
+        if n.startswith(_STD_PREFIXES) and not n.startswith("res/raw/"):
+            continue
+        if re.fullmatch(r"classes\d*\.dex|resources\.arsc|AndroidManifest\.xml", n):
+            continue
+        if z.uncompressed_size > _READ_MAX:
+            head = b""
+            ratio = z.compressed_size / z.uncompressed_size if z.uncompressed_size else 0.0
+            if ratio < 0.97:
+                continue
+        else:
+            try:
+                head = apk.archive.read(z, max_size=_READ_MAX)[:65536]
+            except (ApkError, OSError, ValueError):
+                continue
+        if head.startswith(b"dex\n"):
+            ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n), "plain DEX stored under a non-standard name"))
+        elif head.startswith(b"\x7fELF") and not n.startswith("lib/"):
+            ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n), "ELF code stored outside lib/"))
+        elif head.startswith(b"PK\x03\x04"):
+            continue  # nested archives: the reader lists the DEX inside them as embedded_dex
+        elif head and (head.startswith(_MEDIA_MAGIC) or head[4:8] == b"ftyp"):
+            continue
+        elif not head or _entropy(head) > 7.6:
+            note = "high-entropy data of no known format (encrypted or packed payload)"
+            ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n, offset=z.data_offset), note))
+        else:
+            continue
+        total += z.uncompressed_size
+    return ev, total
+
+
+def _missing(apk: Apk, f: Facts) -> list[Evidence]:
+    m = apk.manifest
+    if m is None or not f.primary or not m.application.has_code:
+        return []
+    wanted: list[tuple[str, str]] = []
+    if m.application.name:
+        wanted.append((m.application.name, "/manifest/application"))
+    for c in m.components:
+        if c.kind is ComponentKind.ACTIVITY_ALIAS:
+            continue
+        wanted.append((c.name, c.xpath or f"/manifest/application/{c.kind}"))
+    out: list[Evidence] = []
+    for name, xpath in wanted:
+        if name and name not in f.defined_java and not name.startswith(("android.", "com.android.")):
+            out.append(manifest_ev(name, xpath, "declared in the manifest but defined in no primary DEX"))
+    return out
+
+
+def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
+    f = facts(apk)
+    classes, obf_c, methods, obf_m, fields, obf_f, pkgs, unusual, in_o = _names(f)
+    protectors = _protectors(apk, kb, f, unusual, in_o)
+    dynamic = [ev for cls, names in _DYNAMIC for ev in f.method_evidence(cls, *names, note="dynamic code loading")]
+    reflection = [ev for cls, names in _REFLECTION for ev in f.method_evidence(cls, *names, note="reflection")]
+    crypto: list[Evidence] = []
+    for marker in _STRING_CRYPTO_MARKERS:
+        if marker in f.blob:
+            crypto.append(
+                Evidence(EvidenceKind.STRING, marker, Location(entry=f.dex_entry_of_string(marker)), "string-encryption library")
+            )
+    unreadable = _unreadable_strings(f)
+    if unreadable[0] >= 50 and unreadable[0] >= 0.2 * max(1, unreadable[1]):
+        crypto.append(
+            Evidence(
+                EvidenceKind.METRIC,
+                f"{unreadable[0]} of {unreadable[1]} string constants are unreadable (binary or high-entropy)",
+                note="encrypted strings are decrypted at run time",
+            )
+        )
+    hidden, hidden_bytes = _hidden(apk)
+    missing = _missing(apk, f)
+    abis: dict[str, int] = {}
+    jni = 0
+    for lib in apk.native_libs:
+        abis[lib.abi] = abis.get(lib.abi, 0) + lib.size
+        jni += len(lib.jni_exports)
+    native_bytes = max(abis.values(), default=0)
+    unreadable_parts = tuple(sorted({f"{p.part}: {p.message}" for p in apk.problems}))
+
+    reasons: list[str] = []
+    packers = [p for p in protectors if p.kind in (ProtectorKind.PACKER, ProtectorKind.PROTECTOR)]
+    if packers:
+        reasons.append("packed or protected by " + ", ".join(p.name for p in packers))
+    if any(p.name.startswith("DexGuard") for p in protectors):
+        reasons.append("DexGuard protection (string and class encryption, hidden API calls)")
+    if dynamic and (hidden or missing):
+        reasons.append("code is loaded at run time from data inside the APK")
+    elif hidden:
+        reasons.append(f"{len(hidden)} code or encrypted payload entr{'y' if len(hidden) == 1 else 'ies'} outside the DEX")
+    app_missing = apk.manifest is not None and any(e.location.xpath == "/manifest/application" for e in missing)
+    n_components = len(apk.manifest.components) if apk.manifest else 0
+    if app_missing or (missing and len(missing) >= max(2, n_components // 4)):
+        reasons.append(f"{len(missing)} manifest class(es) missing from the DEX")
+    reflection_heavy = bool(reflection) and bool(crypto)
+    if crypto:
+        reasons.append("string constants are encrypted")
+    if reflection_heavy:
+        reasons.append("reflection over encrypted strings hides call targets")
+    if apk.manifest is not None and apk.manifest.application.has_code and not f.primary:
+        reasons.append("no readable DEX although the app declares code")
+    if any(p.part == "dex" for p in apk.problems):
+        reasons.append("a DEX file could not be parsed")
+    code_hidden = bool(reasons)
+
+    total_code = f.dex_bytes + native_bytes + hidden_bytes
+    name_readability = 1.0 - 0.5 * (obf_c / classes if classes else 0.0)
+    readable = (f.dex_bytes * name_readability / total_code) if total_code else 0.0
+    if packers or any(p.name.startswith("DexGuard") for p in protectors):
+        readable = min(readable, 0.2)
+    if code_hidden:
+        readable = min(readable, 0.35)
+    readable = round(max(0.0, min(1.0, readable)), 3)
+    if readable >= 0.7 and not code_hidden:
+        level = Auditability.HIGH
+    elif readable >= 0.4 and not code_hidden:
+        level = Auditability.MEDIUM
+    else:
+        level = Auditability.LOW
+    return Coverage(
+        dex_files=len(f.primary),
+        classes=classes,
+        obfuscated_classes=obf_c,
+        methods=methods,
+        obfuscated_methods=obf_m,
+        fields=fields,
+        obfuscated_fields=obf_f,
+        packages=pkgs,
+        protectors=tuple(protectors),
+        dynamic_loading=tuple(sorted(set(dynamic))),
+        reflection=tuple(sorted(set(reflection))),
+        reflection_heavy=reflection_heavy,
+        string_encryption=tuple(crypto),
+        hidden_code=tuple(hidden),
+        hidden_bytes=hidden_bytes,
+        missing_classes=tuple(missing),
+        native_libs=len(apk.native_libs),
+        native_bytes=native_bytes,
+        jni_exports=jni,
+        dex_bytes=f.dex_bytes,
+        unreadable_parts=unreadable_parts,
+        readable_share=readable,
+        auditability=level,
+        code_hidden=code_hidden,
+        hidden_reasons=tuple(reasons),
+    )
+
+
+_DESCRIPTORISH = re.compile(r"^[\[(]*L[\w/$]+;|^[VZBSCIJFD\[(]")
+
+
+def _unreadable_strings(f: Facts) -> tuple[int, int]:
+    """(unreadable, considered) over string constants of 8+ characters."""
+    bad = considered = 0
+    for s in f.strings:
+        if len(s) < 8 or _DESCRIPTORISH.match(s):
+            continue
+        considered += 1
+        printable = sum(1 for ch in s if ch.isprintable())
+        if printable < 0.7 * len(s):
+            bad += 1
+    return bad, considered

@@ -1,0 +1,152 @@
+"""Derived, read-only views of an :class:`Apk` that several checks share.
+
+Computing them once per APK keeps the checks within the time budget. The cache is
+a memo of pure functions keyed by object identity (the value is recomputed for any
+other Apk object), bounded to a few entries, so a check stays a pure function of
+``(apk, kb)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from typing import TypeVar
+
+from appveto.apk.model import Apk, DexFile, DexLocation, FieldRef, MethodRef, descriptor_to_java
+from appveto.findings import Evidence, EvidenceKind, Location
+
+T = TypeVar("T")
+
+_MEMO_SIZE = 4
+_lock = threading.Lock()
+_memo: dict[tuple[int, str], tuple[object, object]] = {}
+
+
+def memo(apk: Apk, key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per (apk object, key); bounded, identity-checked."""
+    k = (id(apk), key)
+    with _lock:
+        hit = _memo.get(k)
+    if hit is not None and hit[0] is apk:
+        return hit[1]  # type: ignore[return-value]
+    value = compute()
+    with _lock:
+        if len(_memo) >= _MEMO_SIZE * 8:
+            for old in list(_memo)[: len(_memo) // 2]:
+                del _memo[old]
+        _memo[k] = (apk, value)
+    return value
+
+
+def facts(apk: Apk) -> Facts:
+    return memo(apk, "facts", lambda: Facts(apk))
+
+
+class Facts:
+    """Lazily computed tables over the primary DEX files (those Android loads)."""
+
+    def __init__(self, apk: Apk) -> None:
+        self.apk = apk
+
+    @cached_property
+    def primary(self) -> tuple[DexFile, ...]:
+        return tuple(d for d in self.apk.dex if d.location is DexLocation.PRIMARY)
+
+    @cached_property
+    def defined(self) -> frozenset[str]:
+        """Descriptors of the classes the primary DEX files define."""
+        out: set[str] = set()
+        for d in self.primary:
+            out.update(d.class_defs)
+        return frozenset(out)
+
+    @cached_property
+    def defined_java(self) -> frozenset[str]:
+        return frozenset(descriptor_to_java(c) for c in self.defined)
+
+    @cached_property
+    def strings_by_dex(self) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(d.strings) for d in self.primary)
+
+    @cached_property
+    def strings(self) -> frozenset[str]:
+        if len(self.strings_by_dex) == 1:
+            return self.strings_by_dex[0]
+        return frozenset().union(*self.strings_by_dex)
+
+    @cached_property
+    def blob(self) -> str:
+        """Every string constant on its own line, for fast regex scans."""
+        return "\n".join(sorted(self.strings))
+
+    @cached_property
+    def method_refs(self) -> frozenset[MethodRef]:
+        out: set[MethodRef] = set()
+        for d in self.primary:
+            out.update(d.method_refs)
+        return frozenset(out)
+
+    @cached_property
+    def method_names_by_class(self) -> dict[str, frozenset[str]]:
+        tmp: dict[str, set[str]] = {}
+        for m in self.method_refs:
+            tmp.setdefault(m.class_name, set()).add(m.name)
+        return {k: frozenset(v) for k, v in tmp.items()}
+
+    @cached_property
+    def field_refs(self) -> frozenset[FieldRef]:
+        out: set[FieldRef] = set()
+        for d in self.primary:
+            out.update(d.field_refs)
+        return frozenset(out)
+
+    @cached_property
+    def dex_bytes(self) -> int:
+        return sum(d.size for d in self.primary)
+
+    # ------------------------------------------------------------------ helpers
+
+    def has_method(self, class_descriptor: str, *names: str) -> bool:
+        have = self.method_names_by_class.get(class_descriptor)
+        if not have:
+            return False
+        return not names or any(n in have for n in names)
+
+    def method_evidence(self, class_descriptor: str, *names: str, note: str | None = None) -> Iterator[Evidence]:
+        """Evidence for references to ``class->name`` (any of ``names``), one per ref."""
+        for d in self.primary:
+            for m in d.method_refs:
+                if m.class_name == class_descriptor and (not names or m.name in names):
+                    yield method_ev(m, d.entry, note)
+
+    def dex_entry_of_string(self, s: str) -> str | None:
+        for d, table in zip(self.primary, self.strings_by_dex, strict=True):
+            if s in table:
+                return d.entry
+        return None
+
+    def string_evidence(self, s: str, note: str | None = None) -> Evidence:
+        return Evidence(EvidenceKind.STRING, s, Location(entry=self.dex_entry_of_string(s)), note)
+
+
+def method_ev(m: MethodRef, entry: str, note: str | None = None) -> Evidence:
+    return Evidence(
+        EvidenceKind.METHOD,
+        f"{m.class_name}->{m.name}{m.descriptor}",
+        Location(entry=entry, class_name=descriptor_to_java(m.class_name), method=f"{m.name}{m.descriptor}"),
+        note,
+    )
+
+
+def field_ev(f: FieldRef, entry: str, note: str | None = None) -> Evidence:
+    return Evidence(
+        EvidenceKind.FIELD,
+        f"{f.class_name}->{f.name}:{f.type}",
+        Location(entry=entry, class_name=descriptor_to_java(f.class_name)),
+        note,
+    )
+
+
+def manifest_ev(value: str, xpath: str | None = None, note: str | None = None) -> Evidence:
+    return Evidence(EvidenceKind.MANIFEST, value, Location(entry="AndroidManifest.xml", xpath=xpath), note)
