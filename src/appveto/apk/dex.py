@@ -248,7 +248,24 @@ def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
                     return head + [
                         p[1:] if p.isascii() else _part_to_string(dex, p) for p in parts
                     ]
-    return head + [_string_slow(dex, o) for o in offsets[first:]]
+    # String data in another order (protectors shuffle it): one item at a time. Items that
+    # share an offset share the string; overlapping items are bounded so that a hostile
+    # file cannot make us decode its bytes again for every ID.
+    by_offset: dict[int, str] = {}
+    budget = 2 * dex.size + 1_000_000
+    out = head
+    for o in offsets[first:]:
+        text = by_offset.get(o)
+        if text is None:
+            text = _string_slow(dex, o)
+            by_offset[o] = text
+            budget -= len(text) + 1
+            if budget < 0:
+                raise dex.error(
+                    "string data items overlap: decoding them would exceed twice the file size", o
+                )
+        out.append(text)
+    return out
 
 
 def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> list[str]:
@@ -262,6 +279,10 @@ def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> 
     data = dex.data
     size = dex.size
     n_types = len(types)
+    type_lens = list(map(len, types))
+    # Descriptors are built from type names; overlapping parameter lists in a hostile file
+    # could multiply them, so their total size is bounded by the file's size.
+    budget = 16 * size + 1_000_000
     cache: dict[int, str] = {0: "()"}
     for poff in set(params):
         if poff == 0:
@@ -276,11 +297,17 @@ def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> 
             raise dex.error(f"parameter list of {k} types at {poff:#x} runs past the end of the file", poff)
         idx = struct.unpack_from(f"<{k}H", data, poff + 4)
         try:
-            cache[poff] = "(" + "".join(map(types.__getitem__, idx)) + ")"
+            budget -= sum(map(type_lens.__getitem__, idx)) + 2
         except IndexError:
             raise dex.error(
                 f"parameter list at {poff:#x} refers to type {max(idx)}, but there are only {n_types}", poff
             ) from None
+        if budget < 0:
+            raise dex.error("parameter lists overlap: their descriptors would exceed the file size", poff)
+        cache[poff] = "(" + "".join(map(types.__getitem__, idx)) + ")"
+    budget -= sum(map(len, map(cache.__getitem__, params))) + sum(map(type_lens.__getitem__, returns))
+    if budget < 0:
+        raise dex.error("proto descriptors would exceed the file size many times over", offset)
     return list(map(str.__add__, map(cache.__getitem__, params), map(types.__getitem__, returns)))
 
 
