@@ -51,7 +51,8 @@ def _expiry_events(d: Decision, start: date, end: date, review_days: int) -> lis
                     due,
                     d.id,
                     EventKind.RENEWAL_DUE,
-                    f"expires on {expiry}: decide on renewal (renewed in time, now to {after or 'further notice'})",
+                    f"expires on {expiry}: decide on renewal "
+                    f"(renewed in time, now to {after or 'further notice'})",
                 )
             )
             expiry = after
