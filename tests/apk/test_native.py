@@ -1,0 +1,212 @@
+"""Native libraries: a built ELF, damaged inputs, and every corpus .so against binutils' readelf."""
+
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from appveto.apk.archive import open_archive
+from appveto.apk.model import NativeLib
+from appveto.apk.native import MAX_ENDPOINT_SAMPLES, machine_name, parse_native
+from appveto.errors import ApkError
+from tests.conftest import corpus_apks, require_tool
+
+NATIVE = re.compile(r"^lib/([^/]+)/([^/]+\.so)$")
+
+# ------------------------------------------------------------------ a built ELF
+
+_SYM = struct.Struct("<IBBHQQ")
+_SHDR = struct.Struct("<IIQQQQIIQQ")
+_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+
+
+def build_elf(
+    *,
+    rodata: bytes,
+    comment: bytes,
+    symbols: tuple[tuple[str, int], ...],
+    machine: int = 183,
+) -> bytes:
+    """A 64-bit little-endian shared object with .rodata, .comment, .dynsym/.dynstr sections."""
+    dynstr = bytearray(b"\x00")
+    dynsym = bytearray(_SYM.pack(0, 0, 0, 0, 0, 0))
+    for name, shndx in symbols:
+        dynsym += _SYM.pack(len(dynstr), 0x12, 0, shndx, 0x1000 if shndx else 0, 16)  # GLOBAL FUNC
+        dynstr += name.encode() + b"\x00"
+    names = [b"", b".rodata", b".comment", b".dynsym", b".dynstr", b".shstrtab"]
+    shstrtab = bytearray()
+    name_off = []
+    for n in names:
+        name_off.append(len(shstrtab))
+        shstrtab += n + b"\x00"
+    body = bytearray(b"\x00" * _EHDR.size)
+    placed = []
+    for blob in (rodata, comment, bytes(dynsym), bytes(dynstr), bytes(shstrtab)):
+        body += b"\x00" * ((-len(body)) % 8)
+        placed.append((len(body), len(blob)))
+        body += blob
+    body += b"\x00" * ((-len(body)) % 8)
+    shoff = len(body)
+    shdrs = [_SHDR.pack(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)]
+    kinds = [(1, 0x2, 0, 0, 0), (1, 0x30, 0, 0, 1), (11, 0x2, 4, 1, 24), (3, 0x2, 0, 0, 0), (3, 0, 0, 0, 0)]
+    for i, ((off, size), (sh_type, flags, link, info, entsize)) in enumerate(zip(placed, kinds, strict=True)):
+        shdrs.append(_SHDR.pack(name_off[i + 1], sh_type, flags, 0, off, size, link, info, 8, entsize))
+    body += b"".join(shdrs)
+    ident = b"\x7fELF\x02\x01\x01" + b"\x00" * 9
+    header = _EHDR.pack(ident, 3, machine, 1, 0, 0, shoff, 0, 64, 56, 0, 64, len(shdrs), 5)
+    body[: _EHDR.size] = header
+    return bytes(body)
+
+
+def _sample_elf() -> bytes:
+    rodata = (
+        b"\x00%s: error\x00https://c2.example.com/gate.php?id=\x00api.tracker.example.org\x00"
+        b"libc.so\x00java.lang.String\x00version 1.2.3\x00http://10.0.0.1:8080/x\x00"
+        b"connect 203.0.113.7:443 now\x00settings.current\x00"
+    )
+    comment = b"\x00Android (123 based on r1) clang version 9.0.8\x00Obfuscator-LLVM 4.0\x00"
+    symbols = (
+        ("Java_com_example_Native_run", 7),
+        ("JNI_OnLoad", 7),
+        ("Java_com_example_Imported_call", 0),  # undefined: an import, not an export
+        ("helper", 7),
+        ("JNI_OnLoadX", 7),
+    )
+    return build_elf(rodata=rodata, comment=comment, symbols=symbols)
+
+
+def test_built_elf() -> None:
+    lib = parse_native("lib/arm64-v8a/libsample.so", _sample_elf())
+    assert isinstance(lib, NativeLib)
+    assert lib.problem is None
+    assert (lib.abi, lib.name, lib.machine) == ("arm64-v8a", "libsample.so", "AArch64")
+    assert lib.comment == ("Android (123 based on r1) clang version 9.0.8", "Obfuscator-LLVM 4.0")
+    assert lib.jni_exports == ("JNI_OnLoad", "Java_com_example_Native_run")
+    assert "https://c2.example.com/gate.php?id=" in lib.strings_sample
+    assert "api.tracker.example.org" in lib.strings_sample
+    assert "http://10.0.0.1:8080/x" in lib.strings_sample
+    assert "203.0.113.7:443" in lib.strings_sample
+    for noise in ("libc.so", "java.lang.String", "settings.current", "1.2.3"):
+        assert noise not in lib.strings_sample
+
+
+def test_endpoint_sample_is_bounded() -> None:
+    rodata = b"\x00".join(f"https://h{i}.example.net/p".encode() for i in range(500))
+    lib = parse_native("lib/x86/libmany.so", build_elf(rodata=rodata, comment=b"", symbols=(), machine=3))
+    assert len(lib.strings_sample) == MAX_ENDPOINT_SAMPLES
+    assert lib.machine == "Intel 80386"
+
+
+def test_not_elf_and_truncated() -> None:
+    lib = parse_native("lib/armeabi-v7a/libfake.so", b"PK\x03\x04 not an ELF")
+    assert lib.problem is not None and "not an ELF" in lib.problem
+    assert (lib.abi, lib.name, lib.machine) == ("armeabi-v7a", "libfake.so", None)
+    empty = parse_native("lib/x86/libempty.so", b"")
+    assert empty.problem is not None and empty.size == 0
+    data = _sample_elf()
+    cut = parse_native("lib/arm64-v8a/libcut.so", data[: len(data) - 100])
+    assert cut.machine == "AArch64"  # read from the identification bytes before the damage
+    assert cut.problem is not None
+
+
+def test_stripped_section_headers_fall_back_to_nothing_silently() -> None:
+    data = bytearray(_sample_elf())
+    struct.pack_into("<Q", data, 0x28, 0)  # e_shoff = 0
+    struct.pack_into("<H", data, 0x3C, 0)  # e_shnum = 0
+    lib = parse_native("lib/arm64-v8a/libstripped.so", bytes(data))
+    assert lib.machine == "AArch64"
+    assert lib.comment == ()
+
+
+def test_machine_names() -> None:
+    assert machine_name(40) == "ARM"
+    assert machine_name(62) == "Advanced Micro Devices X86-64"
+    assert machine_name(9999) == "EM_9999"
+
+
+@settings(max_examples=300, deadline=2000, derandomize=True)
+@given(st.data())
+def test_damaged_elf_never_raises(data: st.DataObject) -> None:
+    blob = bytearray(_sample_elf())
+    for _ in range(data.draw(st.integers(1, 4))):
+        if data.draw(st.booleans()):
+            del blob[data.draw(st.integers(0, len(blob))) :]
+        elif blob:
+            pos = data.draw(st.integers(0, len(blob) - 1))
+            chunk = data.draw(st.binary(min_size=1, max_size=8))
+            blob[pos : pos + len(chunk)] = chunk
+    lib = parse_native("lib/arm64-v8a/libfuzz.so", bytes(blob))
+    assert lib.size == len(blob)
+    assert len(lib.strings_sample) <= MAX_ENDPOINT_SAMPLES
+
+
+# ------------------------------------------------------------------------ corpus
+
+
+def _readelf(tool: str, path: Path, *args: str) -> str:
+    return subprocess.run(
+        [tool, "-W", *args, str(path)], capture_output=True, text=True, errors="replace", check=False
+    ).stdout
+
+
+def _readelf_jni(tool: str, path: Path) -> set[str]:
+    names: set[str] = set()
+    for line in _readelf(tool, path, "--dyn-syms").splitlines():
+        cols = line.split()
+        # Num: Value Size Type Bind Vis Ndx Name
+        if len(cols) >= 8 and cols[0].endswith(":") and cols[6] != "UND":
+            name = cols[7].split("@")[0]
+            if name.startswith("Java_") or name == "JNI_OnLoad":
+                names.add(name)
+    return names
+
+
+def _readelf_comment(tool: str, path: Path) -> tuple[str, ...]:
+    out: list[str] = []
+    for line in _readelf(tool, path, "-p", ".comment").splitlines():
+        m = re.match(r"\s*\[\s*[0-9a-f]+\]\s+(.*)$", line)
+        if m and m.group(1).strip() not in out:
+            out.append(m.group(1).strip())
+    return tuple(out)
+
+
+def _native_apks() -> list[object]:
+    """One parameter per corpus APK that ships lib/<abi>/*.so (names only are read here)."""
+    params: list[object] = []
+    for apk in corpus_apks():
+        try:
+            with open_archive(apk) as archive:
+                if any(NATIVE.match(n) for n in archive.names()):
+                    params.append(pytest.param(apk, id=apk.name))
+        except ApkError:
+            continue
+    return params or [pytest.param(None, id="corpus-absent")]
+
+
+@pytest.mark.parametrize("corpus_file", _native_apks(), indirect=True)
+def test_corpus_native_matches_readelf(corpus_file: Path, tmp_path: Path) -> None:
+    with open_archive(corpus_file) as archive:
+        libs = [(e.name, archive.read(e)) for e in archive.entries if NATIVE.match(e.name)]
+    readelf = require_tool("readelf")
+    for entry, data in libs:
+        lib = parse_native(entry, data)
+        m = NATIVE.match(entry)
+        assert m is not None
+        assert (lib.entry, lib.abi, lib.name, lib.size) == (entry, m.group(1), m.group(2), len(data))
+        path = tmp_path / m.group(2)
+        path.write_bytes(data)
+        header = _readelf(readelf, path, "-h")
+        machine = re.search(r"^\s*Machine:\s+(.*)$", header, re.M)
+        if machine is None:
+            assert lib.problem is not None
+            continue
+        assert lib.machine == machine.group(1).strip(), entry
+        assert set(lib.jni_exports) == _readelf_jni(readelf, path), entry
+        assert lib.comment == _readelf_comment(readelf, path), entry
+        assert lib.problem is None, f"{entry}: {lib.problem}"
