@@ -16,8 +16,9 @@ What is written:
   insist on a resource table accept the file.
 * extra entries and native libraries as given.
 * optional JAR (v1) signing - ``MANIFEST.MF``, ``<NAME>.SF``, ``<NAME>.RSA|.EC`` as a
-  detached PKCS#7 SignedData - and APK Signature Scheme v2 signing (the APK Signing
-  Block with the real chunked digests over the zip sections).
+  detached PKCS#7 SignedData - and APK Signature Scheme v2/v3 signing (the APK Signing
+  Block with the real chunked digests over the zip sections; v3 optionally with a
+  proof-of-rotation lineage).
 """
 
 from __future__ import annotations
@@ -201,9 +202,12 @@ class ApkSpec:
     extra_entries: dict[str, bytes] = field(default_factory=dict)
     native_libs: dict[str, bytes] = field(default_factory=dict)
     """``{"arm64-v8a/libfoo.so": bytes}`` -> ``lib/arm64-v8a/libfoo.so``."""
-    sign: Literal["v1", "v2", "v1v2"] | None = "v1v2"
+    sign: Literal["v1", "v2", "v1v2", "v3", "v1v2v3"] | None = "v1v2"
     key: SigningKey | None = None
     """The signing key; one is generated when None and ``sign`` is set."""
+    rotated_from: tuple[SigningKey, ...] = ()
+    """Past keys, oldest first: v1/v2 are then signed with the oldest and v3 with
+    ``key``, carrying the proof-of-rotation lineage ``(*rotated_from, key)``."""
     signer_name: str = "CERT"
     """Base name of the v1 files (``META-INF/CERT.SF``)."""
 
@@ -593,8 +597,9 @@ def _v1_files(entries: dict[str, bytes], spec: ApkSpec, key: SigningKey) -> dict
     manifest = main + b"".join(sections.values())
     sf = b"Signature-Version: 1.0\r\nCreated-By: appveto tests\r\n"
     sf += _wrap(f"{dname}-Manifest: {base64.b64encode(algo(manifest).digest()).decode()}")
-    if spec.sign == "v1v2":
-        sf += b"X-Android-APK-Signed: 2\r\n"
+    if spec.sign is not None and spec.sign != "v1":
+        later = ", ".join(v for v in ("2", "3") if f"v{v}" in spec.sign)
+        sf += f"X-Android-APK-Signed: {later}\r\n".encode()
     sf += b"\r\n"
     for n, sec in sections.items():
         sf += _manifest_section(n, dname, algo(sec).digest())
@@ -634,36 +639,97 @@ def _chunk_digest(parts: list[bytes]) -> bytes:
     return hashlib.sha256(b"\x5a" + struct.pack("<I", len(digests)) + b"".join(digests)).digest()
 
 
-def add_v2_signature(zip_bytes: bytes, key: SigningKey) -> bytes:
-    """Insert an APK Signing Block with one v2 signer before the central directory."""
-    eocd = _eocd_offset(zip_bytes)
-    cd_off = struct.unpack_from("<I", zip_bytes, eocd + 16)[0]
-    entries, cd, tail = zip_bytes[:cd_off], zip_bytes[cd_off:eocd], zip_bytes[eocd:]
-    digest = _chunk_digest([entries, cd, tail])  # EOCD's CD offset already points at the block start
-    # RSASSA-PKCS1-v1_5 with SHA2-256, or ECDSA with SHA2-256
-    alg = 0x0103 if isinstance(key.private_key, rsa.RSAPrivateKey) else 0x0201
-    signed_data = (
-        _lp(_lp(struct.pack("<I", alg) + _lp(digest)))
-        + _lp(
-            b"".join(_lp(c.public_bytes(serialization.Encoding.DER)) for c in (key.certificate, *key.chain))
-        )
-        + _lp(b"")
-    )
+V2_BLOCK_ID = 0x7109871A
+V3_BLOCK_ID = 0xF05368C0
+LINEAGE_ATTR_ID = 0x3BA06F8C
+STRIPPING_PROTECTION_ATTR_ID = 0xBEEFF00D
+V3_MIN_SDK = 28
+SDK_UNBOUNDED = 0x7FFFFFFF
+DEFAULT_CAPABILITIES = 0x17
+"""Lineage node flags as apksig sets them by default: installed data, shared UID,
+permission and auth (not rollback)."""
+
+
+def _alg_id(key: SigningKey) -> int:
+    # RSASSA-PKCS1-v1_5 with SHA2-256, or ECDSA with SHA2-256 (apksig SignatureAlgorithm IDs)
+    return 0x0103 if isinstance(key.private_key, rsa.RSAPrivateKey) else 0x0201
+
+
+def _sign(key: SigningKey, data: bytes) -> bytes:
     if isinstance(key.private_key, rsa.RSAPrivateKey):
-        sig = key.private_key.sign(signed_data, padding.PKCS1v15(), hashes.SHA256())
-    else:
-        sig = key.private_key.sign(signed_data, ec.ECDSA(hashes.SHA256()))
+        return key.private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    return key.private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def encode_lineage(keys: tuple[SigningKey, ...], flags: int = DEFAULT_CAPABILITIES) -> bytes:
+    """A proof-of-rotation lineage, oldest key first; each node signed by its predecessor."""
+    out = struct.pack("<I", 1)
+    prev: SigningKey | None = None
+    for k in keys:
+        signed = _lp(k.cert_der) + struct.pack("<I", _alg_id(prev) if prev else 0)
+        sig = _sign(prev, signed) if prev else b""
+        out += _lp(_lp(signed) + struct.pack("<II", flags, _alg_id(k)) + _lp(sig))
+        prev = k
+    return out
+
+
+def _scheme_signer(
+    key: SigningKey, digest: bytes, *, sdk: tuple[int, int] | None, attrs: tuple[tuple[int, bytes], ...]
+) -> bytes:
+    """One v2 (``sdk`` None) or v3 signer record."""
+    alg = _alg_id(key)
+    certs = b"".join(_lp(c.public_bytes(serialization.Encoding.DER)) for c in (key.certificate, *key.chain))
+    signed_data = _lp(_lp(struct.pack("<I", alg) + _lp(digest))) + _lp(certs)
+    sdk_bytes = struct.pack("<II", *sdk) if sdk else b""
+    signed_data += sdk_bytes + _lp(b"".join(_lp(struct.pack("<I", i) + v) for i, v in attrs))
     spki = key.private_key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    signer = _lp(signed_data) + _lp(_lp(struct.pack("<I", alg) + _lp(sig))) + _lp(spki)
-    value = _lp(_lp(signer))
-    pair = struct.pack("<QI", 4 + len(value), 0x7109871A) + value
-    size = 8 + len(pair) + 8 + 16 - 8
-    block = struct.pack("<Q", size) + pair + struct.pack("<Q", size) + b"APK Sig Block 42"
-    new_tail = bytearray(tail)
-    struct.pack_into("<I", new_tail, 16, cd_off + len(block))
-    return entries + block + cd + bytes(new_tail)
+    sigs = _lp(_lp(struct.pack("<I", alg) + _lp(_sign(key, signed_data))))
+    return _lp(signed_data) + sdk_bytes + sigs + _lp(spki)
+
+
+def add_signing_block(zip_bytes: bytes, pairs: list[tuple[int, bytes]]) -> bytes:
+    """Insert an APK Signing Block holding ``pairs`` (id, value) before the central directory."""
+    eocd = _eocd_offset(zip_bytes)
+    cd_off = struct.unpack_from("<I", zip_bytes, eocd + 16)[0]
+    body = b"".join(struct.pack("<QI", 4 + len(v), i) + v for i, v in pairs)
+    size = 8 + len(body) + 8 + 16 - 8
+    block = struct.pack("<Q", size) + body + struct.pack("<Q", size) + b"APK Sig Block 42"
+    tail = bytearray(zip_bytes[eocd:])
+    struct.pack_into("<I", tail, 16, cd_off + len(block))
+    return zip_bytes[:cd_off] + block + zip_bytes[cd_off:eocd] + bytes(tail)
+
+
+def add_scheme_signatures(
+    zip_bytes: bytes,
+    *,
+    v2: SigningKey | None = None,
+    v3: SigningKey | None = None,
+    lineage: tuple[SigningKey, ...] = (),
+) -> bytes:
+    """Sign with v2 and/or v3 (v3 for API 28+, with an optional rotation ``lineage``).
+
+    The digest is the real one: SHA-256 over 1 MiB chunks of the entries, the central
+    directory and the end record (whose CD offset points at the block's start).
+    """
+    eocd = _eocd_offset(zip_bytes)
+    cd_off = struct.unpack_from("<I", zip_bytes, eocd + 16)[0]
+    digest = _chunk_digest([zip_bytes[:cd_off], zip_bytes[cd_off:eocd], zip_bytes[eocd:]])
+    pairs: list[tuple[int, bytes]] = []
+    if v2 is not None:
+        attrs = ((STRIPPING_PROTECTION_ATTR_ID, struct.pack("<I", 3)),) if v3 is not None else ()
+        pairs.append((V2_BLOCK_ID, _lp(_lp(_scheme_signer(v2, digest, sdk=None, attrs=attrs)))))
+    if v3 is not None:
+        attrs = ((LINEAGE_ATTR_ID, encode_lineage(lineage)),) if lineage else ()
+        signer = _scheme_signer(v3, digest, sdk=(V3_MIN_SDK, SDK_UNBOUNDED), attrs=attrs)
+        pairs.append((V3_BLOCK_ID, _lp(_lp(signer))))
+    return add_signing_block(zip_bytes, pairs)
+
+
+def add_v2_signature(zip_bytes: bytes, key: SigningKey) -> bytes:
+    """Insert an APK Signing Block with one v2 signer before the central directory."""
+    return add_scheme_signatures(zip_bytes, v2=key)
 
 
 # ------------------------------------------------------------------ build
@@ -682,9 +748,11 @@ def build_apk(spec: ApkSpec) -> bytes:
     key = spec.key
     if spec.sign is not None and key is None:
         key = make_signing_key()
-    if spec.sign in ("v1", "v1v2"):
-        assert key is not None
-        entries.update(_v1_files(entries, spec, key))
+    # With rotation, v1 and v2 (read by platforms before API 28) use the oldest key.
+    old_key = spec.rotated_from[0] if spec.rotated_from else key
+    if spec.sign is not None and "v1" in spec.sign:
+        assert old_key is not None
+        entries.update(_v1_files(entries, spec, old_key))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         order = ["AndroidManifest.xml", *sorted(n for n in entries if n != "AndroidManifest.xml")]
@@ -694,7 +762,11 @@ def build_apk(spec: ApkSpec) -> bytes:
             info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             z.writestr(info, entries[n])
     out = buf.getvalue()
-    if spec.sign in ("v2", "v1v2"):
-        assert key is not None
-        out = add_v2_signature(out, key)
+    if spec.sign is not None and ("v2" in spec.sign or "v3" in spec.sign):
+        out = add_scheme_signatures(
+            out,
+            v2=old_key if "v2" in spec.sign else None,
+            v3=key if "v3" in spec.sign else None,
+            lineage=(*spec.rotated_from, key) if spec.rotated_from and key else (),
+        )
     return out

@@ -297,3 +297,19 @@ def test_zip_layout() -> None:
         assert z.getinfo("resources.arsc").compress_type == zipfile.ZIP_STORED
         assert {"META-INF/MANIFEST.MF", "META-INF/CERT.SF", "META-INF/CERT.EC"} <= set(names)
         assert z.testzip() is None
+
+
+def test_apksigner_accepts_v3_with_rotation(tmp_path: Path, rsa_key: SigningKey, ec_key: SigningKey) -> None:
+    """v1/v2 with the original key, v3 with the new one and a lineage apksig verifies."""
+    data = build_apk(spec(ec_key, sign="v1v2v3", rotated_from=(rsa_key,)))
+    path = write(tmp_path, data)
+    ok, verified, certs = apksigner_certs(path)
+    assert ok and verified == {"v1", "v2", "v3"}
+    assert certs == {ec_key.cert_sha256}  # apksigner prints the current (v3) signer
+    tool = require_tool("apksigner")
+    proc = run(tool, "lineage", "--in", str(path), "--print-certs")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lineage = re.findall(
+        r"^Signer #\d+ in lineage certificate SHA-256 digest: ([0-9a-f]{64})$", proc.stdout, re.M
+    )
+    assert lineage == [rsa_key.cert_sha256, ec_key.cert_sha256]

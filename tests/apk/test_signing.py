@@ -369,3 +369,43 @@ def test_unreadable_archive_raises_apk_error() -> None:
 
     with pytest.raises(ApkError):
         parse_signing(Broken(), file="broken.apk")  # type: ignore[arg-type]
+
+
+_CAPABILITIES = {
+    "installed data": 0x01,
+    "shared UID": 0x02,
+    "permission": 0x04,
+    "rollback": 0x08,
+    "auth": 0x10,
+}
+
+
+def test_built_rotation_lineage_matches_apksigner(tmp_path: Path) -> None:
+    keys = [make_signing_key(algorithm=a, common_name=f"Key {i}") for i, a in enumerate(("rsa", "ec", "ec"))]
+    data = build_apk(
+        ApkSpec(package="org.example.rot", sign="v1v2v3", key=keys[2], rotated_from=(keys[0], keys[1]))
+    )
+    path = tmp_path / "rotated.apk"
+    path.write_bytes(data)
+    tool = require_tool("apksigner")
+    proc = subprocess.run(
+        [tool, "lineage", "--in", str(path), "--print-certs"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ref_certs = re.findall(
+        r"^Signer #\d+ in lineage certificate SHA-256 digest: ([0-9a-f]{64})$", proc.stdout, re.M
+    )
+    ref_caps = re.findall(r"^Has (.+?) capability\s*: (true|false)$", proc.stdout, re.M)
+    info = parse_bytes(data)
+    assert [n.cert_sha256 for n in info.lineage] == ref_certs
+    per_node = len(_CAPABILITIES)
+    for i, node in enumerate(info.lineage):
+        for name, value in ref_caps[i * per_node : (i + 1) * per_node]:
+            assert bool(node.flags & _CAPABILITIES[name]) == (value == "true"), (i, name)
+    by_sha = {s.sha256: s for s in info.signers}
+    assert set(by_sha[keys[0].cert_sha256].schemes) == {SigningScheme.V1, SigningScheme.V2}
+    current = by_sha[keys[2].cert_sha256]
+    assert current.schemes == (SigningScheme.V3,)
+    assert current.min_sdk == 28 and current.max_sdk is None
+    assert keys[1].cert_sha256 not in by_sha  # in the lineage only: it signs nothing now
+    assert info.problems == ()
