@@ -555,16 +555,16 @@ class _Parser:
 
     def _locate_cd(self, eocd: _Eocd) -> tuple[int, int] | None:
         """(absolute CD start, delta of every stored offset) or None when not found."""
-        data, n = self.data, self.n
+        data = self.data
         cd_off = eocd.cd_offset
-        if cd_off + 4 <= n and data[cd_off : cd_off + 4] == _CDH_MAGIC:
+        end_ref = eocd.zip64_offset if eocd.zip64_offset >= 0 else eocd.offset
+        if cd_off + _CDH.size <= end_ref and data[cd_off : cd_off + 4] == _CDH_MAGIC:
             return (cd_off, 0)
         if eocd.count == 0:
-            return (min(cd_off, eocd.offset), 0)
+            return (min(cd_off, end_ref), 0)
         # offsets relative to the start of the archive: the CD sits just before the end record
-        end_ref = eocd.zip64_offset if eocd.zip64_offset >= 0 else eocd.offset
         cand = end_ref - eocd.cd_size
-        if cand > cd_off and cand + _CDH.size <= n and data[cand : cand + 4] == _CDH_MAGIC:
+        if cand > cd_off and cand + _CDH.size <= end_ref and data[cand : cand + 4] == _CDH_MAGIC:
             # only when the first record's local header is where the shifted offset says
             delta = cand - cd_off
             lfh = _U32.unpack_from(data, cand + 42)[0]
