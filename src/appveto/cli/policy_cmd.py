@@ -1,0 +1,349 @@
+"""``appveto policy check|lint|show|timeline|diff``: ban decisions kept as YAML files.
+
+Exit codes: 0 valid (and, for ``lint``, no warning unless ``--strict``); 1 ``lint
+--strict`` found warnings; 2 a policy folder has errors or an argument is wrong.
+Every command that depends on the date takes ``--at YYYY-MM-DD`` (default: today) so
+its output can be reproduced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 36500:
+        raise argparse.ArgumentTypeError(f"out of range (0-36500): {value}")
+    return value
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "policy",
+        help="check, lint, show and compare ban decisions kept as YAML files",
+        description="Ban decisions as versioned YAML files: one decision per file, plus authorities.",
+    )
+    psub = p.add_subparsers(dest="policy_command", metavar="SUBCOMMAND")
+
+    def at_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--at",
+            "--now",
+            dest="at",
+            type=_day,
+            metavar="DATE",
+            help="evaluate on this date (YYYY-MM-DD; default today)",
+        )
+
+    c = psub.add_parser("check", help="validate a policy folder (exit 0 valid, 2 with errors)")
+    c.add_argument("directory", metavar="DIR")
+    c.set_defaults(handler=run_check)
+
+    lint = psub.add_parser("lint", help="warnings: expiries, exceptions, conflicts, pending adoptions")
+    lint.add_argument("directory", metavar="DIR")
+    at_option(lint)
+    lint.add_argument(
+        "--soon", type=_days, default=30, metavar="DAYS", help="warn about expiries within DAYS (default 30)"
+    )
+    lint.add_argument("--strict", action="store_true", help="exit 1 when there is any warning")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.set_defaults(handler=run_lint)
+
+    show = psub.add_parser("show", help="the decisions as they stand on a date, or one in detail")
+    show.add_argument("directory", metavar="DIR")
+    show.add_argument("decision", nargs="?", metavar="ID")
+    at_option(show)
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.set_defaults(handler=run_show)
+
+    tl = psub.add_parser("timeline", help="deadlines, expiries and renewals due in a window")
+    tl.add_argument("directory", metavar="DIR")
+    at_option(tl)
+    tl.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first day (default: --at)")
+    tl.add_argument("--days", type=_days, default=90, help="length of the window in days (default 90)")
+    tl.add_argument(
+        "--review-days",
+        type=_days,
+        default=30,
+        help="remind of a renewal this many days before an expiry (default 30)",
+    )
+    tl.add_argument("--format", choices=("text", "json"), default="text")
+    tl.set_defaults(handler=run_timeline)
+
+    df = psub.add_parser("diff", help="what a revision changed, in words")
+    df.add_argument("old", metavar="OLD", help="policy folder before")
+    df.add_argument("new", metavar="NEW", help="policy folder after")
+    df.add_argument("--format", choices=("text", "json"), default="text")
+    df.set_defaults(handler=run_diff)
+
+    def no_sub(args: argparse.Namespace) -> int:
+        p.print_help(sys.stderr)
+        return 2
+
+    p.set_defaults(handler=no_sub)
+
+
+def _today(args: argparse.Namespace) -> date:
+    at: date | None = getattr(args, "at", None)
+    return at if at is not None else date.today()
+
+
+def _load(directory: str) -> Any:
+    from appveto.policy.load import load_policies
+
+    return load_policies(directory)
+
+
+def _report_errors(exc: Any) -> int:
+    diags = exc.diagnostics()
+    for d in diags:
+        sys.stderr.write(f"{d}\n")
+    sys.stderr.write(f"appveto: {len(diags)} error{'s' if len(diags) != 1 else ''} in the policy files\n")
+    return 2
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def _json(value: object) -> str:
+    return json.dumps(_jsonable(value), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _jsonable(value: object) -> Any:
+    import dataclasses
+    from enum import Enum
+
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_defaults=True)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return out
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from appveto.errors import PolicyError
+
+    try:
+        ps = _load(args.directory)
+    except PolicyError as exc:
+        return _report_errors(exc)
+    _emit(f"{args.directory}: {len(ps.decisions)} decisions, {len(ps.authorities)} authorities: valid")
+    return 0
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    from appveto.errors import PolicyError
+    from appveto.policy.lint import lint
+
+    try:
+        ps = _load(args.directory)
+    except PolicyError as exc:
+        return _report_errors(exc)
+    warnings = lint(ps, at=_today(args), soon_days=args.soon)
+    if args.format == "json":
+        items = [
+            {
+                "file": w.file,
+                "line": w.line,
+                "column": w.column,
+                "code": str(w.code),
+                "slug": w.slug,
+                "decision": w.decision,
+                "message": w.message,
+            }
+            for w in warnings
+        ]
+        _emit(json.dumps({"at": _today(args).isoformat(), "warnings": items}, indent=2, ensure_ascii=False))
+    else:
+        for w in warnings:
+            where = f"{w.file}:{w.line}:{w.column}" if w.file else w.decision
+            _emit(f"{where}: warning: [{w.code} {w.slug}] {w.message}")
+        _emit(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} on {_today(args)}")
+    return 1 if warnings and args.strict else 0
+
+
+def _render_decision(r: Any) -> str:
+    lines = [
+        f"{r.id}: {r.title}",
+        f"  status on {r.at}: {r.status}",
+        f"  authority: {' < '.join(a.name + ' [' + a.id + ']' for a in r.authority_chain) or r.authority}",
+        f"  instrument: {r.instrument}",
+    ]
+    if len(r.lineage) > 1:
+        lines.append(f"  follows: {' -> '.join(r.lineage[1:])}")
+    if r.advised_by:
+        lines.append(f"  advised by: {', '.join(r.advised_by)}")
+    lines.append(
+        f"  announced {r.announced or '-'}, effective {r.effective}, "
+        f"expires {r.expires or 'until further notice'}"
+    )
+    for ren in r.renewals:
+        lines.append(f"  renewed {ren.decided} by {ren.by} to {ren.extends_to or 'until further notice'}")
+    for d in r.deadlines:
+        state = "overdue" if d.overdue(r.at) else "open"
+        lines.append(f"  deadline {d.kind}: {d.date} ({state}){' - ' + d.note if d.note else ''}")
+    a = r.apps
+    lines.append("  apps:" + (" none selected (fails closed: matches nothing)" if a.empty else ""))
+    for label, values in (
+        ("android", a.android_packages),
+        ("ios", a.ios_bundle_ids),
+        ("web", a.web_domains),
+        ("signer sha256", a.signer_sha256),
+        ("vendors", a.vendors),
+        ("with successors", a.successor_vendors),
+        ("categories", a.categories),
+        ("countries of origin", a.countries_of_origin),
+    ):
+        if values:
+            lines.append(f"    {label}: {', '.join(values)}")
+    for rule in a.scan_rules:
+        parts = []
+        if rule.score_at_least is not None:
+            parts.append(f"score >= {rule.score_at_least}")
+        if rule.finding:
+            parts.append(f"finding {rule.finding}")
+        lines.append(f"    scan: {' or '.join(parts)}")
+    lines.append("  scope:")
+    for p in r.scope:
+        bits = []
+        if p.units:
+            bits.append(f"units {', '.join(p.units)}{' (+sub-units)' if p.include_sub_units else ''}")
+        if p.roles_include:
+            bits.append(f"roles {', '.join(p.roles_include)}")
+        if p.roles_exclude:
+            bits.append(f"except {', '.join(p.roles_exclude)}")
+        if p.devices:
+            bits.append(f"devices {', '.join(p.devices)}")
+        if p.systems:
+            bits.append(f"systems {', '.join(p.systems)}")
+        if p.networks:
+            bits.append(f"networks {', '.join(p.networks)}")
+        src = f" [from {p.source_decision}]" if p.source_decision != r.id else ""
+        lines.append(f"    {p.id} ({p.mode}){src}: {'; '.join(bits) or 'whole authority'}")
+    for z in r.network_zones:
+        lines.append(f"  network zone {z.name}: {', '.join((*z.cidrs, *('SSID ' + s for s in z.ssids)))}")
+    if r.exception_rules is not None:
+        er = r.exception_rules
+        lines.append(
+            f"  exceptions allowed on: {', '.join(er.grounds)}; approver: {er.approver}"
+            + (f"; at most {er.max_days} days" if er.max_days else "")
+        )
+    for label, excs in (
+        ("active", r.active_exceptions),
+        ("expired", r.expired_exceptions),
+        ("not yet granted", r.future_exceptions),
+    ):
+        for e in excs:
+            lines.append(
+                f"  exception {e.id} ({label}): {e.subject_kind} {e.subject_id}, {e.grounds}, "
+                f"approved by {e.approver}, {e.granted} to {e.expires}"
+            )
+    for acc in r.official_accounts:
+        lines.append(f"  official account {acc.platform} {acc.handle} ({acc.owner}): {acc.status}")
+    if r.asks:
+        counts: dict[str, int] = {}
+        for ask in r.asks:
+            counts[str(ask.status)] = counts.get(str(ask.status), 0) + 1
+        lines.append(
+            f"  asked to adopt: {len(r.asks)} ("
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            + ")"
+        )
+        for ask in r.asks:
+            lines.append(f"    {ask.authority}: {ask.status}{' on ' + str(ask.date) if ask.date else ''}")
+    return "\n".join(lines)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from appveto.errors import PolicyError
+    from appveto.policy.resolve import resolve, resolve_all
+
+    try:
+        ps = _load(args.directory)
+        at = _today(args)
+        resolved = (resolve(ps, args.decision, at=at),) if args.decision else resolve_all(ps, at=at)
+    except PolicyError as exc:
+        return _report_errors(exc)
+    if args.format == "json":
+        _emit(_json({"at": at, "decisions": resolved}))
+        return 0
+    if args.decision:
+        _emit(_render_decision(resolved[0]))
+        return 0
+    width = max((len(r.id) for r in resolved), default=2)
+    rows = [f"{'ID':<{width}}  {'STATUS':<9}  {'EFFECTIVE':<10}  {'EXPIRES':<10}  AUTHORITY"]
+    for r in resolved:
+        rows.append(
+            f"{r.id:<{width}}  {r.status!s:<9}  {r.effective!s:<10}  {(r.expires or '-')!s:<10}  "
+            f"{r.authority}"
+        )
+    _emit("\n".join(rows))
+    return 0
+
+
+def run_timeline(args: argparse.Namespace) -> int:
+    from appveto.errors import PolicyError
+    from appveto.policy.timeline import timeline
+
+    try:
+        ps = _load(args.directory)
+    except PolicyError as exc:
+        return _report_errors(exc)
+    start = args.start or _today(args)
+    events = timeline(ps, start=start, days=args.days, review_days=args.review_days)
+    if args.format == "json":
+        _emit(_json({"from": start, "days": args.days, "events": events}))
+        return 0
+    for e in events:
+        _emit(f"{e.date}  {e.decision}: {e.message}")
+    _emit(f"{len(events)} event{'s' if len(events) != 1 else ''} from {start} over {args.days} days")
+    return 0
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from appveto.errors import PolicyError
+    from appveto.policy.diff import diff_policies
+
+    try:
+        old = _load(args.old)
+        new = _load(args.new)
+    except PolicyError as exc:
+        return _report_errors(exc)
+    changes = diff_policies(old, new)
+    if args.format == "json":
+        _emit(_json({"changes": changes}))
+        return 0
+    for c in changes:
+        _emit(str(c))
+    _emit(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+    return 0
