@@ -7,6 +7,7 @@ import json
 import re
 import struct
 import time
+import tracemalloc
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -448,8 +449,14 @@ def test_lying_size_cannot_inflate_past_declared() -> None:
     body = deflate(big)
     ent = Ent("lie.bin", b"x" * 1000, method=8, body=body, lfh_sizes=(len(body), 1000))
     a = open_archive(build_zip([ent]).data, name="lie.apk")
-    with pytest.raises(ApkError) as exc:
-        a.read("lie.bin")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ApkError) as exc:
+            a.read("lie.bin")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024, f"inflating a lying entry peaked at {peak} bytes"
     assert "more than the declared 1000" in str(exc.value)
     assert exc.value.diagnostics()[0].entry == "lie.bin"
 
@@ -544,6 +551,7 @@ def test_zip64() -> None:
     assert e is not None and e.uncompressed_size == 3000 and e.local_header_offset == 0
     assert a.read(e) == b"z" * 3000 and a.read("small") == b"s" * 10
     assert kinds(a) <= {TamperKind.ZIP64}
+    assert of_kind(a, TamperKind.ZIP64).count("big.bin") == 1
 
 
 def test_zip64_markers_without_locator_fall_back() -> None:

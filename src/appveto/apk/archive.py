@@ -265,6 +265,8 @@ class Archive:
                 )
             return bytes(data[start:end])
         csize = entry.compressed_size
+        if size == 0:
+            return b""  # nothing to inflate, whatever the stream holds
         limits = self.limits
         if size >= limits.ratio_min_size and (csize == 0 or size > csize * limits.max_ratio):
             ratio = "infinite" if csize == 0 else f"{size / csize:.0f}:1"
@@ -390,7 +392,7 @@ class _Eocd:
 
 
 class _Parser:
-    __slots__ = ("data", "limits", "n", "name", "rec")
+    __slots__ = ("data", "index", "limits", "n", "name", "rec", "spans", "spans_sorted")
 
     def __init__(self, data: bytes | mmap.mmap, name: str, limits: Limits) -> None:
         self.data = data
@@ -398,6 +400,10 @@ class _Parser:
         self.limits = limits
         self.n = len(data)
         self.rec = _Recorder()
+        self.index: dict[str, ZipEntry] = {}
+        self.spans: list[tuple[int, int, str]] = []
+        """(local header offset, end of data, name) of every entry with a local header."""
+        self.spans_sorted = True
 
     def _error(self, message: str, offset: int | None, entry: str | None = None) -> ApkError:
         return ApkError.at(message, file=self.name, entry=entry, offset=offset)
@@ -618,8 +624,8 @@ class _Parser:
                 file=self.name,
                 offset=cd_start,
             )
-        index = self._index(entries)
-        self._check_overlaps(entries, cd_start)
+        index = self.index
+        self._check_overlaps(cd_start)
         start = self._start_offset(entries, cd_start, delta)
         if not entries:
             rec.add(
@@ -641,21 +647,14 @@ class _Parser:
             _index=MappingProxyType(index),
         )
 
-    def _index(self, entries: tuple[ZipEntry, ...]) -> dict[str, ZipEntry]:
-        index: dict[str, ZipEntry] = {}
-        for e in entries:
-            first = index.get(e.name)
-            if first is None:
-                index[e.name] = e
-            else:
-                self.rec.add(
-                    TamperKind.DUPLICATE_NAME,
-                    e.name,
-                    e.local_header_offset,
-                    f"central-directory entry #{e.index} repeats the name of entry #{first.index}; Android "
-                    "rejects the APK (kDuplicateEntry), this reader uses the first",
-                )
-        return index
+    def _duplicate(self, e: ZipEntry, first: ZipEntry) -> None:
+        self.rec.add(
+            TamperKind.DUPLICATE_NAME,
+            e.name,
+            e.local_header_offset,
+            f"central-directory entry #{e.index} repeats the name of entry #{first.index}; Android "
+            "rejects the APK (kDuplicateEntry), this reader uses the first",
+        )
 
     def _start_offset(self, entries: tuple[ZipEntry, ...], cd_start: int, delta: int) -> int:
         head = bytes(self.data[:4])
@@ -685,22 +684,9 @@ class _Parser:
             )
         return start
 
-    def _check_overlaps(self, entries: tuple[ZipEntry, ...], cd_start: int) -> None:
+    def _check_overlaps(self, cd_start: int) -> None:
         n = self.n
-        spans = sorted(
-            (
-                e.local_header_offset,
-                e.data_offset
-                + (
-                    e.compressed_size
-                    if e.method == _METHOD_DEFLATED
-                    else max(e.compressed_size, e.uncompressed_size)
-                ),
-                e.name,
-            )
-            for e in entries
-            if e.data_offset >= 0
-        )
+        spans = self.spans if self.spans_sorted else sorted(self.spans)
         prev_end = -1
         prev_name = ""
         for start, end, name in spans:
@@ -735,6 +721,9 @@ class _Parser:
         data, n, rec = self.data, self.n, self.rec
         unpack_cdh = _CDH.unpack_from
         unpack_lfh = _LFH.unpack_from
+        index = self.index
+        spans = self.spans
+        last_lfh = -1
         declared = eocd.count
         cd_region_end = cd_start + eocd.cd_size
         hard_cap = self.limits.max_entries
@@ -869,6 +858,20 @@ class _Parser:
                     abs_lfh, raw_name, name, flags, method, crc, csize, usize, cd_start, pos
                 )
             entry = ZipEntry(name, method, csize, usize, crc, flags, abs_lfh, data_offset, i)
+            first = index.setdefault(name, entry)
+            if first is not entry:
+                self._duplicate(entry, first)
+            if data_offset >= 0:
+                if abs_lfh < last_lfh:
+                    self.spans_sorted = False
+                last_lfh = abs_lfh
+                spans.append(
+                    (
+                        abs_lfh,
+                        data_offset + (csize if method == _METHOD_DEFLATED else max(csize, usize)),
+                        name,
+                    )
+                )
             if dd:
                 dd_count += 1
                 if dd_first is None:
@@ -1020,6 +1023,7 @@ class _Parser:
         where: int,
         *,
         need_offset: bool,
+        note: bool = True,
     ) -> tuple[int, int, int]:
         """Resolve 0xFFFFFFFF fields from the zip64 extended-information extra field."""
         end = at + length
@@ -1041,12 +1045,13 @@ class _Parser:
                         q += 8
                     elif wanted[k]:
                         break
-                self.rec.add(
-                    TamperKind.ZIP64,
-                    name,
-                    where,
-                    "entry sizes or offset come from a zip64 extra field (Android 11+ only)",
-                )
+                if note:
+                    self.rec.add(
+                        TamperKind.ZIP64,
+                        name,
+                        where,
+                        "entry sizes or offset come from a zip64 extra field (Android 11+ only)",
+                    )
                 if any(v == _U32_MAX for v, w in zip(values, wanted, strict=True) if w):
                     self.rec.add(
                         TamperKind.EXTRA_FIELD_ANOMALY,
@@ -1149,7 +1154,7 @@ class _Parser:
         if not dd:
             if usize == _U32_MAX and csize == _U32_MAX:
                 usize, csize, _ = self._zip64_extra(
-                    data, name_at + nlen, xlen, usize, csize, 0, name, off, need_offset=False
+                    data, name_at + nlen, xlen, usize, csize, 0, name, off, need_offset=False, note=False
                 )
             if csize != cd_csize or usize != cd_usize:
                 rec.add(
