@@ -36,14 +36,17 @@ class TimelineEvent:
 
 
 def _expiry_events(d: Decision, start: date, end: date, review_days: int) -> list[TimelineEvent]:
+    """A renewal reminder whenever the reminder period (``review_days`` before an expiry,
+    up to the expiry) meets the window, and the expiry itself when it falls in the window."""
     out: list[TimelineEvent] = []
     expiry, _ = effective_expiry(d, at=start)
     seen: set[date] = set()
-    while expiry is not None and expiry not in seen and expiry <= end:
+    while expiry is not None and expiry not in seen and expiry >= start:
         seen.add(expiry)
-        if expiry < start:
+        reminder = expiry - timedelta(days=review_days)
+        if reminder > end:
             break
-        due = max(start, expiry - timedelta(days=review_days))
+        due = max(start, reminder)
         after, _ = effective_expiry(d, at=expiry - timedelta(days=1))
         if after != expiry:
             out.append(
@@ -58,7 +61,8 @@ def _expiry_events(d: Decision, start: date, end: date, review_days: int) -> lis
             expiry = after
             continue
         out.append(TimelineEvent(due, d.id, EventKind.RENEWAL_DUE, f"expires on {expiry}: decide on renewal"))
-        out.append(TimelineEvent(expiry, d.id, EventKind.EXPIRY, "ends unless renewed"))
+        if expiry <= end:
+            out.append(TimelineEvent(expiry, d.id, EventKind.EXPIRY, "ends unless renewed"))
         break
     return out
 
