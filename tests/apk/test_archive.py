@@ -610,6 +610,24 @@ def test_hidden_records_beyond_the_count() -> None:
     assert of_kind(a, TamperKind.CD_COUNT_MISMATCH) == ["evil.dex"]
 
 
+def test_local_header_no_record_points_to() -> None:
+    ents = [Ent("a", b"A" * 50), Ent("payload.dex", b"dex\n035\x00" * 10), Ent("b", b"B" * 50)]
+    data = bytearray(build_zip(ents).data)
+    # drop the CD record of the middle entry: its local header stays in the file
+    a = open_archive(bytes(data))
+    middle = a.entries[1]
+    cd = a.cd_offset
+    rec_len = 46 + len("payload.dex")
+    start = cd + (46 + 1)  # after the record of "a"
+    del data[start : start + rec_len]
+    eocd = len(data) - 22
+    struct.pack_into("<HHI", data, eocd + 8, 2, 2, a.cd_size - rec_len)
+    b = open_archive(bytes(data))
+    assert b.names() == ("a", "b")
+    hidden = [t for t in b.tampering if t.kind == TamperKind.CD_COUNT_MISMATCH]
+    assert [(t.entry, t.offset) for t in hidden] == [("payload.dex", middle.local_header_offset)]
+
+
 def test_count_larger_than_directory() -> None:
     a = open_archive(build_zip(simple(2), eocd_count=5).data)
     assert len(a.entries) == 2

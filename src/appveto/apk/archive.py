@@ -110,6 +110,7 @@ _LFH_MAGIC = b"PK\x03\x04"
 _CDH_MAGIC = b"PK\x01\x02"
 _EOCD_MAGIC = b"PK\x05\x06"
 _DEX_MAGIC = b"dex\n"
+_SIG_BLOCK_MAGIC = b"APK Sig Block 42"
 
 _EOCD = struct.Struct("<IHHHHIIH")  # 22 bytes
 _CDH = struct.Struct("<IHHHHHHIIIHHHHHII")  # 46 bytes
@@ -664,7 +665,7 @@ class _Parser:
             start = 0
         else:
             offsets = [e.local_header_offset for e in entries if e.data_offset >= 0]
-            start = min(offsets) if offsets else cd_start
+            start = min(min(offsets) if offsets else cd_start, cd_start)
         if start > 0 and not delta:
             self.rec.add(
                 TamperKind.DATA_BEFORE_ARCHIVE,
@@ -690,6 +691,8 @@ class _Parser:
         prev_end = -1
         prev_name = ""
         for start, end, name in spans:
+            if prev_end >= 0 and start > prev_end:
+                self._hidden_local_headers(prev_end, start)
             if start < prev_end:
                 self.rec.add(
                     TamperKind.OVERLAPPING_ENTRIES,
@@ -715,6 +718,34 @@ class _Parser:
                     f"entry data runs to {end:#x}, past the central directory start {cd_start:#x}; "
                     "Android refuses to open the entry (bad compressed length)",
                 )
+        if 0 <= prev_end < cd_start:
+            self._hidden_local_headers(prev_end, self._signing_block_start(prev_end, cd_start))
+
+    def _signing_block_start(self, floor: int, cd_start: int) -> int:
+        """Where the APK Signing Block begins (it ends at the CD), or ``cd_start`` when absent."""
+        data = self.data
+        if cd_start - 24 >= floor and data[cd_start - 16 : cd_start] == _SIG_BLOCK_MAGIC:
+            size = int(_U64.unpack_from(data, cd_start - 24)[0])
+            begin = cd_start - 8 - size
+            if floor <= begin < cd_start:
+                return begin
+        return cd_start
+
+    def _hidden_local_headers(self, begin: int, end: int) -> None:
+        """Local headers in a gap that no CD record points to: stream readers see them, Android not."""
+        data = self.data
+        at = data.find(_LFH_MAGIC, begin, end)
+        if at < 0 or at + _LFH.size > end:
+            return
+        nlen = _LFH.unpack_from(data, at)[9]
+        name = bytes(data[at + _LFH.size : min(at + _LFH.size + nlen, end, at + _LFH.size + 256)])
+        self.rec.add(
+            TamperKind.CD_COUNT_MISMATCH,
+            name.decode("utf-8", "backslashreplace"),
+            at,
+            f"local file header at {at:#x} that no central-directory record points to; Android never "
+            "sees it, readers that walk local headers (ZipInputStream, streaming unzip) do",
+        )
 
     # ------------------------------------------------------------------ central directory
     def _read_cd(self, eocd: _Eocd, cd_start: int, delta: int) -> tuple[tuple[ZipEntry, ...], int]:
