@@ -31,7 +31,9 @@ def test_check_valid(capsys: pytest.CaptureFixture[str]) -> None:
 def test_check_errors_exit_2_with_locations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "p")
     f = tmp_path / "p" / "be-federal-tiktok.yaml"
-    f.write_text(f.read_text(encoding="utf-8").replace("authority: be-nsc", "authority: be-nsk"), encoding="utf-8")
+    f.write_text(
+        f.read_text(encoding="utf-8").replace("authority: be-nsc", "authority: be-nsk"), encoding="utf-8"
+    )
     assert _run(["policy", "check", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err
     assert "be-federal-tiktok.yaml:7:12: decision 'be-fed-2023-tiktok': unknown authority 'be-nsk'" in err
@@ -56,7 +58,10 @@ def test_show_list_one_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["policy", "show", str(EXAMPLES), "be-bxl-parl-2023-tiktok", "--at", "2023-04-01"]) == 0
     out = capsys.readouterr().out
     assert "visitor-wifi" in out and "SSID PARL-GUEST" in out
-    assert _run(["policy", "show", str(EXAMPLES), "us-omb-m-23-13", "--at", "2023-03-01", "--format", "json"]) == 0
+    assert (
+        _run(["policy", "show", str(EXAMPLES), "us-omb-m-23-13", "--at", "2023-03-01", "--format", "json"])
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     (d,) = doc["decisions"]
     assert d["status"] == "active" and d["apps"]["successor_vendors"] == ["bytedance"]
