@@ -10,21 +10,26 @@ certificate digests transcribed from upstream tests in ``labels/expectations.jso
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import struct
 import subprocess
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from appveto.apk.archive import open_archive
 from appveto.apk.model import SigningInfo, SigningScheme, ZipEntry
-from appveto.apk.signing import V2_BLOCK_ID, parse_signing
+from appveto.apk.signing import V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, parse_signing
 from appveto.errors import ApkError
-from tests.apkbuilder import ApkSpec, build_apk, make_signing_key
+from tests.apkbuilder import ApkSpec, SigningKey, add_signing_block, build_apk, make_signing_key
 from tests.conftest import corpus_apk, corpus_params, require_shared, require_tool
 
 _SCHEME_LINE = re.compile(r"^Verified using (v\d(?:\.\d)?) scheme[^:]*: (true|false)$", re.M)
@@ -101,8 +106,6 @@ def androguard_reference(path: Path) -> dict[SigningScheme, set[str]] | None:
     androguard takes the first certificate of a v1 PKCS#7 block and the first of each
     v2/v3 signer, which is the signer for every file of the corpus; it does not know v3.1.
     """
-    import hashlib
-
     try:
         from androguard.core.apk import APK
         from loguru import logger
@@ -279,12 +282,12 @@ def test_signer_facts_agree_with_apksigner_dn() -> None:
 
 
 @pytest.fixture(scope="module")
-def ec_key() -> Any:
+def ec_key() -> SigningKey:
     return make_signing_key(algorithm="ec", common_name="Signing test", organization="Org", country="LU")
 
 
-def _signed(ec_key: Any, sign: str = "v1v2") -> bytes:
-    return build_apk(ApkSpec(package="org.example.sig", sign=sign, key=ec_key))  # type: ignore[arg-type]
+def _signed(ec_key: SigningKey, sign: Literal["v1v2", "v2"] = "v1v2") -> bytes:
+    return build_apk(ApkSpec(package="org.example.sig", sign=sign, key=ec_key))
 
 
 def _block_span(data: bytes) -> tuple[int, int]:
@@ -317,14 +320,14 @@ def test_chain_extras_are_not_signers() -> None:
     assert info.problems == ()
 
 
-def test_stripped_v2_signature_is_reported(ec_key: Any) -> None:
+def test_stripped_v2_signature_is_reported(ec_key: SigningKey) -> None:
     stripped = _strip_block(_signed(ec_key))
     info = parse_bytes(stripped)
     assert info.schemes == (SigningScheme.V1,)
     assert any("stripped" in p for p in info.problems)
 
 
-def test_broken_signing_block_is_a_problem_not_an_exception(ec_key: Any) -> None:
+def test_broken_signing_block_is_a_problem_not_an_exception(ec_key: SigningKey) -> None:
     data = _signed(ec_key, "v2")
     start, end = _block_span(data)
     # Header size differs from the footer's.
@@ -345,7 +348,7 @@ def test_broken_signing_block_is_a_problem_not_an_exception(ec_key: Any) -> None
         parse_bytes(bytes(bad))
 
 
-def test_v1_block_garbage_is_a_problem(ec_key: Any) -> None:
+def test_v1_block_garbage_is_a_problem(ec_key: SigningKey) -> None:
     data = build_apk(
         ApkSpec(
             package="org.example.junk",
@@ -381,7 +384,11 @@ _CAPABILITIES = {
 
 
 def test_built_rotation_lineage_matches_apksigner(tmp_path: Path) -> None:
-    keys = [make_signing_key(algorithm=a, common_name=f"Key {i}") for i, a in enumerate(("rsa", "ec", "ec"))]
+    keys = [
+        make_signing_key(algorithm="rsa", common_name="Key 0"),
+        make_signing_key(algorithm="ec", common_name="Key 1"),
+        make_signing_key(algorithm="ec", common_name="Key 2"),
+    ]
     data = build_apk(
         ApkSpec(package="org.example.rot", sign="v1v2v3", key=keys[2], rotated_from=(keys[0], keys[1]))
     )
@@ -409,3 +416,106 @@ def test_built_rotation_lineage_matches_apksigner(tmp_path: Path) -> None:
     assert current.min_sdk == 28 and current.max_sdk is None
     assert keys[1].cert_sha256 not in by_sha  # in the lineage only: it signs nothing now
     assert info.problems == ()
+
+
+# ------------------------------------------------------------------ fuzz
+# Hostile signing blocks and PKCS#7 blobs never raise. Seeds are APKs built by
+# tests.apkbuilder (v1 + v2 + v3 with a rotation lineage, a chain extra), so every layer
+# of the format is reached before a mutation bites. APPVETO_FUZZ_EXAMPLES=N runs a
+# longer, randomised campaign.
+
+_EXAMPLES = int(os.environ.get("APPVETO_FUZZ_EXAMPLES", "0")) or 150
+_SETTINGS = settings(
+    max_examples=_EXAMPLES,
+    deadline=None,
+    derandomize="APPVETO_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@cache
+def _keys() -> tuple[SigningKey, SigningKey, SigningKey]:
+    ca = make_signing_key(algorithm="ec", common_name="CA")
+    old = make_signing_key(algorithm="ec", common_name="Old")
+    new = make_signing_key(algorithm="ec", common_name="New", issuer=ca)
+    return ca, old, new
+
+
+@cache
+def _unsigned() -> bytes:
+    return build_apk(ApkSpec(package="org.example.fuzz", sign=None))
+
+
+@cache
+def _rotated() -> bytes:
+    _, old, new = _keys()
+    return build_apk(ApkSpec(package="org.example.fuzz", sign="v1v2v3", key=new, rotated_from=(old,)))
+
+
+def _parse_fuzzed(data: bytes) -> SigningInfo:
+    info = parse_signing(open_archive(data, name="fuzz.apk"), file="fuzz.apk")
+    assert isinstance(info, SigningInfo)
+    for s in info.signers:
+        assert len(s.sha256) == 64 and s.schemes
+    return info
+
+
+@_SETTINGS
+@given(
+    value=st.binary(max_size=1500),
+    block_id=st.sampled_from([V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, 0x42726577, 0x12345678]),
+)
+def test_random_block_values(value: bytes, block_id: int) -> None:
+    info = _parse_fuzzed(add_signing_block(_unsigned(), [(block_id, value)]))
+    assert block_id in info.signing_block_ids
+
+
+@_SETTINGS
+@given(st.data())
+def test_mutated_signing_block(data: st.DataObject) -> None:
+    apk = bytearray(_rotated())
+    start, end = _block_span(bytes(apk))
+    for _ in range(data.draw(st.integers(1, 6))):
+        pos = data.draw(st.integers(start, end - 17))  # keep the magic so the block is found
+        apk[pos] = data.draw(st.integers(0, 255))
+    _parse_fuzzed(bytes(apk))
+
+
+@_SETTINGS
+@given(st.data())
+def test_mutated_and_truncated_pkcs7(data: st.DataObject) -> None:
+    with open_archive(_rotated()) as archive:
+        blob = bytearray(archive.read("META-INF/CERT.EC"))
+        sf = archive.read("META-INF/CERT.SF")
+        mf = archive.read("META-INF/MANIFEST.MF")
+    mutations = data.draw(st.integers(0, 4))
+    for _ in range(mutations):
+        pos = data.draw(st.integers(0, len(blob) - 1))
+        blob[pos] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(blob)))
+    apk = build_apk(
+        ApkSpec(
+            package="org.example.fuzz",
+            sign=None,
+            extra_entries={
+                "META-INF/MANIFEST.MF": mf,
+                "META-INF/CERT.SF": sf,
+                "META-INF/CERT.EC": bytes(blob[:cut]),
+            },
+        )
+    )
+    info = _parse_fuzzed(apk)
+    if mutations == 0 and cut < len(blob):
+        # A truncated DER block can never be read as a signature: a located problem instead.
+        assert info.signers == ()
+        assert any("CERT.EC" in p for p in info.problems)
+
+
+def test_unmutated_seeds_parse_cleanly() -> None:
+    """The seeds themselves are clean, so the fuzzers start from full coverage."""
+    ca, old, new = _keys()
+    info = _parse_fuzzed(_rotated())
+    assert info.problems == ()
+    shas = {s.sha256 for s in info.signers}
+    assert shas == {hashlib.sha256(k.cert_der).hexdigest() for k in (old, new)}
+    assert hashlib.sha256(ca.cert_der).hexdigest() not in shas  # a chain extra, not a signer
