@@ -22,6 +22,12 @@ An APK is read the way Android reads it, not the way ``zipfile`` or ``unzip`` do
   parsed when a CD or LFH size/offset field is 0xFFFFFFFF (Android 11+ supports zip64).
 * A data descriptor (flag bit 3) makes Android skip the LFH/CD comparison of sizes and CRC
   and compare the descriptor with the CD after extraction instead.
+* The signature verifier (``apksig``: ``ZipUtils``, ``ApkUtils.findZipSections``,
+  ``LocalFileRecord``) is stricter still: it accepts an EOCD only when its comment ends
+  exactly at the end of the file (so it too prefers a consistent record to a decoy),
+  rejects a CD that overlaps the EOCD (and, for v2+ signatures, one the EOCD does not
+  immediately follow), and for v1 (JAR) signatures reads each entry through its local
+  header, refusing a name mismatch and methods other than stored/deflate.
 
 Android also *rejects* a number of deviations that this reader tolerates so that an analyst
 still sees the content (each observation's ``detail`` says what Android does):
