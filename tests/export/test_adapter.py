@@ -160,3 +160,59 @@ def test_shared_domains_are_not_vendor_owned_per_tracker_radar() -> None:
     for d in VENDOR_DOMAINS:
         if d.kind is DomainKind.SHARED and d.entity == BYTEDANCE:
             assert d.domain not in bytedance, d.domain
+
+
+def test_knowledge_base_widens_family_bans_but_never_to_shared_infrastructure() -> None:
+    from appveto.kb.load import load_baseline
+
+    kb = load_baseline()
+    body = (
+        "apps:\n  - name: All of them\n    vendors: [bytedance, tencent, meta, no-such-vendor]\n"
+        "    web: [facebook.com]\n"
+        "scope:\n  - id: s\n    mode: mandatory\n    devices: [issued]\n"
+    )
+    t = target_from_resolved(_decision(body), generator="t", kb=kb)
+    names = {d.name: d for d in t.domains}
+    left = {lo.name for lo in t.left_out}
+    by_kb = [d for d in t.domains if d.source.startswith("knowledge base")]
+    assert by_kb, "the knowledge base added no domain to a family ban"
+    for entity in (kb.entity_named("ByteDance Ltd."), kb.entity_named("Tencent Holdings Ltd.")):
+        assert entity is not None
+        for shared in entity.infrastructure:
+            assert shared not in names and shared in left
+    # Public clouds owned by the vendors serve third parties: the vendor table keeps them out.
+    assert not {"volces.com", "myqcloud.com", "tencentcloudapi.com"} & set(names)
+    # 'meta' names Meta Platforms in the knowledge base; its domains are blocked too.
+    assert "instagram.com" in names and names["instagram.com"].owner.startswith("Meta")
+    assert (
+        names["facebook.com"].owner.startswith("Meta") and names["facebook.com"].origin is DomainOrigin.POLICY
+    )
+    assert any("no-such-vendor" in n and "unknown" in n for n in t.notes)
+
+
+def test_app_ban_is_not_widened_by_the_knowledge_base() -> None:
+    from appveto.kb.load import load_baseline
+
+    body = (
+        "apps:\n  - name: TikTok\n    android: [com.zhiliaoapp.musically]\n"
+        "scope:\n  - id: s\n    mode: mandatory\n    devices: [issued]\n"
+    )
+    with_kb = target_from_resolved(_decision(body), generator="t", kb=load_baseline())
+    without = target_from_resolved(_decision(body), generator="t")
+    assert with_kb.domains == without.domains
+    assert "toutiao.com" not in {d.name for d in with_kb.domains}
+
+
+def test_google_family_ban_never_blocks_hosting_of_third_parties() -> None:
+    from appveto.kb.load import load_baseline
+
+    body = (
+        "apps:\n  - name: Google\n    vendors: [google]\n"
+        "scope:\n  - id: s\n    mode: mandatory\n    devices: [issued]\n"
+    )
+    t = target_from_resolved(_decision(body), generator="t", kb=load_baseline())
+    names = {d.name for d in t.domains}
+    assert "google.com" in names
+    left = {lo.name for lo in t.left_out}
+    for hosting in ("web.app", "firebaseapp.com", "googleusercontent.com"):
+        assert hosting not in names and hosting in left

@@ -45,14 +45,16 @@ def run(args: argparse.Namespace) -> int:
     from appveto.errors import AppvetoError
     from appveto.export.adapter import export_date, targets_from_policies
     from appveto.export.registry import EXPORTERS
+    from appveto.kb.load import load_kb
     from appveto.policy.load import load_policies
 
     at = export_date(args.at, default=date.today())
     generator = f"appveto {__version__}"
     policies = load_policies(args.policies)
+    kb = load_kb()
 
     if args.target == ALL:
-        return _run_all(args, policies, at, generator)
+        return _run_all(args, policies, at, generator, kb)
 
     decision_id = args.decision
     if decision_id is None:
@@ -63,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
                 f"({', '.join(ids) or 'none'})"
             )
         decision_id = ids[0]
-    targets, skipped = targets_from_policies(policies, at=at, generator=generator, decision_ids=[decision_id])
+    targets, skipped = targets_from_policies(
+        policies, at=at, generator=generator, decision_ids=[decision_id], kb=kb
+    )
     if skipped:
         raise AppvetoError(f"decision '{decision_id}' cannot be exported: {skipped[0][1]}")
     exporter = EXPORTERS[args.target]
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str) -> int:
+def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, kb: Any) -> int:
     import sys
     from pathlib import Path
 
@@ -94,7 +98,7 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str) -
     if args.zone is not None:
         raise AppvetoError("--zone is not used by export all (every zone of every decision is exported)")
     ids = [args.decision] if args.decision else None
-    targets, skipped = targets_from_policies(policies, at=at, generator=generator, decision_ids=ids)
+    targets, skipped = targets_from_policies(policies, at=at, generator=generator, decision_ids=ids, kb=kb)
     bundle = build_bundle(targets, generator=generator, skipped_decisions=skipped)
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():

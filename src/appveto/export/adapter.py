@@ -37,6 +37,8 @@ from appveto.export.vendor_domains import (
     lookup_domain,
     product_of_app,
 )
+from appveto.kb.domains import registrable_domain
+from appveto.kb.model import KnowledgeBase
 from appveto.policy.model import DecisionStatus, Mode, PolicySet, ResolvedDecision, resolve
 
 
@@ -62,9 +64,19 @@ def _term(d: ResolvedDecision) -> str:
 
 
 def target_from_resolved(
-    decision: ResolvedDecision, *, generator: str, source_file: str = "", allow_expired: bool = False
+    decision: ResolvedDecision,
+    *,
+    generator: str,
+    source_file: str = "",
+    allow_expired: bool = False,
+    kb: KnowledgeBase | None = None,
 ) -> EnforcementTarget:
-    """The enforcement view of one resolved decision on ``decision.at``."""
+    """The enforcement view of one resolved decision on ``decision.at``.
+
+    ``kb`` (the knowledge base's entity table) widens vendor-family bans to every domain
+    the knowledge base attributes to the vendor, minus what either table marks as shared
+    infrastructure, and names the owners of the decision's own web domains.
+    """
     if decision.status is DecisionStatus.DRAFT:
         raise _error(decision, source_file, f"is a draft on {decision.at.isoformat()}; nothing to enforce")
     if decision.status is DecisionStatus.EXPIRED and not allow_expired:
@@ -81,8 +93,10 @@ def target_from_resolved(
     if decision.status is DecisionStatus.EXPIRED:
         notes.append("EXPIRED on this date: exported on request")
 
-    apps, products, entity_products = _apps(decision)
-    domains, left_out = _domains(decision, products, entity_products)
+    apps, entity_products, unknown_vendors = _apps(decision, kb)
+    domains, left_out = _domains(decision, entity_products, kb)
+    for vendor_id in unknown_vendors:
+        notes.append(f"vendor '{vendor_id}' is unknown to the entity tables: none of its domains is blocked")
     zones, zone_notes = _zones(decision, source_file)
     notes.extend(zone_notes)
     for ex in decision.active_exceptions:
@@ -122,9 +136,11 @@ def target_from_resolved(
     )
 
 
-def _apps(decision: ResolvedDecision) -> tuple[tuple[App, ...], set[str], dict[str, frozenset[str] | None]]:
-    """Apps to block, products they belong to, and per vendor entity the products banned
-    (``None``: the whole vendor family)."""
+def _apps(
+    decision: ResolvedDecision, kb: KnowledgeBase | None
+) -> tuple[tuple[App, ...], dict[str, frozenset[str] | None], list[str]]:
+    """Apps to block, per vendor entity the products banned (``None``: the whole vendor
+    family), and the vendor ids no table knows."""
     names: dict[tuple[str, str], str] = {}
     for sel in decision.apps.selectors:
         if sel.name:
@@ -133,7 +149,6 @@ def _apps(decision: ResolvedDecision) -> tuple[tuple[App, ...], set[str], dict[s
             for b in sel.ios:
                 names.setdefault(("ios", b), sel.name)
     apps: dict[tuple[str, str], App] = {}
-    products: set[str] = set()
     entity_products: dict[str, frozenset[str] | None] = {}
 
     def add(platform: str, app_id: str) -> None:
@@ -142,7 +157,6 @@ def _apps(decision: ResolvedDecision) -> tuple[tuple[App, ...], set[str], dict[s
         publisher = product.publisher if product else ""
         apps[(platform, app_id)] = App(platform, app_id, name, publisher)
         if product is not None:
-            products.add(product.name)
             current = entity_products.get(product.entity, frozenset())
             if current is not None:
                 entity_products[product.entity] = current | {product.name}
@@ -151,30 +165,65 @@ def _apps(decision: ResolvedDecision) -> tuple[tuple[App, ...], set[str], dict[s
         add("android", p)
     for b in decision.apps.ios_bundle_ids:
         add("ios", b)
+    unknown: list[str] = []
     for vendor_id in sorted(set(decision.apps.vendors) | set(decision.apps.successor_vendors)):
         entity = entity_for_vendor_id(vendor_id)
         if entity is None:
+            kb_entity = _kb_entity_for_vendor_id(kb, vendor_id)
+            if kb_entity is None:
+                unknown.append(vendor_id)
+            else:
+                entity_products[kb_entity] = None
             continue
         entity_products[entity.name] = None
         for product in PRODUCTS:
             if product.entity != entity.name:
                 continue
-            products.add(product.name)
             for p in product.android:
                 add("android", p)
             for b in product.ios:
                 add("ios", b)
-    return tuple(sorted(apps.values())), products, entity_products
+    return tuple(sorted(apps.values())), entity_products, unknown
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def _kb_entity_for_vendor_id(kb: KnowledgeBase | None, vendor_id: str) -> str | None:
+    """The knowledge-base entity a policy vendor id names: its slug, or a slug prefix
+    ending at a word boundary (``meta`` -> ``Meta Platforms, Inc.``)."""
+    if kb is None:
+        return None
+    key = vendor_id.lower()
+    for e in sorted(kb.entities, key=lambda e: e.name):
+        for name in (e.name, *e.aliases):
+            s = _slug(name)
+            if s == key or s.startswith(key + "-"):
+                return e.name
+    return None
+
+
+def _owner(name: str, kb: KnowledgeBase | None) -> str:
+    entry = lookup_domain(name)
+    if entry is not None:
+        return entry.entity
+    if kb is not None:
+        reg = registrable_domain(name)
+        found = kb.entity_for_domain(reg) if reg else None
+        if found is not None:
+            return found.name
+    return "unknown"
 
 
 def _domains(
-    decision: ResolvedDecision, products: set[str], entity_products: dict[str, frozenset[str] | None]
+    decision: ResolvedDecision, entity_products: dict[str, frozenset[str] | None], kb: KnowledgeBase | None
 ) -> tuple[tuple[BlockedDomain, ...], tuple[LeftOutDomain, ...]]:
     blocked: list[BlockedDomain] = []
     left: list[LeftOutDomain] = []
     for name in decision.apps.web_domains:
         entry = lookup_domain(name)
-        owner = entry.entity if entry is not None else "unknown"
+        owner = _owner(name, kb)
         note = ""
         if entry is not None and entry.kind is DomainKind.SHARED:
             note = f"named in the decision although it is shared infrastructure ({entry.note})"
@@ -190,6 +239,22 @@ def _domains(
                 )
             else:
                 left.append(LeftOutDomain(d.domain, f"{d.note} (seen with {d.entity}'s apps)"))
+        kb_entity = kb.entity_named(entity) if kb is not None and banned is None else None
+        if kb_entity is not None:
+            shared = set(kb_entity.infrastructure)
+            for name in sorted(set(kb_entity.domains)):
+                mine = lookup_domain(name)
+                if mine is not None and mine.domain == name and mine.kind is DomainKind.SHARED:
+                    left.append(LeftOutDomain(name, mine.note))
+                    continue
+                if mine is not None and mine.domain == name and mine.entity == entity:
+                    continue  # the vendor table already blocked it
+                if name in shared:
+                    reason = f"shared infrastructure run by {kb_entity.name} (knowledge base)"
+                    left.append(LeftOutDomain(name, reason))
+                else:
+                    source = f"knowledge base entity table ({kb_entity.source})"
+                    blocked.append(BlockedDomain(name, kb_entity.name, DomainOrigin.VENDOR, source))
     return tuple(blocked), tuple(left)
 
 
@@ -239,6 +304,7 @@ def targets_from_policies(
     at: date,
     generator: str,
     decision_ids: Sequence[str] | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> tuple[tuple[EnforcementTarget, ...], tuple[tuple[str, str], ...]]:
     """Targets for the given decisions (all when None) and, for those that cannot be
     exported on ``at`` (draft, expired, malformed zone), ``(decision id, reason)``.
@@ -258,7 +324,7 @@ def targets_from_policies(
         source = mark.file if mark is not None else ""
         try:
             resolved = resolve(policies, decision_id, at=at)
-            targets.append(target_from_resolved(resolved, generator=generator, source_file=source))
+            targets.append(target_from_resolved(resolved, generator=generator, source_file=source, kb=kb))
         except AppvetoError as exc:
             skipped.append((decision_id, "; ".join(d.message for d in exc.diagnostics())))
     return tuple(targets), tuple(skipped)

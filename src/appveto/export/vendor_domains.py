@@ -66,6 +66,7 @@ TABLE_SOURCE = "appveto vendor-domain baseline"
 BYTEDANCE = "ByteDance Ltd."
 TENCENT = "Tencent Holdings Ltd."
 DEEPSEEK = "Hangzhou DeepSeek Artificial Intelligence Co., Ltd."
+GOOGLE = "Google LLC"
 
 ENTITIES: tuple[Entity, ...] = (
     Entity(BYTEDANCE, "CN", ("bytedance", "bytedance-ltd")),
@@ -103,6 +104,8 @@ _S = DomainKind.SHARED
 _AKAMAI = "Akamai CDN: serves thousands of unrelated sites; block exact host names only, never the domain"
 _AWS = "Amazon Web Services: shared cloud hosting of unrelated customers"
 _GOOGLE = "Google service shared by unrelated apps and sites"
+_VOLC = "Volcano Engine, ByteDance's public cloud: hosts unrelated customers' services"
+_TCLOUD = "Tencent Cloud, a public cloud: serves unrelated customers' apps and sites"
 
 VENDOR_DOMAINS: tuple[VendorDomain, ...] = (
     # ByteDance: TikTok
@@ -154,6 +157,8 @@ VENDOR_DOMAINS: tuple[VendorDomain, ...] = (
     VendorDomain("umeng.com", BYTEDANCE, _S, note="Umeng analytics SDK (Alibaba), used by many apps"),
     VendorDomain("app.link", BYTEDANCE, _S, note="Branch deep-link service, used by many apps"),
     VendorDomain("onelink.me", BYTEDANCE, _S, note="AppsFlyer deep-link service, used by many apps"),
+    VendorDomain("volces.com", BYTEDANCE, _S, note=_VOLC),
+    VendorDomain("volcengine.com", BYTEDANCE, _S, note=_VOLC),
     # Tencent
     VendorDomain("wechat.com", TENCENT, _O, ("WeChat",), "WeChat web site"),
     VendorDomain("wechatapp.com", TENCENT, _O, ("WeChat",)),
@@ -164,9 +169,18 @@ VENDOR_DOMAINS: tuple[VendorDomain, ...] = (
     VendorDomain("tencent.com", TENCENT, _O, (), "corporate site"),
     VendorDomain("gtimg.com", TENCENT, _O, (), "Tencent static content"),
     VendorDomain("qq.com", TENCENT, _O, ("QQ",), "QQ portal and mail; WeChat uses subdomains listed apart"),
+    VendorDomain("qcloud.com", TENCENT, _S, note=_TCLOUD),
+    VendorDomain("tencent-cloud.com", TENCENT, _S, note=_TCLOUD),
+    VendorDomain("tencentcloudapi.com", TENCENT, _S, note=_TCLOUD),
     VendorDomain(
         "myqcloud.com", TENCENT, _S, note="Tencent Cloud object storage: hosts unrelated customers' content"
     ),
+    # Google: hosting services whose subdomains are other people's sites and apps
+    VendorDomain("web.app", GOOGLE, _S, note="Firebase Hosting: every subdomain is someone else's site"),
+    VendorDomain(
+        "firebaseapp.com", GOOGLE, _S, note="Firebase Hosting: every subdomain is someone else's site"
+    ),
+    VendorDomain("appspot.com", GOOGLE, _S, note="Google App Engine: every subdomain is someone else's app"),
     # DeepSeek
     VendorDomain("deepseek.com", DEEPSEEK, _O, ("DeepSeek",), "DeepSeek chat web app and API"),
 )
