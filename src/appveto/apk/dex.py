@@ -22,10 +22,9 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
-from itertools import accumulate
+from itertools import accumulate, repeat
 
 from appveto.apk.model import DexFile, DexLocation, FieldRef, MethodRef
 from appveto.errors import ApkError
@@ -47,8 +46,6 @@ _LITTLE = sys.byteorder == "little"
 _HIGH_LEAD = re.compile(rb"[\xf0-\xff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-_new_method_ref = partial(tuple.__new__, MethodRef)
-_new_field_ref = partial(tuple.__new__, FieldRef)
 
 
 def looks_like_dex(data: bytes) -> bool:
@@ -245,9 +242,9 @@ def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
                 ends = list(accumulate(map((1).__add__, map(len, parts)), initial=start))
                 ends.pop()
                 if ends == offsets[first:]:
-                    return head + [
-                        p[1:] if p.isascii() else _part_to_string(dex, p) for p in parts
-                    ]
+                    # Most strings are short ASCII: their uleb128 length is one byte; the rest
+                    # (non-ASCII, or 128 units and longer) go through the MUTF-8 decoder.
+                    return head + [p[1:] if p.isascii() else _part_to_string(dex, p) for p in parts]
     # String data in another order (protectors shuffle it): one item at a time. Items that
     # share an offset share the string; overlapping items are bounded so that a hostile
     # file cannot make us decode its bytes again for every ID.
@@ -280,6 +277,8 @@ def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> 
     size = dex.size
     n_types = len(types)
     type_lens = list(map(len, types))
+    longest = max(type_lens, default=0)
+    halves = dex.mv[: size & ~1].cast("H") if _LITTLE else None
     # Descriptors are built from type names; overlapping parameter lists in a hostile file
     # could multiply them, so their total size is bounded by the file's size.
     budget = 16 * size + 1_000_000
@@ -293,18 +292,24 @@ def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> 
                 f"proto_ids item {i}: parameter list at {poff:#x} lies outside the file", offset + 12 * i
             )
         (k,) = _U32.unpack_from(data, poff)
-        if poff + 4 + 2 * k > size:
+        end = poff + 4 + 2 * k
+        if end > size:
             raise dex.error(f"parameter list of {k} types at {poff:#x} runs past the end of the file", poff)
-        idx = struct.unpack_from(f"<{k}H", data, poff + 4)
+        idx: Sequence[int]
+        if halves is not None and not poff & 1:
+            idx = halves[(poff + 4) >> 1 : end >> 1]
+        else:
+            idx = struct.unpack_from(f"<{k}H", data, poff + 4)
+        if k * longest > budget and sum(type_lens[t] for t in idx if t < n_types) > budget:
+            raise dex.error("parameter lists overlap: their descriptors would exceed the file size", poff)
         try:
-            budget -= sum(map(type_lens.__getitem__, idx)) + 2
+            text = "(" + "".join(map(types.__getitem__, idx)) + ")"
         except IndexError:
             raise dex.error(
                 f"parameter list at {poff:#x} refers to type {max(idx)}, but there are only {n_types}", poff
             ) from None
-        if budget < 0:
-            raise dex.error("parameter lists overlap: their descriptors would exceed the file size", poff)
-        cache[poff] = "(" + "".join(map(types.__getitem__, idx)) + ")"
+        budget -= len(text)
+        cache[poff] = text
     budget -= sum(map(len, map(cache.__getitem__, params))) + sum(map(type_lens.__getitem__, returns))
     if budget < 0:
         raise dex.error("proto descriptors would exceed the file size many times over", offset)
@@ -407,7 +412,8 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             dex.check_indices("field_ids", f_name, len(strings), "string", fields_off)
             field_refs = list(
                 map(
-                    _new_field_ref,
+                    tuple.__new__,
+                    repeat(FieldRef),
                     zip(
                         map(types.__getitem__, f_class),
                         map(strings.__getitem__, f_name),
@@ -429,7 +435,8 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             dex.check_indices("method_ids", m_name, len(strings), "string", methods_off)
             method_refs = list(
                 map(
-                    _new_method_ref,
+                    tuple.__new__,
+                    repeat(MethodRef),
                     zip(
                         map(types.__getitem__, m_class),
                         map(strings.__getitem__, m_name),
