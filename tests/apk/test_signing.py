@@ -519,3 +519,16 @@ def test_unmutated_seeds_parse_cleanly() -> None:
     shas = {s.sha256 for s in info.signers}
     assert shas == {hashlib.sha256(k.cert_der).hexdigest() for k in (old, new)}
     assert hashlib.sha256(ca.cert_der).hexdigest() not in shas  # a chain extra, not a signer
+
+
+def test_many_tiny_pairs_stay_fast() -> None:
+    """A block of 100 000 empty pairs (distinct IDs) is cut off, not parsed quadratically."""
+    import time
+
+    pairs = [(0x10000 + i, b"") for i in range(100_000)]
+    data = add_signing_block(_unsigned(), pairs)
+    started = time.perf_counter()
+    info = _parse_fuzzed(data)
+    assert time.perf_counter() - started < 5
+    assert any("pairs" in p for p in info.problems)
+    assert 0 < len(info.signing_block_ids) < len(pairs)

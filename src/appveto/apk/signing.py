@@ -87,6 +87,11 @@ BLOCK_NAMES: dict[int, str] = {
 _MAX_SDK_UNBOUNDED = 0x7FFFFFFF
 _MAX_CERTS = 256
 """Upper bound on certificates described per APK (hostile files may repeat thousands)."""
+_MAX_PAIRS = 4096
+"""Upper bound on ID-value pairs read from an APK Signing Block."""
+_MAX_SIGNERS = 64
+"""Upper bound on signers read per scheme block or PKCS#7 block (apksig allows 10)."""
+_MAX_PKCS7_CERTS = 512
 
 _SCHEME_OF_BLOCK = {
     V2_BLOCK_ID: SigningScheme.V2,
@@ -257,6 +262,12 @@ def _pkcs7_signer_certs(blob: bytes, problems: list[str], where: str) -> list[by
             certs.extend(blob[c.start : c.end] for c in _children(blob, f) if c.tag == 0x30)
         elif f.tag == 0x31:
             signer_infos = _children(blob, f)
+    if len(certs) > _MAX_PKCS7_CERTS:
+        problems.append(f"{where}: {len(certs)} certificates; only the first {_MAX_PKCS7_CERTS} are read")
+        certs = certs[:_MAX_PKCS7_CERTS]
+    if len(signer_infos) > _MAX_SIGNERS:
+        problems.append(f"{where}: {len(signer_infos)} SignerInfos; only the first {_MAX_SIGNERS} are read")
+        signer_infos = signer_infos[:_MAX_SIGNERS]
     if not certs:
         raise _Problem("PKCS#7 SignedData holds no certificate")
     ids: list[_CertId | None] = []
@@ -463,6 +474,9 @@ def _block_pairs(
     pr = Reader(block, 8, len(block) - 24)
     while pr.remaining() > 0:
         at = pr.pos
+        if len(pairs) >= _MAX_PAIRS:
+            problems.append(f"APK Signing Block: more than {_MAX_PAIRS} pairs; the rest are not read")
+            break
         try:
             length = pr.u64()
             if length < 4 or length > pr.remaining():
@@ -492,6 +506,9 @@ def _parse_scheme_block(
     while signers.remaining() > 0:
         index += 1
         where = f"{scheme} signer #{index}"
+        if index > _MAX_SIGNERS:
+            problems.append(f"{scheme} block: more than {_MAX_SIGNERS} signers; the rest are not read")
+            break
         try:
             signer = _lp(signers)
         except ReadError as exc:
@@ -664,7 +681,7 @@ def parse_signing(archive: Archive, *, file: str) -> SigningInfo:
     except Exception as exc:  # a defect here must not lose v2/v3 facts
         problems.append(f"v1: unexpected {type(exc).__name__}: {exc}")
 
-    block_ids: list[int] = []
+    block_ids: dict[int, None] = {}  # insertion-ordered set
     lineages: list[tuple[LineageNode, ...]] = []
     lineage_v31: list[tuple[LineageNode, ...]] = []
     try:
@@ -674,8 +691,7 @@ def parse_signing(archive: Archive, *, file: str) -> SigningInfo:
         pairs = []
     seen_schemes: set[int] = set()
     for block_id, at, value in pairs:
-        if block_id not in block_ids:
-            block_ids.append(block_id)
+        block_ids.setdefault(block_id, None)
         scheme = _SCHEME_OF_BLOCK.get(block_id)
         if scheme is None:
             continue
