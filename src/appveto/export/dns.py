@@ -116,8 +116,9 @@ class UnboundExporter:
             "line below; every other client of this Unbound resolves the names normally.",
             "The access-control lines below allow the zone's ranges to query this resolver; "
             "a more specific access-control elsewhere in your configuration wins for its range.",
-            "Loading two decisions that block the same domain into one server makes Unbound warn "
-            "about a duplicate local-zone and keep the first: export them together instead.",
+            "Load one appveto file per Unbound server: if two files block the same domain, Unbound "
+            "keeps one definition of that local zone (it warns 'duplicate local-zone') and the other "
+            "decision's zone tags for it can be lost.",
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
