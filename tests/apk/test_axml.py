@@ -119,8 +119,12 @@ def build_axml(
     between: bytes = b"",
     trailing: bytes = b"",
     declare_ns: bool = True,
+    sort_attrs: bool = True,
 ) -> bytes:
-    """Write binary XML the way aapt lays it out, with knobs for the usual tricks."""
+    """Write binary XML the way aapt lays it out, with knobs for the usual tricks.
+
+    Like aapt, attributes are sorted by resource ID (those without one last) unless
+    ``sort_attrs`` is false."""
     with_id: list[tuple[str, int]] = []
     others: list[str] = []
 
@@ -171,7 +175,8 @@ def build_axml(
 
     def emit(e: E) -> None:
         body = bytearray()
-        for a in e.attrs:
+        ordered = sorted(e.attrs, key=lambda a: _resid(a) or 1 << 32) if sort_attrs else e.attrs
+        for a in ordered:
             rid = _resid(a)
             name_i = id_index[(a.name, rid)] if rid is not None and a.name is not None else sidx(a.name)
             v = a.value
@@ -396,6 +401,19 @@ def test_end_tags_pair_by_depth_and_unclosed_elements() -> None:
     assert "not closed" in details(doc.anomalies)
 
 
+def test_attribute_after_a_higher_id_is_invisible_to_android() -> None:
+    perm = E("uses-permission", [A("maxSdkVersion", 22), A("name", "android.permission.SEND_SMS")])
+    doc = parse_axml(build_axml(E("manifest", [A("package", "a.b", ns=None)], [perm]), sort_attrs=False))
+    node = doc.tree.children[0]
+    assert doc.root.children[0].get("android:name") == "android.permission.SEND_SMS"  # in the file
+    assert node.attr(R_ATTR["name"]) is None  # but not for the platform
+    assert node.attr(R_ATTR["maxSdkVersion"]) is not None
+    assert "invisible to Android" in details(doc.anomalies)
+    sorted_doc = parse_axml(build_axml(E("manifest", [A("package", "a.b", ns=None)], [perm])))
+    assert sorted_doc.tree.children[0].attr(R_ATTR["name"]) is not None
+    assert "invisible" not in details(sorted_doc.anomalies)
+
+
 def test_duplicate_attribute_first_wins() -> None:
     root = E("manifest", [A("package", "a.b", ns=None), A("versionName", "one"), A("versionName", "two")])
     doc = parse_axml(build_axml(root))
@@ -513,7 +531,8 @@ def test_corpus_matches_aapt_xmltree(corpus_file: Path) -> None:
     assert [(n.tag, n.line) for n in ours] == [(t, ln) for t, ln, _ in expected]
     for node, (_tag, _line, attrs) in zip(ours, expected, strict=True):
         for rid, value in attrs.items():
-            attr = node.attr(rid)
+            # aapt prints the file's attributes; Android may not see all of them (node.attr)
+            attr = next((a for a in node.attributes if a.resource_id == rid), None)
             assert attr is not None, (node.tag, hex(rid))
             if attr.value_type in (0x10, 0x11):
                 assert str(attr.data) == value

@@ -397,6 +397,16 @@ def test_attribute_without_resource_id_is_ignored_like_android() -> None:
     assert "without android:name" in notes
 
 
+def test_permission_hidden_from_android_by_attribute_order() -> None:
+    perm = E("uses-permission", [A("maxSdkVersion", 22), A("name", "android.permission.SEND_SMS")])
+    root = E("manifest", [A("package", "a.b", ns=None)], [perm])
+    m, notes = parse(build_axml(root, sort_attrs=False))
+    assert m.uses_permissions == ()  # Android's TypedArray never sees the name
+    assert "invisible to Android" in notes
+    m2, _ = parse(build_axml(root))
+    assert [p.name for p in m2.uses_permissions] == ["android.permission.SEND_SMS"]
+
+
 def test_version_code_major() -> None:
     m, _ = parse(manifest([], attrs=[A("versionCodeMajor", 2, resid=0x01010576)]))
     assert m.version_code == (2 << 32) | 3

@@ -140,10 +140,19 @@ class AxmlNode:
     offset: int
 
     def attr(self, resource_id: int) -> AxmlAttribute | None:
-        """The attribute the platform reads for a framework attribute ID (first wins)."""
+        """The attribute Android reads for a resource ID, exactly as ``TypedArray`` does.
+
+        ``RetrieveAttributes`` (``AttributeResolution.cpp``) walks the element's attributes
+        and the requested IDs together, both assumed sorted by ID. Its outcome for one ID
+        is: the first attribute (in document order) whose ID is at least the requested one
+        counts, and only if its ID is equal. So a duplicate loses to the first, and an
+        attribute placed after one with a higher ID is never seen by the platform.
+        """
         for a in self.attributes:
-            if a.resource_id == resource_id:
-                return a
+            rid = a.resource_id
+            if not rid or rid < resource_id:
+                continue
+            return a if rid == resource_id else None
         return None
 
     def attr_by_name(self, name: str, namespace: str | None = None) -> AxmlAttribute | None:
@@ -644,6 +653,7 @@ class _Parser:
             self.note(pos, f"unusual attributeStart {a_start:#x} in <{tag}> (honoured)", once="astart")
         attrs: list[AxmlAttribute] = []
         seen: set[str] = set()
+        last_id = 0
         base = ext + a_start
         for i in range(a_count):
             at = base + i * a_size
@@ -658,6 +668,14 @@ class _Parser:
                 )
             seen.add(attr.qualified_name)
             attrs.append(attr)
+            if attr.resource_id:
+                if attr.resource_id < last_id:
+                    self.note(
+                        at,
+                        f"'{attr.qualified_name}' of <{tag}> is invisible to Android: an attribute with a"
+                        " higher resource ID comes before it (TypedArray walks IDs in sorted order)",
+                    )
+                last_id = max(last_id, attr.resource_id)
         return _Open(tag, namespace, tuple(attrs), line, pos)
 
     def _attribute(self, at: int, tag: str) -> AxmlAttribute:
