@@ -444,6 +444,21 @@ def test_zip_bomb_over_ratio_limit() -> None:
     assert small.read("z") == b"\x00" * 100_000
 
 
+def test_read_head_inflates_only_a_prefix() -> None:
+    bomb = b"dex\n035\x00" + b"\x00" * (64 * 1024 * 1024)
+    ents = [Ent("assets/x.bin", bomb, method=8), Ent("s", b"PK\x03\x04stored"), Ent("odd", b"abc", method=99)]
+    a = open_archive(build_zip(ents).data)
+    with pytest.raises(LimitExceeded):
+        a.read("assets/x.bin")
+    assert a.read_head("assets/x.bin", 8) == b"dex\n035\x00"
+    assert a.read_head("s", 4) == b"PK\x03\x04"
+    assert a.read_head("s", 1000) == b"PK\x03\x04stored"
+    assert a.read_head("odd", 2) == b"ab"
+    broken = open_archive(build_zip([Ent("c", b"x" * 100, method=8, body=b"\xff" * 20)]).data)
+    with pytest.raises(ApkError):
+        broken.read_head("c", 8)
+
+
 def test_lying_size_cannot_inflate_past_declared() -> None:
     big = b"A" * (8 * 1024 * 1024)
     body = deflate(big)

@@ -102,7 +102,10 @@ def _exercise(data: bytes) -> None:
     for entry in archive.entries[:64]:
         assert archive.get(entry.name) is not None
         try:
+            head = archive.read_head(entry, 16)
+            assert len(head) <= 16
             out = archive.read(entry)
+            assert out.startswith(head)
         except AppvetoError as exc:
             assert exc.diagnostics()[0].entry == entry.name
             continue

@@ -232,11 +232,7 @@ class Archive:
         :class:`ApkError` (no such entry, data outside the file, corrupt deflate stream),
         both naming the file, the entry and the offset.
         """
-        if isinstance(entry, str):
-            found = self._index.get(entry)
-            if found is None:
-                raise ApkError.at("no such entry in the central directory", file=self.name, entry=entry)
-            entry = found
+        entry = self._resolve(entry)
         name = entry.name
         size = entry.uncompressed_size
         cap = (
@@ -252,14 +248,7 @@ class Archive:
                 entry=name,
                 offset=entry.local_header_offset,
             )
-        start = entry.data_offset
-        if start < 0:
-            raise ApkError.at(
-                "entry has no readable local file header (Android cannot open it either)",
-                file=self.name,
-                entry=name,
-                offset=entry.local_header_offset,
-            )
+        start = self._data_start(entry)
         data = self.data
         if entry.method != _METHOD_DEFLATED:
             end = start + size
@@ -292,6 +281,53 @@ class Archive:
                 offset=start,
             )
         return _inflate(data, start, csize, size, file=self.name, entry=name)
+
+    def read_head(self, entry: ZipEntry | str, n: int) -> bytes:
+        """At most the first ``n`` inflated bytes of ``entry`` (magic sniffing without
+        inflating the whole entry). Same method rules as :meth:`read`; a stream that ends
+        early just gives fewer bytes. Raises :class:`ApkError` like :meth:`read`."""
+        entry = self._resolve(entry)
+        start = self._data_start(entry)
+        want = max(0, min(n, entry.uncompressed_size, self.limits.max_entry_inflated))
+        data = self.data
+        if entry.method != _METHOD_DEFLATED:
+            return bytes(data[start : start + want])
+        end = min(start + entry.compressed_size, len(data))
+        d = zlib.decompressobj(-15)
+        out = bytearray()
+        pos = start
+        try:
+            with memoryview(data) as view:
+                while pos < end and len(out) < want and not d.eof:
+                    chunk_end = min(pos + 16 * _KIB, end)
+                    out += d.decompress(view[pos:chunk_end], want - len(out))
+                    pos = chunk_end
+        except zlib.error as exc:
+            raise ApkError.at(
+                f"corrupt deflate data after {len(out)} inflated bytes: {exc}",
+                file=self.name,
+                entry=entry.name,
+                offset=start,
+            ) from exc
+        return bytes(out[:want])
+
+    def _resolve(self, entry: ZipEntry | str) -> ZipEntry:
+        if isinstance(entry, str):
+            found = self._index.get(entry)
+            if found is None:
+                raise ApkError.at("no such entry in the central directory", file=self.name, entry=entry)
+            return found
+        return entry
+
+    def _data_start(self, entry: ZipEntry) -> int:
+        if entry.data_offset < 0:
+            raise ApkError.at(
+                "entry has no readable local file header (Android cannot open it either)",
+                file=self.name,
+                entry=entry.name,
+                offset=entry.local_header_offset,
+            )
+        return entry.data_offset
 
 
 def _inflate(data: bytes | mmap.mmap, start: int, csize: int, size: int, *, file: str, entry: str) -> bytes:
