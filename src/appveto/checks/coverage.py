@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from appveto.apk.model import Apk, ComponentKind, DexLocation, descriptor_to_java
 from appveto.checks.facts import Facts, facts, manifest_ev, memo
@@ -125,14 +126,16 @@ def measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
 
 # ------------------------------------------------------------------- names
 
-_KEYWORDS = frozenset(
-    "abstract assert boolean break byte case catch char class const continue default do double else enum "
-    "extends final finally float for goto if implements import instanceof int interface long native new "
-    "package private protected public return short static strictfp super switch synchronized this throw "
-    "throws transient try void volatile while true false null aux con nul prn com1 com2 lpt1 lpt2".split()
-)
+_KEYWORD_TEXT = """
+abstract assert boolean break byte case catch char class const continue default do double else enum
+extends final finally float for goto if implements import instanceof int interface long native new
+package private protected public return short static strictfp super switch synchronized this throw
+throws transient try void volatile while true false null aux con nul prn com1 com2 lpt1 lpt2
+"""
+_KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 
 
+@lru_cache(maxsize=1 << 16)
 def obfuscated_name(simple: str) -> bool:
     """A name chosen by an obfuscator rather than a person.
 
@@ -178,7 +181,11 @@ _REFLECTION = (
     ("Ljava/lang/Class;", ("forName", "getDeclaredMethod", "getMethod")),
     ("Ljava/lang/reflect/Constructor;", ("newInstance",)),
 )
-_STRING_CRYPTO_MARKERS = ("com.github.megatronking.stringfog", "ALLATORIxDEMO", "Lcom/github/megatronking/stringfog")
+_STRING_CRYPTO_MARKERS = (
+    "com.github.megatronking.stringfog",
+    "ALLATORIxDEMO",
+    "Lcom/github/megatronking/stringfog",
+)
 _MEDIA_MAGIC = (
     b"\x89PNG",
     b"\xff\xd8\xff",
@@ -198,7 +205,17 @@ _MEDIA_MAGIC = (
     b"\x28\xb5\x2f\xfd",
     b"SQLite format 3",
 )
-_STD_PREFIXES = ("res/", "META-INF/", "lib/", "kotlin/", "okhttp3/", "org/", "com/", "javax/", "androidsupportmultidexversion")
+_STD_PREFIXES = (
+    "res/",
+    "META-INF/",
+    "lib/",
+    "kotlin/",
+    "okhttp3/",
+    "org/",
+    "com/",
+    "javax/",
+    "androidsupportmultidexversion",
+)
 _HIDDEN_MIN = 32 * 1024
 _READ_MAX = 4 * 1024 * 1024
 
@@ -265,11 +282,19 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
         for marker in p.entries:
             for n in names:
                 if _entry_matches(n, marker):
-                    ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n), f"{p.name} marker '{marker}'"))
+                    ev.append(
+                        Evidence(EvidenceKind.ENTRY, n, Location(entry=n), f"{p.name} marker '{marker}'")
+                    )
         for prefix in p.classes:
-            found = sorted(c for c in defined_java if c == prefix or c.startswith(prefix + ".") or c.startswith(prefix))
+            found = sorted(
+                c for c in defined_java if c == prefix or c.startswith(prefix + ".") or c.startswith(prefix)
+            )
             for c in found[:3]:
-                ev.append(Evidence(EvidenceKind.CLASS, c, Location(class_name=c), f"{p.name} class prefix '{prefix}'"))
+                ev.append(
+                    Evidence(
+                        EvidenceKind.CLASS, c, Location(class_name=c), f"{p.name} class prefix '{prefix}'"
+                    )
+                )
         for s in p.strings:
             if s in f.blob:
                 match = next((x for x in f.strings if s in x), s)
@@ -277,7 +302,9 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
         if apk.manifest is not None and apk.manifest.application.name:
             app_cls = apk.manifest.application.name
             if any(app_cls.startswith(prefix) for prefix in p.classes):
-                ev.append(manifest_ev(app_cls, "/manifest/application", f"stub Application class of {p.name}"))
+                ev.append(
+                    manifest_ev(app_cls, "/manifest/application", f"stub Application class of {p.name}")
+                )
         if ev:
             hits.append(ProtectorHit(p.name, p.kind, p.vendor, tuple(sorted(set(ev))[:8])))
     if not any(h.name.startswith("DexGuard") for h in hits):
@@ -302,7 +329,11 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
                         + ", ".join(descriptor_to_java(s) for s in samples),
                     )
                 )
-            hits.append(ProtectorHit("DexGuard (Guardsquare)", ProtectorKind.OBFUSCATOR, "Guardsquare NV", tuple(ev), True))
+            hits.append(
+                ProtectorHit(
+                    "DexGuard (Guardsquare)", ProtectorKind.OBFUSCATOR, "Guardsquare NV", tuple(ev), True
+                )
+            )
     for lib in apk.native_libs:
         for cm in kb.compiler_markers:
             for line in lib.comment:
@@ -312,7 +343,11 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
                             cm.name,
                             cm.kind,
                             None,
-                            (Evidence(EvidenceKind.NATIVE, line, Location(entry=lib.entry), ".comment section"),),
+                            (
+                                Evidence(
+                                    EvidenceKind.NATIVE, line, Location(entry=lib.entry), ".comment section"
+                                ),
+                            ),
                         )
                     )
                     break
@@ -322,7 +357,13 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
         if old is None:
             merged[h.name] = h
         else:
-            merged[h.name] = ProtectorHit(h.name, h.kind, h.vendor, tuple(sorted(set(old.evidence + h.evidence))[:8]), old.heuristic and h.heuristic)
+            merged[h.name] = ProtectorHit(
+                h.name,
+                h.kind,
+                h.vendor,
+                tuple(sorted(set(old.evidence + h.evidence))[:8]),
+                old.heuristic and h.heuristic,
+            )
     return sorted(merged.values(), key=lambda h: h.name)
 
 
@@ -331,7 +372,9 @@ def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
     total = 0
     for e in apk.embedded_dex:
         if e.location is not DexLocation.PRIMARY:
-            note = "DEX outside the primary classes*.dex" + ("" if e.parsed else " (not parseable: encrypted or damaged)")
+            note = "DEX outside the primary classes*.dex" + (
+                "" if e.parsed else " (not parseable: encrypted or damaged)"
+            )
             ev.append(Evidence(EvidenceKind.ENTRY, e.entry, Location(entry=e.entry), note))
             total += e.size
     seen = {e.value for e in ev}
@@ -354,7 +397,11 @@ def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
             except (ApkError, OSError, ValueError):
                 continue
         if head.startswith(b"dex\n"):
-            ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n), "plain DEX stored under a non-standard name"))
+            ev.append(
+                Evidence(
+                    EvidenceKind.ENTRY, n, Location(entry=n), "plain DEX stored under a non-standard name"
+                )
+            )
         elif head.startswith(b"\x7fELF") and not n.startswith("lib/"):
             ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n), "ELF code stored outside lib/"))
         elif head.startswith(b"PK\x03\x04"):
@@ -392,20 +439,29 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
     f = facts(apk)
     classes, obf_c, methods, obf_m, fields, obf_f, pkgs, unusual, in_o = _names(f)
     protectors = _protectors(apk, kb, f, unusual, in_o)
-    dynamic = [ev for cls, names in _DYNAMIC for ev in f.method_evidence(cls, *names, note="dynamic code loading")]
-    reflection = [ev for cls, names in _REFLECTION for ev in f.method_evidence(cls, *names, note="reflection")]
+    dynamic = [
+        ev for cls, names in _DYNAMIC for ev in f.method_evidence(cls, *names, note="dynamic code loading")
+    ]
+    reflection = [
+        ev for cls, names in _REFLECTION for ev in f.method_evidence(cls, *names, note="reflection")
+    ]
     crypto: list[Evidence] = []
     for marker in _STRING_CRYPTO_MARKERS:
         if marker in f.blob:
             crypto.append(
-                Evidence(EvidenceKind.STRING, marker, Location(entry=f.dex_entry_of_string(marker)), "string-encryption library")
+                Evidence(
+                    EvidenceKind.STRING,
+                    marker,
+                    Location(entry=f.dex_entry_of_string(marker)),
+                    "string-encryption library",
+                )
             )
     unreadable = _unreadable_strings(f)
     if unreadable[0] >= 50 and unreadable[0] >= 0.2 * max(1, unreadable[1]):
         crypto.append(
             Evidence(
                 EvidenceKind.METRIC,
-                f"{unreadable[0]} of {unreadable[1]} string constants are unreadable (binary or high-entropy)",
+                f"{unreadable[0]} of {unreadable[1]} string constants are unreadable (binary, high-entropy)",
                 note="encrypted strings are decrypted at run time",
             )
         )
@@ -428,8 +484,12 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
     if dynamic and (hidden or missing):
         reasons.append("code is loaded at run time from data inside the APK")
     elif hidden:
-        reasons.append(f"{len(hidden)} code or encrypted payload entr{'y' if len(hidden) == 1 else 'ies'} outside the DEX")
-    app_missing = apk.manifest is not None and any(e.location.xpath == "/manifest/application" for e in missing)
+        reasons.append(
+            f"{len(hidden)} code or encrypted payload entr{'y' if len(hidden) == 1 else 'ies'} outside DEX"
+        )
+    app_missing = apk.manifest is not None and any(
+        e.location.xpath == "/manifest/application" for e in missing
+    )
     n_components = len(apk.manifest.components) if apk.manifest else 0
     if app_missing or (missing and len(missing) >= max(2, n_components // 4)):
         reasons.append(f"{len(missing)} manifest class(es) missing from the DEX")
@@ -488,6 +548,7 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
 
 
 _DESCRIPTORISH = re.compile(r"^[\[(]*L[\w/$]+;|^[VZBSCIJFD\[(]")
+_ODD_CHAR = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufff0-\uffff]")
 
 
 def _unreadable_strings(f: Facts) -> tuple[int, int]:
@@ -497,6 +558,8 @@ def _unreadable_strings(f: Facts) -> tuple[int, int]:
         if len(s) < 8 or _DESCRIPTORISH.match(s):
             continue
         considered += 1
+        if not _ODD_CHAR.search(s):
+            continue
         printable = sum(1 for ch in s if ch.isprintable())
         if printable < 0.7 * len(s):
             bad += 1

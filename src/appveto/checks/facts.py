@@ -113,7 +113,9 @@ class Facts:
             return False
         return not names or any(n in have for n in names)
 
-    def method_evidence(self, class_descriptor: str, *names: str, note: str | None = None) -> Iterator[Evidence]:
+    def method_evidence(
+        self, class_descriptor: str, *names: str, note: str | None = None
+    ) -> Iterator[Evidence]:
         """Evidence for references to ``class->name`` (any of ``names``), one per ref."""
         for d in self.primary:
             for m in d.method_refs:

@@ -37,8 +37,18 @@ class PermissionVerdict:
     reason: str
 
 
-SENSITIVE_CATEGORIES = frozenset({"sms", "call_log", "contacts", "location", "camera", "microphone", "accounts", "calendar"})
-_RESOLVER_METHODS = ("query", "insert", "update", "delete", "bulkInsert", "registerContentObserver", "openInputStream")
+SENSITIVE_CATEGORIES = frozenset(
+    {"sms", "call_log", "contacts", "location", "camera", "microphone", "accounts", "calendar"}
+)
+_RESOLVER_METHODS = (
+    "query",
+    "insert",
+    "update",
+    "delete",
+    "bulkInsert",
+    "registerContentObserver",
+    "openInputStream",
+)
 _RESOLVER_CLASSES = (
     "Landroid/content/ContentResolver;",
     "Landroid/content/ContentProviderClient;",
@@ -73,22 +83,29 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
         for mr in d.method_refs:
             if kb.has_api_class(mr.class_name):
                 for rule in kb.api_rules_for(mr.class_name, mr.name):
-                    add(rule.permissions, method_ev(mr, d.entry, f"framework API guarded by the permission ({rule.source})"))
+                    add(
+                        rule.permissions,
+                        method_ev(mr, d.entry, f"framework API guarded by the permission ({rule.source})"),
+                    )
         for fr in d.field_refs:
             for frule in kb.field_rules_for(fr.class_name, fr.name):
                 add(frule.permissions, field_ev(fr, d.entry, "system content-provider URI constant"))
     # 2. content-provider URIs with ContentResolver use
     resolver = next(
-        (e for cls in _RESOLVER_CLASSES for e in f.method_evidence(cls, *_RESOLVER_METHODS, "managedQuery", "<init>")),
+        (
+            e
+            for cls in _RESOLVER_CLASSES
+            for e in f.method_evidence(cls, *_RESOLVER_METHODS, "managedQuery", "<init>")
+        ),
         None,
     )
     if resolver is not None:
         uris = [s for s in f.strings if s.startswith("content://")]
-        for rule in kb.uri_rules:
+        for urule in kb.uri_rules:
             for s in uris:
-                if s == rule.prefix or s.startswith(rule.prefix + "/"):
-                    add(rule.permissions, f.string_evidence(s, "system content-provider URI"))
-                    add(rule.permissions, resolver)
+                if s == urule.prefix or s.startswith(urule.prefix + "/"):
+                    add(urule.permissions, f.string_evidence(s, "system content-provider URI"))
+                    add(urule.permissions, resolver)
     # 3. intents: actions sent from code, actions received by manifest receivers
     for irule in kb.intent_rules:
         if irule.via is IntentVia.SEND and irule.action in f.strings:
@@ -98,7 +115,10 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
             for action in flt.actions:
                 for irule in kb.intent_rules:
                     if irule.action == action and irule.via is IntentVia.RECEIVE:
-                        add(irule.permissions, manifest_ev(action, c.xpath or None, f"{c.kind} {c.name} receives it"))
+                        add(
+                            irule.permissions,
+                            manifest_ev(action, c.xpath or None, f"{c.kind} {c.name} receives it"),
+                        )
     if f.has_method("Landroid/content/Context;", "registerReceiver") or f.has_method(
         "Landroid/content/ContextWrapper;", "registerReceiver"
     ):
@@ -107,9 +127,12 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
                 add(irule.permissions, f.string_evidence(irule.action, "receiver registered at run time"))
     # 4. manifest features and components that need the permission
     for feat in m.uses_features:
-        for frule in kb.feature_rules:
-            if feat.name == frule.feature:
-                add(frule.permissions, manifest_ev(feat.name, "/manifest/uses-feature", "hardware feature declared"))
+        for ftrule in kb.feature_rules:
+            if feat.name is not None and feat.name == ftrule.feature:
+                add(
+                    ftrule.permissions,
+                    manifest_ev(feat.name, "/manifest/uses-feature", "hardware feature declared"),
+                )
     for c in m.components:
         for perm_name, perms in kb.component_rules:
             if c.permission == perm_name:
@@ -134,7 +157,10 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
         elif cov.code_hidden:
             verdict, reason = Verdict.UNDETERMINABLE, "; ".join(cov.hidden_reasons)
         elif native and name in kb.native_reachable:
-            verdict, reason = Verdict.UNDETERMINABLE, "native code can use it through the NDK and is not analysed"
+            verdict, reason = (
+                Verdict.UNDETERMINABLE,
+                "native code can use it through the NDK and is not analysed",
+            )
         else:
             verdict, reason = Verdict.NOT_OBSERVED, "no framework API, URI, intent or manifest use found"
         out.append(PermissionVerdict(name, verdict, protection, dangerous, category, found, reason))
@@ -291,7 +317,9 @@ def used(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     for v in permission_verdicts(apk, kb):
         if v.dangerous and v.verdict is Verdict.USED:
             sev = Severity.MEDIUM if v.category in SENSITIVE_CATEGORIES else Severity.LOW
-            strong = any(e.kind is not EvidenceKind.MANIFEST or "receives" in (e.note or "") for e in v.evidence)
+            strong = any(
+                e.kind is not EvidenceKind.MANIFEST or "receives" in (e.note or "") for e in v.evidence
+            )
             yield finding(
                 "AV-PERM-003",
                 f"{_short(v.permission)} ({v.category}) is requested and used",
@@ -346,13 +374,15 @@ def combination(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """
     caps = _capabilities(apk)
     for combo in kb.combinations:
-        if all(p in caps for p in combo.all_of) and (not combo.any_of or any(p in caps for p in combo.any_of)):
+        if all(p in caps for p in combo.all_of) and (
+            not combo.any_of or any(p in caps for p in combo.any_of)
+        ):
             present = [p for p in (*combo.all_of, *combo.any_of) if p in caps]
             yield finding(
                 "AV-PERM-004",
                 f"{combo.id}: {' + '.join(_short(p) for p in present)} — {combo.why}",
                 subject=combo.id,
-                severity=combo.severity,
+                severity=Severity(combo.severity),
                 evidence=tuple(manifest_ev(p, "/manifest/uses-permission", "requested") for p in present),
             )
 
@@ -407,7 +437,9 @@ def weak_custom(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
                     f"'{p.protection_level or 'normal'}' which any app can obtain",
                     subject=f"{c.name}:{guard}",
                     evidence=(
-                        manifest_ev(guard, "/manifest/permission", f"protectionLevel={p.protection_level or 'normal'}"),
+                        manifest_ev(
+                            guard, "/manifest/permission", f"protectionLevel={p.protection_level or 'normal'}"
+                        ),
                         manifest_ev(c.name, c.xpath or None, "exported component guarded by it"),
                     ),
                 )
@@ -462,6 +494,3 @@ def privileged(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
                     ),
                 ),
             )
-
-
-

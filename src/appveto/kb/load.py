@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from appveto.errors import Diagnostic, KnowledgeBaseError
-from appveto.findings import Severity
 from appveto.kb.domains import registrable_domain
 from appveto.kb.model import (
     ApiRule,
@@ -40,6 +39,8 @@ from appveto.kb.model import (
     UriRule,
     make_tracker,
 )
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 MANIFEST_NAME = "datasets.json"
 """The file in the data dir that records what ``appveto data update`` downloaded."""
@@ -207,11 +208,9 @@ def parse_permission_tables(data: bytes, file: str, *, origin: str = "baseline")
     for i, raw in enumerate(_list(doc.get("combinations", []), file, "combinations")):
         o = _obj(raw, file, f"combinations[{i}]")
         w = f"combinations[{i}]"
-        sev = _str(o, "severity", file, w)
-        try:
-            severity = Severity(sev)
-        except ValueError:
-            raise _bad(file, f"{w}.severity", f"unknown severity {sev!r}") from None
+        severity = _str(o, "severity", file, w)
+        if severity not in SEVERITIES:
+            raise _bad(file, f"{w}.severity", f"unknown severity {severity!r}")
         combos.append(
             Combination(
                 id=_str(o, "id", file, w),

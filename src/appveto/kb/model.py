@@ -12,8 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from appveto.findings import Severity
-
 
 @dataclass(frozen=True, slots=True)
 class DatasetInfo:
@@ -121,7 +119,8 @@ class Combination:
     id: str
     all_of: tuple[str, ...]
     any_of: tuple[str, ...]
-    severity: Severity
+    severity: str
+    """``info``, ``low``, ``medium``, ``high`` or ``critical`` (the findings' severities)."""
     why: str
 
 
@@ -179,7 +178,7 @@ def _compile(pattern: str) -> re.Pattern[str] | None:
     if len(pattern.strip()) < 3:
         return None
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, re.MULTILINE)
     except re.error:
         return None
 
