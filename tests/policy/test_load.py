@@ -70,6 +70,7 @@ def test_omb_phases_count_from_the_memo() -> None:
 
 
 def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     return tmp_path
@@ -153,3 +154,18 @@ def test_hidden_files_are_skipped(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "junk.yaml").write_text("nonsense: [", encoding="utf-8")
     assert [d.id for d in load_policies(tmp_path).decisions] == ["ban"]
+
+
+def test_a_broken_file_does_not_cascade(tmp_path: Path) -> None:
+    """A decision following a broken one, or naming authorities of a broken file, gets no noise."""
+    parent = BASE.replace("id: ban", "id: parent").replace("title: A ban", "title: [broken")
+    child = BASE.replace("id: ban", "id: child") + "follows:\n  decision: parent\n"
+    folder = _folder(tmp_path / "a", {"authorities.yaml": AUTHORITIES, "p.yaml": parent, "c.yaml": child})
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    assert [Path(d.file or "").name for d in info.value.diagnostics()] == ["p.yaml"]
+    broken_auth = AUTHORITIES.replace("level: federal", "level: galactic")
+    folder = _folder(tmp_path / "b", {"authorities.yaml": broken_auth, "ban.yaml": BASE})
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    assert [Path(d.file or "").name for d in info.value.diagnostics()] == ["authorities.yaml"]

@@ -443,6 +443,10 @@ class _Checker:
         self.authorities: dict[str, tuple[Authority, _Source, Path_]] = {}
         self.units: dict[str, tuple[str, _Source, Path_]] = {}
         self.decisions: dict[str, tuple[Decision, _Source]] = {}
+        self.authorities_incomplete = False
+        """An authorities file is broken: unknown-authority errors would only be noise."""
+        self.broken_decisions: set[str] = set()
+        """Ids of decision files with errors of their own: not reported again as unknown."""
 
     def err(self, source: _Source, path: Path_, message: str, *, key: bool = False) -> None:
         self.diags.append(source.at(path, message, key=key))
@@ -525,11 +529,11 @@ class _Checker:
         self.decisions[d.id] = (d, source)
 
     def _authority_ref(self, source: _Source, path: Path_, ref: str, what: str) -> None:
-        if ref not in self.authorities:
+        if ref not in self.authorities and not self.authorities_incomplete:
             self.err(source, path, f"{what}: unknown authority '{ref}'{_hint(ref, self.authorities)}")
 
     def _unit_ref(self, source: _Source, path: Path_, ref: str, what: str) -> None:
-        if ref not in self.units and ref not in self.authorities:
+        if ref not in self.units and ref not in self.authorities and not self.authorities_incomplete:
             known = {**self.units, **self.authorities}
             self.err(source, path, f"{what}: unknown unit '{ref}'{_hint(ref, known)}")
 
@@ -698,7 +702,7 @@ class _Checker:
             f = d.follows
             if f.decision == d.id:
                 self.err(s, ("follows", "decision"), f"{label} follows itself")
-            elif f.decision not in self.decisions:
+            elif f.decision not in self.decisions and f.decision not in self.broken_decisions:
                 self.err(
                     s,
                     ("follows", "decision"),
@@ -722,7 +726,11 @@ class _Checker:
                     (*ap, "date"),
                     f"adoption request '{a.authority}': {a.date} is before the decision ({first_day})",
                 )
-            if a.decision is not None and a.decision not in self.decisions:
+            if (
+                a.decision is not None
+                and a.decision not in self.decisions
+                and a.decision not in self.broken_decisions
+            ):
                 self.err(
                     s,
                     (*ap, "decision"),
@@ -782,6 +790,19 @@ class _Checker:
                 cur = self.decisions[nxt][0]
 
 
+def _guess_kind(path: Path) -> tuple[str | None, str | None]:
+    """Kind and id of a file that did not load, read from its top-level lines, if they say."""
+    import re
+
+    try:
+        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+    except OSError:
+        return None, None
+    kind = re.search(r"^kind:[ \t]*['\"]?([A-Za-z]+)", text, re.MULTILINE)
+    ident = re.search(r"^id:[ \t]*['\"]?([a-z0-9][a-z0-9._-]*)", text, re.MULTILINE)
+    return (kind.group(1) if kind else None), (ident.group(1) if ident else None)
+
+
 def _pos(diag: Diagnostic) -> str:
     return f"{diag.file}:{diag.line}:{diag.column}" if diag.line is not None else str(diag.file)
 
@@ -814,9 +835,14 @@ def load_documents(files: Sequence[tuple[Path, str]]) -> PolicySet:
     marks: dict[tuple[str, Path_], SourceMark] = {}
     for path, shown in files:
         source = _read(path, shown, diags)
-        if source is None:
+        doc = _validate(source, diags) if source is not None else None
+        if doc is None or source is None:
+            kind, ident = _guess_kind(path)
+            if kind != "decision":
+                checker.authorities_incomplete = True
+            if ident is not None:
+                checker.broken_decisions.add(ident)
             continue
-        doc = _validate(source, diags)
         if isinstance(doc, AuthoritiesFile):
             checker.add_authorities(doc, source)
             marks.update(source.marks(f"@{shown}"))
@@ -824,7 +850,7 @@ def load_documents(files: Sequence[tuple[Path, str]]) -> PolicySet:
             checker.add_decision(doc, source)
             decisions.append((doc, source))
             marks.update(source.marks(doc.id))
-    if not checker.authorities and files:
+    if not checker.authorities and files and not checker.authorities_incomplete:
         diags.append(
             Diagnostic(
                 "no authorities: add a file with 'kind: authorities'",
