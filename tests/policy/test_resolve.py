@@ -26,9 +26,15 @@ def _authorities() -> AuthoritiesFile:
         {
             "kind": "authorities",
             "authorities": [
-                {"id": "fed", "name": "Federal government", "level": "federal",
-                 "units": [{"id": "fed-admin", "name": "Administration"},
-                           {"id": "fed-press", "name": "Press office", "parent": "fed-admin"}]},
+                {
+                    "id": "fed",
+                    "name": "Federal government",
+                    "level": "federal",
+                    "units": [
+                        {"id": "fed-admin", "name": "Administration"},
+                        {"id": "fed-press", "name": "Press office", "parent": "fed-admin"},
+                    ],
+                },
                 {"id": "region", "name": "Region", "level": "regional", "parent": "fed"},
             ],
         }
@@ -42,25 +48,44 @@ def _fed(**over: Any) -> dict[str, Any]:
         "title": "Ban",
         "authority": "fed",
         "instrument": "decision",
-        "apps": [{"name": "TikTok", "android": ["com.zhiliaoapp.musically"], "web": ["tiktok.com"],
-                  "signer_sha256": ["AA:" * 31 + "AA"], "vendors": ["bytedance"], "successors": True}],
+        "apps": [
+            {
+                "name": "TikTok",
+                "android": ["com.zhiliaoapp.musically"],
+                "web": ["tiktok.com"],
+                "signer_sha256": ["AA:" * 31 + "AA"],
+                "vendors": ["bytedance"],
+                "successors": True,
+            }
+        ],
         "scope": [
-            {"id": "staff", "mode": "mandatory", "units": ["fed-admin"],
-             "devices": ["paid_wholly", "paid_partly"]},
+            {
+                "id": "staff",
+                "mode": "mandatory",
+                "units": ["fed-admin"],
+                "devices": ["paid_wholly", "paid_partly"],
+            },
             {"id": "personal", "mode": "advisory", "devices": ["accesses_system"], "systems": ["intranet"]},
         ],
         "term": {
             "announced": date(2023, 3, 10),
             "effective": date(2023, 3, 10),
-            "deadlines": [{"kind": "remove_by", "date": date(2023, 3, 31)},
-                          {"kind": "block_traffic_by", "days": 30}],
+            "deadlines": [
+                {"kind": "remove_by", "date": date(2023, 3, 31)},
+                {"kind": "block_traffic_by", "days": 30},
+            ],
             "expires": date(2023, 9, 17),
             "renewals": [{"decided": date(2023, 9, 14), "extends_to": date(2024, 3, 17)}],
         },
         "exceptions": [
-            {"id": "press", "subject": {"kind": "unit", "id": "fed-press"},
-             "grounds": "institutional_communication", "approver": "chancellery",
-             "granted": date(2023, 4, 1), "expires": date(2023, 10, 1)},
+            {
+                "id": "press",
+                "subject": {"kind": "unit", "id": "fed-press"},
+                "grounds": "institutional_communication",
+                "approver": "chancellery",
+                "granted": date(2023, 4, 1),
+                "expires": date(2023, 10, 1),
+            },
         ],
     }
     doc.update(over)
@@ -79,8 +104,8 @@ def _set(*decisions: dict[str, Any]) -> PolicySet:
     [
         (date(2023, 3, 9), DecisionStatus.DRAFT),
         (date(2023, 3, 10), DecisionStatus.ACTIVE),
-        (date(2023, 9, 13), DecisionStatus.ACTIVE),   # before the renewal, before the expiry
-        (date(2023, 9, 16), DecisionStatus.ACTIVE),   # renewal decided on 09-14 applies
+        (date(2023, 9, 13), DecisionStatus.ACTIVE),  # before the renewal, before the expiry
+        (date(2023, 9, 16), DecisionStatus.ACTIVE),  # renewal decided on 09-14 applies
         (date(2024, 3, 16), DecisionStatus.ACTIVE),
         (date(2024, 3, 17), DecisionStatus.EXPIRED),  # renewed expiry reached
     ],
@@ -131,7 +156,10 @@ def test_deadlines_fixed_and_relative() -> None:
 def test_exceptions_on_both_sides(at: date, active: int, expired: int, future: int) -> None:
     r = resolve(_set(_fed()), "fed-ban", at=at)
     assert (len(r.active_exceptions), len(r.expired_exceptions), len(r.future_exceptions)) == (
-        active, expired, future)
+        active,
+        expired,
+        future,
+    )
 
 
 def test_selectors_flattened_and_normalised() -> None:
@@ -147,7 +175,10 @@ def test_selectors_flattened_and_normalised() -> None:
 
 def test_follows_inherits_and_amends() -> None:
     child = {
-        "kind": "decision", "id": "region-ban", "title": "Region follows", "authority": "region",
+        "kind": "decision",
+        "id": "region-ban",
+        "title": "Region follows",
+        "authority": "region",
         "instrument": "decision",
         "follows": {"decision": "fed-ban", "inherit": ["apps", "scope"]},
         "apps": [{"name": "Douyin", "android": ["com.ss.android.ugc.aweme"]}],
@@ -159,7 +190,10 @@ def test_follows_inherits_and_amends() -> None:
     assert r.lineage == ("region-ban", "fed-ban")
     assert set(r.apps.android_packages) == {"com.zhiliaoapp.musically", "com.ss.android.ugc.aweme"}
     assert [(p.id, p.source_decision) for p in r.scope] == [
-        ("staff", "fed-ban"), ("personal", "fed-ban"), ("region-staff", "region-ban")]
+        ("staff", "fed-ban"),
+        ("personal", "fed-ban"),
+        ("region-staff", "region-ban"),
+    ]
     assert r.scope[0].mode is Mode.MANDATORY
     assert [a.id for a in r.authority_chain] == ["region", "fed"]
     # the child's term is its own: no expiry, still active after the federal ban expired
@@ -190,3 +224,17 @@ def test_models_are_frozen_and_strict() -> None:
         d.id = "x"  # type: ignore[misc]
     with pytest.raises(ValidationError):
         Decision.model_validate(_fed(surprise=1))
+
+
+def test_matching_helpers_fail_closed() -> None:
+    apps = resolve(_set(_fed()), "fed-ban", at=date(2023, 4, 1)).apps
+    assert apps.selects_android("com.zhiliaoapp.musically")
+    assert not apps.selects_android("com.zhiliaoapp.musicall")
+    assert apps.selects_domain("tiktok.com") and apps.selects_domain("www.TikTok.com.")
+    assert not apps.selects_domain("nottiktok.com") and not apps.selects_domain("tiktok.com.evil.org")
+    assert not apps.selects_domain("")
+    assert apps.selects_signer("aa" * 32) and apps.selects_signer("AA:" * 31 + "AA")
+    assert apps.selects_vendor("bytedance") and not apps.selects_vendor("tencent")
+    empty = resolve(_set(_fed(apps=[{"name": "only a name"}])), "fed-ban", at=date(2023, 4, 1)).apps
+    assert not any((empty.selects_android("x.y"), empty.selects_domain("x.com"), empty.selects_ios("x.y"),
+                    empty.selects_country("CN"), empty.selects_category("games")))

@@ -543,6 +543,32 @@ class ResolvedApps:
     countries_of_origin: tuple[str, ...]
     scan_rules: tuple[ScanRule, ...]
 
+    def selects_android(self, package: str) -> bool:
+        """Android package names are compared exactly (they are case-sensitive)."""
+        return package in self.android_packages
+
+    def selects_ios(self, bundle_id: str) -> bool:
+        """iOS bundle ids are compared without regard to case, as the App Store treats them."""
+        folded = bundle_id.casefold()
+        return any(b.casefold() == folded for b in self.ios_bundle_ids)
+
+    def selects_domain(self, host: str) -> bool:
+        """True when ``host`` is a selected domain or one of its sub-domains."""
+        h = host.strip().lower().rstrip(".")
+        return bool(h) and any(h == d or h.endswith("." + d) for d in self.web_domains)
+
+    def selects_signer(self, sha256: str) -> bool:
+        return normalise_sha256(sha256) in self.signer_sha256
+
+    def selects_vendor(self, vendor: str) -> bool:
+        return vendor in self.vendors
+
+    def selects_category(self, category: str) -> bool:
+        return category in self.categories
+
+    def selects_country(self, country: str) -> bool:
+        return country.upper() in self.countries_of_origin
+
     @property
     def empty(self) -> bool:
         return not any(
