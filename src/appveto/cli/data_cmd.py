@@ -1,0 +1,66 @@
+"""``appveto data update|status``: reference data in the user's data dir."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "data",
+        help="update or show the reference data (tracker list, permission maps)",
+        description="Reference data: the baseline shipped with appveto and what 'update' downloaded.",
+    )
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="data folder (default $APPVETO_DATA_DIR or the XDG data dir)"
+    )
+    s = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
+    up = s.add_parser("update", help="download the Exodus tracker list and the permission maps")
+    up.add_argument("--timeout", type=float, default=30.0, help="seconds per download (default 30)")
+    up.add_argument("--exodus-url", metavar="URL", help="alternative URL of the Exodus tracker API")
+    up.set_defaults(handler=run_update)
+    st = s.add_parser("status", help="list every dataset with source, licence, date and SHA-256")
+    st.set_defaults(handler=run_status)
+
+
+def _dir(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
+    from appveto.kb.load import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def run_update(args: argparse.Namespace) -> int:
+    import sys
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from appveto.kb.update import DEFAULT_SOURCES, update
+
+    sources = DEFAULT_SOURCES
+    if args.exodus_url:
+        sources = tuple(
+            replace(s, url=args.exodus_url) if s.kind == "exodus-trackers" else s for s in sources
+        )
+    directory = _dir(args)
+    rows = update(directory, now=datetime.now(UTC), sources=sources, timeout=args.timeout)
+    for r in rows:
+        sys.stdout.write(f"{r.name}: {r.file} sha256={r.sha256[:16]}… from {r.source}\n")
+    sys.stdout.write(f"stored in {directory}\n")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    import sys
+
+    from appveto.kb.load import load_kb
+
+    kb = load_kb(_dir(args))
+    for d in kb.datasets:
+        sys.stdout.write(
+            f"{d.name} [{d.origin}] {d.records} records, date {d.date}, licence {d.licence}\n"
+            f"    sha256 {d.sha256}\n    source {d.source}\n"
+        )
+    return 0
