@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import plistlib
 import uuid
 from pathlib import Path
@@ -31,6 +32,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 def _load(name: str) -> dict[str, Any]:
     path: Path = require_shared("data/schemas/apple") / name
+    return _parse(path)
+
+
+@functools.cache
+def _parse(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     return data
 
