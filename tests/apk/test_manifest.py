@@ -145,6 +145,17 @@ def test_exported_resolution(
     assert comp.exported_declared is explicit
 
 
+def test_intent_filter_without_action_is_dropped_and_does_not_export() -> None:
+    only_category = E("intent-filter", [], [E("category", [A("name", "android.intent.category.DEFAULT")])])
+    m, notes = parse(
+        manifest([sdk(21, 30), E("application", [], [E("receiver", [A("name", ".R")], [only_category])])])
+    )
+    (comp,) = m.components
+    assert comp.intent_filters == ()
+    assert comp.exported is False
+    assert "without <action>" in notes
+
+
 def test_provider_default_follows_min_sdk_when_target_absent() -> None:
     m, _ = parse(
         manifest(

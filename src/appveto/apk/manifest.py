@@ -13,8 +13,10 @@ The model says what the platform's package parser (``PackageParser`` /
   anomalies (a classic way to show a decoder something the device never sees);
 * class names are built as ``buildClassName`` does: ``.Foo`` and ``Foo`` (no dot) are
   relative to the package;
+* an ``<intent-filter>`` without any ``<action>`` is dropped, as the parser does
+  ("No actions in intent filter");
 * ``exported``: an explicit ``android:exported`` wins. Otherwise activities,
-  activity-aliases, services and receivers are exported exactly when they have at
+  activity-aliases, services and receivers are exported exactly when they keep at
   least one ``<intent-filter>``; providers are exported when the effective
   targetSdkVersion (targetSdk, else minSdk, else 1) is below 17 (``JELLY_BEAN_MR1``),
   which is what the documentation phrases as "minSdkVersion or targetSdkVersion of 16
@@ -466,7 +468,16 @@ class _Builder:
         if name is None:
             self.note(node, f"<{node.tag}> without android:name (Android refuses the APK)")
             return None
-        filters = tuple(self._intent_filter(c) for c in node.children if c.tag == "intent-filter")
+        filters_list: list[IntentFilter] = []
+        for child in node.children:
+            if child.tag != "intent-filter":
+                continue
+            parsed = self._intent_filter(child)
+            if parsed.actions:
+                filters_list.append(parsed)
+            else:  # PackageParser: "No actions in intent filter", the filter is dropped
+                self.note(child, f"<intent-filter> without <action> in {name} is ignored by Android")
+        filters = tuple(filters_list)
         declared = self.boolean(node, A_EXPORTED)
         if declared is not None:
             exported = declared
