@@ -208,10 +208,11 @@ def test_tables_outside_the_file_raise_located_errors(field_offset: int, value: 
 def test_index_out_of_range_raises_located_error() -> None:
     data = bytearray(_synthetic())
     n_types, types_off = struct.unpack_from("<II", data, 0x40)
-    assert n_types > 0
-    struct.pack_into("<I", data, types_off, 0xFFFF)  # type 0 -> a string index that does not exist
-    with pytest.raises(ApkError, match="string 65535"):
+    assert n_types > 1
+    struct.pack_into("<I", data, types_off + 4, 0xFFFF)  # type 1 -> a string index that does not exist
+    with pytest.raises(ApkError, match="type_ids item 1 refers to string 65535") as info:
         parse_dex(bytes(data), entry="classes.dex")
+    assert info.value.diagnostics()[0].offset == types_off + 4
 
 
 def test_not_a_dex_and_truncated_header() -> None:

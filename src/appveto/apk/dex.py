@@ -176,12 +176,15 @@ class _Dex:
         halves.byteswap()
         return halves
 
-    def check_indices(self, name: str, values: list[int], limit: int, what: str, table_offset: int) -> None:
+    def check_indices(
+        self, name: str, values: list[int], limit: int, what: str, table_offset: int, item_size: int
+    ) -> None:
+        """Raise, at the offending item, when an index points past the table it refers to."""
         if values and max(values) >= limit:
             bad = next(i for i, v in enumerate(values) if v >= limit)
             raise self.error(
                 f"{name} item {bad} refers to {what} {values[bad]}, but there are only {limit}",
-                table_offset,
+                table_offset + bad * item_size,
             )
 
 
@@ -272,7 +275,7 @@ def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> 
     words = dex.u32_columns("proto_ids", count, offset, 3)
     returns = words[1::3].tolist()
     params = words[2::3].tolist()
-    dex.check_indices("proto_ids", returns, len(types), "type", offset)
+    dex.check_indices("proto_ids", returns, len(types), "type", offset, 12)
     data = dex.data
     size = dex.size
     n_types = len(types)
@@ -395,7 +398,7 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
         del string_offsets
 
         type_idx = dex.u32_columns("type_ids", n_types, types_off, 1).tolist()
-        dex.check_indices("type_ids", type_idx, len(strings), "string", types_off)
+        dex.check_indices("type_ids", type_idx, len(strings), "string", types_off, 4)
         types = list(map(strings.__getitem__, type_idx))
         del type_idx
 
@@ -407,9 +410,9 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             f_class = halves[0::4].tolist()
             f_type = halves[1::4].tolist()
             f_name = dex.u32_columns("field_ids", n_fields, fields_off, 2)[1::2].tolist()
-            dex.check_indices("field_ids", f_class, len(types), "type", fields_off)
-            dex.check_indices("field_ids", f_type, len(types), "type", fields_off)
-            dex.check_indices("field_ids", f_name, len(strings), "string", fields_off)
+            dex.check_indices("field_ids", f_class, len(types), "type", fields_off, 8)
+            dex.check_indices("field_ids", f_type, len(types), "type", fields_off, 8)
+            dex.check_indices("field_ids", f_name, len(strings), "string", fields_off, 8)
             field_refs = list(
                 map(
                     tuple.__new__,
@@ -430,9 +433,9 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             m_class = halves[0::4].tolist()
             m_proto = halves[1::4].tolist()
             m_name = dex.u32_columns("method_ids", n_methods, methods_off, 2)[1::2].tolist()
-            dex.check_indices("method_ids", m_class, len(types), "type", methods_off)
-            dex.check_indices("method_ids", m_proto, len(protos), "proto", methods_off)
-            dex.check_indices("method_ids", m_name, len(strings), "string", methods_off)
+            dex.check_indices("method_ids", m_class, len(types), "type", methods_off, 8)
+            dex.check_indices("method_ids", m_proto, len(protos), "proto", methods_off, 8)
+            dex.check_indices("method_ids", m_name, len(strings), "string", methods_off, 8)
             method_refs = list(
                 map(
                     tuple.__new__,
@@ -450,7 +453,7 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
         class_defs: list[str] = []
         if n_classes:
             c_idx = dex.u32_columns("class_defs", n_classes, classes_off, 8)[0::8].tolist()
-            dex.check_indices("class_defs", c_idx, len(types), "type", classes_off)
+            dex.check_indices("class_defs", c_idx, len(types), "type", classes_off, 32)
             class_defs = list(map(types.__getitem__, c_idx))
 
         return DexFile(
@@ -464,5 +467,5 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             method_refs=tuple(method_refs),
             field_refs=tuple(field_refs),
             proto_count=n_protos,
-            header_anomalies=tuple(dex.anomalies),
+            header_anomalies=tuple(dict.fromkeys(dex.anomalies)),
         )
