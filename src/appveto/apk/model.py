@@ -290,11 +290,16 @@ class DexFile:
     field_refs: tuple[FieldRef, ...]
     proto_count: int
     header_anomalies: tuple[str, ...] = ()
+    _class_names: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        """Defined classes in dotted Java form."""
-        return tuple(descriptor_to_java(d) for d in self.class_defs)
+        """Defined classes in dotted Java form (computed on first use, then kept)."""
+        names = self._class_names
+        if names is None:
+            names = tuple(map(descriptor_to_java, self.class_defs))
+            object.__setattr__(self, "_class_names", names)
+        return names
 
 
 @dataclass(frozen=True, slots=True)
