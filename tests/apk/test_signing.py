@@ -532,3 +532,27 @@ def test_many_tiny_pairs_stay_fast() -> None:
     assert time.perf_counter() - started < 5
     assert any("pairs" in p for p in info.problems)
     assert 0 < len(info.signing_block_ids) < len(pairs)
+
+
+def _lp(b: bytes) -> bytes:
+    return struct.pack("<I", len(b)) + b
+
+
+def test_certificate_cryptography_refuses_keeps_its_identity(ec_key: SigningKey) -> None:
+    """A v2 signer whose certificate cryptography cannot parse (X.509 version 6) is still
+    reported by its digest, which is what publisher policies match on."""
+    der = bytearray(ec_key.cert_der)
+    at = der.find(bytes.fromhex("a003020102"))  # [0] EXPLICIT INTEGER 2 (v3)
+    assert at > 0
+    der[at + 4] = 5
+    signed_data = _lp(b"") + _lp(_lp(bytes(der))) + _lp(b"")
+    signer = _lp(signed_data) + _lp(b"") + _lp(b"")
+    info = _parse_fuzzed(add_signing_block(_unsigned(), [(V2_BLOCK_ID, _lp(_lp(signer)))]))
+    (cert,) = info.signers
+    assert cert.sha256 == hashlib.sha256(bytes(der)).hexdigest()
+    assert cert.schemes == (SigningScheme.V2,)
+    assert cert.serial == format(ec_key.certificate.serial_number, "x")  # read by our own DER walker
+    assert cert.self_signed
+    assert cert.subject.rfc4514 == "" and cert.key_algorithm == "unknown"
+    assert any("unparsable" in p for p in info.problems)
+    assert any("public key differs" in p for p in info.problems)

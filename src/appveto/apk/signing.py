@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -389,34 +390,84 @@ def _iso(dt: object) -> str:
 
 
 def _describe(
-    der: bytes, schemes: tuple[SigningScheme, ...], sdk: tuple[int | None, int | None]
+    der: bytes,
+    schemes: tuple[SigningScheme, ...],
+    sdk: tuple[int | None, int | None],
+    problems: list[str],
 ) -> SignerCert:
-    """Facts of one DER certificate; raises ``ValueError`` when it cannot be parsed."""
+    """Facts of one DER certificate.
+
+    The SHA-256/SHA-1 of the DER (the publisher identity policies match on) are always
+    reported. Facts that cannot be read - the whole certificate when ``cryptography``
+    refuses it, or a single field - are left empty (``""``, ``"unknown"``, None) and
+    the reason goes to ``problems``.
+    """
+    sha256 = hashlib.sha256(der).hexdigest()
+    where = f"{'/'.join(schemes)} certificate sha256={sha256}"
+    empty = DistinguishedName(rfc4514="")
+    facts: dict[str, object] = {
+        "subject": empty,
+        "issuer": empty,
+        "serial": "",
+        "not_before": "",
+        "not_after": "",
+        "key_algorithm": "unknown",
+        "key_size": None,
+        "signature_algorithm": "unknown",
+        "self_signed": False,
+    }
     with warnings.catch_warnings():
         # cryptography warns on non-conforming but parseable certificates (2-letter
         # country names that are not, negative serials): Android accepts them, so do we.
         warnings.simplefilter("ignore")
-        cert = x509.load_der_x509_certificate(der)
-        subject = cert.subject
-        issuer = cert.issuer
-        sig_oid = cert.signature_algorithm_oid.dotted_string
-        key_alg, key_size = _key_facts(cert)
-        return SignerCert(
-            schemes=schemes,
-            subject=_dn(subject),
-            issuer=_dn(issuer),
-            serial=format(cert.serial_number, "x"),
-            not_before=_iso(cert.not_valid_before_utc),
-            not_after=_iso(cert.not_valid_after_utc),
-            sha256=hashlib.sha256(der).hexdigest(),
-            sha1=hashlib.sha1(der).hexdigest(),
-            key_algorithm=key_alg,
-            key_size=key_size,
-            signature_algorithm=_SIG_ALG_NAMES.get(sig_oid, sig_oid),
-            self_signed=subject.public_bytes() == issuer.public_bytes(),
-            min_sdk=sdk[0],
-            max_sdk=sdk[1],
-        )
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except Exception as exc:
+            problems.append(f"{where} unparsable ({exc}); only its digests are reported")
+            try:
+                cid = _cert_id(der)
+                facts["serial"] = format(cid.serial, "x")
+                facts["self_signed"] = cid.issuer == _subject_der(der)
+            except _Problem:
+                pass
+        else:
+            readers: dict[str, Callable[[], object]] = {
+                "subject": lambda: _dn(cert.subject),
+                "issuer": lambda: _dn(cert.issuer),
+                "serial": lambda: format(cert.serial_number, "x"),
+                "not_before": lambda: _iso(cert.not_valid_before_utc),
+                "not_after": lambda: _iso(cert.not_valid_after_utc),
+                "signature_algorithm": lambda: _SIG_ALG_NAMES.get(
+                    cert.signature_algorithm_oid.dotted_string, cert.signature_algorithm_oid.dotted_string
+                ),
+                "self_signed": lambda: cert.subject.public_bytes() == cert.issuer.public_bytes(),
+            }
+            for name, read in readers.items():
+                try:
+                    facts[name] = read()
+                except Exception as exc:
+                    problems.append(f"{where}: {name.replace('_', ' ')} unreadable ({exc})")
+            facts["key_algorithm"], facts["key_size"] = _key_facts(cert)
+    subject, issuer = facts["subject"], facts["issuer"]
+    key_size = facts["key_size"]
+    assert isinstance(subject, DistinguishedName) and isinstance(issuer, DistinguishedName)
+    assert key_size is None or isinstance(key_size, int)
+    return SignerCert(
+        schemes=schemes,
+        subject=subject,
+        issuer=issuer,
+        serial=str(facts["serial"]),
+        not_before=str(facts["not_before"]),
+        not_after=str(facts["not_after"]),
+        sha256=sha256,
+        sha1=hashlib.sha1(der).hexdigest(),
+        key_algorithm=str(facts["key_algorithm"]),
+        key_size=key_size,
+        signature_algorithm=str(facts["signature_algorithm"]),
+        self_signed=bool(facts["self_signed"]),
+        min_sdk=sdk[0],
+        max_sdk=sdk[1],
+    )
 
 
 # ---------------------------------------------------------- signing block
@@ -750,12 +801,7 @@ def _merge(raw: list[_RawSigner], problems: list[str]) -> tuple[SignerCert, ...]
         lo = min(mins[der]) if mins[der] else None
         his = maxs[der]
         hi = None if not his or any(h is None for h in his) else max(h for h in his if h is not None)
-        try:
-            out.append(_describe(der, sch, (lo, hi)))
-        except Exception as exc:
-            problems.append(
-                f"{'/'.join(sch)} certificate sha256={hashlib.sha256(der).hexdigest()} unparsable: {exc}"
-            )
+        out.append(_describe(der, sch, (lo, hi), problems))
     if len(order) > _MAX_CERTS:
         problems.append(f"{len(order)} signer certificates; only the first {_MAX_CERTS} are described")
     return tuple(out)
