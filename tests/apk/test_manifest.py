@@ -331,6 +331,30 @@ def test_application_flags_and_resolved_references() -> None:
     assert m2.application.uses_cleartext_traffic is True
 
 
+def test_references_where_android_wants_literal_or_fixed_values() -> None:
+    built = build_arsc(
+        [
+            Res("string", "perm", {"": ("string", "android.permission.SEND_SMS")}),
+            Res("string", "version", {"": ("string", "1.0"), "fr": ("string", "1,0")}),
+            Res("string", "cls", {"": ("string", "org.example.app.Main")}),
+        ]
+    )
+    table = parse_resources(built.data)
+    root = E(
+        "manifest",
+        [A("versionName", Ref(built.ids["string/version"])), A("package", "org.example.app", ns=None)],
+        [
+            E("uses-permission", [A("name", Ref(built.ids["string/perm"]))]),
+            E("application", [], [E("activity", [A("name", Ref(built.ids["string/cls"]))])]),
+        ],
+    )
+    m, notes = parse(build_axml(root), table)
+    assert m.uses_permissions == ()  # getNonResourceString: a reference is no permission name
+    assert m.version_name is None  # getNonConfigurationString: the string varies by locale
+    assert [c.name for c in m.components] == ["org.example.app.Main"]  # single config: followed
+    assert "not literal text" in notes and "varies by configuration" in notes
+
+
 def test_application_defaults() -> None:
     m, _ = parse(manifest([E("application")]))
     a = m.application

@@ -21,6 +21,10 @@ The model says what the platform's package parser (``PackageParser`` /
   targetSdkVersion (targetSdk, else minSdk, else 1) is below 17 (``JELLY_BEAN_MR1``),
   which is what the documentation phrases as "minSdkVersion or targetSdkVersion of 16
   or lower" (targetSdk defaults to minSdk);
+* names read with ``getNonResourceString`` (``uses-permission``, ``uses-feature``,
+  ``uses-library``, ``action``, ``category``) count only as literal text, and values read
+  with ``getNonConfigurationString`` (class names, versionName, permissions, authorities,
+  intent data) only follow references to resources that do not vary by configuration;
 * components without ``android:permission`` inherit the application's; a provider's
   read/write permissions fall back to its ``android:permission``, then the
   application's;
@@ -259,12 +263,45 @@ class _Builder:
             return number is not None and number != 0
         return None
 
+    def fixed(self, node: AxmlNode, rid: int) -> str | None:
+        """``TypedArray.getNonConfigurationString``: a reference is followed only when the
+        resource does not vary by configuration (otherwise Android reads no value)."""
+        attr = node.attr(rid)
+        if attr is None:
+            return None
+        if (
+            attr.value_type in (ValueType.REFERENCE, ValueType.DYNAMIC_REFERENCE)
+            and attr.data
+            and self.res is not None
+            and len(self.res.configs(attr.data)) > 1
+        ):
+            self.note(
+                node,
+                f"{attr.qualified_name} of <{node.tag}> refers to a resource that varies by"
+                " configuration: Android reads no value",
+            )
+            return None
+        return self.string(node, rid)
+
+    def literal(self, node: AxmlNode, rid: int) -> str | None:
+        """``TypedArray.getNonResourceString``: only a string written in the XML itself."""
+        attr = node.attr(rid)
+        if attr is None:
+            return None
+        if attr.value_type == ValueType.STRING:
+            return attr.string if attr.string is not None else ""
+        self.note(
+            node,
+            f"{attr.qualified_name} of <{node.tag}> is not literal text ({attr.value}): Android ignores it",
+        )
+        return None
+
     def path(self, node: AxmlNode, rid: int) -> str | None:
         """A reference to a file resource (``res/xml/...``) or its ``@0x...`` form."""
         return self.string(node, rid)
 
     def class_name(self, node: AxmlNode, rid: int = A_NAME) -> str | None:
-        text = self.string(node, rid)
+        text = self.fixed(node, rid)
         if text is None or not text.strip():
             return None
         return build_class_name(self.package, text.strip())
@@ -314,7 +351,7 @@ class _Builder:
         for child in root.children:
             tag = child.tag
             if tag in ("uses-permission", "uses-permission-sdk-23", "uses-permission-sdk-m"):
-                name = self.string(child, A_NAME)
+                name = self.literal(child, A_NAME)
                 if not name:
                     self.note(child, f"<{tag}> without android:name ignored")
                     continue
@@ -324,7 +361,7 @@ class _Builder:
                 seen_perms.add((name, sdk23))
                 permissions.append(UsesPermission(name, self.integer(child, A_MAX_SDK), sdk23))
             elif tag == "permission":
-                name = self.string(child, A_NAME)
+                name = self.fixed(child, A_NAME)
                 if not name:
                     self.note(child, "<permission> without android:name ignored")
                     continue
@@ -334,13 +371,13 @@ class _Builder:
                         name=name,
                         protection_level=protection_level_name(level),
                         protection_level_value=level,
-                        group=self.string(child, A_PERMISSION_GROUP),
+                        group=self.fixed(child, A_PERMISSION_GROUP),
                     )
                 )
             elif tag == "uses-feature":
                 features.append(
                     UsesFeature(
-                        name=self.string(child, A_NAME),
+                        name=self.literal(child, A_NAME),
                         required=_default(self.boolean(child, A_REQUIRED), True),
                         gl_es_version=self.integer(child, A_GL_ES_VERSION),
                     )
@@ -358,7 +395,7 @@ class _Builder:
         libraries: list[UsesLibrary] = []
         if application_node is not None:
             application = self._application(application_node)
-            app_permission = self.string(application_node, A_PERMISSION)
+            app_permission = self.fixed(application_node, A_PERMISSION)
             counters: dict[str, int] = {}
             activities: dict[str, Component] = {}
             for child in application_node.children:
@@ -374,7 +411,7 @@ class _Builder:
                         if comp.kind is ComponentKind.ACTIVITY:
                             activities.setdefault(comp.name, comp)
                 elif tag == "uses-library":
-                    name = self.string(child, A_NAME)
+                    name = self.literal(child, A_NAME)
                     if name:
                         libraries.append(UsesLibrary(name, _default(self.boolean(child, A_REQUIRED), True)))
         else:
@@ -383,12 +420,12 @@ class _Builder:
         return Manifest(
             package=package,
             version_code=version_code,
-            version_name=self.string(root, A_VERSION_NAME),
+            version_name=self.fixed(root, A_VERSION_NAME),
             min_sdk=min_sdk,
             target_sdk=target_sdk,
             max_sdk=max_sdk,
             compile_sdk=compile_sdk,
-            shared_user_id=self.string(root, A_SHARED_USER_ID),
+            shared_user_id=self.fixed(root, A_SHARED_USER_ID),
             uses_permissions=tuple(permissions),
             declared_permissions=tuple(declared),
             application=application,
@@ -485,7 +522,7 @@ class _Builder:
             exported = effective_target < 17
         else:
             exported = bool(filters)
-        permission = self.string(node, A_PERMISSION)
+        permission = self.fixed(node, A_PERMISSION)
         target = None
         if kind is ComponentKind.ACTIVITY_ALIAS:
             target = self.class_name(node, A_TARGET_ACTIVITY)
@@ -498,9 +535,9 @@ class _Builder:
         read_permission = write_permission = None
         authorities: tuple[str, ...] = ()
         if kind is ComponentKind.PROVIDER:
-            read_permission = self.string(node, A_READ_PERMISSION) or permission
-            write_permission = self.string(node, A_WRITE_PERMISSION) or permission
-            text = self.string(node, A_AUTHORITIES)
+            read_permission = self.fixed(node, A_READ_PERMISSION) or permission
+            write_permission = self.fixed(node, A_WRITE_PERMISSION) or permission
+            text = self.fixed(node, A_AUTHORITIES)
             authorities = tuple(a.strip() for a in text.split(";") if a.strip()) if text else ()
         return Component(
             kind=kind,
@@ -515,7 +552,7 @@ class _Builder:
             authorities=authorities,
             grant_uri_permissions=_default(self.boolean(node, A_GRANT_URI), False),
             target_activity=target,
-            process=self.string(node, A_PROCESS),
+            process=self.fixed(node, A_PROCESS),
             xpath=xpath,
         )
 
@@ -525,7 +562,7 @@ class _Builder:
         data: list[IntentData] = []
         for child in node.children:
             if child.tag in {"action", "category"}:
-                name = self.string(child, A_NAME)
+                name = self.literal(child, A_NAME)
                 if not name:
                     self.note(child, f"<{child.tag}> without android:name ignored")
                     continue
@@ -533,13 +570,13 @@ class _Builder:
             elif child.tag == "data":
                 data.append(
                     IntentData(
-                        scheme=self.string(child, A_SCHEME),
-                        host=self.string(child, A_HOST),
-                        port=self.string(child, A_PORT),
-                        path=self.string(child, A_PATH),
-                        path_prefix=self.string(child, A_PATH_PREFIX),
-                        path_pattern=self.string(child, A_PATH_PATTERN),
-                        mime_type=self.string(child, A_MIME_TYPE),
+                        scheme=self.fixed(child, A_SCHEME),
+                        host=self.fixed(child, A_HOST),
+                        port=self.fixed(child, A_PORT),
+                        path=self.fixed(child, A_PATH),
+                        path_prefix=self.fixed(child, A_PATH_PREFIX),
+                        path_pattern=self.fixed(child, A_PATH_PATTERN),
+                        mime_type=self.fixed(child, A_MIME_TYPE),
                     )
                 )
         return IntentFilter(
@@ -556,13 +593,13 @@ class _Builder:
         providers = list(current.providers)
         for child in node.children:
             if child.tag == "package":
-                name = self.string(child, A_NAME)
+                name = self.fixed(child, A_NAME)
                 if name:
                     packages.append(name)
             elif child.tag == "intent":
                 intents.append(self._intent_filter(child))
             elif child.tag == "provider":
-                text = self.string(child, A_AUTHORITIES)
+                text = self.fixed(child, A_AUTHORITIES)
                 if text:
                     providers.extend(a.strip() for a in text.split(";") if a.strip())
         return Queries(tuple(packages), tuple(intents), tuple(providers))
