@@ -210,3 +210,18 @@ def test_corpus_native_matches_readelf(corpus_file: Path, tmp_path: Path) -> Non
         assert set(lib.jni_exports) == _readelf_jni(readelf, path), entry
         assert lib.comment == _readelf_comment(readelf, path), entry
         assert lib.problem is None, f"{entry}: {lib.problem}"
+        # Packers strip the section headers: the exports must still be found via PT_DYNAMIC.
+        stripped = parse_native(entry, _strip_section_headers(data))
+        assert stripped.jni_exports == lib.jni_exports, f"{entry}: stripped section headers"
+        assert stripped.machine == lib.machine
+
+
+def _strip_section_headers(data: bytes) -> bytes:
+    out = bytearray(data)
+    if out[4] == 2:  # ELF64: e_shoff at 0x28, e_shnum at 0x3C
+        struct.pack_into("<Q", out, 0x28, 0)
+        struct.pack_into("<H", out, 0x3C, 0)
+    else:  # ELF32: e_shoff at 0x20, e_shnum at 0x30
+        struct.pack_into("<I", out, 0x20, 0)
+        struct.pack_into("<H", out, 0x30, 0)
+    return bytes(out)
