@@ -105,3 +105,15 @@ def test_dnsmasq_test_catches_a_bad_line(tmp_path: Path) -> None:
     art = EXPORTERS["dnsmasq"].export(sample_target())
     path = _write(tmp_path, "broken.conf", art.content + b"address=/tiktok.com/not-an-address\n")
     assert _run([tool, "--test", "-C", str(path)]).returncode != 0
+
+
+def test_combined_unbound_file_passes_unbound_checkconf_without_duplicates(tmp_path: Path) -> None:
+    from appveto.export.dns import combined_unbound
+
+    tool = require_tool("unbound-checkconf")
+    art = combined_unbound(_network_targets(), generator="test")
+    assert art is not None
+    path = _write(tmp_path, art.filename, art.content)
+    res = _run([tool, str(path)])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "duplicate" not in res.stdout + res.stderr

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from appveto.export.dns import combined_unbound
 from appveto.export.registry import EXPORTERS
 from tests.conftest import require_tool
 from tests.export.fixtures import policy_targets
@@ -37,6 +38,7 @@ ANSWERS = {
     "tiktok.com": ("192.0.2.20", "www"),
     "tiktokv.com": ("192.0.2.30", "api16-normal-c-useast1a"),
     "facebook.com": ("192.0.2.10", "www"),
+    "douyin.com": ("192.0.2.40", "www"),
 }
 
 
@@ -86,13 +88,11 @@ def query(name: str, *, source: str, port: int, timeout: float = QUERY_TIMEOUT) 
                 return flags & 0x000F, an
 
 
-@pytest.fixture(scope="module")
-def resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def _start_unbound(tmp: Path, appveto_conf: bytes) -> Iterator[int]:
+    """Run Unbound on a free loopback port with ``appveto_conf`` included; stop it after."""
     unbound = require_tool("unbound")
     checkconf = require_tool("unbound-checkconf")
-    tmp: Path = tmp_path_factory.mktemp("unbound")
-    target = policy_targets()["test-parl-networks"]
-    (tmp / "appveto.conf").write_bytes(EXPORTERS["unbound"].export(target).content)
+    (tmp / "appveto.conf").write_bytes(appveto_conf)
     port = _free_port()
     root_only = 'username: ""\n    chroot: ""\n' if os.geteuid() == 0 else 'chroot: ""\n'
     (tmp / "unbound.conf").write_text(
@@ -141,6 +141,21 @@ include: "{tmp}/appveto.conf"
         log.close()
 
 
+@pytest.fixture(scope="module")
+def resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    target = policy_targets()["test-parl-networks"]
+    yield from _start_unbound(tmp_path_factory.mktemp("unbound"), EXPORTERS["unbound"].export(target).content)
+
+
+@pytest.fixture(scope="module")
+def combined_resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """Two decisions on one server: the TikTok ban on the parliament zones (127.0.0.2,
+    127.0.0.4) and the ByteDance family ban on the staff zone (127.0.20.0/24)."""
+    art = combined_unbound(list(policy_targets().values()), generator="test")
+    assert art is not None
+    yield from _start_unbound(tmp_path_factory.mktemp("unbound-combined"), art.content)
+
+
 def test_banned_domain_and_subdomains_blocked_in_zone(resolver: int) -> None:
     for source in (IN_ZONE, IN_OTHER_ZONE):
         assert query("tiktok.com", source=source, port=resolver)[0] == NXDOMAIN
@@ -159,3 +174,21 @@ def test_client_outside_the_zone_is_not_blocked(resolver: int) -> None:
     assert query("www.tiktok.com", source=OUTSIDE, port=resolver) == (NOERROR, 1)
     assert query("api16-normal-c-useast1a.tiktokv.com", source=OUTSIDE, port=resolver) == (NOERROR, 1)
     assert query("facebook.com", source=OUTSIDE, port=resolver) == (NOERROR, 1)
+
+
+FAMILY_ZONE = "127.0.20.5"
+
+
+def test_combined_file_blocks_each_decision_in_its_own_zones(combined_resolver: int) -> None:
+    port = combined_resolver
+    # TikTok is banned by both decisions: blocked in both decisions' zones.
+    for source in (IN_ZONE, IN_OTHER_ZONE, FAMILY_ZONE):
+        assert query("www.tiktok.com", source=source, port=port)[0] == NXDOMAIN
+    # Douyin is banned only by the family decision: blocked in its zone only.
+    assert query("douyin.com", source=FAMILY_ZONE, port=port)[0] == NXDOMAIN
+    assert query("www.douyin.com", source=FAMILY_ZONE, port=port)[0] == NXDOMAIN
+    assert query("douyin.com", source=IN_ZONE, port=port) == (NOERROR, 1)
+    # Outside every zone nothing is blocked; an unbanned domain resolves everywhere.
+    assert query("tiktok.com", source=OUTSIDE, port=port) == (NOERROR, 1)
+    assert query("douyin.com", source=OUTSIDE, port=port) == (NOERROR, 1)
+    assert query("facebook.com", source=FAMILY_ZONE, port=port) == (NOERROR, 1)

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from appveto.errors import ExportError
 from appveto.export.base import Artifact, slug
+from appveto.export.dns import combined_unbound
 from appveto.export.registry import EXPORTERS
 from appveto.export.target import EnforcementTarget
+
+COMBINED = "all-decisions"
+"""Folder of the files that serve several decisions at once (one Unbound server)."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -58,6 +62,9 @@ def build_bundle(
                 skipped.append(Skipped(t.decision_id, name, "; ".join(d.message for d in exc.diagnostics())))
                 continue
             artifacts.append((f"{folder}/{art.filename}", art))
+    combined = combined_unbound(targets, generator=generator)
+    if combined is not None:
+        artifacts.append((f"{COMBINED}/{combined.filename}", combined))
     readme = render_readme(targets, artifacts, skipped, generator=generator)
     files = [(path, art.content) for path, art in artifacts]
     files.append(("README.md", readme.encode()))
@@ -79,6 +86,13 @@ def render_readme(
         "",
     ]
     by_decision = {t.decision_id: t for t in targets}
+    shared = [(p, a) for p, a in artifacts if p.startswith(COMBINED + "/")]
+    if shared:
+        lines += ["## Files for several decisions", ""]
+        for path, art in shared:
+            lines += [f"### `{path}` ({art.target})", "", f"Where it goes: {art.destination}.", ""]
+            lines += [f"- {c}" for c in art.caveats]
+            lines.append("")
     whole = sorted(s for s in skipped if s.decision_id not in by_decision)
     if whole:
         lines += ["## Decisions not exported", ""]

@@ -9,18 +9,21 @@ where the resolver can scope a rule to clients, only for the zone's address rang
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from appveto.errors import ExportError
 from appveto.export.base import (
     DNS_CAVEATS,
     Artifact,
+    comment_block,
     domain_lines,
     header,
     select_zones,
     slug,
     zone_lines,
 )
-from appveto.export.target import EnforcementTarget, Zone
+from appveto.export.target import EnforcementTarget, IPNetwork, Zone
 
 
 def _suffix(target: EnforcementTarget, zone: str | None) -> str:
@@ -103,6 +106,50 @@ def _tag(target: EnforcementTarget, z: Zone) -> str:
     return "appveto_" + slug(f"{target.decision_id}_{z.name}").replace("-", "_")
 
 
+_UNBOUND_CAVEATS: tuple[str, ...] = (
+    "The local zones only apply to clients whose address matches an access-control-tag "
+    "line below; every other client of this Unbound resolves the names normally.",
+    "The access-control lines below allow the zone's ranges to query this resolver; "
+    "a more specific access-control elsewhere in your configuration wins for its range.",
+)
+
+
+def _unbound_server_clause(entries: Sequence[tuple[EnforcementTarget, tuple[Zone, ...]]]) -> str:
+    """One ``server:`` clause for one or several decisions.
+
+    Each (decision, zone) gets its own tag. An address range in several zones gets one
+    ``access-control-tag`` line with all their tags, and a domain blocked by several
+    decisions one ``local-zone`` whose tags are those of the zones of exactly the
+    decisions that block it: Unbound keeps a single definition per local zone and per
+    range, so repeating them would silently drop tags.
+    """
+    all_tags: list[str] = []
+    net_tags: dict[IPNetwork, list[str]] = {}
+    net_zone: dict[IPNetwork, list[str]] = {}
+    domain_tags: dict[str, list[str]] = {}
+    domain_info: dict[str, list[str]] = {}
+    for target, zones in entries:
+        tags = [_tag(target, z) for z in zones]
+        all_tags.extend(tags)
+        for z, tag in zip(zones, tags, strict=True):
+            for net in z.networks:
+                net_tags.setdefault(net, []).append(tag)
+                net_zone.setdefault(net, []).append(f"{target.decision_id}/{z.name}")
+        for d in target.domains:
+            domain_tags.setdefault(d.name, []).extend(tags)
+            domain_info.setdefault(d.name, []).append(f"{d.owner} ({d.origin.value}, {target.decision_id})")
+    out = ["server:", f'    define-tag: "{" ".join(sorted(set(all_tags)))}"']
+    for net in sorted(net_tags, key=lambda n: (n.version, n.network_address, n.prefixlen)):
+        out.append(f"    # {', '.join(sorted(set(net_zone[net])))}")
+        out.append(f"    access-control: {net} allow")
+        out.append(f'    access-control-tag: {net} "{" ".join(sorted(set(net_tags[net])))}"')
+    for name in sorted(domain_tags):
+        out.append(f"    # {name}: {'; '.join(sorted(set(domain_info[name])))}")
+        out.append(f'    local-zone: "{name}." always_nxdomain')
+        out.append(f'    local-zone-tag: "{name}." "{" ".join(sorted(set(domain_tags[name])))}"')
+    return "\n".join(out) + "\n"
+
+
 @dataclass(frozen=True, slots=True)
 class UnboundExporter:
     name: str = "unbound"
@@ -112,37 +159,57 @@ class UnboundExporter:
     def export(self, target: EnforcementTarget, *, zone: str | None = None) -> Artifact:
         zones = select_zones(target, zone, "Unbound")
         caveats = (
-            "The local zones only apply to clients whose address matches an access-control-tag "
-            "line below; every other client of this Unbound resolves the names normally.",
-            "The access-control lines below allow the zone's ranges to query this resolver; "
-            "a more specific access-control elsewhere in your configuration wins for its range.",
+            *_UNBOUND_CAVEATS,
             "Load one appveto file per Unbound server: if two files block the same domain, Unbound "
             "keeps one definition of that local zone (it warns 'duplicate local-zone') and the other "
-            "decision's zone tags for it can be lost.",
+            "decision's zone tags for it can be lost. For several decisions on one server, use the "
+            "combined file of 'appveto export all'.",
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
         text = header(target, "#", caveats, [*zone_lines(zones, target), *domain_lines(target), ""])
-        tags = [_tag(target, z) for z in zones]
-        out = ["server:", f'    define-tag: "{" ".join(tags)}"']
-        for z, tag in zip(zones, tags, strict=True):
-            out.append(f"    # zone {z.name}")
-            for net in z.networks:
-                out.append(f"    access-control: {net} allow")
-                out.append(f'    access-control-tag: {net} "{tag}"')
-        for d in target.domains:
-            out.append(f"    # {d.name}: {d.owner} ({d.origin.value})")
-            out.append(f'    local-zone: "{d.name}." always_nxdomain')
-            out.append(f'    local-zone-tag: "{d.name}." "{" ".join(tags)}"')
-        text += "\n".join(out) + "\n"
+        text += _unbound_server_clause([(target, zones)])
         return Artifact(
             self.name,
             f"{_suffix(target, zone)}.unbound.conf",
             text.encode(),
-            "include: it from unbound.conf (e.g. /etc/unbound/unbound.conf.d/); check with "
-            "`unbound-checkconf`, then `unbound-control reload`",
+            _UNBOUND_DESTINATION,
             caveats,
         )
+
+
+_UNBOUND_DESTINATION = (
+    "include: it from unbound.conf (e.g. /etc/unbound/unbound.conf.d/); check with "
+    "`unbound-checkconf`, then `unbound-control reload`"
+)
+
+
+def combined_unbound(targets: Sequence[EnforcementTarget], *, generator: str) -> Artifact | None:
+    """One Unbound file for every decision that has DNS zones and domains (``None`` when
+    none has), so that several decisions can share one server."""
+    entries: list[tuple[EnforcementTarget, tuple[Zone, ...]]] = []
+    for t in sorted(targets, key=lambda t: t.decision_id):
+        try:
+            entries.append((t, select_zones(t, None, "Unbound")))
+        except ExportError:
+            continue
+    if not entries:
+        return None
+    caveats = (
+        *_UNBOUND_CAVEATS,
+        "Load this file instead of the per-decision Unbound files, not with them.",
+        *DNS_CAVEATS,
+    )
+    lines = [f"appveto enforcement export: {len(entries)} decisions combined for one Unbound server"]
+    for t, zones in entries:
+        expires = t.expires.isoformat() if t.expires else "none"
+        lines.append(f"decision {t.decision_id}: {t.title}; {t.authority}; expires {expires}")
+        lines.extend(f"  {line}" for line in zone_lines(zones, t))
+    lines += [f"state on: {entries[0][0].at.isoformat()}", f"generated by: {generator}", "", "caveats:"]
+    lines += [f"- {c}" for c in caveats]
+    text = "\n".join(comment_block(lines, "#")) + "\n"
+    text += _unbound_server_clause(entries)
+    return Artifact("unbound", "all-decisions.unbound.conf", text.encode(), _UNBOUND_DESTINATION, caveats)
 
 
 def rpz_origin(target: EnforcementTarget) -> str:
