@@ -153,7 +153,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 def make_apk(
     *,
-    manifest_: Manifest | None | bool = True,
+    manifest_: Manifest | bool | None = True,
     dex_files: tuple[DexFile, ...] | None = None,
     signers: tuple[SignerCert, ...] | None = None,
     schemes: tuple[SigningScheme, ...] | None = None,
@@ -170,7 +170,11 @@ def make_apk(
     data = _zip(files or {"AndroidManifest.xml": b"\x03\x00\x08\x00"})
     archive = open_archive(data, name="test.apk")
     sig = (signer(),) if signers is None else signers
-    sch = schemes if schemes is not None else (tuple(sorted({s for c in sig for s in c.schemes})) if sig else ())
+    sch = (
+        schemes
+        if schemes is not None
+        else (tuple(sorted({s for c in sig for s in c.schemes})) if sig else ())
+    )
     return Apk(
         path="test.apk",
         size=len(data),
@@ -192,7 +196,13 @@ def make_apk(
 
 def native(entry: str = "lib/arm64-v8a/libfoo.so", **kw: Any) -> NativeLib:
     abi = entry.split("/")[1] if entry.count("/") >= 2 else "arm64-v8a"
-    base: dict[str, Any] = {"entry": entry, "abi": abi, "name": entry.rsplit("/", 1)[-1], "size": 50_000, "machine": "AARCH64"}
+    base: dict[str, Any] = {
+        "entry": entry,
+        "abi": abi,
+        "name": entry.rsplit("/", 1)[-1],
+        "size": 50_000,
+        "machine": "AARCH64",
+    }
     base.update(kw)
     return NativeLib(**base)
 

@@ -12,8 +12,8 @@ from appveto.apk.model import (
     Application,
     ComponentKind,
     DeclaredPermission,
-    EmbeddedDex,
     DexLocation,
+    EmbeddedDex,
     SigningScheme,
     Tampering,
     TamperKind,
@@ -48,22 +48,41 @@ Case = tuple[Callable[[], object], Callable[[], object]]
 
 CASES: dict[str, Case] = {
     # ---------------------------------------------------------------- MAN
-    "AV-MAN-001": (lambda: make_apk(manifest_=manifest(application=Application(debuggable=True, allow_backup=False))), CLEAN),
-    "AV-MAN-002": (lambda: make_apk(manifest_=manifest(application=Application(test_only=True, allow_backup=False))), CLEAN),
+    "AV-MAN-001": (
+        lambda: make_apk(manifest_=manifest(application=Application(debuggable=True, allow_backup=False))),
+        CLEAN,
+    ),
+    "AV-MAN-002": (
+        lambda: make_apk(manifest_=manifest(application=Application(test_only=True, allow_backup=False))),
+        CLEAN,
+    ),
     "AV-MAN-003": (lambda: make_apk(manifest_=manifest(application=Application(allow_backup=True))), CLEAN),
     "AV-MAN-004": (
-        lambda: make_apk(manifest_=manifest(components=(component("org.example.app.S", ComponentKind.SERVICE, exported=True),))),
+        lambda: make_apk(
+            manifest_=manifest(
+                components=(component("org.example.app.S", ComponentKind.SERVICE, exported=True),)
+            )
+        ),
         lambda: make_apk(
             manifest_=manifest(
                 components=(
-                    component("org.example.app.S", ComponentKind.SERVICE, exported=True, permission="org.example.P"),
-                    component("org.example.app.Main", exported=True, actions=("android.intent.action.MAIN",), categories=("android.intent.category.LAUNCHER",)),
+                    component(
+                        "org.example.app.S", ComponentKind.SERVICE, exported=True, permission="org.example.P"
+                    ),
+                    component(
+                        "org.example.app.Main",
+                        exported=True,
+                        actions=("android.intent.action.MAIN",),
+                        categories=("android.intent.category.LAUNCHER",),
+                    ),
                 )
             )
         ),
     ),
     "AV-MAN-005": (
-        lambda: make_apk(manifest_=manifest(application=Application(allow_backup=False, uses_cleartext_traffic=True))),
+        lambda: make_apk(
+            manifest_=manifest(application=Application(allow_backup=False, uses_cleartext_traffic=True))
+        ),
         CLEAN,
     ),
     "AV-MAN-006": (lambda: make_apk(manifest_=manifest(target_sdk=22)), CLEAN),
@@ -99,13 +118,21 @@ CASES: dict[str, Case] = {
         lambda: make_apk(
             manifest_=manifest(
                 declared=(DeclaredPermission("org.example.P", "normal", 0),),
-                components=(component("org.example.app.S", ComponentKind.SERVICE, exported=True, permission="org.example.P"),),
+                components=(
+                    component(
+                        "org.example.app.S", ComponentKind.SERVICE, exported=True, permission="org.example.P"
+                    ),
+                ),
             )
         ),
         lambda: make_apk(
             manifest_=manifest(
                 declared=(DeclaredPermission("org.example.P", "signature", 2),),
-                components=(component("org.example.app.S", ComponentKind.SERVICE, exported=True, permission="org.example.P"),),
+                components=(
+                    component(
+                        "org.example.app.S", ComponentKind.SERVICE, exported=True, permission="org.example.P"
+                    ),
+                ),
             )
         ),
     ),
@@ -127,34 +154,52 @@ CASES: dict[str, Case] = {
         CLEAN,
     ),
     "AV-OBF-004": (
-        lambda: make_apk(dex_files=(dex(methods=(("Ljava/lang/reflect/Method;", "invoke", "(Ljava/lang/Object;)V"),)),)),
+        lambda: make_apk(
+            dex_files=(dex(methods=(("Ljava/lang/reflect/Method;", "invoke", "(Ljava/lang/Object;)V"),)),)
+        ),
         CLEAN,
     ),
     "AV-OBF-005": (
-        lambda: make_apk(dex_files=(dex(methods=(("Ldalvik/system/DexClassLoader;", "<init>", "(Ljava/lang/String;)V"),)),)),
+        lambda: make_apk(
+            dex_files=(dex(methods=(("Ldalvik/system/DexClassLoader;", "<init>", "(Ljava/lang/String;)V"),)),)
+        ),
         CLEAN,
     ),
     "AV-OBF-006": (
-        lambda: make_apk(embedded_dex=(EmbeddedDex("assets/payload.dex", DexLocation.ASSET, 4096, parsed=True),)),
+        lambda: make_apk(
+            embedded_dex=(EmbeddedDex("assets/payload.dex", DexLocation.ASSET, 4096, parsed=True),)
+        ),
         lambda: make_apk(embedded_dex=(EmbeddedDex("classes2.dex", DexLocation.PRIMARY, 4096, parsed=True),)),
     ),
     "AV-OBF-007": (lambda: make_apk(native_libs=(native(jni_exports=("JNI_OnLoad",)),)), CLEAN),
     "AV-OBF-008": (lambda: make_apk(dex_files=(dex(strings=("/system/xbin/su",)),)), CLEAN),
     "AV-OBF-009": (
-        lambda: make_apk(native_libs=(native(comment=("Obfuscator-LLVM clang version 4.0.1 (based on Obfuscator-LLVM 4.0.1)",)),)),
-        lambda: make_apk(native_libs=(native(comment=("Android (8490178 based on r450784d) clang version 14.0.6",)),)),
+        lambda: make_apk(
+            native_libs=(
+                native(comment=("Obfuscator-LLVM clang version 4.0.1 (based on Obfuscator-LLVM 4.0.1)",)),
+            )
+        ),
+        lambda: make_apk(
+            native_libs=(native(comment=("Android (8490178 based on r450784d) clang version 14.0.6",)),)
+        ),
     ),
     "AV-OBF-010": (
         lambda: make_apk(files={"AndroidManifest.xml": b"x", "lib/armeabi/libSecShell.so": b"\x7fELF"}),
         CLEAN,
     ),
     "AV-OBF-011": (
-        lambda: make_apk(manifest_=manifest(components=(component("org.example.app.Hidden", ComponentKind.SERVICE),))),
+        lambda: make_apk(
+            manifest_=manifest(components=(component("org.example.app.Hidden", ComponentKind.SERVICE),))
+        ),
         lambda: make_apk(manifest_=manifest(components=(component("org.example.app.MainActivity"),))),
     ),
     # ---------------------------------------------------------------- TRK
     "AV-TRK-001": (
-        lambda: make_apk(dex_files=(dex(classes=("Lorg/example/app/MainActivity;", "Lcom/facebook/appevents/AppEventsLogger;")),)),
+        lambda: make_apk(
+            dex_files=(
+                dex(classes=("Lorg/example/app/MainActivity;", "Lcom/facebook/appevents/AppEventsLogger;")),
+            )
+        ),
         CLEAN,
     ),
     "AV-TRK-002": (lambda: make_apk(dex_files=(dex(strings=("https://app-measurement.com/a",)),)), CLEAN),
@@ -165,7 +210,9 @@ CASES: dict[str, Case] = {
     # ---------------------------------------------------------------- NET
     "AV-NET-001": (
         lambda: make_apk(dex_files=(dex(strings=("http://api.example-tracker.net/collect",)),)),
-        lambda: make_apk(dex_files=(dex(strings=("https://api.example-tracker.net/collect", "http://192.168.1.1/")),)),
+        lambda: make_apk(
+            dex_files=(dex(strings=("https://api.example-tracker.net/collect", "http://192.168.1.1/")),)
+        ),
     ),
     "AV-NET-002": (
         lambda: make_apk(dex_files=(dex(strings=("http://185.62.190.12:8080/gate.php",)),)),
@@ -176,23 +223,75 @@ CASES: dict[str, Case] = {
         lambda: _with_nsc(_nsc(_Element("base-config", [(None, "cleartextTrafficPermitted", False)]))),
     ),
     "AV-NET-004": (
-        lambda: _with_nsc(_nsc(_Element("base-config", [], [_Element("trust-anchors", [], [_Element("certificates", [(None, "src", "user")])])]))),
-        lambda: _with_nsc(_nsc(_Element("base-config", [], [_Element("trust-anchors", [], [_Element("certificates", [(None, "src", "system")])])]))),
+        lambda: _with_nsc(
+            _nsc(
+                _Element(
+                    "base-config",
+                    [],
+                    [_Element("trust-anchors", [], [_Element("certificates", [(None, "src", "user")])])],
+                )
+            )
+        ),
+        lambda: _with_nsc(
+            _nsc(
+                _Element(
+                    "base-config",
+                    [],
+                    [_Element("trust-anchors", [], [_Element("certificates", [(None, "src", "system")])])],
+                )
+            )
+        ),
     ),
     "AV-NET-005": (
-        lambda: _with_nsc(_nsc(_Element("domain-config", [], [_Element("pin-set", [(None, "expiration", "2018-01-01")], [_Element("pin", [(None, "digest", "SHA-256")])])]))),
+        lambda: _with_nsc(
+            _nsc(
+                _Element(
+                    "domain-config",
+                    [],
+                    [
+                        _Element(
+                            "pin-set",
+                            [(None, "expiration", "2018-01-01")],
+                            [_Element("pin", [(None, "digest", "SHA-256")])],
+                        )
+                    ],
+                )
+            )
+        ),
         lambda: _with_nsc(_nsc(_Element("base-config", []))),
     ),
     # ---------------------------------------------------------------- JUR
-    "AV-JUR-001": (lambda: make_apk(dex_files=(dex(strings=("https://log.tiktokv.com/service/2/app_log/",)),)), CLEAN),
+    "AV-JUR-001": (
+        lambda: make_apk(dex_files=(dex(strings=("https://log.tiktokv.com/service/2/app_log/",)),)),
+        CLEAN,
+    ),
     "AV-JUR-002": (
-        lambda: make_apk(dex_files=(dex(classes=("Lorg/example/app/MainActivity;", "Lcom/bytedance/sdk/openadsdk/TTAdSdk;")),)),
+        lambda: make_apk(
+            dex_files=(
+                dex(classes=("Lorg/example/app/MainActivity;", "Lcom/bytedance/sdk/openadsdk/TTAdSdk;")),
+            )
+        ),
         CLEAN,
     ),
     # ---------------------------------------------------------------- SIG
-    "AV-SIG-001": (lambda: make_apk(signers=(signer(subject=dn(cn="Android Debug", o="Android", c="US")),)), CLEAN),
+    "AV-SIG-001": (
+        lambda: make_apk(signers=(signer(subject=dn(cn="Android Debug", o="Android", c="US")),)),
+        CLEAN,
+    ),
     "AV-SIG-002": (
-        lambda: make_apk(signers=(signer(subject=dn(cn="Android", o="Android", c="US", organizational_unit="Android", locality="Mountain View")),)),
+        lambda: make_apk(
+            signers=(
+                signer(
+                    subject=dn(
+                        cn="Android",
+                        o="Android",
+                        c="US",
+                        organizational_unit="Android",
+                        locality="Mountain View",
+                    )
+                ),
+            )
+        ),
         CLEAN,
     ),
     "AV-SIG-003": (lambda: make_apk(signers=(signer(schemes=(SigningScheme.V1,)),)), CLEAN),
@@ -201,15 +300,24 @@ CASES: dict[str, Case] = {
     "AV-SIG-006": (lambda: make_apk(signers=(signer(not_after="2014-03-01T00:00:00+00:00"),)), CLEAN),
     "AV-SIG-007": (lambda: make_apk(signers=()), CLEAN),
     "AV-SIG-008": (CLEAN, lambda: make_apk(signers=())),
-    "AV-SIG-009": (lambda: make_apk(signing_problems=("v2 digest of the ZIP contents does not match",)), CLEAN),
+    "AV-SIG-009": (
+        lambda: make_apk(signing_problems=("v2 digest of the ZIP contents does not match",)),
+        CLEAN,
+    ),
     # --------------------------------------------------------------- TAMP
     "AV-TAMP-001": (lambda: _tamper(TamperKind.DATA_BEFORE_ARCHIVE), CLEAN),
-    "AV-TAMP-002": (lambda: _tamper(TamperKind.BAD_COMPRESSION_METHOD), lambda: _tamper(TamperKind.DATA_DESCRIPTOR)),
+    "AV-TAMP-002": (
+        lambda: _tamper(TamperKind.BAD_COMPRESSION_METHOD),
+        lambda: _tamper(TamperKind.DATA_DESCRIPTOR),
+    ),
     "AV-TAMP-003": (lambda: _tamper(TamperKind.PATH_TRAVERSAL), CLEAN),
     "AV-TAMP-004": (lambda: _tamper(TamperKind.TRAILING_DATA), lambda: _tamper(TamperKind.DATA_DESCRIPTOR)),
     "AV-TAMP-005": (lambda: _tamper(TamperKind.MANIFEST_ANOMALY), CLEAN),
     "AV-TAMP-006": (lambda: make_apk(dex_files=(dex(anomalies=("header_size is 6880, not 0x70",)),)), CLEAN),
-    "AV-TAMP-007": (lambda: make_apk(problems=(ApkProblem("dex", "string table runs past the end", "classes2.dex", 64),)), CLEAN),
+    "AV-TAMP-007": (
+        lambda: make_apk(problems=(ApkProblem("dex", "string table runs past the end", "classes2.dex", 64),)),
+        CLEAN,
+    ),
 }
 
 
@@ -221,7 +329,9 @@ def _ids(apk: object, cid: str) -> list[str]:
 
 def test_every_active_check_has_a_positive_and_a_negative_case() -> None:
     active = {c.id for c in all_checks() if c.status is Status.ACTIVE}
-    assert active == set(CASES), f"missing: {sorted(active - set(CASES))}, unknown: {sorted(set(CASES) - active)}"
+    assert active == set(CASES), (
+        f"missing: {sorted(active - set(CASES))}, unknown: {sorted(set(CASES) - active)}"
+    )
 
 
 @pytest.mark.parametrize("cid", sorted(CASES))

@@ -40,6 +40,16 @@ def _packages(apk: Apk) -> tuple[str, dict[str, list[str]]]:
     return blob, by_pkg
 
 
+def _class_blob(apk: Apk) -> str:
+    return "\n".join(sorted(facts(apk).defined_java))
+
+
+def _line(blob: str, pos: int) -> str:
+    start = blob.rfind("\n", 0, pos) + 1
+    end = blob.find("\n", pos)
+    return blob[start : end if end >= 0 else len(blob)]
+
+
 def _match(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
     blob, by_pkg = memo(apk, "packages", lambda: _packages(apk))
     eps = endpoints(apk)
@@ -49,7 +59,17 @@ def _match(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
         count = 0
         seen: set[str] = set()
         code = t.code_pattern()
-        if code is not None and blob:
+        if code is not None and any(ch.isupper() for ch in code.pattern):
+            # the signature names classes, not only packages: search the class names
+            cblob = memo(apk, "class-blob", lambda: _class_blob(apk))
+            hits = sorted({_line(cblob, m.start()) for m in code.finditer(cblob)})
+            for cls in hits:
+                pkg = cls.rpartition(".")[0] + "."
+                if pkg not in seen:
+                    seen.add(pkg)
+            count += len(hits)
+            classes.extend(hits[:3])
+        elif code is not None and blob:
             for m in code.finditer(blob):
                 start = blob.rfind("\n", 0, m.start()) + 1
                 end = blob.find("\n", m.end())

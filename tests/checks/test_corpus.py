@@ -1,0 +1,155 @@
+"""Acceptance on the real corpus (skips without ../shared; fails in CI where it is required)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import pytest
+
+from appveto.checks.coverage import Auditability, measure
+from appveto.checks.perm import Verdict, permission_verdicts
+from appveto.checks.sdk import match_trackers
+from appveto.kb import load_baseline
+from appveto.kb.load import parse_exodus_trackers, with_extra
+from appveto.scan import analyse
+from tests.conftest import corpus_apk, require_shared
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
+    from appveto.apk import load_apk
+
+    return load_apk(str(corpus_apk(name)))
+
+
+@lru_cache(maxsize=1)
+def _exodus_kb():  # type: ignore[no-untyped-def]
+    path = require_shared("data/exodus-trackers") / "exodus_trackers.json"
+    base = load_baseline()
+    info, trackers = parse_exodus_trackers(
+        path.read_bytes(),
+        str(path),
+        entities=base.entities,
+        origin="test",
+        source="shared",
+        licence="ODbL",
+        date="",
+    )
+    return with_extra(base, trackers=trackers, datasets=(info,))
+
+
+def test_ahmyth_rat_permissions_are_not_called_unused() -> None:
+    apk = _load("quark-ahmyth-rat.apk")
+    verdicts = {v.permission.rsplit(".", 1)[-1]: v for v in permission_verdicts(apk, load_baseline())}
+    for p in ("READ_SMS", "READ_CALL_LOG", "READ_CONTACTS", "CAMERA", "RECORD_AUDIO"):
+        assert verdicts[p].verdict is not Verdict.NOT_OBSERVED, p
+        assert verdicts[p].verdict is Verdict.USED and verdicts[p].evidence, p
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("rootnik-bangcle-packed.apk", "Bangcle"),
+        ("fakebank-apkprotect.apk", "APKProtect"),
+        ("bianlian-packed.apk", "DexProtector"),
+        ("apkid-dexguard1.apk", "DexGuard"),
+        ("dendroid-rat-dexguarded.apk", "DexGuard"),
+    ],
+)
+def test_packed_and_protected_samples(name: str, expected: str) -> None:
+    apk = _load(name)
+    kb = load_baseline()
+    cov = measure(apk, kb)
+    assert any(expected in p.name for p in cov.protectors), [p.name for p in cov.protectors]
+    assert cov.auditability is Auditability.LOW
+    dangerous = [v for v in permission_verdicts(apk, kb) if v.dangerous]
+    assert not any(v.verdict is Verdict.NOT_OBSERVED for v in dangerous)
+    assert all(v.verdict in (Verdict.USED, Verdict.UNDETERMINABLE) for v in dangerous)
+
+
+def _benign_fdroid() -> list[str]:
+    manifest = require_shared("corpus/apk") / "MANIFEST.tsv"
+    rows = [line.split("\t") for line in manifest.read_text("utf-8").splitlines()[1:]]
+    return [
+        r[0]
+        for r in rows
+        if r[0].startswith("fdroid-") and r[7] in ("real-app", "benign-test-app", "signing-test")
+    ]
+
+
+def test_benign_fdroid_apps_have_no_packer() -> None:
+    names = _benign_fdroid()
+    assert names
+    kb = load_baseline()
+    for n in names:
+        cov = measure(_load(n), kb)
+        assert cov.protectors == (), (n, [p.name for p in cov.protectors])
+        assert not cov.code_hidden, (n, cov.hidden_reasons)
+
+
+def test_instapaper_trackers_with_class_evidence() -> None:
+    apk = _load("exodus-instapaper-trackers.apk")
+    found = {m.tracker.name: m for m in match_trackers(apk, _exodus_kb())}
+    for want in ("Facebook Analytics", "Facebook Login", "Facebook Places", "Facebook Share", "Crashlytics"):
+        hit = next((m for n, m in found.items() if want.lower() in n.lower()), None)
+        assert hit is not None, (want, sorted(found))
+        assert hit.classes, want
+    firebase = next((m for n, m in found.items() if "Firebase Analytics" in n), None)
+    assert firebase is not None and firebase.classes, sorted(found)
+    fb = next(m for n, m in found.items() if "Facebook Analytics" in n)
+    assert fb.tracker.vendor == "Meta Platforms, Inc."
+
+
+def test_baseline_trackers_agree_on_instapaper() -> None:
+    apk = _load("exodus-instapaper-trackers.apk")
+    names = {m.tracker.name for m in match_trackers(apk, load_baseline())}
+    assert {"Facebook Analytics", "Facebook Login", "Facebook Places", "Facebook Share"} <= names
+
+
+def test_scan_every_corpus_file_without_check_failures() -> None:
+    from appveto.errors import AppvetoError
+
+    kb = load_baseline()
+    scanned = 0
+    for p in sorted(require_shared("corpus/apk").glob("*.apk")):
+        from appveto.apk import load_apk
+
+        try:
+            apk = load_apk(str(p))
+        except AppvetoError:
+            continue
+        r = analyse(apk, kb, now=NOW)
+        assert r.failures == (), (p.name, r.failures)
+        json.dumps(r.to_dict())
+        scanned += 1
+    assert scanned >= 30
+
+
+def test_labels_apkid_expectations_are_met() -> None:
+    labels = json.loads((require_shared("corpus/labels") / "expectations.json").read_text("utf-8"))
+    kb = load_baseline()
+    checked = 0
+    for e in labels["entries"]:
+        apkid = e.get("expected", {}).get("apkid")
+        if not apkid:
+            continue
+        cov = measure(_load(e["file"]), kb)
+        for per_file in apkid.values():
+            for names in per_file.values():
+                for label in names:
+                    vendor = label.split(" ", 1)[0]
+                    assert any(vendor.lower() in p.name.lower() for p in cov.protectors), (e["file"], label)
+                    checked += 1
+    assert checked
+
+
+def test_dex_guard_pair_same_app_different_auditability() -> None:
+    kb = load_baseline()
+    plain = measure(_load("dendroid-rat-original.apk"), kb)
+    guarded = measure(_load("dendroid-rat-dexguarded.apk"), kb)
+    assert plain.auditability is Auditability.HIGH
+    assert guarded.auditability is Auditability.LOW
+    assert guarded.obfuscated_class_share > plain.obfuscated_class_share
