@@ -117,3 +117,23 @@ def test_combined_unbound_file_passes_unbound_checkconf_without_duplicates(tmp_p
     res = _run([tool, str(path)])
     assert res.returncode == 0, res.stdout + res.stderr
     assert "duplicate" not in res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("index", range(N_TARGETS))
+def test_rpz_named_conf_snippet_passes_named_checkconf(tmp_path: Path, index: int) -> None:
+    """The views printed in the zone file's header, pasted into a named.conf, load the zone."""
+    tool = require_tool("named-checkconf")
+    art = EXPORTERS["rpz"].export(_network_targets()[index])
+    (tmp_path / art.filename).write_bytes(art.content)
+    lines = art.content.decode().splitlines()
+    start = lines.index("; named.conf snippet:") + 1
+    snippet = []
+    for line in lines[start:]:
+        if not line.startswith(";   "):
+            break
+        snippet.append(line[2:])
+    conf = tmp_path / "named.conf"
+    conf.write_text(f'options {{ directory "{tmp_path}"; }};\n' + "\n".join(snippet) + "\n", encoding="utf-8")
+    res = _run([tool, "-z", str(conf)])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "loaded serial" in res.stdout

@@ -322,7 +322,8 @@ class PiholeExporter:
         caveats = (
             f"Pi-hole scopes rules by group: put these regex entries in group(s) {groups} only, and "
             "add the zone's ranges as clients of that group; left in the Default group they block "
-            "every client.",
+            "every client. Pi-hole keeps one entry per regex: when several decisions block the same "
+            "domain, add the existing entry to each decision's group instead of importing it twice.",
             *DNS_CAVEATS,
             *_ssid_caveat(zones),
         )
