@@ -120,3 +120,27 @@ def test_export_all_writes_folder_and_readme(tmp_path: Path) -> None:
     # Running again gives the same bytes.
     assert _run(["all", "--policies", str(POLICIES), "--at", "2023-04-01", "--output", str(out)]) == 0
     assert {f: (out / f).read_bytes() for f in files} == first
+
+
+def test_refuses_to_overwrite_a_policy_file(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    victim = folder / "test-family.yaml"
+    before = victim.read_bytes()
+    with pytest.raises(AppvetoError, match="refusing to overwrite an input file"):
+        _run(
+            [
+                "hosts",
+                "--policies",
+                str(folder),
+                "--decision",
+                "test-family",
+                "--at",
+                "2023-04-01",
+                "--output",
+                str(victim),
+            ]
+        )
+    assert victim.read_bytes() == before

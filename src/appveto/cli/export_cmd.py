@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     from appveto.cli._io import write_output
 
-    write_output(artifact.content, args.output, inputs=())
+    write_output(artifact.content, args.output, inputs=_policy_inputs(args.policies))
     for caveat in artifact.caveats:
         sys.stderr.write(f"appveto: note: {caveat}\n")
     sys.stderr.write(f"appveto: note: where it goes: {artifact.destination}\n")
@@ -103,10 +103,19 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise AppvetoError(f"{folder}: exists and is not a folder")
+    inputs = _policy_inputs(args.policies)
     for rel, content in bundle.files:
-        write_output(content, str(folder / rel))
+        write_output(content, str(folder / rel), inputs=inputs)
     sys.stderr.write(
         f"appveto: wrote {len(bundle.files)} files for {len(targets)} decisions to {folder} "
         f"({len(bundle.skipped)} skipped; see README.md)\n"
     )
     return 0
+
+
+def _policy_inputs(directory: str) -> list[str]:
+    from pathlib import Path
+
+    from appveto.policy.load import policy_files
+
+    return [str(p) for p in policy_files(Path(directory))]
