@@ -1,0 +1,154 @@
+"""Reference data: baseline sanity against public data, parsers, and `data update` over local HTTP."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from appveto.errors import KnowledgeBaseError
+from appveto.kb import load_baseline, load_kb
+from appveto.kb.load import parse_androguard_api_map, parse_exodus_trackers, parse_tracker_radar_entity
+from appveto.kb.update import Source, update
+from tests.conftest import require_shared
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+def test_baseline_has_provenance() -> None:
+    kb = load_baseline()
+    assert len(kb.datasets) == 4
+    for d in kb.datasets:
+        assert d.source and d.licence == "Apache-2.0" and len(d.sha256) == 64 and d.origin == "baseline"
+
+
+def test_baseline_dangerous_permissions_match_aosp() -> None:
+    aosp = json.loads((require_shared("data/aosp-permissions") / "permissions_36.json").read_text("utf-8"))
+    dangerous = {
+        n for n, p in aosp["permissions"].items() if p["protectionLevel"].split("|")[0] == "dangerous"
+    }
+    kb = load_baseline()
+    ours = {p.name for p in kb.permissions if p.dangerous}
+    assert ours == dangerous, (sorted(ours - dangerous), sorted(dangerous - ours))
+
+
+def test_baseline_entity_domains_agree_with_tracker_radar() -> None:
+    base = require_shared("data/ddg-tracker-radar-entities")
+    kb = load_baseline()
+    pairs = {
+        "ByteDance Ltd..json": "ByteDance Ltd.",
+        "Facebook, Inc..json": "Meta Platforms, Inc.",
+        "Google LLC.json": "Google LLC",
+    }
+    for file, ours in pairs.items():
+        ddg = parse_tracker_radar_entity((base / file).read_bytes(), file, country="US")
+        entity = kb.entity_named(ours)
+        assert entity is not None
+        shared = set(entity.domains) & set(ddg.domains)
+        assert len(shared) >= 0.5 * len(entity.domains), (
+            ours,
+            sorted(set(entity.domains) - set(ddg.domains)),
+        )
+
+
+def test_exodus_list_parses_with_vendors() -> None:
+    path = require_shared("data/exodus-trackers") / "exodus_trackers.json"
+    info, trackers = parse_exodus_trackers(
+        path.read_bytes(),
+        str(path),
+        entities=load_baseline().entities,
+        origin="test",
+        source="s",
+        licence="l",
+        date="d",
+    )
+    assert len(trackers) >= 400 and info.records == len(trackers)
+    by_name = {t.name: t for t in trackers}
+    assert by_name["Facebook Analytics"].vendor == "Meta Platforms, Inc."
+    assert sum(1 for t in trackers if t.vendor) >= 50
+
+
+def test_androguard_api_map_from_package_data() -> None:
+    from importlib import resources
+
+    data = resources.files("androguard.core.api_specific_resources").joinpath(
+        "api_permission_mappings", "permissions_25.json"
+    )
+    rules = parse_androguard_api_map(data.read_bytes(), "permissions_25.json")
+    assert any(
+        r.class_descriptor == "Landroid/telephony/SmsManager;" and r.method == "sendTextMessage"
+        for r in rules
+    )
+
+
+def test_bad_json_is_located(tmp_path: Path) -> None:
+    bad = tmp_path / "e.json"
+    bad.write_text('{"entities": [\n  {"name": "X", "country": "usa", "domains": []}\n]}')
+    with pytest.raises(KnowledgeBaseError) as exc:
+        load_kb(tmp_path, user_entities=(bad,), use_downloaded=False)
+    assert "country" in str(exc.value) and str(bad) in str(exc.value)
+    bad.write_text("{nope")
+    with pytest.raises(KnowledgeBaseError) as exc:
+        load_kb(tmp_path, user_entities=(bad,), use_downloaded=False)
+    assert exc.value.diagnostics()[0].line == 1
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    root = require_shared("data/exodus-trackers")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_update_downloads_records_and_loads(tmp_path: Path, served: str) -> None:
+    src = Source(
+        "exodus-trackers",
+        "exodus-trackers",
+        f"{served}/exodus_trackers.json",
+        "exodus_trackers.json",
+        "ODbL-1.0",
+    )
+    rows = update(tmp_path, now=NOW, sources=(src,))
+    assert (
+        rows[0].sha256
+        == __import__("hashlib").sha256((tmp_path / "exodus_trackers.json").read_bytes()).hexdigest()
+    )
+    assert rows[0].date.startswith("2026-11-29") and rows[0].source.startswith("http://127.0.0.1")
+    kb = load_kb(tmp_path)
+    d = kb.dataset("exodus-trackers")
+    assert d is not None and d.origin == "downloaded" and d.records >= 400
+    # a file altered after download is refused
+    (tmp_path / "exodus_trackers.json").write_bytes(b'{"trackers": {}}')
+    with pytest.raises(KnowledgeBaseError, match="differs from the recorded"):
+        load_kb(tmp_path)
+
+
+def test_update_failure_keeps_previous_copy(tmp_path: Path, served: str) -> None:
+    good = Source(
+        "exodus-trackers", "exodus-trackers", f"{served}/exodus_trackers.json", "exodus_trackers.json", "ODbL"
+    )
+    update(tmp_path, now=NOW, sources=(good,))
+    before = (tmp_path / "exodus_trackers.json").read_bytes()
+    bad = Source(
+        "exodus-trackers", "exodus-trackers", f"{served}/missing.json", "exodus_trackers.json", "ODbL"
+    )
+    with pytest.raises(KnowledgeBaseError) as exc:
+        update(tmp_path, now=NOW, sources=(bad,))
+    assert exc.value.message == "1 of 1 downloads failed"
+    assert "HTTP 404" in str(exc.value) and "missing.json" in str(exc.value)
+    assert (tmp_path / "exodus_trackers.json").read_bytes() == before
+    assert load_kb(tmp_path).dataset("exodus-trackers") is not None
