@@ -481,6 +481,11 @@ class _RawSigner:
     max_sdk: int | None = None
 
 
+def _why(exc: ReadError, base: int) -> str:
+    """A read error with its offset made absolute in the file (readers work on a copy)."""
+    return f"{str(exc).rsplit(' at offset ', 1)[0]} at file offset {base + exc.offset:#x}"
+
+
 def _lp(r: Reader) -> Reader:
     """A sub-reader over the next u32-length-prefixed slice, advancing ``r`` past it."""
     n = r.u32()
@@ -491,28 +496,27 @@ def _lp(r: Reader) -> Reader:
 
 def _block_pairs(
     data: bytes | mmap.mmap, cd_offset: int, problems: list[str]
-) -> list[tuple[int, int, Reader]]:
-    """``(id, offset, value reader)`` of every pair in the APK Signing Block, if any.
-
-    Only the block is copied out of ``data`` (which may be a file mapping); the readers
-    work on that copy, with offsets reported absolute in the file.
+) -> tuple[list[tuple[int, int, Reader]], int]:
+    """``(id, offset, value reader)`` of every pair in the APK Signing Block, and the
+    block's offset in the file (the readers work on a copy of the block; add it to their
+    offsets).
     """
     if cd_offset < 32 or cd_offset > len(data):
-        return []
+        return [], 0
     footer = bytes(data[cd_offset - 24 : cd_offset])
     if footer[8:] != APK_SIG_BLOCK_MAGIC:
-        return []
+        return [], 0
     footer_size = int.from_bytes(footer[:8], "little")
     if footer_size < 24 or footer_size > 0x7FFFFFFF - 8:
         problems.append(f"APK Signing Block: size {footer_size} in the footer is out of range")
-        return []
+        return [], 0
     start = cd_offset - (footer_size + 8)
     if start < 0:
         problems.append(
             f"APK Signing Block: size {footer_size} reaches before the start of the file "
             f"(central directory at {cd_offset:#x})"
         )
-        return []
+        return [], 0
     block = bytes(data[start:cd_offset])
     header_size = int.from_bytes(block[:8], "little")
     if header_size != footer_size:
@@ -520,7 +524,7 @@ def _block_pairs(
             f"APK Signing Block at {start:#x}: header size {header_size} differs from footer size "
             f"{footer_size}"
         )
-        return []
+        return [], 0
     pairs: list[tuple[int, int, Reader]] = []
     pr = Reader(block, 8, len(block) - 24)
     while pr.remaining() > 0:
@@ -537,21 +541,25 @@ def _block_pairs(
             value_start = pr.pos
             pr.skip(length - 4)
         except ReadError as exc:
-            problems.append(f"APK Signing Block: pair at {start + at:#x} truncated ({exc})")
+            problems.append(f"APK Signing Block: pair at {start + at:#x} truncated ({_why(exc, start)})")
             break
         pairs.append((block_id, start + at, Reader(block, value_start, value_start + length - 4)))
-    return pairs
+    return pairs, start
 
 
 def _parse_scheme_block(
-    scheme: SigningScheme, value: Reader, problems: list[str], lineages: list[tuple[LineageNode, ...]]
+    scheme: SigningScheme,
+    value: Reader,
+    base: int,
+    problems: list[str],
+    lineages: list[tuple[LineageNode, ...]],
 ) -> list[_RawSigner]:
     v3 = scheme is not SigningScheme.V2
     out: list[_RawSigner] = []
     try:
         signers = _lp(value)
     except ReadError as exc:
-        problems.append(f"{scheme} block: signer sequence truncated ({exc})")
+        problems.append(f"{scheme} block: signer sequence truncated ({_why(exc, base)})")
         return out
     index = 0
     while signers.remaining() > 0:
@@ -563,7 +571,7 @@ def _parse_scheme_block(
         try:
             signer = _lp(signers)
         except ReadError as exc:
-            problems.append(f"{where}: truncated ({exc})")
+            problems.append(f"{where}: truncated ({_why(exc, base)})")
             break
         try:
             signed = _lp(signer)
@@ -581,12 +589,14 @@ def _parse_scheme_block(
                 attr = _lp(attrs)
                 attr_id = attr.u32()
                 if attr_id == LINEAGE_ATTR_ID and v3:
-                    lineage = _parse_lineage(attr, problems, where)
+                    lineage = _parse_lineage(attr, base, problems, where)
                     if lineage:
                         lineages.append(lineage)
             min_sdk = max_sdk = None
             if v3:
                 min_sdk, max_sdk = signer.u32(), signer.u32()
+                if min_sdk > max_sdk:
+                    problems.append(f"{where}: SDK range {min_sdk}-{max_sdk} is empty")
                 if (min_sdk, max_sdk) != (sd_min, sd_max):
                     problems.append(
                         f"{where}: SDK range {min_sdk}-{max_sdk} differs from the signed data's "
@@ -596,7 +606,7 @@ def _parse_scheme_block(
             pub = _lp(signer)
             public_key = pub.bytes(pub.remaining())
         except ReadError as exc:
-            problems.append(f"{where}: malformed ({exc})")
+            problems.append(f"{where}: malformed ({_why(exc, base)})")
             continue
         if not cert_list:
             problems.append(f"{where}: no certificate")
@@ -619,7 +629,7 @@ def _parse_scheme_block(
     return out
 
 
-def _parse_lineage(attr: Reader, problems: list[str], where: str) -> tuple[LineageNode, ...]:
+def _parse_lineage(attr: Reader, base: int, problems: list[str], where: str) -> tuple[LineageNode, ...]:
     nodes: list[LineageNode] = []
     try:
         version = attr.u32()
@@ -634,7 +644,7 @@ def _parse_lineage(attr: Reader, problems: list[str], where: str) -> tuple[Linea
             flags = node.u32()
             nodes.append(LineageNode(cert_sha256=hashlib.sha256(der).hexdigest(), flags=flags))
     except ReadError as exc:
-        problems.append(f"{where}: proof-of-rotation lineage malformed ({exc})")
+        problems.append(f"{where}: proof-of-rotation lineage malformed ({_why(exc, base)})")
     return tuple(nodes)
 
 
@@ -736,10 +746,10 @@ def parse_signing(archive: Archive, *, file: str) -> SigningInfo:
     lineages: list[tuple[LineageNode, ...]] = []
     lineage_v31: list[tuple[LineageNode, ...]] = []
     try:
-        pairs = _block_pairs(data, cd_offset, problems)
-    except ReadError as exc:
+        pairs, base = _block_pairs(data, cd_offset, problems)
+    except ReadError as exc:  # defensive: _block_pairs bounds-checks what it reads
         problems.append(f"APK Signing Block: truncated ({exc})")
-        pairs = []
+        pairs, base = [], 0
     seen_schemes: set[int] = set()
     for block_id, at, value in pairs:
         block_ids.setdefault(block_id, None)
@@ -752,7 +762,7 @@ def parse_signing(archive: Archive, *, file: str) -> SigningInfo:
         seen_schemes.add(block_id)
         target = lineage_v31 if scheme is SigningScheme.V31 else lineages
         try:
-            raw.extend(_parse_scheme_block(scheme, value, problems, target))
+            raw.extend(_parse_scheme_block(scheme, value, base, problems, target))
         except Exception as exc:
             problems.append(f"{scheme} block at {at:#x}: unexpected {type(exc).__name__}: {exc}")
 
