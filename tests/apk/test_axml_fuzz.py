@@ -28,7 +28,7 @@ from tests.conftest import corpus_apks
 FUZZ = settings(
     max_examples=int(os.environ.get("APPVETO_FUZZ_EXAMPLES", "250")),
     deadline=2000,
-    derandomize=True,
+    derandomize=os.environ.get("APPVETO_FUZZ_RANDOM") != "1",
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -128,7 +128,8 @@ def test_fuzz_resources(data: st.DataObject, mutations: list[tuple[str, int, int
     except AppvetoError as exc:
         _check_error(exc, "resources.arsc")
         return
-    for ref in (0x7F010000, 0x7F020000, 0x7F020001, 0x7F030000, 0x7F060000, 0x00010000, 0xFFFFFFFF):
+    refs = [(0x7F << 24) | (t << 16) | e for t in range(1, 7) for e in range(3)]
+    for ref in (*refs, 0x00010000, 0xFFFFFFFF):
         table.resolve(ref)
         table.resolve(ref, config="fr")
         table.entry_name(ref)

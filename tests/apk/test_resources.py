@@ -217,6 +217,23 @@ def test_truncated_table_keeps_what_it_can() -> None:
         table.resolve(built.ids["string/app_name"])
 
 
+@pytest.mark.parametrize("mode", ["dense", "offset16", "sparse", "compact"])
+def test_entry_offsets_out_of_range_are_no_entry(mode: str) -> None:
+    built = build_arsc(SAMPLE, mode=mode)
+    data = bytearray(built.data)
+    # every type chunk: point the first entry offset far outside the chunk
+    pos = 0
+    while True:
+        pos = data.find(b"\x01\x02\x54\x00", pos + 1)  # RES_TABLE_TYPE_TYPE, header size 84
+        if pos < 0:
+            break
+        struct.pack_into("<I", data, pos + 84, 0x00FFFFF0 if mode != "offset16" else 0xFFF0FFF0)
+    table = parse_resources(bytes(data))
+    for ref in built.ids.values():
+        table.resolve(ref)
+        table.entry_name(ref)
+
+
 @pytest.mark.parametrize("data", [b"", b"\x02\x00", struct.pack("<HHI", 3, 8, 16) + b"\x00" * 8])
 def test_not_a_table(data: bytes) -> None:
     with pytest.raises(ApkError) as info:

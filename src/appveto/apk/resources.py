@@ -155,6 +155,10 @@ class ResourceTable:
         return package, type_name, chunks, ref & 0xFFFF
 
     def _entry_offset(self, chunk: _TypeChunk, index: int) -> int | None:
+        at = self._entry_offset_unchecked(chunk, index)
+        return at if at is not None and chunk.entries <= at and at + 8 <= chunk.end else None
+
+    def _entry_offset_unchecked(self, chunk: _TypeChunk, index: int) -> int | None:
         buf = self._buf
         try:
             if chunk.flags & _FLAG_SPARSE:
@@ -179,8 +183,7 @@ class ResourceTable:
             return None
         if off == _NO_ENTRY:
             return None
-        at = chunk.entries + off
-        return at if at + 8 <= chunk.end else None
+        return int(chunk.entries + off)
 
     def _value(self, ref: int, config: str | None) -> tuple[int, int] | None:
         found = self._locate(ref)
