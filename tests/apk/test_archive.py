@@ -732,6 +732,7 @@ def test_archive_is_immutable_and_closes(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         a.start_offset = 5  # type: ignore[misc]
     assert a.read("f0.txt") == simple()[0].payload
+    assert "entries=2" in repr(a) and "tampering=0" in repr(a)
     a.close()
     a.close()  # idempotent
 

@@ -173,7 +173,7 @@ class _Recorder:
         return tuple(out)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Archive:
     """An opened APK/zip: its central directory as Android sees it, and what deviates.
 
@@ -196,6 +196,13 @@ class Archive:
     tampering: tuple[Tampering, ...]
     limits: Limits = field(default_factory=Limits, repr=False)
     _index: Mapping[str, ZipEntry] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"Archive(name={self.name!r}, entries={len(self.entries)}, tampering={len(self.tampering)}, "
+            f"start_offset={self.start_offset}, cd_offset={self.cd_offset}, cd_size={self.cd_size}, "
+            f"eocd_offset={self.eocd_offset})"
+        )
 
     def get(self, name: str) -> ZipEntry | None:
         """The entry named ``name`` (the first in CD order when the name is duplicated)."""
