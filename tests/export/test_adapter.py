@@ -216,3 +216,17 @@ def test_google_family_ban_never_blocks_hosting_of_third_parties() -> None:
     left = {lo.name for lo in t.left_out}
     for hosting in ("web.app", "firebaseapp.com", "googleusercontent.com"):
         assert hosting not in names and hosting in left
+
+
+def test_multi_line_title_is_put_on_one_line() -> None:
+    text = (
+        "kind: decision\nid: d1\ntitle: |\n  A ban\n  over two lines\nauthority: auth\ninstrument: decision\n"
+        "term:\n  effective: 2023-01-01\n"
+        "apps:\n  - name: TikTok\n    android: [com.zhiliaoapp.musically]\n"
+        "scope:\n  - id: s\n    mode: mandatory\n    devices: [issued]\n"
+    )
+    resolved = resolve(
+        load_policy_text(text, name="d1.yaml", authorities=AUTHORITIES), "d1", at=date(2023, 6, 1)
+    )
+    t = target_from_resolved(resolved, generator="t")
+    assert t.title == "A ban over two lines"

@@ -104,3 +104,57 @@ def test_domain_grammar_never_admits_config_metacharacters(text: str) -> None:
     if is_domain(text):
         assert not set(text) & set(" \t\r\n\"'/;#$|\\^*()")
         assert text == text.lower() and not text.endswith(".")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=st.text(max_size=60),
+    authority=st.text(max_size=40),
+    app_name=st.text(max_size=30),
+)
+def test_any_text_either_exports_cleanly_or_is_refused(title: str, authority: str, app_name: str) -> None:
+    """Hostile display texts never crash a renderer nor break a file's syntax: the target
+    refuses them with an ExportError, or every format renders and parses back."""
+    import json
+    import plistlib
+
+    try:
+        t = sample_target(
+            title=title,
+            authority=authority,
+            apps=(
+                App("ios", "com.example.app", app_name, app_name),
+                App("android", "com.example.app", app_name, app_name),
+            ),
+        )
+    except ExportError:
+        return
+    for exporter in EXPORTERS.values():
+        content = exporter.export(t).content
+        if content.startswith(b"<?xml"):
+            profile = plistlib.loads(content)
+            assert profile["PayloadOrganization"] == authority
+        elif content.startswith(b"{"):
+            json.loads(content)
+        else:
+            # Every line of a text format is a comment or a rule of the format: the texts
+            # stayed inside their comment lines.
+            for line in content.decode().splitlines():
+                assert (
+                    line[:1] in ("#", ";", "!", "")
+                    or line.startswith(
+                        (
+                            "0.0.0.0 ",
+                            ":: ",
+                            "address=/",
+                            "server:",
+                            "    ",
+                            "$",
+                            "@",
+                            "  IN NS",
+                            "||",
+                            "(\\.|^)",
+                        )
+                    )
+                    or " CNAME ." in line
+                ), line

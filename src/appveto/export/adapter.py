@@ -49,6 +49,11 @@ def _error(decision: ResolvedDecision, source_file: str, message: str) -> Export
     )
 
 
+def _oneline(text: str) -> str:
+    """Display text on one line: a YAML block scalar may hold line breaks and tabs."""
+    return " ".join(text.split())
+
+
 def _term(d: ResolvedDecision) -> str:
     parts = [f"effective {d.effective.isoformat()}"]
     if d.expires is not None:
@@ -113,13 +118,13 @@ def target_from_resolved(
 
     authority = decision.authority
     if decision.authority_chain:
-        authority = f"{decision.authority_chain[0].name} ({decision.authority})"
+        authority = f"{_oneline(decision.authority_chain[0].name)} ({decision.authority})"
     mode = "mandatory" if decision.mandatory_scope else ("advisory" if decision.scope else "unscoped")
     if mode == "advisory":
         notes.append("every scope part of this decision is advisory: these files enforce a recommendation")
     return EnforcementTarget(
         decision_id=decision.id,
-        title=decision.title,
+        title=_oneline(decision.title),
         authority=authority,
         at=decision.at,
         generator=generator,
@@ -132,7 +137,7 @@ def target_from_resolved(
         zones=zones,
         mode=mode,
         source_file=source_file,
-        notes=tuple(notes),
+        notes=tuple(_oneline(n) for n in notes),
     )
 
 
@@ -279,7 +284,9 @@ def _zones(decision: ResolvedDecision, source_file: str) -> tuple[tuple[Zone, ..
                     decision, source_file, f"network zone '{z.name}': '{cidr}' is not an IP network"
                 ) from None
         zones.append(
-            Zone(z.name, tuple(sorted(set(nets), key=_net_key)), tuple(z.ssids), z.description or "")
+            Zone(
+                z.name, tuple(sorted(set(nets), key=_net_key)), tuple(z.ssids), _oneline(z.description or "")
+            )
         )
     return tuple(zones), notes
 

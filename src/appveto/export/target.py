@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -172,6 +173,12 @@ def _d(value: date | None) -> str:
     return value.isoformat() if value is not None else "none"
 
 
+def _has_control(text: str) -> bool:
+    """Line breaks would end a comment in a config file (and inject what follows); other
+    control characters are not allowed in XML (the Apple profile) at all."""
+    return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text)
+
+
 def is_domain(name: str) -> bool:
     return len(name) <= 253 and _DOMAIN_RE.match(name) is not None
 
@@ -184,13 +191,13 @@ def validate_target(t: EnforcementTarget) -> list[str]:
     against strict grammars rather than escaped later.
     """
     problems: list[str] = []
-    if not t.decision_id or any(c in t.decision_id for c in "\r\n\0"):
-        problems.append("decision id is empty or holds a line break")
+    if not t.decision_id or _has_control(t.decision_id):
+        problems.append("decision id is empty or holds a control character")
     texts = [("title", t.title), ("authority", t.authority), ("term", t.term), ("mode", t.mode)]
     texts += [("note", n) for n in t.notes]
     for label, text in texts:
-        if any(c in text for c in "\r\n\0"):
-            problems.append(f"{label} holds a line break")
+        if _has_control(text):
+            problems.append(f"{label} holds a line break or another control character")
     for app in t.apps:
         if app.platform == "android":
             if not _PACKAGE_RE.match(app.app_id):
@@ -200,17 +207,17 @@ def validate_target(t: EnforcementTarget) -> list[str]:
                 problems.append(f"'{app.app_id}' is not a valid iOS bundle ID")
         else:
             problems.append(f"app '{app.app_id}' has unknown platform '{app.platform}'")
-        if any(c in app.name + app.publisher for c in "\r\n\0"):
-            problems.append(f"app '{app.app_id}' name or publisher holds a line break")
+        if _has_control(app.name + app.publisher):
+            problems.append(f"app '{app.app_id}' name or publisher holds a control character")
     for d in t.domains:
         if not is_domain(d.name):
             problems.append(f"'{d.name}' is not a valid domain name (lower-case, no trailing dot)")
     for z in t.zones:
         if not _ZONE_NAME_RE.match(z.name):
             problems.append(f"zone name '{z.name}' must be letters, digits, '.', '_' or '-'")
-        for s in z.ssids:
-            if any(c in s for c in "\r\n\0"):
-                problems.append(f"zone '{z.name}' SSID holds a line break")
+        for s in (*z.ssids, z.description):
+            if _has_control(s):
+                problems.append(f"zone '{z.name}' SSID or description holds a control character")
     return problems
 
 
