@@ -184,6 +184,29 @@ def test_checksum_endian_and_size_anomalies() -> None:
     assert any("version 036" in a for a in parse_dex(_with_checksum(version), entry="c.dex").header_anomalies)
 
 
+def test_map_list_disagreeing_with_header_is_an_anomaly() -> None:
+    data = bytearray(_synthetic())
+    assert parse_dex(bytes(data), entry="c.dex").header_anomalies == ()
+    map_off = struct.unpack_from("<I", data, 0x34)[0]
+    (n,) = struct.unpack_from("<I", data, map_off)
+    for i in range(n):
+        at = map_off + 4 + 12 * i
+        if struct.unpack_from("<H", data, at)[0] == 0x0005:  # method_id_item
+            struct.pack_into("<I", data, at + 8, 0x70)
+    anomalies = parse_dex(_with_checksum(data), entry="c.dex").header_anomalies
+    assert any("map_list puts method_ids" in a for a in anomalies)
+
+
+def test_duplicate_class_definitions_are_an_anomaly() -> None:
+    data = bytearray(_synthetic())
+    n, off = struct.unpack_from("<II", data, 0x60)
+    assert n == 2
+    data[off + 32 : off + 36] = data[off : off + 4]  # class_def 1 now defines class_def 0's type
+    dex = parse_dex(_with_checksum(data), entry="c.dex")
+    assert dex.class_defs[0] == dex.class_defs[1]
+    assert any("defined more than once" in a for a in dex.header_anomalies)
+
+
 @pytest.mark.parametrize(
     ("field_offset", "value"),
     [

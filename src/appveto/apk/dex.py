@@ -22,6 +22,7 @@ import struct
 import sys
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate, repeat
@@ -319,6 +320,42 @@ def _proto_descriptors(dex: _Dex, count: int, offset: int, types: list[str]) -> 
     return list(map(str.__add__, map(cache.__getitem__, params), map(types.__getitem__, returns)))
 
 
+# map_list item types of the ID sections, in header order (string_ids ... class_defs).
+_MAP_ID_TYPES = ((0x0001, "string_ids"), (0x0002, "type_ids"), (0x0003, "proto_ids"),
+                 (0x0004, "field_ids"), (0x0005, "method_ids"), (0x0006, "class_defs"))  # fmt: skip
+
+
+def _check_map(dex: _Dex, map_off: int, sections: list[int]) -> None:
+    """Compare the map_list with the header, as ART's verifier does; record what differs."""
+    (n,) = _U32.unpack_from(dex.data, map_off)
+    if map_off % 4:
+        dex.anomalies.append(f"map_list at {map_off:#x} is not 4-byte aligned")
+    if n > 0xFFFF or map_off + 4 + 12 * n > dex.size:
+        dex.anomalies.append(f"map_list of {n} items at {map_off:#x} runs past the end of the file")
+        return
+    items: dict[int, tuple[int, int]] = {}
+    raw = dex.data[map_off + 4 : map_off + 4 + 12 * n]
+    for type_, _unused, size, offset in struct.iter_unpack("<HHII", raw):
+        if type_ in items:
+            dex.anomalies.append(f"map_list lists item type {type_:#06x} twice")
+        items.setdefault(type_, (size, offset))
+    if 0x0000 not in items:
+        dex.anomalies.append("map_list has no header_item")
+    if 0x1000 not in items:  # TYPE_MAP_LIST
+        dex.anomalies.append("map_list does not list itself (map_list item missing)")
+    for i, (type_, name) in enumerate(_MAP_ID_TYPES):
+        count, offset = sections[2 * i], sections[2 * i + 1]
+        listed = items.get(type_)
+        if listed is None:
+            if count:
+                dex.anomalies.append(f"map_list has no {name} item but the header declares {count}")
+        elif listed != (count, offset) and count:
+            dex.anomalies.append(
+                f"map_list puts {name} at {listed[1]:#x} ({listed[0]} items), "
+                f"the header at {offset:#x} ({count} items)"
+            )
+
+
 def _check_header(dex: _Dex) -> tuple[str, tuple[int, ...]]:
     if dex.size < HEADER_SIZE:
         raise dex.error(f"a DEX header needs {HEADER_SIZE} bytes, the entry has {dex.size}", 0)
@@ -355,6 +392,8 @@ def _check_header(dex: _Dex) -> tuple[str, tuple[int, ...]]:
     link_size, link_off, map_off = fields[3], fields[4], fields[5]
     if map_off == 0 or map_off + 4 > dex.size:
         dex.anomalies.append(f"map_off {map_off:#x} lies outside the file")
+    else:
+        _check_map(dex, map_off, fields[6:18])
     if link_size and link_off + link_size > dex.size:
         dex.anomalies.append(f"link section ({link_size} bytes at {link_off:#x}) lies outside the file")
     data_size, data_off = fields[18], fields[19]
@@ -455,6 +494,11 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             c_idx = dex.u32_columns("class_defs", n_classes, classes_off, 8)[0::8].tolist()
             dex.check_indices("class_defs", c_idx, len(types), "type", classes_off, 32)
             class_defs = list(map(types.__getitem__, c_idx))
+            if len(set(c_idx)) != len(c_idx):
+                dupes = sorted(types[t] for t, k in Counter(c_idx).items() if k > 1)
+                dex.anomalies.append(
+                    f"{len(dupes)} class(es) defined more than once (ART rejects the file), e.g. {dupes[0]}"
+                )
 
         return DexFile(
             entry=entry,
