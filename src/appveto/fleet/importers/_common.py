@@ -1,0 +1,270 @@
+"""Readers shared by the importers: JSON with line numbers, CSV, plain values, timestamps."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from appveto.fleet.importers._base import refuse
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def read_text(path: Path, display: str) -> str:
+    """The whole file as text (UTF-8, with or without BOM); a non-UTF-8 file is refused."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise refuse(display, f"not UTF-8 text (byte offset {exc.start})", line=line) from None
+    if not text.strip():
+        raise refuse(display, "the file is empty")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class JsonItem:
+    """One value found in a JSON document: where it starts, its path, the value (or why not)."""
+
+    line: int
+    entry: str | None
+    value: Any
+    error: str | None = None
+
+
+class _Lines:
+    """Offset -> line number, for offsets that only grow."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._pos = 0
+        self._line = 1
+
+    def at(self, pos: int) -> int:
+        if pos < self._pos:
+            return self._text.count("\n", 0, pos) + 1
+        self._line += self._text.count("\n", self._pos, pos)
+        self._pos = pos
+        return self._line
+
+    def column(self, pos: int) -> int:
+        return pos - (self._text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _broken(display: str, text: str, lines: _Lines, pos: int, what: str) -> Exception:
+    if pos >= len(text.rstrip()):
+        msg = f"truncated JSON: the document ends inside {what}"
+    else:
+        msg = f"invalid JSON in {what}"
+    return refuse(display, msg, line=lines.at(min(pos, len(text))), column=lines.column(pos))
+
+
+def _scan(text: str, pos: int, display: str, lines: _Lines, what: str) -> tuple[Any, int]:
+    try:
+        return _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise _broken(display, text, lines, exc.pos, what) from None
+    except RecursionError:
+        raise refuse(display, f"JSON nested too deeply in {what}", line=lines.at(pos)) from None
+
+
+def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
+    """The values of a JSON document, with the line each starts on.
+
+    * ``[ ... ]``: each element (entry ``[i]``);
+    * ``{..., "<array_key>": [ ... ], ...}``: each element of that array (entry
+      ``<array_key>[i]``), decoded one at a time; the other top-level keys are ignored;
+    * any other single object: that object, once (entry ``None``);
+    * several top-level values (JSON Lines): each value; a line that does not decode
+      is an item with ``error`` set, and reading goes on with the next line.
+
+    A document that is broken (truncated, invalid) outside JSON Lines is refused.
+    """
+    lines = _Lines(text)
+    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    if pos >= len(text):
+        raise refuse(display, "the file is empty")
+    first = text[pos]
+    if first == "[":
+        yield from _iter_array(text, pos, display, lines, "")
+        return
+    if first != "{":
+        raise refuse(display, f"not a JSON document (it starts with {text[pos:pos + 20]!r})",
+                     line=lines.at(pos), column=lines.column(pos))
+    # JSON Lines when the first line alone is a whole value and more follows it.
+    nl = text.find("\n", pos)
+    line_end = nl if nl != -1 else len(text)
+    try:
+        value = json.loads(text[pos:line_end])
+    except (json.JSONDecodeError, RecursionError):
+        value = None
+        whole_line = False
+    else:
+        whole_line = True
+    if whole_line:
+        rest = _WS.match(text, line_end).end()  # type: ignore[union-attr]
+        if rest < len(text):
+            yield from _iter_json_lines(text, display, lines)
+            return
+        if isinstance(value, dict) and isinstance(value.get(array_key), list):
+            for i, item in enumerate(value[array_key]):
+                yield JsonItem(1, f"{array_key}[{i}]", item)
+            return
+        yield JsonItem(1, None, value)
+        return
+    del value
+    yield from _iter_object(text, pos, display, lines, array_key)
+
+
+def _iter_json_lines(text: str, display: str, lines: _Lines) -> Iterator[JsonItem]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield JsonItem(number, None, json.loads(raw))
+        except json.JSONDecodeError as exc:
+            yield JsonItem(number, None, None, f"invalid JSON line ({exc.msg} at column {exc.colno})")
+        except RecursionError:
+            yield JsonItem(number, None, None, "JSON nested too deeply")
+
+
+def _iter_array(text: str, pos: int, display: str, lines: _Lines,
+                prefix: str) -> Generator[JsonItem, None, int]:
+    """Elements of the array at ``pos``; returns (via StopIteration) the offset past ``]``."""
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    index = 0
+    if pos < len(text) and text[pos] == "]":
+        return pos + 1
+    while True:
+        if pos >= len(text):
+            raise _broken(display, text, lines, pos, f"{prefix}[]")
+        what = f"{prefix}[{index}]"
+        value, end = _scan(text, pos, display, lines, what)
+        yield JsonItem(lines.at(pos), what, value)
+        index += 1
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+        if pos < len(text) and text[pos] == ",":
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            continue
+        if pos < len(text) and text[pos] == "]":
+            return pos + 1
+        raise _broken(display, text, lines, pos, f"{prefix}[] after element {index - 1}")
+
+
+def _iter_object(text: str, pos: int, display: str, lines: _Lines, array_key: str) -> Iterator[JsonItem]:
+    """Walk a top-level object; stream the elements of ``array_key``, else yield the object."""
+    others: dict[str, Any] = {}
+    found = False
+    n = len(text)
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if pos < n and text[pos] == "}":
+        yield JsonItem(1, None, others)
+        return
+    while True:
+        if pos >= n or text[pos] != '"':
+            raise _broken(display, text, lines, pos, "the top-level object")
+        key, pos = _scan(text, pos, display, lines, "the top-level object")
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if pos >= n or text[pos] != ":":
+            raise _broken(display, text, lines, pos, f"the top-level object at key {key!r}")
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        if key == array_key and pos < n and text[pos] == "[":
+            found = True
+            pos = yield from _iter_array(text, pos, display, lines, array_key)
+        else:
+            others[key], pos = _scan(text, pos, display, lines, f"{key!r}")
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if pos < n and text[pos] == ",":
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            continue
+        if pos < n and text[pos] == "}":
+            break
+        raise _broken(display, text, lines, pos, "the top-level object")
+    tail = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if tail < n:
+        raise refuse(display, "unexpected data after the JSON document", line=lines.at(tail),
+                     column=lines.column(tail))
+    if not found:
+        yield JsonItem(1, None, others)
+
+
+class CsvFile:
+    """A CSV file opened for streaming: ``header``, and ``rows()`` yielding lists of fields.
+
+    Iterate with :meth:`rows`; a row the csv module cannot split (NUL byte, a field over
+    the size limit) is passed to ``on_error(line, message)`` and reading goes on.
+    ``line`` is the physical line the current row ends on.
+    """
+
+    def __init__(self, path: Path, display: str, required: tuple[str, ...], what: str) -> None:
+        self.display = display
+        self._fh = path.open("r", encoding="utf-8-sig", newline="")
+        self._reader = csv.reader(self._fh)
+        try:
+            try:
+                header = next(self._reader)
+            except StopIteration:
+                raise refuse(display, f"the file is empty (expected {what})", line=1) from None
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise refuse(display, f"not a CSV file: {exc}", line=1) from None
+            self.header = [h.strip() for h in header]
+            missing = [c for c in required if c not in self.header]
+            if missing:
+                found = ", ".join(self.header[:8]) + (", ..." if len(self.header) > 8 else "")
+                raise refuse(display, f"not {what}: missing column{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)} (found: {found})", line=1)
+        except BaseException:
+            self._fh.close()
+            raise
+
+    @property
+    def line(self) -> int:
+        return self._reader.line_num
+
+    def rows(self, on_error: Callable[[int, str], None]) -> Iterator[list[str]]:
+        reader = self._reader
+        with self._fh:
+            while True:
+                try:
+                    yield from reader
+                    return
+                except csv.Error as exc:
+                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
+                except UnicodeDecodeError as exc:
+                    raise refuse(self.display, f"not UTF-8 text ({exc.reason})",
+                                 line=reader.line_num + 1) from None
+
+
+def text_or_none(value: Any) -> str | None:
+    """A non-empty string, or ``None``; numbers become strings (versions are sometimes numbers)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 / ISO 8601 timestamp (``Z`` or offset; naive means UTC); ``None`` if unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    s = _FRACTION.sub(r"\1", value.strip())
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

@@ -1,0 +1,139 @@
+"""Apple MDM: ``InstalledApplicationList`` command responses (property lists, XML or binary).
+
+A file holds one response dictionary, or an array of them (several devices). Keys are
+those of Apple's ``mdm/commands/application.installed.list.yaml`` (``responsekeys``) and
+the MDM protocol's response envelope:
+
+* ``UDID`` (device channel) or ``EnrollmentID`` (User Enrollment), ``Status``
+  (``Acknowledged``; ``Error``/``NotNow`` responses carry no list), ``CommandUUID``;
+* ``InstalledApplicationList[]{Identifier, Name, Version, ShortVersion, ...}``.
+
+``Identifier`` may be missing on macOS: such a row keeps its ``Name``. ``ShortVersion``
+(the marketing version) is preferred over ``Version`` (the build number).
+
+The response carries no platform; when the same file also holds a ``DeviceInformation``
+response for the device (``QueryResponses{ProductName, OSVersion, SerialNumber,
+DeviceName, IsSupervised}``), the device gets its platform, model, serial number and name.
+"""
+
+from __future__ import annotations
+
+import plistlib
+from pathlib import Path
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+from appveto.fleet.importers._base import InventorySink, refuse
+from appveto.fleet.importers._common import text_or_none
+from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
+
+
+def _platform(product: str | None) -> Platform:
+    if product is None:
+        return Platform.UNKNOWN
+    for prefix, platform in (("iPhone", Platform.IOS), ("iPod", Platform.IOS), ("iPad", Platform.IPADOS),
+                             ("Mac", Platform.MACOS), ("VirtualMac", Platform.MACOS)):
+        if product.startswith(prefix):
+            return platform
+    return Platform.UNKNOWN
+
+
+def _device_key(resp: dict[str, Any]) -> str | None:
+    return text_or_none(resp.get("UDID")) or text_or_none(resp.get("EnrollmentID"))
+
+
+class AppleImporter:
+    name = "apple"
+    title = "Apple MDM InstalledApplicationList responses (plist)"
+
+    def read(self, path: Path, display: str, sink: InventorySink) -> None:
+        data = path.read_bytes()
+        if not data.strip():
+            raise refuse(display, "the file is empty (expected an InstalledApplicationList response plist)")
+        try:
+            doc = plistlib.loads(data)
+        except ExpatError as exc:
+            raise refuse(display, f"broken plist: {exc}", line=exc.lineno, column=exc.offset + 1) from None
+        except (plistlib.InvalidFileException, ValueError, TypeError, OverflowError, KeyError,
+                IndexError, RecursionError) as exc:
+            raise refuse(display, f"broken plist: {exc or type(exc).__name__}") from None
+        single = isinstance(doc, dict)
+        responses: list[Any] = [doc] if single else doc if isinstance(doc, list) else []
+        if not responses:
+            raise refuse(display, "not an MDM command response: the plist is neither a dictionary nor "
+                         "an array of dictionaries")
+        info: dict[str, dict[str, Any]] = {}
+        has_list = False
+        for resp in responses:
+            if not isinstance(resp, dict):
+                continue
+            if isinstance(resp.get("QueryResponses"), dict) and _device_key(resp):
+                info.setdefault(_device_key(resp) or "", resp["QueryResponses"])
+            if "InstalledApplicationList" in resp:
+                has_list = True
+        if not has_list:
+            keys = ", ".join(sorted(str(k) for k in (doc if single else responses[0] if
+                                                     isinstance(responses[0], dict) else {}))[:6])
+            raise refuse(display, "not an InstalledApplicationList command response: no "
+                         f"'InstalledApplicationList' key (keys: {keys or 'none'})")
+        for i, resp in enumerate(responses):
+            entry = None if single else f"[{i}]"
+            if not isinstance(resp, dict):
+                sink.bad("a command response must be a dictionary", line=None, entry=entry)
+                continue
+            if "InstalledApplicationList" not in resp:
+                if "QueryResponses" not in resp:
+                    sink.bad(f"response without 'InstalledApplicationList' (Status {resp.get('Status')!r})",
+                             line=None, entry=entry)
+                continue
+            self._response(resp, entry, info, sink)
+
+    def _response(self, resp: dict[str, Any], entry: str | None, info: dict[str, dict[str, Any]],
+                  sink: InventorySink) -> None:
+        apps = resp.get("InstalledApplicationList")
+        n_apps = len(apps) if isinstance(apps, list) else 0
+        key = _device_key(resp)
+        if key is None:
+            sink.bad(f"response without 'UDID' or 'EnrollmentID'; its {n_apps} apps are not imported",
+                     line=None, entry=entry, rows=1 + n_apps)
+            return
+        status = resp.get("Status", "Acknowledged")
+        if status != "Acknowledged":
+            sink.bad(f"device {key}: command status {status!r}, no app list", line=None, entry=entry)
+            return
+        if not isinstance(apps, list):
+            sink.bad(f"device {key}: 'InstalledApplicationList' must be an array", line=None, entry=entry)
+            return
+        q = info.get(key, {})
+        platform = _platform(text_or_none(q.get("ProductName")))
+        record = DeviceRecord(
+            source_device_id=key,
+            name=text_or_none(q.get("DeviceName")),
+            platform=platform,
+            management_mode=(ManagementMode.USER_ENROLLMENT if "UDID" not in resp
+                             else ManagementMode.SUPERVISED if q.get("IsSupervised") is True
+                             else ManagementMode.UNKNOWN),
+            serial_number=text_or_none(q.get("SerialNumber")),
+            model=text_or_none(q.get("ProductName")) or text_or_none(q.get("ModelName")),
+            os_version=text_or_none(q.get("OSVersion")),
+        )
+        if not sink.device(record, line=None, entry=entry):
+            sink.bad(f"apps of the duplicate device {key}", line=None, entry=entry, rows=n_apps)
+            return
+        prefix = f"{entry}." if entry else ""
+        plat = platform.value
+        for j, item in enumerate(apps):
+            where = f"{prefix}InstalledApplicationList[{j}]"
+            if not isinstance(item, dict):
+                sink.bad("an InstalledApplicationList item must be a dictionary", line=None, entry=where)
+                continue
+            ident = text_or_none(item.get("Identifier"))
+            name = text_or_none(item.get("Name"))
+            if ident is None and name is None:
+                sink.bad("app without 'Identifier' or 'Name'", line=None, entry=where)
+                continue
+            version = text_or_none(item.get("ShortVersion")) or text_or_none(item.get("Version"))
+            sink.app(key, plat, ident, name, version, text_or_none(item.get("Source")))
+
+
+IMPORTER = AppleImporter()

@@ -1,0 +1,79 @@
+"""Microsoft Intune "Discovered apps" export, report ``AppInvRawData`` (CSV).
+
+The export job (``POST /beta/deviceManagement/reports/exportJobs`` with
+``reportName: AppInvRawData``) and the portal's *Discovered apps > Export* give one row
+per app per device with exactly these columns (extra columns, such as the localized
+ones, are allowed): ``ApplicationKey, ApplicationName, ApplicationPublisher,
+ApplicationShortVersion, ApplicationVersion, DeviceId, DeviceName, OSDescription,
+OSVersion, Platform, UserId, EmailAddress, UserName``.
+
+The report has no bundle or package ID, so rows have ``app_id = None`` and are matched
+by name. ``ApplicationShortVersion`` is preferred over ``ApplicationVersion``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from appveto.fleet.importers._base import InventorySink
+from appveto.fleet.importers._common import CsvFile
+from appveto.fleet.importers._platforms import platform_of
+from appveto.fleet.model import DeviceRecord
+
+COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "ApplicationShortVersion",
+           "ApplicationVersion", "DeviceId", "DeviceName", "OSDescription", "OSVersion", "Platform",
+           "UserId", "EmailAddress", "UserName")
+
+
+class IntuneCsvImporter:
+    name = "intune-csv"
+    title = "Intune discovered apps export (AppInvRawData CSV)"
+
+    def read(self, path: Path, display: str, sink: InventorySink) -> None:
+        csv_file = CsvFile(path, display, COLUMNS, "an Intune AppInvRawData export")
+        header = csv_file.header
+        ix = {c: header.index(c) for c in COLUMNS}
+        width = len(header)
+        i_dev, i_name, i_short, i_ver = ix["DeviceId"], ix["ApplicationName"], ix["ApplicationShortVersion"], \
+            ix["ApplicationVersion"]
+        i_dname, i_user, i_mail = ix["DeviceName"], ix["UserId"], ix["EmailAddress"]
+        known: dict[str, tuple[str, str]] = {}
+        app = sink.app
+        bad = sink.bad
+
+        def on_error(line: int, message: str) -> None:
+            bad(message, line=line)
+
+        for row in csv_file.rows(on_error):
+            if len(row) != width:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
+                continue
+            dev = row[i_dev].strip()
+            if not dev:
+                bad("empty DeviceId", line=csv_file.line)
+                continue
+            name = row[i_name].strip()
+            if not name:
+                bad("empty ApplicationName", line=csv_file.line)
+                continue
+            sig = row[i_dname] + "\0" + row[i_user]
+            seen = known.get(dev)
+            if seen is None or seen[1] != sig:
+                record = DeviceRecord(
+                    source_device_id=dev,
+                    name=row[i_dname].strip() or None,
+                    platform=platform_of(row[ix["Platform"]]),
+                    user=row[i_mail].strip() or row[i_user].strip() or None,
+                    model=row[ix["OSDescription"]].strip() or None,
+                    os_version=row[ix["OSVersion"]].strip() or None,
+                )
+                sink.device(record, line=csv_file.line, repeat=True)
+                if seen is None:
+                    known[dev] = (record.platform.value, sig)
+                seen = known[dev]
+            app(dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None)
+
+
+IMPORTER = IntuneCsvImporter()

@@ -1,0 +1,1 @@
+"""Alembic revision scripts (one module per revision, applied in order)."""

@@ -1,0 +1,740 @@
+"""The fleet store: directory, devices, dated inventory snapshots and the import log.
+
+SQLAlchemy 2 Core over SQLite (the default, one file in the workspace) or PostgreSQL
+(``postgresql://`` URLs use psycopg 3). Opening a store applies the Alembic migrations
+shipped in ``appveto.fleet.migrations`` (``upgrade head``).
+
+Every import is one transaction: it lands whole or not at all. Inventory rows are
+streamed from the importer into batched bulk inserts (``executemany`` on SQLite,
+``COPY`` on PostgreSQL); the store keeps one small tuple per pending row and one entry
+per device in memory, never the whole inventory.
+
+Reading for evaluation is streaming too: :meth:`Store.observations` yields every device
+with the snapshot that last saw it at a date, :meth:`Store.installed` yields the apps of
+those snapshots ordered by device, and :meth:`Store.device_inventories` zips the two.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Subquery,
+    and_,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from appveto.errors import Diagnostic, FleetError
+from appveto.fleet import _schema as t
+from appveto.fleet.importers import IMPORTERS
+from appveto.fleet.importers._base import InventoryImporter
+from appveto.fleet.model import (
+    Authority,
+    AuthorityId,
+    Device,
+    DeviceId,
+    DeviceObservation,
+    DeviceRecord,
+    Directory,
+    FileSummary,
+    HolderMatch,
+    ImportIssue,
+    ImportRecord,
+    ImportSummary,
+    InstalledApp,
+    ManagementMode,
+    OrgUnit,
+    OrgUnitId,
+    Ownership,
+    Person,
+    PersonId,
+    Platform,
+    Role,
+    RoleId,
+    Snapshot,
+    SnapshotId,
+    StoreCounts,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BATCH_ROWS = 50_000
+"""Inventory rows buffered before one bulk insert."""
+MAX_APP_CACHE = 500_000
+"""Distinct app records remembered by the writer before it forgets them (memory bound)."""
+MAX_KEPT_ISSUES = 1_000
+"""Issues kept per file (in the summary and the import log); the rest are counted."""
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` select psycopg 3; other URLs are kept as given."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise FleetError(f"not a database URL: {url!r} ({exc})") from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise FleetError(f"unsupported store {backend!r} in {parsed.render_as_string()}: "
+                         "use a SQLite path or a postgresql:// URL")
+    try:
+        if backend == "sqlite":
+            engine = create_engine(parsed, poolclass=NullPool)
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise FleetError(f"no database driver for {backend}: {exc} "
+                         "(install appveto[postgres] for PostgreSQL)") from exc
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+    # DDL and bulk loads are transactional (the SQLAlchemy documented recipe).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache for bulk loads
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def migrate(engine: Engine) -> None:
+    """Apply the shipped Alembic migrations (``upgrade head``) in one transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _db_error(url: str, exc: Exception) -> FleetError:
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return FleetError(f"store {url}: {msg}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInventory:
+    """A device, the snapshot that last saw it, and that snapshot's apps on it."""
+
+    observation: DeviceObservation
+    apps: tuple[InstalledApp, ...]
+
+
+class Store:
+    """An open fleet store. Use :meth:`open`; close it (or use it as a context manager)."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self._engine = engine
+        self.url = url
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (creating if needed) the store at ``url`` and migrate it to the newest schema."""
+        url = normalize_url(url)
+        engine = _engine(url)
+        safe = make_url(url).render_as_string(hide_password=True)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise _db_error(safe, exc) from exc
+        return cls(engine, safe)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for callers that need their own queries over :mod:`_schema`."""
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ directory import
+
+    def import_directory(self, directory: Directory, *, file: str, source: str,
+                         issues: Sequence[ImportIssue] = (), rows_bad: int = 0,
+                         now: datetime | None = None) -> ImportSummary:
+        """Replace the stored directory by ``directory`` and re-link devices to their holders.
+
+        ``issues``/``rows_bad`` are what the parser reported; they go to the import log.
+        """
+        now = now or datetime.now(UTC)
+        started = time.perf_counter()
+        holders = [(key, p.id) for p in directory.people for key in p.devices]
+        try:
+            with self._engine.begin() as conn:
+                for table in (t.person_roles, t.device_holders, t.people, t.roles, t.org_units,
+                              t.authorities):
+                    conn.execute(delete(table))
+                if directory.authorities:
+                    conn.execute(insert(t.authorities), [
+                        {"id": a.id, "name": a.name, "kind": a.kind, "parent_id": a.parent_id}
+                        for a in directory.authorities])
+                if directory.org_units:
+                    conn.execute(insert(t.org_units), [
+                        {"id": u.id, "name": u.name, "parent_id": u.parent_id,
+                         "authority_id": u.authority_id} for u in directory.org_units])
+                if directory.roles:
+                    conn.execute(insert(t.roles), [{"id": r.id, "name": r.name} for r in directory.roles])
+                if directory.people:
+                    conn.execute(insert(t.people), [
+                        {"id": p.id, "user_name": p.user_name, "display_name": p.display_name,
+                         "email": p.email, "title": p.title, "org_unit_id": p.org_unit_id,
+                         "authority_id": p.authority_id, "manager_id": p.manager_id,
+                         "active": p.active,
+                         "email_lc": p.email.lower() if p.email else None,
+                         "user_name_lc": p.user_name.lower() if p.user_name else None}
+                        for p in directory.people])
+                    pr = [{"person_id": p.id, "role_id": r} for p in directory.people for r in p.roles]
+                    if pr:
+                        conn.execute(insert(t.person_roles), pr)
+                if holders:
+                    conn.execute(insert(t.device_holders),
+                                 [{"device_key": k, "person_id": pid} for k, pid in holders])
+                _resolve_holders(conn)
+                kept = tuple(issues[:MAX_KEPT_ISSUES])
+                conn.execute(insert(t.import_log).values(
+                    kind="directory", source=source, file=file, snapshot_id=None, imported_at=now,
+                    rows_ok=len(directory.people), rows_bad=rows_bad, rows_skipped=0,
+                    errors=_errors_text(kept, len(issues))))
+        except SQLAlchemyError as exc:
+            raise _db_error(self.url, exc) from exc
+        fs = FileSummary(file=file, source=source, rows_ok=len(directory.people), rows_bad=rows_bad,
+                         rows_skipped=0, devices=len(holders), issues=kept, issues_total=len(issues))
+        return ImportSummary(kind="directory", source=source, snapshot_id=None, taken_at=None,
+                             files=(fs,), seconds=time.perf_counter() - started)
+
+    # ------------------------------------------------------------------ inventory import
+
+    def import_inventory(self, source: str | InventoryImporter, files: Sequence[Path], *,
+                         at: datetime, now: datetime | None = None,
+                         display: Sequence[str] | None = None) -> ImportSummary:
+        """Import ``files`` of one source as one snapshot dated ``at``, in one transaction.
+
+        Bad rows are counted and reported in the summary and the import log. A file that
+        is not of this source (or unreadable) refuses the whole import: every file is
+        still read so that all refusals are reported together, then nothing is stored and
+        :class:`FleetError` carries one diagnostic per refused file.
+        """
+        importer = IMPORTERS.get(source) if isinstance(source, str) else source
+        if importer is None:
+            raise FleetError(f"unknown inventory source {source!r}; known: {', '.join(sorted(IMPORTERS))}")
+        if at.tzinfo is None:
+            raise FleetError(f"snapshot date {at.isoformat()} has no time zone")
+        if not files:
+            raise FleetError("no inventory file given")
+        names = list(display) if display is not None else [str(f) for f in files]
+        now = now or datetime.now(UTC)
+        started = time.perf_counter()
+        refusals: list[Diagnostic] = []
+        summaries: list[FileSummary] = []
+        try:
+            with self._engine.begin() as conn:
+                snap_id = conn.execute(insert(t.snapshots).values(
+                    source=importer.name, taken_at=at, imported_at=now, devices=0, apps=0,
+                ).returning(t.snapshots.c.id)).scalar_one()
+                writer = _InventoryWriter(conn, importer.name, SnapshotId(snap_id))
+                for path, name in zip(files, names, strict=True):
+                    writer.start_file(name)
+                    try:
+                        importer.read(path, name, writer)
+                    except FleetError as exc:
+                        refusals.extend(exc.diagnostics())
+                        writer.abandon_file()
+                        continue
+                    except OSError as exc:
+                        refusals.append(Diagnostic(f"cannot read: {exc.strerror or exc}", file=name))
+                        writer.abandon_file()
+                        continue
+                    summaries.append(writer.end_file())
+                if refusals:
+                    raise _Refused
+                writer.finish()
+                conn.execute(update(t.snapshots).where(t.snapshots.c.id == snap_id).values(
+                    devices=writer.devices_total, apps=writer.rows_total))
+                _resolve_holders(conn)
+                for fs in summaries:
+                    conn.execute(insert(t.import_log).values(
+                        kind="inventory", source=importer.name, file=fs.file, snapshot_id=snap_id,
+                        imported_at=now, rows_ok=fs.rows_ok, rows_bad=fs.rows_bad,
+                        rows_skipped=fs.rows_skipped, errors=_errors_text(fs.issues, fs.issues_total)))
+        except _Refused:
+            n = len(refusals)
+            raise FleetError(
+                f"import refused ({n} file{'s' if n != 1 else ''} not readable as {importer.name}); "
+                "nothing was stored", diagnostics=tuple(refusals)) from None
+        except SQLAlchemyError as exc:
+            raise _db_error(self.url, exc) from exc
+        return ImportSummary(kind="inventory", source=importer.name, snapshot_id=SnapshotId(snap_id),
+                             taken_at=at, files=tuple(summaries), seconds=time.perf_counter() - started)
+
+    # ------------------------------------------------------------------ reading: directory
+
+    def authorities(self) -> tuple[Authority, ...]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.authorities).order_by(t.authorities.c.id)).all()
+        return tuple(Authority(AuthorityId(r.id), r.name, r.kind,
+                               AuthorityId(r.parent_id) if r.parent_id else None) for r in rows)
+
+    def org_units(self) -> tuple[OrgUnit, ...]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.org_units).order_by(t.org_units.c.id)).all()
+        return tuple(OrgUnit(OrgUnitId(r.id), r.name, OrgUnitId(r.parent_id) if r.parent_id else None,
+                             AuthorityId(r.authority_id) if r.authority_id else None) for r in rows)
+
+    def roles(self) -> tuple[Role, ...]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.roles).order_by(t.roles.c.id)).all()
+        return tuple(Role(RoleId(r.id), r.name) for r in rows)
+
+    def people(self) -> Iterator[Person]:
+        """Every person, ordered by ID, with roles and held device keys."""
+        with self._engine.connect() as conn:
+            roles: dict[str, list[RoleId]] = {}
+            for pid, rid in conn.execute(select(t.person_roles.c.person_id, t.person_roles.c.role_id)
+                                         .order_by(t.person_roles.c.person_id, t.person_roles.c.role_id)):
+                roles.setdefault(pid, []).append(RoleId(rid))
+            held: dict[str, list[str]] = {}
+            for key, pid in conn.execute(select(t.device_holders.c.device_key, t.device_holders.c.person_id)
+                                         .order_by(t.device_holders.c.device_key)):
+                held.setdefault(pid, []).append(key)
+            result = conn.execution_options(yield_per=5_000).execute(
+                select(t.people).order_by(t.people.c.id))
+            for r in result:
+                yield Person(
+                    id=PersonId(r.id), user_name=r.user_name, display_name=r.display_name,
+                    email=r.email, title=r.title,
+                    org_unit_id=OrgUnitId(r.org_unit_id) if r.org_unit_id else None,
+                    authority_id=AuthorityId(r.authority_id) if r.authority_id else None,
+                    manager_id=PersonId(r.manager_id) if r.manager_id else None,
+                    active=bool(r.active), roles=tuple(roles.get(r.id, ())),
+                    devices=tuple(held.get(r.id, ())))
+
+    def person(self, person_id: str) -> Person | None:
+        for p in self._people_where(t.people.c.id == person_id):
+            return p
+        return None
+
+    def _people_where(self, cond: Any) -> Iterator[Person]:
+        with self._engine.connect() as conn:
+            for r in conn.execute(select(t.people).where(cond)):
+                rids = conn.execute(select(t.person_roles.c.role_id).where(
+                    t.person_roles.c.person_id == r.id).order_by(t.person_roles.c.role_id)).scalars()
+                keys = conn.execute(select(t.device_holders.c.device_key).where(
+                    t.device_holders.c.person_id == r.id).order_by(t.device_holders.c.device_key)).scalars()
+                yield Person(
+                    id=PersonId(r.id), user_name=r.user_name, display_name=r.display_name,
+                    email=r.email, title=r.title,
+                    org_unit_id=OrgUnitId(r.org_unit_id) if r.org_unit_id else None,
+                    authority_id=AuthorityId(r.authority_id) if r.authority_id else None,
+                    manager_id=PersonId(r.manager_id) if r.manager_id else None,
+                    active=bool(r.active), roles=tuple(RoleId(x) for x in rids), devices=tuple(keys))
+
+    # ------------------------------------------------------------------ reading: inventory
+
+    def devices(self) -> Iterator[Device]:
+        """Every stored device, ordered by ID."""
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=10_000).execute(
+                select(t.devices).order_by(t.devices.c.id))
+            for r in result:
+                yield _device(r)
+
+    def device(self, device_id: int) -> Device | None:
+        with self._engine.connect() as conn:
+            r = conn.execute(select(t.devices).where(t.devices.c.id == device_id)).first()
+        return _device(r) if r is not None else None
+
+    def find_devices(self, key: str) -> tuple[Device, ...]:
+        """Devices whose source ID, name or serial number is ``key`` (for ``fleet explain``)."""
+        d = t.devices.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.devices).where(
+                (d.source_device_id == key) | (d.name == key) | (d.serial_number == key)).order_by(d.id)).all()
+        return tuple(_device(r) for r in rows)
+
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        """All snapshots, oldest first (by date, then import order)."""
+        s = t.snapshots
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(s).order_by(s.c.taken_at, s.c.id)).all()
+        return tuple(Snapshot(SnapshotId(r.id), r.source, r.taken_at, r.imported_at, r.devices, r.apps)
+                     for r in rows)
+
+    def observations(self, at: datetime | None = None, *, previous: bool = False) -> Iterator[DeviceObservation]:
+        """Every device, ordered by ID, with the snapshot that saw it last at ``at``.
+
+        ``at=None`` means the newest snapshots. With ``previous=True`` the snapshot before
+        that one is given instead (for "new since the previous snapshot"). A device that no
+        snapshot saw by then has ``snapshot_id=None``.
+        """
+        latest = _latest_snapshots(at, 2 if previous else 1)
+        query = (select(t.devices, latest.c.snapshot_id.label("obs_snapshot_id"),
+                        latest.c.taken_at.label("obs_taken_at"))
+                 .select_from(t.devices.outerjoin(latest, latest.c.device_id == t.devices.c.id))
+                 .order_by(t.devices.c.id))
+        with self._engine.connect() as conn:
+            for r in conn.execution_options(yield_per=10_000).execute(query):
+                sid = r.obs_snapshot_id
+                taken = r.obs_taken_at
+                if taken is not None and taken.tzinfo is None:
+                    taken = taken.replace(tzinfo=UTC)
+                yield DeviceObservation(_device(r), SnapshotId(sid) if sid is not None else None, taken)
+
+    def installed(self, at: datetime | None = None, *, previous: bool = False,
+                  app_ids: Collection[str] | None = None) -> Iterator[InstalledApp]:
+        """Apps of each device's latest snapshot at ``at`` (see :meth:`observations`), by device ID.
+
+        ``app_ids`` restricts the rows to those app IDs (pushed down into SQL), which is
+        how an evaluation that only cares about banned apps stays fast.
+        """
+        latest = _latest_snapshots(at, 2 if previous else 1)
+        ia, a = t.installed_apps, t.apps
+        query: Select[Any] = (
+            select(ia.c.device_id, ia.c.snapshot_id, a.c.platform, a.c.app_id, a.c.name, a.c.version,
+                   a.c.source)
+            .select_from(latest.join(ia, and_(ia.c.snapshot_id == latest.c.snapshot_id,
+                                              ia.c.device_id == latest.c.device_id))
+                         .join(a, a.c.id == ia.c.app_ref))
+            .order_by(ia.c.device_id, a.c.app_id, a.c.name, a.c.version))
+        if app_ids is not None:
+            query = query.where(a.c.app_id.in_(sorted(set(app_ids))))
+        with self._engine.connect() as conn:
+            for r in conn.execution_options(yield_per=20_000).execute(query):
+                yield InstalledApp(DeviceId(r[0]), SnapshotId(r[1]), r[2], r[3] or None, r[4] or None,
+                                   r[5] or None, r[6] or None)
+
+    def device_inventories(self, at: datetime | None = None, *, previous: bool = False,
+                           app_ids: Collection[str] | None = None) -> Iterator[DeviceInventory]:
+        """:meth:`observations` zipped with :meth:`installed`: one item per device, in ID order."""
+        apps = self.installed(at, previous=previous, app_ids=app_ids)
+        pending = next(apps, None)
+        for obs in self.observations(at, previous=previous):
+            mine: list[InstalledApp] = []
+            while pending is not None and pending.device_id <= obs.device.id:
+                if pending.device_id == obs.device.id:
+                    mine.append(pending)
+                pending = next(apps, None)
+            yield DeviceInventory(obs, tuple(mine))
+
+    def import_log(self) -> tuple[ImportRecord, ...]:
+        il = t.import_log
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(il).order_by(il.c.id)).all()
+        return tuple(ImportRecord(r.id, r.kind, r.source, r.file,
+                                  SnapshotId(r.snapshot_id) if r.snapshot_id is not None else None,
+                                  r.imported_at, r.rows_ok, r.rows_bad, r.rows_skipped,
+                                  tuple(x for x in r.errors.split("\n") if x)) for r in rows)
+
+    def counts(self) -> StoreCounts:
+        def n(conn: Connection, table: Any) -> int:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+        with self._engine.connect() as conn:
+            return StoreCounts(n(conn, t.authorities), n(conn, t.org_units), n(conn, t.roles),
+                               n(conn, t.people), n(conn, t.devices), n(conn, t.snapshots),
+                               n(conn, t.installed_apps))
+
+
+class _Refused(Exception):
+    """Internal: roll the import transaction back because a file was refused."""
+
+
+def _errors_text(issues: Iterable[ImportIssue], total: int) -> str:
+    lines = [str(i) for i in issues]
+    if total > len(lines):
+        lines.append(f"... and {total - len(lines)} more")
+    return "\n".join(lines)
+
+
+def _device(r: Any) -> Device:
+    return Device(
+        id=DeviceId(r.id), source=r.source, source_device_id=r.source_device_id, name=r.name,
+        platform=Platform(r.platform), ownership=Ownership(r.ownership),
+        management_mode=ManagementMode(r.management_mode), user=r.user_ref,
+        serial_number=r.serial_number, model=r.model, os_version=r.os_version,
+        enrolled_at=r.enrolled_at, last_report_at=r.last_report_at,
+        person_id=PersonId(r.person_id) if r.person_id else None,
+        holder_match=HolderMatch(r.holder_match))
+
+
+def _latest_snapshots(at: datetime | None, rank: int) -> Subquery:
+    """device_id, snapshot_id, taken_at of each device's ``rank``-th newest snapshot at ``at``."""
+    sd, s = t.snapshot_devices, t.snapshots
+    rn = func.row_number().over(partition_by=sd.c.device_id,
+                                order_by=(s.c.taken_at.desc(), s.c.id.desc())).label("rn")
+    inner = select(sd.c.device_id, sd.c.snapshot_id, s.c.taken_at, rn).join(s, s.c.id == sd.c.snapshot_id)
+    if at is not None:
+        inner = inner.where(s.c.taken_at <= at)
+    sub = inner.subquery("ranked")
+    return (select(sub.c.device_id, sub.c.snapshot_id, sub.c.taken_at)
+            .where(sub.c.rn == rank).subquery("latest"))
+
+
+def _resolve_holders(conn: Connection) -> None:
+    """Tie every device to a person: directory holdings first, then the MDM-reported user."""
+    d, h, p = t.devices, t.device_holders, t.people
+
+    def by_key(col: Any) -> Any:
+        return select(h.c.person_id).where(h.c.device_key == col).limit(1).scalar_subquery()
+
+    def by_user(col: Any) -> Any:
+        return select(p.c.id).where(col == func.lower(d.c.user_ref)).order_by(p.c.id).limit(1).scalar_subquery()
+
+    direct = func.coalesce(by_key(d.c.source_device_id), by_key(d.c.serial_number), by_key(d.c.name))
+    via_user = func.coalesce(by_user(p.c.email_lc), by_user(p.c.user_name_lc))
+    conn.execute(update(d).values(
+        person_id=func.coalesce(direct, via_user),
+        holder_match=case((direct.is_not(None), HolderMatch.DIRECTORY.value),
+                          (via_user.is_not(None), HolderMatch.INVENTORY_USER.value),
+                          else_=HolderMatch.NONE.value)))
+
+
+_AppKey = tuple[str, str | None, str | None, str | None, str | None]
+
+_DEVICE_COLS = ("source", "source_device_id", "name", "platform", "ownership", "management_mode", "user_ref",
+                "serial_number", "model", "os_version", "enrolled_at", "last_report_at", "person_id",
+                "holder_match")
+_KEEP_OLD_IF_NULL = ("name", "user_ref", "serial_number", "model", "os_version", "enrolled_at",
+                     "last_report_at")
+_KEEP_OLD_IF_UNKNOWN = ("platform", "ownership", "management_mode")
+
+
+def _device_upsert_sql(ph: str) -> str:
+    sets = [f"{c} = COALESCE(excluded.{c}, devices.{c})" for c in _KEEP_OLD_IF_NULL]
+    sets += [f"{c} = CASE WHEN excluded.{c} = 'unknown' THEN devices.{c} ELSE excluded.{c} END"
+             for c in _KEEP_OLD_IF_UNKNOWN]
+    return (f"INSERT INTO devices ({', '.join(_DEVICE_COLS)}) VALUES ({', '.join([ph] * len(_DEVICE_COLS))}) "
+            f"ON CONFLICT (source, source_device_id) DO UPDATE SET {', '.join(sets)} RETURNING id")
+
+
+def _app_upsert_sql(ph: str) -> str:
+    return (f"INSERT INTO apps (platform, app_id, name, version, source) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) "
+            "ON CONFLICT (platform, app_id, name, version, source) DO UPDATE SET platform = excluded.platform "
+            "RETURNING id")
+
+
+class _InventoryWriter:
+    """The :class:`InventorySink` the store hands to importers.
+
+    A device is upserted when it is declared and an app record when it is first seen
+    (both are few); the app rows themselves are plain ``(snapshot, device, app)`` integer
+    tuples, buffered and written in batches (``executemany`` on SQLite, ``COPY`` on
+    PostgreSQL).
+    """
+
+    def __init__(self, conn: Connection, source: str, snapshot_id: SnapshotId) -> None:
+        self._conn = conn
+        self._source = source
+        self._snap = snapshot_id
+        self._pg = conn.dialect.name == "postgresql"
+        self._raw = conn.connection.dbapi_connection
+        assert self._raw is not None
+        self._cur = self._raw.cursor()
+        ph = "%s" if self._pg else "?"
+        self._device_sql = _device_upsert_sql(ph)
+        self._app_sql = _app_upsert_sql(ph)
+        self._ids: dict[str, int] = {}
+        self._seen: dict[str, tuple[str, int | None, DeviceRecord, bool]] = {}
+        self._new_devices: list[tuple[int, int]] = []
+        self._apps: dict[_AppKey, int] = {}
+        self._rows: list[tuple[int, int, int]] = []
+        self.rows_total = 0
+        self.duplicates_total = 0
+        self.devices_total = 0
+        self._file = ""
+        self._start_rows = 0
+        self._start_dups = 0
+        self._start_devices = 0
+        self._bad = 0
+        self._skipped = 0
+        self._issues: list[ImportIssue] = []
+        self._issues_total = 0
+
+    # -- per file
+
+    def start_file(self, name: str) -> None:
+        self._file = name
+        self._start_rows = self.rows_total
+        self._start_dups = self.duplicates_total
+        self._start_devices = self.devices_total
+        self._bad = self._skipped = self._issues_total = 0
+        self._issues = []
+
+    def end_file(self) -> FileSummary:
+        self._flush()
+        dups = self.duplicates_total - self._start_dups
+        if dups:
+            self.note(f"{dups} duplicate row{'s' if dups != 1 else ''} (same device, app, name, version "
+                      "and source) counted once", line=None)
+        return FileSummary(
+            file=self._file, source=self._source,
+            rows_ok=self.rows_total - self._start_rows,
+            rows_bad=self._bad, rows_skipped=self._skipped + dups,
+            devices=self.devices_total - self._start_devices,
+            issues=tuple(self._issues), issues_total=self._issues_total)
+
+    def abandon_file(self) -> None:
+        """The file was refused; the transaction will be rolled back, stop buffering."""
+        self._rows.clear()
+
+    # -- InventorySink
+
+    def device(self, record: DeviceRecord, *, line: int | None, entry: str | None = None,
+               repeat: bool = False) -> bool:
+        key = record.source_device_id
+        seen = self._seen.get(key)
+        if seen is None:
+            self._seen[key] = (self._file, line, record, False)
+            self._ids[key] = self._upsert_device(record)
+            self.devices_total += 1
+            return True
+        file, first_line, first, reported = seen
+        where = f"{file}:{first_line}" if first_line is not None else file
+        if not repeat:
+            self._issue(f"duplicate device ID {key!r} (first at {where}); this entry is not imported",
+                        line, entry)
+            self._bad += 1
+            return False
+        if record != first and not reported:
+            self._seen[key] = (file, first_line, first, True)
+            self.note(f"device {key!r} is described differently than at {where}; the first description is kept",
+                      line=line, entry=entry)
+        return True
+
+    def app(self, device_key: str, platform: str, app_id: str | None, name: str | None,
+            version: str | None, source: str | None) -> None:
+        key = (platform, app_id, name, version, source)
+        ref = self._apps.get(key)
+        if ref is None:
+            ref = self._upsert_app(key)
+        rows = self._rows
+        rows.append((self._snap, self._ids[device_key], ref))
+        if len(rows) >= BATCH_ROWS:
+            self._flush()
+
+    def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
+        self._bad += rows
+        self._issue(message, line, entry)
+
+    def skip(self, reason: str, rows: int = 1) -> None:
+        self._skipped += rows
+
+    def note(self, message: str, *, line: int | None, entry: str | None = None) -> None:
+        self._issue(message, line, entry)
+
+    def _issue(self, message: str, line: int | None, entry: str | None) -> None:
+        self._issues_total += 1
+        if len(self._issues) < MAX_KEPT_ISSUES:
+            self._issues.append(ImportIssue(self._file, line, message, entry))
+
+    # -- writing
+
+    def _upsert_device(self, r: DeviceRecord) -> int:
+        enrolled = r.enrolled_at.astimezone(UTC).replace(tzinfo=None) if r.enrolled_at else None
+        reported = r.last_report_at.astimezone(UTC).replace(tzinfo=None) if r.last_report_at else None
+        if not self._pg:  # the sqlite3 module's datetime adapter is deprecated: bind text
+            enrolled = enrolled.isoformat(" ") if enrolled else None  # type: ignore[assignment]
+            reported = reported.isoformat(" ") if reported else None  # type: ignore[assignment]
+        self._cur.execute(self._device_sql, (
+            self._source, r.source_device_id, r.name, r.platform.value, r.ownership.value,
+            r.management_mode.value, r.user, r.serial_number, r.model, r.os_version, enrolled, reported,
+            None, HolderMatch.NONE.value))
+        dev_id = int(self._cur.fetchone()[0])
+        self._new_devices.append((self._snap, dev_id))
+        return dev_id
+
+    def _upsert_app(self, key: _AppKey) -> int:
+        apps = self._apps
+        if len(apps) >= MAX_APP_CACHE:
+            apps.clear()  # bounded memory on hostile inputs where every row is a new app
+        self._cur.execute(self._app_sql, tuple(x or "" for x in key))
+        ref = int(self._cur.fetchone()[0])
+        apps[key] = ref
+        return ref
+
+    def finish(self) -> None:
+        self._flush()
+        self._cur.close()
+
+    def _flush(self) -> None:
+        cur = self._cur
+        ph = "%s" if self._pg else "?"
+        if self._new_devices:
+            cur.executemany(f"INSERT INTO snapshot_devices (snapshot_id, device_id) VALUES ({ph}, {ph})",
+                            self._new_devices)
+            self._new_devices = []
+        data = self._rows
+        if not data:
+            return
+        data.sort()  # clustered inserts; nearly sorted already when a source lists device by device
+        if self._pg:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
+                        "(snapshot_id integer, device_id integer, app_ref integer) ON COMMIT DROP")
+            with cur.copy("COPY _appveto_rows (snapshot_id, device_id, app_ref) FROM STDIN") as cp:
+                for row in data:
+                    cp.write_row(row)
+            cur.execute("INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
+                        "SELECT DISTINCT snapshot_id, device_id, app_ref FROM _appveto_rows "
+                        "ON CONFLICT DO NOTHING")
+            inserted = cur.rowcount
+            cur.execute("TRUNCATE _appveto_rows")
+        else:
+            before = self._raw.total_changes
+            cur.executemany("INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
+                            "VALUES (?, ?, ?)", data)
+            inserted = self._raw.total_changes - before
+        self.rows_total += inserted
+        self.duplicates_total += len(data) - inserted
+        data.clear()
