@@ -549,10 +549,13 @@ class _Parser:
         roots: list[AxmlNode] = []
         while pos + 8 <= end:
             ctype, hsize, size = _HDR.unpack_from(buf, pos)
-            if not self._chunk_ok(pos, hsize, size, end, 8):
+            # fast path for well-formed nodes; the full check reports what is wrong
+            if (hsize < 8 or hsize > size or size > end - pos or (hsize | size) & 3) and not self._chunk_ok(
+                pos, hsize, size, end, 8
+            ):
                 break
-            nxt = pos + max(size, 8)
-            if not RES_XML_FIRST_CHUNK_TYPE <= ctype <= RES_XML_LAST_CHUNK_TYPE or ctype > RES_XML_CDATA_TYPE:
+            nxt = pos + size
+            if not RES_XML_FIRST_CHUNK_TYPE <= ctype <= RES_XML_CDATA_TYPE:
                 self.note(pos, f"chunk type {ctype:#06x} among XML nodes skipped")
                 pos = nxt
                 continue
@@ -668,14 +671,16 @@ class _Parser:
                 )
             seen.add(attr.qualified_name)
             attrs.append(attr)
-            if attr.resource_id:
-                if attr.resource_id < last_id:
+            rid = attr.resource_id
+            if rid:
+                if rid < last_id:
                     self.note(
                         at,
                         f"'{attr.qualified_name}' of <{tag}> is invisible to Android: an attribute with a"
                         " higher resource ID comes before it (TypedArray walks IDs in sorted order)",
                     )
-                last_id = max(last_id, attr.resource_id)
+                else:
+                    last_id = rid
         return _Open(tag, namespace, tuple(attrs), line, pos)
 
     def _attribute(self, at: int, tag: str) -> AxmlAttribute:
@@ -686,10 +691,11 @@ class _Parser:
             cached = self._attr_name(ns_i, name_i, tag, at)
             self.attr_names[key] = cached
         namespace, name, resid, qualified = cached
-        raw = self.string(raw_i)
+        strings = self.strings
+        raw = strings[raw_i] if raw_i < len(strings) else self.string(raw_i)
         string = None
         if vtype == ValueType.STRING:
-            string = self.string(vdata)
+            string = strings[vdata] if vdata < len(strings) else self.string(vdata)
             if string is None:
                 string = raw
             elif raw is not None and raw != string:
