@@ -43,6 +43,7 @@ ANDROID_NS = "http://schemas.android.com/apk/res/android"
 
 # Framework attribute IDs (android.R.attr, public API facts).
 ATTR_IDS: dict[str, int] = {
+    "theme": 0x01010000,
     "label": 0x01010001,
     "icon": 0x01010002,
     "name": 0x01010003,
@@ -50,6 +51,8 @@ ATTR_IDS: dict[str, int] = {
     "readPermission": 0x01010007,
     "writePermission": 0x01010008,
     "protectionLevel": 0x01010009,
+    "permissionGroup": 0x0101000A,
+    "sharedUserId": 0x0101000B,
     "hasCode": 0x0101000C,
     "enabled": 0x0101000E,
     "debuggable": 0x0101000F,
@@ -58,6 +61,17 @@ ATTR_IDS: dict[str, int] = {
     "authorities": 0x01010018,
     "grantUriPermissions": 0x0101001B,
     "priority": 0x0101001C,
+    "description": 0x01010020,
+    "value": 0x01010024,
+    "resource": 0x01010025,
+    "mimeType": 0x01010026,
+    "scheme": 0x01010027,
+    "host": 0x01010028,
+    "port": 0x01010029,
+    "path": 0x0101002A,
+    "pathPrefix": 0x0101002B,
+    "pathPattern": 0x0101002C,
+    "targetActivity": 0x01010202,
     "minSdkVersion": 0x0101020C,
     "versionCode": 0x0101021B,
     "versionName": 0x0101021C,
@@ -65,9 +79,22 @@ ATTR_IDS: dict[str, int] = {
     "maxSdkVersion": 0x01010271,
     "testOnly": 0x01010272,
     "allowBackup": 0x01010280,
+    "glEsVersion": 0x01010281,
+    "required": 0x0101028E,
     "extractNativeLibs": 0x010104EA,
+    "fullBackupContent": 0x010104EB,
     "usesCleartextTraffic": 0x010104EC,
+    "autoVerify": 0x010104EE,
+    "networkSecurityConfig": 0x01010527,
+    "compileSdkVersion": 0x01010572,
+    "compileSdkVersionCodename": 0x01010573,
+    "appComponentFactory": 0x0101057A,
 }
+"""``android:`` attributes the builder can give a resource ID. Others are written without
+one (Android then ignores them, which is itself a trick worth testing)."""
+
+AttrValue = str | bool | int
+"""Strings are TYPE_STRING, booleans TYPE_INT_BOOLEAN, integers TYPE_INT_DEC."""
 
 _TYPE_REFERENCE = 0x01
 _TYPE_STRING = 0x03
@@ -81,6 +108,17 @@ _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
+class ElementSpec:
+    """A free-form manifest element. Attribute names ``android:x`` are in the Android
+    namespace (with the resource ID of ``x`` when :data:`ATTR_IDS` has it); other names
+    have no namespace."""
+
+    tag: str
+    attrs: tuple[tuple[str, AttrValue], ...] = ()
+    children: tuple[ElementSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ComponentSpec:
     """One manifest component: ``activity``, ``activity-alias``, ``service``, ``receiver``, ``provider``."""
 
@@ -91,6 +129,10 @@ class ComponentSpec:
     actions: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     authorities: str | None = None
+    extra_attrs: tuple[tuple[str, AttrValue], ...] = ()
+    """More attributes, named as in :class:`ElementSpec` (``android:enabled``...)."""
+    children: tuple[ElementSpec, ...] = ()
+    """More child elements (e.g. another ``intent-filter`` with ``data``, ``meta-data``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +222,7 @@ def make_signing_key(
     return SigningKey(key, cert, chain)
 
 
-def _default_app_attrs() -> dict[str, bool]:
+def _default_app_attrs() -> dict[str, AttrValue]:
     return {"debuggable": False, "allowBackup": True}
 
 
@@ -195,10 +237,17 @@ class ApkSpec:
     target_sdk: int = 33
     permissions: tuple[str, ...] = ()
     components: tuple[ComponentSpec, ...] = ()
-    application_attrs: dict[str, bool] = field(default_factory=_default_app_attrs)
-    """Boolean ``android:`` attributes of ``<application>`` (debuggable, allowBackup,
-    usesCleartextTraffic, ...)."""
+    application_attrs: dict[str, AttrValue] = field(default_factory=_default_app_attrs)
+    """``android:`` attributes of ``<application>`` without the prefix (debuggable,
+    allowBackup, usesCleartextTraffic, name, label...)."""
+    manifest_children: tuple[ElementSpec, ...] = ()
+    """More children of ``<manifest>`` (permission, uses-feature, queries...), before
+    ``<application>``."""
+    application_children: tuple[ElementSpec, ...] = ()
+    """More children of ``<application>``, after the components."""
     classes: tuple[ClassSpec, ...] = ()
+    extra_dex: tuple[tuple[ClassSpec, ...], ...] = ()
+    """Classes of ``classes2.dex``, ``classes3.dex``..."""
     extra_entries: dict[str, bytes] = field(default_factory=dict)
     native_libs: dict[str, bytes] = field(default_factory=dict)
     """``{"arm64-v8a/libfoo.so": bytes}`` -> ``lib/arm64-v8a/libfoo.so``."""
@@ -255,6 +304,16 @@ class _Element:
     children: list[_Element] = field(default_factory=list)
 
 
+def _attr(name: str, value: AttrValue) -> tuple[str | None, str, object]:
+    if name.startswith("android:"):
+        return (ANDROID_NS, name[len("android:") :], value)
+    return (None, name, value)
+
+
+def _element(spec: ElementSpec) -> _Element:
+    return _Element(spec.tag, [_attr(k, v) for k, v in spec.attrs], [_element(c) for c in spec.children])
+
+
 def _manifest_tree(spec: ApkSpec) -> _Element:
     root = _Element(
         "manifest",
@@ -284,13 +343,17 @@ def _manifest_tree(spec: ApkSpec) -> _Element:
             attrs.append((ANDROID_NS, "permission", c.permission))
         if c.authorities is not None:
             attrs.append((ANDROID_NS, "authorities", c.authorities))
+        attrs += [_attr(k, v) for k, v in c.extra_attrs]
         el = _Element(c.kind, attrs)
         if c.actions or c.categories:
             f = _Element("intent-filter", [])
             f.children += [_Element("action", [(ANDROID_NS, "name", a)]) for a in c.actions]
             f.children += [_Element("category", [(ANDROID_NS, "name", a)]) for a in c.categories]
             el.children.append(f)
+        el.children += [_element(x) for x in c.children]
         app.children.append(el)
+    app.children += [_element(x) for x in spec.application_children]
+    root.children += [_element(x) for x in spec.manifest_children]
     root.children.append(app)
     return root
 
@@ -742,6 +805,8 @@ def build_apk(spec: ApkSpec) -> bytes:
         "classes.dex": build_dex(spec.classes),
         "resources.arsc": build_resources(spec.package),
     }
+    for i, more in enumerate(spec.extra_dex, start=2):
+        entries[f"classes{i}.dex"] = build_dex(more)
     for abi_name, blob in spec.native_libs.items():
         entries[f"lib/{abi_name}"] = blob
     entries.update(spec.extra_entries)

@@ -21,9 +21,11 @@ from appveto.apk.archive import open_archive
 from appveto.apk.model import SigningScheme
 from appveto.apk.signing import parse_signing
 from tests.apkbuilder import (
+    ATTR_IDS,
     ApkSpec,
     ClassSpec,
     ComponentSpec,
+    ElementSpec,
     FieldSpec,
     MethodSpec,
     SigningKey,
@@ -313,3 +315,90 @@ def test_apksigner_accepts_v3_with_rotation(tmp_path: Path, rsa_key: SigningKey,
         r"^Signer #\d+ in lineage certificate SHA-256 digest: ([0-9a-f]{64})$", proc.stdout, re.M
     )
     assert lineage == [rsa_key.cert_sha256, ec_key.cert_sha256]
+
+
+def test_attribute_ids_match_androguards_public_xml() -> None:
+    """Our framework attribute IDs agree with the platform's public.xml shipped by androguard."""
+    import xml.etree.ElementTree as ET
+
+    import androguard
+
+    public = Path(androguard.__file__).parent / "core" / "resources" / "public.xml"
+    ids = {
+        e.get("name"): int(e.get("id", "0"), 16)
+        for e in ET.parse(public).getroot().iter("public")
+        if e.get("type") == "attr"
+    }
+    checked = 0
+    for name, value in ATTR_IDS.items():
+        if name in ids:  # androguard's copy predates API 28 attributes
+            assert ids[name] == value, name
+            checked += 1
+    assert checked >= len(ATTR_IDS) - 4
+
+
+def test_free_form_manifest_elements_and_multidex(tmp_path: Path) -> None:
+    aapt, dexdump = require_tool("aapt"), require_tool("dexdump")
+    s = ApkSpec(
+        package="org.example.ext",
+        sign=None,
+        application_attrs={"name": "org.example.ext.App", "label": "Demo App", "debuggable": False},
+        manifest_children=(
+            ElementSpec(
+                "permission", (("android:name", "org.example.ext.PRIV"), ("android:protectionLevel", 2))
+            ),
+            ElementSpec(
+                "uses-feature", (("android:name", "android.hardware.camera"), ("android:required", False))
+            ),
+        ),
+        components=(
+            ComponentSpec(
+                "activity",
+                "org.example.ext.Deep",
+                exported=True,
+                children=(
+                    ElementSpec(
+                        "intent-filter",
+                        (("android:autoVerify", True),),
+                        (
+                            ElementSpec("action", (("android:name", "android.intent.action.VIEW"),)),
+                            ElementSpec(
+                                "data", (("android:scheme", "https"), ("android:host", "example.org"))
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+            ComponentSpec(
+                "activity-alias",
+                "org.example.ext.Alias",
+                extra_attrs=(("android:targetActivity", "org.example.ext.Deep"), ("trick", "no namespace")),
+            ),
+        ),
+        application_children=(ElementSpec("meta-data", (("android:name", "k"), ("android:value", "v"))),),
+        classes=(ClassSpec("Lorg/example/ext/App;", "Landroid/app/Application;"),),
+        extra_dex=((ClassSpec("Lorg/example/ext/Deep;", "Landroid/app/Activity;"),),),
+    )
+    path = write(tmp_path, build_apk(s))
+    badging = run(aapt, "dump", "badging", str(path)).stdout
+    assert "uses-feature-not-required: name='android.hardware.camera'" in badging
+    tree = run(aapt, "dump", "xmltree", str(path), "AndroidManifest.xml").stdout
+    for line in (
+        "A: android:protectionLevel(0x01010009)=(type 0x10)0x2",
+        "A: android:autoVerify(0x010104ee)=(type 0x12)0xffffffff",
+        'A: android:scheme(0x01010027)="https"',
+        'A: android:host(0x01010028)="example.org"',
+        'A: android:targetActivity(0x01010202)="org.example.ext.Deep"',
+        'A: android:name(0x01010003)="org.example.ext.App"',
+        'A: android:value(0x01010024)="v"',
+        'A: trick="no namespace"',
+    ):
+        assert line in tree, line
+    assert re.search(r"E: activity-alias.*\n.*\n.*\n.*trick", tree)
+    proc = run(dexdump, str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "classes2.dex" in proc.stdout
+    assert re.findall(r"Class descriptor\s+: '([^']+)'", proc.stdout) == [
+        "Lorg/example/ext/App;",
+        "Lorg/example/ext/Deep;",
+    ]
