@@ -325,6 +325,8 @@ def test_application_flags_and_resolved_references() -> None:
     assert a.network_security_config == "res/xml/network_security_config.xml"
     assert a.data_extraction_rules == "res/xml/network_security_config.xml"
     assert a.app_component_factory == "androidx.core.app.CoreComponentFactory"
+    assert m.root is not None
+    assert next(m.root.iter("application")).get("android:label") == "My App"
     # without resources.arsc the references stay visible as IDs
     m2, _ = parse(data)
     assert m2.application.label == f"@0x{built.ids['string/app_name']:08x}"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -162,13 +163,27 @@ class AxmlNode:
                 return a
         return None
 
-    def to_element(self) -> XmlElement:
+    def to_element(self, resolve: Callable[[int], str | None] | None = None) -> XmlElement:
+        """The generic element tree; ``resolve`` maps a reference (``@0x7f...``) to its value
+        (e.g. :meth:`ResourceTable.resolve <appveto.apk.resources.ResourceTable.resolve>`)."""
+        if resolve is None:
+            attributes = tuple((a.qualified_name, a.value) for a in self.attributes)
+        else:
+            attributes = tuple((a.qualified_name, _resolved_text(a, resolve)) for a in self.attributes)
         return XmlElement(
             tag=self.tag,
-            attributes=tuple((a.qualified_name, a.value) for a in self.attributes),
-            children=tuple(c.to_element() for c in self.children),
+            attributes=attributes,
+            children=tuple(c.to_element(resolve) for c in self.children),
             line=self.line,
         )
+
+
+def _resolved_text(attr: AxmlAttribute, resolve: Callable[[int], str | None]) -> str:
+    if attr.value_type in (ValueType.REFERENCE, ValueType.DYNAMIC_REFERENCE) and attr.data:
+        found = resolve(attr.data)
+        if found is not None:
+            return found
+    return attr.value
 
 
 @dataclass(frozen=True, slots=True)

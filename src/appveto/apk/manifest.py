@@ -35,7 +35,9 @@ The model says what the platform's package parser (``PackageParser`` /
   ``platformBuildVersionCode`` attribute that aapt writes.
 
 References (``@0x7f...``) are resolved through :class:`~appveto.apk.resources.ResourceTable`
-when one is given; unresolved ones stay in the ``@0x7f0b0012`` form.
+when one is given, in the model and in :attr:`Manifest.root` alike (so a check reading
+``<meta-data android:value="@string/api_key">`` sees the key); unresolved ones stay in
+the ``@0x7f0b0012`` form.
 """
 
 from __future__ import annotations
@@ -207,7 +209,8 @@ def parse_manifest(
     root = doc.tree
     if root.tag != "manifest":
         raise ApkError.at(f"root element is <{root.tag}>, not <manifest>", entry=entry, offset=root.offset)
-    manifest = _Builder(root, resources, log).build(doc.root)
+    element = doc.root if resources is None else root.to_element(resources.resolve)
+    manifest = _Builder(root, resources, log).build(element)
     return manifest, (*doc.anomalies, *log.result())
 
 
