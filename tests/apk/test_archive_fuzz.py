@@ -132,3 +132,67 @@ def test_fuzz_random_bytes_with_an_end_record(tail: bytes) -> None:
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 3, 3, min(n, 120), max(0, n - 120), 0)
     _exercise(tail + eocd)
     _exercise(b"PK\x01\x02" + tail + eocd)
+
+
+_u32 = st.one_of(st.integers(0, 2000), st.sampled_from([0xFFFFFFFF, 0x7FFFFFFF]))
+_ent = st.builds(
+    Ent,
+    name=st.one_of(st.text(max_size=12), st.binary(max_size=12)),
+    payload=st.binary(max_size=300),
+    method=st.sampled_from([0, 8, 8, 1, 99, 30208]),
+    flags=st.sampled_from([0, 1, 8, 9, 0x800]),
+    lfh_name=st.none() | st.binary(max_size=12),
+    lfh_method=st.none() | st.sampled_from([0, 8, 12]),
+    lfh_flags=st.none() | st.sampled_from([0, 1, 8]),
+    lfh_sizes=st.none() | st.tuples(_u32, _u32),
+    lfh_crc=st.none() | _u32,
+    cd_sizes=st.none() | st.tuples(_u32, _u32),
+    lfh_extra=st.binary(max_size=12),
+    cd_extra=st.binary(max_size=12),
+    descriptor=st.none() | st.binary(max_size=24),
+    zip64=st.booleans(),
+    lfh_at=st.none() | st.just(0),
+)
+
+
+@settings(
+    max_examples=_EXAMPLES // 4 or 150,
+    deadline=1000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=not _EXAMPLES,
+)
+@given(
+    entries=st.lists(_ent, min_size=1, max_size=5),
+    prefix=st.binary(max_size=40),
+    absolute=st.booleans(),
+    comment=st.binary(max_size=30),
+    trailer=st.binary(max_size=30),
+    eocd_count=st.none() | st.integers(0, 8),
+    hidden=st.lists(_ent, max_size=2),
+    zip64_eocd=st.booleans(),
+    cd_size_delta=st.integers(-4, 4),
+)
+def test_fuzz_forged_headers(
+    entries: list[Ent],
+    prefix: bytes,
+    absolute: bool,
+    comment: bytes,
+    trailer: bytes,
+    eocd_count: int | None,
+    hidden: list[Ent],
+    zip64_eocd: bool,
+    cd_size_delta: int,
+) -> None:
+    """Zips whose every header field is forged at random, combined with Janus-style prefixes."""
+    built = build_zip(
+        entries,
+        prefix=prefix,
+        absolute=absolute,
+        comment=comment,
+        trailer=trailer,
+        eocd_count=eocd_count,
+        hidden=hidden,
+        zip64_eocd=zip64_eocd,
+        cd_size_delta=cd_size_delta,
+    )
+    _exercise(built.data)
