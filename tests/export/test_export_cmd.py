@@ -144,3 +144,33 @@ def test_refuses_to_overwrite_a_policy_file(tmp_path: Path) -> None:
             ]
         )
     assert victim.read_bytes() == before
+
+
+def test_through_the_main_entry_point(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Registered in appveto.cli.main, errors become exit code 2 with located messages."""
+    from appveto.cli import main as cli_main
+
+    monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("appveto.cli.export_cmd",))
+    out = tmp_path / "x.rpz.zone"
+    argv = [
+        "export",
+        "rpz",
+        "--policies",
+        str(POLICIES),
+        "--decision",
+        "test-parl-networks",
+        "--at",
+        "2023-04-01",
+    ]
+    assert cli_main.main([*argv, "--output", str(out)]) == 0
+    assert b"CNAME ." in out.read_bytes()
+    assert (
+        cli_main.main(["export", "rpz", "--policies", str(POLICIES), "--decision", "test-fed-devices"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "appveto: error:" in err and "test-fed-devices" in err
+    with pytest.raises(SystemExit) as exc:
+        cli_main.main(["export", "no-such-target", "--policies", str(POLICIES)])
+    assert exc.value.code == 2

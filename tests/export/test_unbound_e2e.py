@@ -8,7 +8,6 @@ zone gives the test names answers, so nothing leaves the machine.
 
 from __future__ import annotations
 
-import os
 import random
 import socket
 import struct
@@ -94,13 +93,14 @@ def _start_unbound(tmp: Path, appveto_conf: bytes) -> Iterator[int]:
     checkconf = require_tool("unbound-checkconf")
     (tmp / "appveto.conf").write_bytes(appveto_conf)
     port = _free_port()
-    root_only = 'username: ""\n    chroot: ""\n' if os.geteuid() == 0 else 'chroot: ""\n'
     (tmp / "unbound.conf").write_text(
         f"""server:
     interface: 127.0.0.1
     port: {port}
     do-daemonize: no
-    {root_only}    directory: "{tmp}"
+    username: ""
+    chroot: ""
+    directory: "{tmp}"
     pidfile: "{tmp}/unbound.pid"
     use-syslog: no
     logfile: ""

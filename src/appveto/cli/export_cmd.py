@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from appveto import __version__
     from appveto.errors import AppvetoError
-    from appveto.export.adapter import export_date, targets_from_policies
+    from appveto.export.adapter import export_date, target_for
     from appveto.export.registry import EXPORTERS
     from appveto.kb.load import load_kb
     from appveto.policy.load import load_policies
@@ -65,15 +65,11 @@ def run(args: argparse.Namespace) -> int:
                 f"({', '.join(ids) or 'none'})"
             )
         decision_id = ids[0]
-    targets, skipped = targets_from_policies(
-        policies, at=at, generator=generator, decision_ids=[decision_id], kb=kb
-    )
-    if skipped:
-        raise AppvetoError(f"decision '{decision_id}' cannot be exported: {skipped[0][1]}")
     exporter = EXPORTERS[args.target]
     if args.zone is not None and not exporter.network:
         raise AppvetoError(f"--zone applies to DNS targets only, not to '{args.target}'")
-    artifact = exporter.export(targets[0], zone=args.zone)
+    target = target_for(policies, decision_id, at=at, generator=generator, kb=kb)
+    artifact = exporter.export(target, zone=args.zone)
 
     from appveto.cli._io import write_output
 

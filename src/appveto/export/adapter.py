@@ -42,10 +42,12 @@ from appveto.kb.model import KnowledgeBase
 from appveto.policy.model import DecisionStatus, Mode, PolicySet, ResolvedDecision, resolve
 
 
-def _error(decision: ResolvedDecision, source_file: str, message: str) -> ExportError:
+def _error(
+    decision: ResolvedDecision, source_file: str, message: str, line: int | None = None
+) -> ExportError:
     return ExportError(
         f"decision '{decision.id}': {message}",
-        diagnostics=(Diagnostic(message, file=source_file or None, entry=decision.id),),
+        diagnostics=(Diagnostic(message, file=source_file or None, line=line, entry=decision.id),),
     )
 
 
@@ -73,6 +75,7 @@ def target_from_resolved(
     *,
     generator: str,
     source_file: str = "",
+    source_line: int | None = None,
     allow_expired: bool = False,
     kb: KnowledgeBase | None = None,
 ) -> EnforcementTarget:
@@ -83,7 +86,9 @@ def target_from_resolved(
     infrastructure, and names the owners of the decision's own web domains.
     """
     if decision.status is DecisionStatus.DRAFT:
-        raise _error(decision, source_file, f"is a draft on {decision.at.isoformat()}; nothing to enforce")
+        raise _error(
+            decision, source_file, f"is a draft on {decision.at.isoformat()}; nothing to enforce", source_line
+        )
     if decision.status is DecisionStatus.EXPIRED and not allow_expired:
         expired = decision.expires.isoformat() if decision.expires else "?"
         raise _error(
@@ -91,6 +96,7 @@ def target_from_resolved(
             source_file,
             f"expired on {expired} (state on {decision.at.isoformat()}); renew it, or export with an "
             "earlier --at",
+            source_line,
         )
     notes: list[str] = []
     if decision.status is DecisionStatus.ANNOUNCED:
@@ -137,6 +143,7 @@ def target_from_resolved(
         zones=zones,
         mode=mode,
         source_file=source_file,
+        source_line=source_line,
         notes=tuple(_oneline(n) for n in notes),
     )
 
@@ -305,6 +312,22 @@ def export_date(value: str | None, *, default: date) -> date:
         raise ExportError(f"'{value}' is not a date such as 2023-03-10") from None
 
 
+def target_for(
+    policies: PolicySet, decision_id: str, *, at: date, generator: str, kb: KnowledgeBase | None = None
+) -> EnforcementTarget:
+    """One decision of a policy set as an enforcement target, or a located ExportError."""
+    known = sorted(d.id for d in policies.decisions)
+    if policies.decision(decision_id) is None:
+        raise ExportError(
+            f"no decision '{decision_id}' in the policies (decisions: {', '.join(known) or 'none'})"
+        )
+    mark = policies.where(decision_id)
+    source = mark.file if mark is not None else ""
+    line = mark.line if mark is not None else None
+    resolved = resolve(policies, decision_id, at=at)
+    return target_from_resolved(resolved, generator=generator, source_file=source, source_line=line, kb=kb)
+
+
 def targets_from_policies(
     policies: PolicySet,
     *,
@@ -320,18 +343,16 @@ def targets_from_policies(
     """
     known = sorted(d.id for d in policies.decisions)
     wanted = list(decision_ids) if decision_ids is not None else known
-    targets: list[EnforcementTarget] = []
-    skipped: list[tuple[str, str]] = []
     for decision_id in wanted:
         if policies.decision(decision_id) is None:
             raise ExportError(
                 f"no decision '{decision_id}' in the policies (decisions: {', '.join(known) or 'none'})"
             )
-        mark = policies.where(decision_id)
-        source = mark.file if mark is not None else ""
+    targets: list[EnforcementTarget] = []
+    skipped: list[tuple[str, str]] = []
+    for decision_id in wanted:
         try:
-            resolved = resolve(policies, decision_id, at=at)
-            targets.append(target_from_resolved(resolved, generator=generator, source_file=source, kb=kb))
+            targets.append(target_for(policies, decision_id, at=at, generator=generator, kb=kb))
         except AppvetoError as exc:
             skipped.append((decision_id, "; ".join(d.message for d in exc.diagnostics())))
     return tuple(targets), tuple(skipped)

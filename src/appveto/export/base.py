@@ -75,7 +75,11 @@ def comment_block(lines: Iterable[str], marker: str) -> list[str]:
 def fail(target: EnforcementTarget, message: str) -> ExportError:
     return ExportError(
         f"decision '{target.decision_id}': {message}",
-        diagnostics=(Diagnostic(message, file=target.source_file or None, entry=target.decision_id),),
+        diagnostics=(
+            Diagnostic(
+                message, file=target.source_file or None, line=target.source_line, entry=target.decision_id
+            ),
+        ),
     )
 
 

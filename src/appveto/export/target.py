@@ -106,6 +106,8 @@ class EnforcementTarget:
     zones: tuple[Zone, ...] = ()
     mode: str = "mandatory"
     source_file: str = ""
+    source_line: int | None = None
+    """Where the decision starts in its policy file, for located errors."""
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -114,7 +116,10 @@ class EnforcementTarget:
             raise ExportError(
                 f"decision '{self.decision_id}' cannot be exported",
                 diagnostics=tuple(
-                    Diagnostic(p, file=self.source_file or None, entry=self.decision_id) for p in problems
+                    Diagnostic(
+                        p, file=self.source_file or None, line=self.source_line, entry=self.decision_id
+                    )
+                    for p in problems
                 ),
             )
         object.__setattr__(self, "apps", tuple(sorted(set(self.apps))))
@@ -147,6 +152,7 @@ class EnforcementTarget:
                 Diagnostic(
                     f"no network zone '{name}' (zones: {known})",
                     file=self.source_file or None,
+                    line=self.source_line,
                     entry=self.decision_id,
                 ),
             ),
