@@ -705,6 +705,14 @@ def test_extra_field_anomaly_and_zipalign_padding() -> None:
     assert [a.read(str(e.name)) for e in ents] == [e.payload for e in ents]
 
 
+def test_master_key_extra_length_trick() -> None:
+    ents = [Ent("classes.dex", b"real", lfh_extra=struct.pack("<HH", 0xCAFE, 0x8000) + bytes(0x8000))]
+    a = open_archive(build_zip(ents).data)
+    details = [t.detail for t in a.tampering if t.kind == TamperKind.EXTRA_FIELD_ANOMALY]
+    assert len(details) == 1 and "9695860" in details[0]
+    assert a.read("classes.dex") == b"real"
+
+
 def test_corrupt_deflate_is_a_located_error() -> None:
     ent = Ent("c.bin", b"hello" * 100, method=8, body=b"\xff" * 40)
     a = open_archive(build_zip([ent]).data, name="c.apk")

@@ -43,6 +43,11 @@ still sees the content (each observation's ``detail`` says what Android does):
   (``kInconsistentInformation`` when that entry is opened);
 * an archive with no entries (``kEmptyArchive``).
 
+The "Master Key" family (2013) lives on in these checks: duplicate names (bug 8219321), a
+local extra-field length of 0x8000 or more that Java read as negative (bug 9695860) and a
+local name length that differs from the CD's (the follow-up Saurik described) each let the
+Java verifier and the native loader read different bytes.
+
 **Duplicate names.** Current Android refuses such an APK outright. Before the Master Key
 fixes (Android 4.3/4.4) the Java signature verifier used the *last* entry of a name and the
 native loader the *first*, which is what made those bugs exploitable. :meth:`Archive.get`
@@ -929,7 +934,8 @@ class _Parser:
                     and (dd or (lcrc == crc and lcsize == csize and lusize == usize))
                     and data[lname_at : lname_at + nlen] == raw_name
                     and (
-                        lxlen == 0 or (lxlen >= 4 and _TLV.unpack_from(data, lname_at + nlen)[1] + 4 == lxlen)
+                        lxlen == 0
+                        or (4 <= lxlen < 0x8000 and _TLV.unpack_from(data, lname_at + nlen)[1] + 4 == lxlen)
                     )
                 ):
                     data_offset = -2
@@ -1203,6 +1209,14 @@ class _Parser:
                 off,
                 f"local header names the entry {local!r}; Android opens by the central-directory name and "
                 "fails the entry (kInconsistentInformation); tools walking local headers see this name",
+            )
+        if xlen >= 0x8000:
+            rec.add(
+                TamperKind.EXTRA_FIELD_ANOMALY,
+                name,
+                off,
+                f"local extra field of {xlen} bytes (>= 0x8000): Android bug 9695860, where Java read the "
+                "length as a negative 16-bit value and verified other bytes than the native loader ran",
             )
         if xlen and _U32_MAX not in (usize, csize):
             self._check_extra(data, name_at + nlen, xlen, name, off, "local")
