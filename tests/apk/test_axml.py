@@ -75,6 +75,7 @@ class E:
     attrs: list[A] = field(default_factory=list)
     children: list[E] = field(default_factory=list)
     line: int = 1
+    text: str | None = None
 
 
 def _len8(n: int) -> bytes:
@@ -143,6 +144,8 @@ def build_axml(
             if a.ns is not None:
                 others.append(a.ns)
         others.append(e.tag)
+        if e.text is not None:
+            others.append(e.text)
         for c in e.children:
             collect(c)
 
@@ -196,6 +199,8 @@ def build_axml(
         while len(ext) % 4:
             ext += b"\x00"
         nodes.extend(node(0x102, e.line, ext))
+        if e.text is not None:
+            nodes.extend(node(0x104, e.line, struct.pack("<IHBBI", plain[e.text], 8, 0, 0x03, plain[e.text])))
         for c in e.children:
             emit(c)
         nodes.extend(node(0x103, e.line, struct.pack("<II", 0xFFFFFFFF, plain[e.tag])))
@@ -253,6 +258,27 @@ def test_plain_document() -> None:
     assert app.children[0].get("android:name") == ".Main"
     assert doc.anomalies == ()
     assert doc.tree.attr(R_ATTR["versionCode"]) is not None
+
+
+def test_character_data_becomes_text() -> None:
+    # a network security config: host names are element text, attributes have no namespace
+    nsc = E(
+        "network-security-config",
+        [],
+        [
+            E(
+                "domain-config",
+                [A("cleartextTrafficPermitted", True, ns=None)],
+                [E("domain", [A("includeSubdomains", True, ns=None)], text="  example.org \n")],
+            )
+        ],
+    )
+    doc = parse_axml(build_axml(nsc, declare_ns=False), entry="res/xml/network_security_config.xml")
+    domain_config = doc.root.children[0]
+    assert domain_config.get("cleartextTrafficPermitted") == "true"
+    assert domain_config.children[0].text == "example.org"
+    assert domain_config.children[0].get("includeSubdomains") == "true"
+    assert doc.root.text is None
 
 
 def test_utf8_pool_and_non_ascii() -> None:

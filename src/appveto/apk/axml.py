@@ -139,6 +139,8 @@ class AxmlNode:
     children: tuple[AxmlNode, ...]
     line: int | None
     offset: int
+    text: str | None = None
+    """Character data inside the element (CDATA chunks), trimmed; None when empty."""
 
     def attr(self, resource_id: int) -> AxmlAttribute | None:
         """The attribute Android reads for a resource ID, exactly as ``TypedArray`` does.
@@ -175,6 +177,7 @@ class AxmlNode:
             attributes=attributes,
             children=tuple(c.to_element(resolve) for c in self.children),
             line=self.line,
+            text=self.text,
         )
 
 
@@ -427,7 +430,7 @@ def render_value(value_type: int, data: int, string: str | None = None) -> str:
 
 
 class _Open:
-    __slots__ = ("attributes", "children", "line", "namespace", "offset", "tag")
+    __slots__ = ("attributes", "children", "line", "namespace", "offset", "tag", "texts")
 
     def __init__(
         self,
@@ -443,10 +446,12 @@ class _Open:
         self.line = line
         self.offset = offset
         self.children: list[AxmlNode] = []
+        self.texts: list[str] = []
 
     def close(self) -> AxmlNode:
+        text = "".join(self.texts).strip() or None
         return AxmlNode(
-            self.tag, self.namespace, self.attributes, tuple(self.children), self.line, self.offset
+            self.tag, self.namespace, self.attributes, tuple(self.children), self.line, self.offset, text
         )
 
 
@@ -624,9 +629,14 @@ class _Parser:
                         prefs.append(prefix or "")
                     elif prefs:
                         prefs.pop()
-            elif ctype == RES_XML_CDATA_TYPE and ext_room < 12:
-                self.note(pos, "CDATA node too small for its extension; stopped")
-                break
+            elif ctype == RES_XML_CDATA_TYPE:
+                if ext_room < 12:
+                    self.note(pos, "CDATA node too small for its extension; stopped")
+                    break
+                if stack:
+                    text = self.string(_U32.unpack_from(buf, ext)[0])
+                    if text:
+                        stack[-1].texts.append(text)
             pos = nxt
         if stack:
             self.note(pos, f"{len(stack)} element(s) not closed at the document end")

@@ -195,6 +195,9 @@ class XmlElement:
     attributes: tuple[tuple[str, str], ...]
     children: tuple[XmlElement, ...]
     line: int | None = None
+    text: str | None = None
+    """Character data directly inside the element, whitespace-trimmed (e.g. the host
+    name of a network security config ``<domain>``); None when there is none."""
 
     def get(self, name: str) -> str | None:
         for k, v in self.attributes:
