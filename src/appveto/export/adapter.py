@@ -165,7 +165,8 @@ def _apps(
 
     def add(platform: str, app_id: str) -> None:
         product = product_of_app(platform, app_id)
-        name = names.get((platform, app_id)) or (product.name if product else "")
+        # The store name of a known product reads better in an MDM console than a selector's label.
+        name = (product.name if product else "") or names.get((platform, app_id), "")
         publisher = product.publisher if product else ""
         apps[(platform, app_id)] = App(platform, app_id, name, publisher)
         if product is not None:
