@@ -34,8 +34,9 @@ from __future__ import annotations
 import hashlib
 import mmap
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -72,17 +73,20 @@ V3_BLOCK_ID = 0xF05368C0
 V31_BLOCK_ID = 0x1B93AD61
 LINEAGE_ATTR_ID = 0x3BA06F8C
 
-BLOCK_NAMES: dict[int, str] = {
-    V2_BLOCK_ID: "APK Signature Scheme v2",
-    V3_BLOCK_ID: "APK Signature Scheme v3",
-    V31_BLOCK_ID: "APK Signature Scheme v3.1",
-    0x42726577: "verity padding",
-    0x6DFF800D: "source stamp v2",
-    0x2B09189E: "source stamp v1",
-    0x2146444E: "Google Play frosting",
-    0x504B4453: "dependency info (Android Gradle plugin)",
-    0x71777777: "Walle channel info",
-}
+BLOCK_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        V2_BLOCK_ID: "APK Signature Scheme v2",
+        V3_BLOCK_ID: "APK Signature Scheme v3",
+        V31_BLOCK_ID: "APK Signature Scheme v3.1",
+        0x42726577: "verity padding",
+        0x6DFF800D: "source stamp v2",
+        0x2B09189E: "source stamp v1",
+        0x2146444E: "Google Play frosting",
+        0x504B4453: "dependency info (Android Gradle plugin)",
+        0x71777777: "Walle channel info",
+        0x881155FF: "VasDolly channel info",
+    }
+)
 """Names of APK Signing Block IDs published by AOSP and common build tools."""
 
 _MAX_SDK_UNBOUNDED = 0x7FFFFFFF
