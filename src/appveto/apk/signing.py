@@ -726,7 +726,9 @@ def parse_signing(archive: Archive, *, file: str) -> SigningInfo:
     so the result says which certificates the APK *presents*, per scheme. The same
     certificate seen in several schemes is one :class:`SignerCert` listing all of them;
     a v3/v3.1 signer's ``min_sdk``/``max_sdk`` is its platform range (``max_sdk`` None
-    when unbounded; merged signers get the union of their ranges).
+    when unbounded; merged signers get the union of their ranges). ``self_signed``
+    means the certificate's issuer name equals its subject name (the certificate's own
+    signature is not checked either).
 
     Structural problems go to :attr:`SigningInfo.problems`. Raises
     :class:`~appveto.errors.ApkError` only when the archive's bytes cannot be read at all.
