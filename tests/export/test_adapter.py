@@ -230,3 +230,14 @@ def test_multi_line_title_is_put_on_one_line() -> None:
     )
     t = target_from_resolved(resolved, generator="t")
     assert t.title == "A ban over two lines"
+
+
+def test_selectors_that_cannot_be_listed_are_stated() -> None:
+    body = (
+        "apps:\n  - name: Recreational apps\n    categories: [recreational]\n"
+        "    android: [com.example.game]\n"
+        "scope:\n  - id: s\n    mode: mandatory\n    devices: [issued]\n"
+    )
+    t = target_from_resolved(_decision(body), generator="t")
+    assert t.android_packages == ("com.example.game",)
+    assert any("category cannot be listed by ID" in n for n in t.notes)

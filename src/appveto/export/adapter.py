@@ -106,6 +106,22 @@ def target_from_resolved(
 
     apps, entity_products, unknown_vendors = _apps(decision, kb)
     domains, left_out = _domains(decision, entity_products, kb)
+    selected = decision.apps
+    unlisted = [
+        what
+        for what, present in (
+            ("signer certificate", selected.signer_sha256),
+            ("category", selected.categories),
+            ("country of origin", selected.countries_of_origin),
+            ("scan result", selected.scan_rules),
+        )
+        if present
+    ]
+    if unlisted:
+        notes.append(
+            f"apps selected by {', '.join(unlisted)} cannot be listed by ID in these files: only the app "
+            "IDs below are blocked; find the others in the fleet inventory and name their IDs in the decision"
+        )
     for vendor_id in unknown_vendors:
         notes.append(f"vendor '{vendor_id}' is unknown to the entity tables: none of its domains is blocked")
     zones, zone_notes = _zones(decision, source_file)
