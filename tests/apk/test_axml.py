@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from appveto.apk.android_attrs import framework_attr_id, framework_attr_name
-from appveto.apk.axml import AxmlNode, parse_axml, render_value
+from appveto.apk.axml import AxmlNode, parse_axml, read_string_pool, render_value
 from appveto.apk.model import TamperKind
 from appveto.errors import ApkError, AppvetoError, LimitExceeded
 from tests.conftest import corpus_params, require_tool
@@ -401,6 +401,34 @@ def test_string_pool_utf8_flag_on_utf16_data() -> None:
     struct.pack_into("<I", data, 24, 0x100)  # claim UTF-8, data stays UTF-16
     doc = parse_axml(bytes(data))  # garbage names, but no exception
     assert isinstance(doc.root.tag, str)
+
+
+def _utf8_pool(raw_strings: list[tuple[int, bytes]]) -> bytes:
+    """A UTF-8 pool from (UTF-16 length, encoded bytes) pairs, bytes written as given."""
+    data = bytearray()
+    offsets = []
+    for n16, b in raw_strings:
+        offsets.append(len(data))
+        data += bytes([n16, len(b)]) + b + b"\x00"
+    while len(data) % 4:
+        data += b"\x00"
+    start = 28 + 4 * len(offsets)
+    head = struct.pack("<HHIIIIII", 1, 28, start + len(data), len(offsets), 0, 0x100, start, 0)
+    return head + struct.pack(f"<{len(offsets)}I", *offsets) + bytes(data)
+
+
+def test_utf8_pool_with_cesu8_surrogates() -> None:
+    clef = "\U0001d11e"
+    high, low = struct.unpack("<2H", clef.encode("utf-16-le"))
+    cesu = (chr(high) + chr(low)).encode("utf-8", "surrogatepass")  # two 3-byte sequences
+    lone = chr(high).encode("utf-8", "surrogatepass")
+    notes: list[str] = []
+    pool = _utf8_pool([(2, cesu), (1, lone), (2, b"ok")])
+    strings = read_string_pool(pool, 0, len(pool), lambda off, d, once=None: notes.append(d))
+    assert strings[0] == clef  # older aapt wrote CESU-8; Android decodes it
+    assert "\ufffd" in (strings[1] or "")  # a lone surrogate is replaced, and reported
+    assert strings[2] == "ok"
+    assert any("invalid UTF-8" in n for n in notes)
 
 
 def test_string_offset_out_of_range() -> None:

@@ -335,6 +335,11 @@ def _utf8_at(buf: bytes, p: int, lim: int, index: int, note: NoteFn) -> str | No
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
+        pass
+    try:  # CESU-8 (surrogate pairs as two 3-byte sequences), as older aapt wrote them
+        paired = raw.decode("utf-8", errors="surrogatepass").encode("utf-16-le", errors="surrogatepass")
+        return paired.decode("utf-16-le")
+    except UnicodeError:
         note(p, f"string #{index}: invalid UTF-8 (UTF-8 flag on non-UTF-8 data?)", once="utf8-bad")
         return raw.decode("utf-8", errors="replace")
 
