@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     from appveto.cli._io import write_output
 
     write_output(artifact.content, args.output, inputs=_policy_inputs(args.policies))
-    for caveat in artifact.caveats:
-        sys.stderr.write(f"appveto: note: {caveat}\n")
+    for line in (*target.notes, *artifact.caveats):
+        sys.stderr.write(f"appveto: note: {line}\n")
     sys.stderr.write(f"appveto: note: where it goes: {artifact.destination}\n")
     return 0
 
