@@ -238,3 +238,24 @@ def test_matching_helpers_fail_closed() -> None:
     empty = resolve(_set(_fed(apps=[{"name": "only a name"}])), "fed-ban", at=date(2023, 4, 1)).apps
     assert not any((empty.selects_android("x.y"), empty.selects_domain("x.com"), empty.selects_ios("x.y"),
                     empty.selects_country("CN"), empty.selects_category("games")))
+
+
+def test_scope_part_covers_units_and_roles() -> None:
+    from appveto.policy.model import Role
+
+    ps = _set(_fed())
+    r = resolve(ps, "fed-ban", at=date(2023, 4, 1))
+    staff, personal = r.scope
+    assert staff.covers_unit(ps, "fed-admin") and staff.covers_unit(ps, "fed-press")  # sub-unit
+    assert not staff.covers_unit(ps, "region") and not staff.covers_unit(ps, "unknown-unit")
+    assert personal.covers_unit(ps, "fed-press")  # empty units: the deciding authority
+    no_sub = _fed()
+    no_sub["scope"][0]["include_sub_units"] = False
+    ps2 = _set(no_sub)
+    part = resolve(ps2, "fed-ban", at=date(2023, 4, 1)).scope[0]
+    assert part.covers_unit(ps2, "fed-admin") and not part.covers_unit(ps2, "fed-press")
+    roles = _fed()
+    roles["scope"][0]["roles"] = {"include": ["minister", "civil_servant"], "exclude": ["civil_servant"]}
+    p3 = resolve(_set(roles), "fed-ban", at=date(2023, 4, 1)).scope[0]
+    assert p3.covers_role(Role.MINISTER) and not p3.covers_role(Role.CIVIL_SERVANT)
+    assert not p3.covers_role(Role.VISITOR) and personal.covers_role(Role.VISITOR)

@@ -510,6 +510,16 @@ class PolicySet:
         chain.append(authority.id)
         return tuple(chain)
 
+    def within(self, unit_id: str, container: str, *, sub_units: bool = True) -> bool:
+        """Whether a unit (or authority) is ``container`` or, with ``sub_units``, nested in it.
+
+        A container may be a unit or an authority (all of its units). Child authorities are
+        not inside their parent: a decision names them explicitly.
+        """
+        if unit_id == container:
+            return True
+        return sub_units and container in self.unit_ancestors(unit_id)[1:]
+
     def where(self, owner: str, *path: str | int) -> SourceMark | None:
         """The closest recorded place of ``path`` inside a decision (or ``@authorities``)."""
         p: tuple[str | int, ...] = tuple(path)
@@ -602,6 +612,18 @@ class ResolvedScopePart:
     networks: tuple[str, ...]
     description: str | None = None
     headcount: int | None = None
+
+
+    def covers_unit(self, policies: PolicySet, unit_id: str) -> bool:
+        """Whether people of ``unit_id`` fall under this part's units (empty: the authority)."""
+        containers = self.units or (self.authority,)
+        return any(policies.within(unit_id, c, sub_units=self.include_sub_units) for c in containers)
+
+    def covers_role(self, role: Role) -> bool:
+        """Whether a person with ``role`` falls under this part (no ``include``: every role)."""
+        if role in self.roles_exclude:
+            return False
+        return not self.roles_include or role in self.roles_include
 
 
 @dataclass(frozen=True, slots=True)
