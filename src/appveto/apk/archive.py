@@ -809,6 +809,8 @@ class _Parser:
         index = self.index
         spans = self.spans
         last_lfh = -1
+        u32_max = _U32_MAX
+        deflated = _METHOD_DEFLATED
         declared = eocd.count
         cd_region_end = cd_start + eocd.cd_size
         hard_cap = self.limits.max_entries
@@ -832,7 +834,8 @@ class _Parser:
                         "Android rejects it",
                     )
                 break
-            if data[pos : pos + 4] != _CDH_MAGIC:
+            fields = unpack_cdh(data, pos)
+            if fields[0] != _CDH_SIG:
                 if i < declared:
                     rec.add(
                         TamperKind.TRUNCATED,
@@ -843,7 +846,7 @@ class _Parser:
                     )
                 break
             (
-                _sig,
+                _,
                 made_by,
                 _needed,
                 flags,
@@ -860,7 +863,7 @@ class _Parser:
                 _iattr,
                 eattr,
                 lfh_off,
-            ) = unpack_cdh(data, pos)
+            ) = fields
             name_at = pos + _CDH.size
             rec_end = name_at + nlen + xlen + clen
             if rec_end > n:
@@ -902,7 +905,7 @@ class _Parser:
                     f"central-directory record #{i} runs {rec_end - cd_region_end} bytes past the directory "
                     "size the end record gives",
                 )
-            if _U32_MAX in (usize, csize, lfh_off):
+            if u32_max in (usize, csize, lfh_off):
                 usize, csize, lfh_off = self._zip64_extra(
                     data, name_end, xlen, usize, csize, lfh_off, name, pos, need_offset=True
                 )
@@ -917,14 +920,14 @@ class _Parser:
             abs_lfh = lfh_off + delta
             # fast path: a local header that agrees with the central directory in every field
             data_offset = -1
-            dd = False
+            dd = 0
             if abs_lfh + _LFH.size <= n and abs_lfh < cd_start:
                 (lsig, _v, lflags, lmethod, _t, _d, lcrc, lcsize, lusize, lnlen, lxlen) = unpack_lfh(
                     data, abs_lfh
                 )
                 lname_at = abs_lfh + _LFH.size
                 data_offset = lname_at + lnlen + lxlen
-                dd = bool(lflags & _FLAG_DATA_DESCRIPTOR)
+                dd = lflags & _FLAG_DATA_DESCRIPTOR
                 if not (
                     lsig == _LFH_SIG
                     and lflags == flags
@@ -954,7 +957,7 @@ class _Parser:
                 spans.append(
                     (
                         abs_lfh,
-                        data_offset + (csize if method == _METHOD_DEFLATED else max(csize, usize)),
+                        data_offset + (csize if method == deflated or csize > usize else usize),
                         name,
                     )
                 )
@@ -1169,8 +1172,8 @@ class _Parser:
         cd_usize: int,
         cd_start: int,
         cd_pos: int,
-    ) -> tuple[int, bool]:
-        """Data offset (-1 when there is no local header) and whether a data descriptor follows."""
+    ) -> tuple[int, int]:
+        """Data offset (-1 when there is no local header) and the data-descriptor flag (bit 3)."""
         data, n, rec = self.data, self.n, self.rec
         if off + _LFH.size > n or data[off : off + 4] != _LFH_MAGIC:
             found = bytes(data[off : off + 4]).hex() if off + 4 <= n else "end of file"
@@ -1181,7 +1184,7 @@ class _Parser:
                 f"no local file header where the central directory points ({found}); "
                 "Android cannot open the entry",
             )
-            return -1, False
+            return -1, 0
         (_sig, _ver, flags, method, _mt, _md, crc, csize, usize, nlen, xlen) = _LFH.unpack_from(data, off)
         if off >= cd_start:
             rec.add(
@@ -1200,7 +1203,7 @@ class _Parser:
                 off,
                 "local header name/extra fields run past the end of the file",
             )
-            return -1, False
+            return -1, 0
         if nlen != len(raw_name) or data[name_at : name_at + nlen] != raw_name:
             local = bytes(data[name_at : name_at + nlen]).decode("utf-8", "backslashreplace")
             rec.add(
@@ -1220,8 +1223,8 @@ class _Parser:
             )
         if xlen and _U32_MAX not in (usize, csize):
             self._check_extra(data, name_at + nlen, xlen, name, off, "local")
-        dd = bool(flags & _FLAG_DATA_DESCRIPTOR)
-        if dd != bool(cd_flags & _FLAG_DATA_DESCRIPTOR):
+        dd = flags & _FLAG_DATA_DESCRIPTOR
+        if dd != cd_flags & _FLAG_DATA_DESCRIPTOR:
             rec.add(
                 TamperKind.DATA_DESCRIPTOR,
                 name,
