@@ -236,7 +236,7 @@ def _names(f: Facts) -> tuple[int, int, int, int, int, int, tuple[PackageNames, 
     for desc in f.defined:
         pkg, simple = _simple(desc)
         hit = obfuscated_name(simple)
-        if _UNUSUAL_NAME_RE.search(simple):
+        if not simple.isascii() and _UNUSUAL_NAME_RE.search(simple):
             unusual += 1
         if desc.startswith("Lo/") and desc.count("/") == 1:
             in_o += 1
@@ -244,21 +244,14 @@ def _names(f: Facts) -> tuple[int, int, int, int, int, int, tuple[PackageNames, 
         slot = per_pkg.setdefault(pkg, [0, 0])
         slot[0] += 1
         slot[1] += hit
-    methods = obf_m = 0
-    seen_m: set[tuple[str, str]] = set()
-    for m in f.method_refs:
-        if m.class_name in f.defined and m.name not in ("<init>", "<clinit>"):
-            key = (m.class_name, m.name)
-            if key in seen_m:
-                continue
-            seen_m.add(key)
-            methods += 1
-            obf_m += obfuscated_name(m.name)
-    fields = obf_f = 0
-    for fr in f.field_refs:
-        if fr.class_name in f.defined:
-            fields += 1
-            obf_f += obfuscated_name(fr.name)
+    defined = f.defined
+    own_methods = {(m.class_name, m.name) for m in f.method_refs if m.class_name in defined}
+    own_methods = {k for k in own_methods if k[1] not in ("<init>", "<clinit>")}
+    methods = len(own_methods)
+    obf_m = sum(1 for _, name in own_methods if obfuscated_name(name))
+    own_fields = [fr.name for fr in f.field_refs if fr.class_name in defined]
+    fields = len(own_fields)
+    obf_f = sum(1 for name in own_fields if obfuscated_name(name))
     top = sorted(per_pkg.items(), key=lambda kv: (-kv[1][0], kv[0]))[:15]
     pkgs = tuple(PackageNames(k or "(default package)", v[0], v[1]) for k, v in top)
     return len(f.defined), obf_classes, methods, obf_m, fields, obf_f, pkgs, unusual, in_o
@@ -275,8 +268,10 @@ def _entry_matches(name: str, marker: str) -> bool:
 
 def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) -> list[ProtectorHit]:
     hits: list[ProtectorHit] = []
-    names = apk.entry_names()
-    defined_java = f.defined_java
+    all_markers = tuple(m.rstrip("/-_") for p in kb.protectors for m in p.entries)
+    names = tuple(n for n in apk.entry_names() if any(m in n for m in all_markers))
+    all_prefixes = tuple(c for p in kb.protectors for c in p.classes)
+    defined_java = [c for c in f.defined_java if c.startswith(all_prefixes)] if all_prefixes else []
     for p in kb.protectors:
         ev: list[Evidence] = []
         for marker in p.entries:
@@ -286,9 +281,7 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
                         Evidence(EvidenceKind.ENTRY, n, Location(entry=n), f"{p.name} marker '{marker}'")
                     )
         for prefix in p.classes:
-            found = sorted(
-                c for c in defined_java if c == prefix or c.startswith(prefix + ".") or c.startswith(prefix)
-            )
+            found = sorted(c for c in defined_java if c.startswith(prefix))
             for c in found[:3]:
                 ev.append(
                     Evidence(
@@ -552,15 +545,23 @@ _ODD_CHAR = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\
 
 
 def _unreadable_strings(f: Facts) -> tuple[int, int]:
-    """(unreadable, considered) over string constants of 8+ characters."""
-    bad = considered = 0
-    for s in f.strings:
-        if len(s) < 8 or _DESCRIPTORISH.match(s):
-            continue
-        considered += 1
-        if not _ODD_CHAR.search(s):
-            continue
-        printable = sum(1 for ch in s if ch.isprintable())
-        if printable < 0.7 * len(s):
-            bad += 1
+    """(unreadable, considered) over string constants of 8+ characters (type descriptors aside)."""
+    considered = sum(1 for s in f.strings if len(s) >= 8 and s[0] not in "L([")
+    bad = 0
+    blob = f.blob
+    pos = 0
+    while True:
+        m = _ODD_CHAR.search(blob, pos)
+        if m is None:
+            break
+        start = blob.rfind("\n", 0, m.start()) + 1
+        end = blob.find("\n", m.end())
+        line = blob[start : end if end >= 0 else len(blob)]
+        if len(line) >= 8 and not _DESCRIPTORISH.match(line):
+            printable = sum(1 for ch in line if ch.isprintable())
+            if printable < 0.7 * len(line):
+                bad += 1
+        if end < 0:
+            break
+        pos = end + 1
     return bad, considered

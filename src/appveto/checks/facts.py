@@ -88,11 +88,16 @@ class Facts:
         return frozenset(out)
 
     @cached_property
-    def method_names_by_class(self) -> dict[str, frozenset[str]]:
-        tmp: dict[str, set[str]] = {}
-        for m in self.method_refs:
-            tmp.setdefault(m.class_name, set()).add(m.name)
-        return {k: frozenset(v) for k, v in tmp.items()}
+    def refs_by_class(self) -> dict[str, list[tuple[MethodRef, str]]]:
+        """Framework and library method references grouped by class (with their DEX entry)."""
+        out: dict[str, list[tuple[MethodRef, str]]] = {}
+        defined = self.defined
+        for d in self.primary:
+            entry = d.entry
+            for m in d.method_refs:
+                if m.class_name not in defined:
+                    out.setdefault(m.class_name, []).append((m, entry))
+        return out
 
     @cached_property
     def field_refs(self) -> frozenset[FieldRef]:
@@ -108,19 +113,17 @@ class Facts:
     # ------------------------------------------------------------------ helpers
 
     def has_method(self, class_descriptor: str, *names: str) -> bool:
-        have = self.method_names_by_class.get(class_descriptor)
-        if not have:
-            return False
-        return not names or any(n in have for n in names)
+        """A reference to a method of a class the app does not define (framework or library)."""
+        refs = self.refs_by_class.get(class_descriptor, ())
+        return any(not names or m.name in names for m, _ in refs)
 
     def method_evidence(
         self, class_descriptor: str, *names: str, note: str | None = None
     ) -> Iterator[Evidence]:
         """Evidence for references to ``class->name`` (any of ``names``), one per ref."""
-        for d in self.primary:
-            for m in d.method_refs:
-                if m.class_name == class_descriptor and (not names or m.name in names):
-                    yield method_ev(m, d.entry, note)
+        for m, entry in self.refs_by_class.get(class_descriptor, ()):
+            if not names or m.name in names:
+                yield method_ev(m, entry, note)
 
     def dex_entry_of_string(self, s: str) -> str | None:
         for d, table in zip(self.primary, self.strings_by_dex, strict=True):

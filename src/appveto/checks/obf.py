@@ -318,6 +318,24 @@ _ANTI = (
 )
 
 
+def _first_lines(rx: re.Pattern[str], blob: str, n: int) -> list[str]:
+    """The first ``n`` distinct lines holding a match (each line is searched once)."""
+    out: list[str] = []
+    pos = 0
+    while len(out) < n:
+        m = rx.search(blob, pos)
+        if m is None:
+            break
+        line = _line(blob, m.start())
+        if line[:120] not in out:
+            out.append(line[:120])
+        nxt = blob.find("\n", m.end())
+        if nxt < 0:
+            break
+        pos = nxt + 1
+    return sorted(out)
+
+
 def _line(blob: str, pos: int) -> str:
     start = blob.rfind("\n", 0, pos) + 1
     end = blob.find("\n", pos)
@@ -355,8 +373,8 @@ def anti_analysis(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     f = facts(apk)
     native_blob = "\n".join(s for lib in apk.native_libs for s in (*lib.strings_sample, *lib.jni_exports))
     for label, rx in _ANTI:
-        hits = sorted({_line(f.blob, m.start())[:120] for m in rx.finditer(f.blob)})[:4]
-        nhits = sorted({_line(native_blob, m.start())[:120] for m in rx.finditer(native_blob)})[:2]
+        hits = _first_lines(rx, f.blob, 4)
+        nhits = _first_lines(rx, native_blob, 2)
         if label.startswith("debugger") and f.has_method(
             "Landroid/os/Debug;", "isDebuggerConnected", "waitingForDebugger"
         ):

@@ -119,9 +119,7 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
                             irule.permissions,
                             manifest_ev(action, c.xpath or None, f"{c.kind} {c.name} receives it"),
                         )
-    if f.has_method("Landroid/content/Context;", "registerReceiver") or f.has_method(
-        "Landroid/content/ContextWrapper;", "registerReceiver"
-    ):
+    if any(mr.name == "registerReceiver" for mr in f.method_refs):
         for irule in kb.intent_rules:
             if irule.via is IntentVia.RECEIVE and irule.action in f.strings:
                 add(irule.permissions, f.string_evidence(irule.action, "receiver registered at run time"))
