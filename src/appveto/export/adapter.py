@@ -120,7 +120,8 @@ def target_from_resolved(
     if unlisted:
         notes.append(
             f"apps selected by {', '.join(unlisted)} cannot be listed by ID in these files: only the app "
-            "IDs the decision names are blocked; find the others in the fleet inventory and name their IDs in the decision"
+            "IDs the decision names are blocked; find the others in the fleet inventory and name their "
+            "IDs in the decision"
         )
     for vendor_id in unknown_vendors:
         notes.append(f"vendor '{vendor_id}' is unknown to the entity tables: none of its domains is blocked")
