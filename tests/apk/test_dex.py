@@ -371,3 +371,30 @@ def test_corpus_dex_matches_androguard() -> None:
         for i in range(0, n, max(1, n // 300)):
             cls, ftype, fname = theirs.get_cm_field(i)
             assert ours.field_refs[i] == FieldRef(cls, fname, ftype), f"{apk}!{name} field #{i}"
+
+
+def test_collector_state_is_left_as_found() -> None:
+    import gc
+
+    data = _synthetic()
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        parse_dex(data, entry="c.dex")
+        assert gc.isenabled()
+        gc.disable()
+        parse_dex(data, entry="c.dex")
+        assert not gc.isenabled()
+        gc.enable()
+        keep = [[i] for i in range(100)]
+        gc.freeze()  # an application that keeps objects frozen on purpose
+        frozen = gc.get_freeze_count()
+        parse_dex(data, entry="c.dex")
+        assert gc.get_freeze_count() == frozen
+        del keep
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
