@@ -3,7 +3,7 @@
 Android resolves manifest attributes by these IDs (from the binary XML resource map),
 not by the attribute's string name. The table is the public API of the platform
 (``android.R.attr``, declared in AOSP ``frameworks/base/core/res/res/values/public*.xml``)
-up to API level 32 (Android 12L). IDs are append-only, so newer attributes are simply
+up to API level 34 (Android 14). IDs are append-only, so newer attributes are simply
 unknown here and decoders fall back to the string name.
 """
 
@@ -1624,6 +1624,66 @@ _NAMES: tuple[str, ...] = (
     "effectColor",  # 0x01010649
     "requestForegroundServiceExemption",  # 0x0101064a
     "attributionsAreUserVisible",  # 0x0101064b
+    "shouldUseDefaultUnfoldTransition",  # 0x0101064c
+    "sharedUserMaxSdkVersion",  # 0x0101064d
+    "requiredSplitTypes",  # 0x0101064e
+    "splitTypes",  # 0x0101064f
+    "canDisplayOnRemoteDevices",  # 0x01010650
+    "supportedTypes",  # 0x01010651
+    "resetEnabledSettingsOnAppDataCleared",  # 0x01010652
+    "supportsStylusHandwriting",  # 0x01010653
+    "showClockAndComplications",  # 0x01010654
+    "gameSessionService",  # 0x01010655
+    "supportsBatteryGameMode",  # 0x01010656
+    "supportsPerformanceGameMode",  # 0x01010657
+    "allowGameAngleDriver",  # 0x01010658
+    "allowGameDownscaling",  # 0x01010659
+    "allowGameFpsOverride",  # 0x0101065a
+    "localeConfig",  # 0x0101065b
+    "showBackdrop",  # 0x0101065c
+    "preferKeepClear",  # 0x0101065d
+    "autoHandwritingEnabled",  # 0x0101065e
+    "fromExtendLeft",  # 0x0101065f
+    "fromExtendTop",  # 0x01010660
+    "fromExtendRight",  # 0x01010661
+    "fromExtendBottom",  # 0x01010662
+    "toExtendLeft",  # 0x01010663
+    "toExtendTop",  # 0x01010664
+    "toExtendRight",  # 0x01010665
+    "toExtendBottom",  # 0x01010666
+    "tileService",  # 0x01010667
+    "windowSplashScreenBehavior",  # 0x01010668
+    "allowUntrustedActivityEmbedding",  # 0x01010669
+    "knownActivityEmbeddingCerts",  # 0x0101066a
+    "intro",  # 0x0101066b
+    "enableOnBackInvokedCallback",  # 0x0101066c
+    "supportsInlineSuggestionsWithTouchExploration",  # 0x0101066d
+    "lineBreakStyle",  # 0x0101066e
+    "lineBreakWordStyle",  # 0x0101066f
+    "maxDrawableWidth",  # 0x01010670
+    "maxDrawableHeight",  # 0x01010671
+    "backdropColor",  # 0x01010672
+    "handwritingBoundsOffsetLeft",  # 0x01010673
+    "handwritingBoundsOffsetTop",  # 0x01010674
+    "handwritingBoundsOffsetRight",  # 0x01010675
+    "handwritingBoundsOffsetBottom",  # 0x01010676
+    "accessibilityDataSensitive",  # 0x01010677
+    "enableTextStylingShortcuts",  # 0x01010678
+    "requiredDisplayCategory",  # 0x01010679
+    "visualQueryDetectionService",  # 0x0101067a
+    "physicalKeyboardHintLanguageTag",  # 0x0101067b
+    "physicalKeyboardHintLayoutType",  # 0x0101067c
+    "allowSharedIsolatedProcess",  # 0x0101067d
+    "keyboardLocale",  # 0x0101067e
+    "keyboardLayoutType",  # 0x0101067f
+    "allowUpdateOwnership",  # 0x01010680
+    "isCredential",  # 0x01010681
+    "searchResultHighlightColor",  # 0x01010682
+    "focusedSearchResultHighlightColor",  # 0x01010683
+    "stylusHandwritingSettingsActivity",  # 0x01010684
+    "windowNoMoveAnimation",  # 0x01010685
+    "settingsSubtitle",  # 0x01010686
+    "capability",  # 0x01010687
 )
 
 
