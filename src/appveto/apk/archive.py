@@ -237,8 +237,9 @@ class Archive:
         ``uncompressed_size`` bytes are returned (Android's resource loader). Output is
         capped at the declared size, ``max_size`` and :attr:`Limits.max_entry_inflated`.
         Like Android (``kInconsistentInformation``), a deflate stream that does not end
-        exactly at the declared size is an error. The CRC is not checked (Android does not
-        either: ``kCrcChecksEnabled = false``).
+        exactly at the declared size is an error; unlike Android, bytes left over after the
+        end of the stream are ignored (as ``zipfile`` does). The CRC is not checked (Android
+        does not either: ``kCrcChecksEnabled = false``).
 
         Raises :class:`LimitExceeded` (size or ratio over the limits) or
         :class:`ApkError` (no such entry, data outside the file, corrupt deflate stream),
