@@ -87,7 +87,7 @@ def normalize_url(url: str) -> str:
     """``postgresql://`` and ``postgres://`` select psycopg 3; other URLs are kept as given."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -102,8 +102,10 @@ def _engine(url: str) -> Engine:
         raise FleetError(f"not a database URL: {url!r} ({exc})") from exc
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise FleetError(f"unsupported store {backend!r} in {parsed.render_as_string()}: "
-                         "use a SQLite path or a postgresql:// URL")
+        raise FleetError(
+            f"unsupported store {backend!r} in {parsed.render_as_string()}: "
+            "use a SQLite path or a postgresql:// URL"
+        )
     try:
         if backend == "sqlite":
             engine = create_engine(parsed, poolclass=NullPool)
@@ -112,8 +114,9 @@ def _engine(url: str) -> Engine:
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
-        raise FleetError(f"no database driver for {backend}: {exc} "
-                         "(install appveto[postgres] for PostgreSQL)") from exc
+        raise FleetError(
+            f"no database driver for {backend}: {exc} (install appveto[postgres] for PostgreSQL)"
+        ) from exc
     return engine
 
 
@@ -202,9 +205,16 @@ class Store:
 
     # ------------------------------------------------------------------ directory import
 
-    def import_directory(self, directory: Directory, *, file: str, source: str,
-                         issues: Sequence[ImportIssue] = (), rows_bad: int = 0,
-                         now: datetime | None = None) -> ImportSummary:
+    def import_directory(
+        self,
+        directory: Directory,
+        *,
+        file: str,
+        source: str,
+        issues: Sequence[ImportIssue] = (),
+        rows_bad: int = 0,
+        now: datetime | None = None,
+    ) -> ImportSummary:
         """Replace the stored directory by ``directory`` and re-link devices to their holders.
 
         ``issues``/``rows_bad`` are what the parser reported; they go to the import log.
@@ -214,52 +224,112 @@ class Store:
         holders = [(key, p.id) for p in directory.people for key in p.devices]
         try:
             with self._engine.begin() as conn:
-                for table in (t.person_roles, t.device_holders, t.people, t.roles, t.org_units,
-                              t.authorities):
+                for table in (
+                    t.person_roles,
+                    t.device_holders,
+                    t.people,
+                    t.roles,
+                    t.org_units,
+                    t.authorities,
+                ):
                     conn.execute(delete(table))
                 if directory.authorities:
-                    conn.execute(insert(t.authorities), [
-                        {"id": a.id, "name": a.name, "kind": a.kind, "parent_id": a.parent_id}
-                        for a in directory.authorities])
+                    conn.execute(
+                        insert(t.authorities),
+                        [
+                            {"id": a.id, "name": a.name, "kind": a.kind, "parent_id": a.parent_id}
+                            for a in directory.authorities
+                        ],
+                    )
                 if directory.org_units:
-                    conn.execute(insert(t.org_units), [
-                        {"id": u.id, "name": u.name, "parent_id": u.parent_id,
-                         "authority_id": u.authority_id} for u in directory.org_units])
+                    conn.execute(
+                        insert(t.org_units),
+                        [
+                            {
+                                "id": u.id,
+                                "name": u.name,
+                                "parent_id": u.parent_id,
+                                "authority_id": u.authority_id,
+                            }
+                            for u in directory.org_units
+                        ],
+                    )
                 if directory.roles:
                     conn.execute(insert(t.roles), [{"id": r.id, "name": r.name} for r in directory.roles])
                 if directory.people:
-                    conn.execute(insert(t.people), [
-                        {"id": p.id, "user_name": p.user_name, "display_name": p.display_name,
-                         "email": p.email, "title": p.title, "org_unit_id": p.org_unit_id,
-                         "authority_id": p.authority_id, "manager_id": p.manager_id,
-                         "active": p.active,
-                         "email_lc": p.email.lower() if p.email else None,
-                         "user_name_lc": p.user_name.lower() if p.user_name else None}
-                        for p in directory.people])
+                    conn.execute(
+                        insert(t.people),
+                        [
+                            {
+                                "id": p.id,
+                                "user_name": p.user_name,
+                                "display_name": p.display_name,
+                                "email": p.email,
+                                "title": p.title,
+                                "org_unit_id": p.org_unit_id,
+                                "authority_id": p.authority_id,
+                                "manager_id": p.manager_id,
+                                "active": p.active,
+                                "email_lc": p.email.lower() if p.email else None,
+                                "user_name_lc": p.user_name.lower() if p.user_name else None,
+                            }
+                            for p in directory.people
+                        ],
+                    )
                     pr = [{"person_id": p.id, "role_id": r} for p in directory.people for r in p.roles]
                     if pr:
                         conn.execute(insert(t.person_roles), pr)
                 if holders:
-                    conn.execute(insert(t.device_holders),
-                                 [{"device_key": k, "person_id": pid} for k, pid in holders])
+                    conn.execute(
+                        insert(t.device_holders), [{"device_key": k, "person_id": pid} for k, pid in holders]
+                    )
                 _resolve_holders(conn)
                 kept = tuple(issues[:MAX_KEPT_ISSUES])
-                conn.execute(insert(t.import_log).values(
-                    kind="directory", source=source, file=file, snapshot_id=None, imported_at=now,
-                    rows_ok=len(directory.people), rows_bad=rows_bad, rows_skipped=0,
-                    errors=_errors_text(kept, len(issues))))
+                conn.execute(
+                    insert(t.import_log).values(
+                        kind="directory",
+                        source=source,
+                        file=file,
+                        snapshot_id=None,
+                        imported_at=now,
+                        rows_ok=len(directory.people),
+                        rows_bad=rows_bad,
+                        rows_skipped=0,
+                        errors=_errors_text(kept, len(issues)),
+                    )
+                )
         except SQLAlchemyError as exc:
             raise _db_error(self.url, exc) from exc
-        fs = FileSummary(file=file, source=source, rows_ok=len(directory.people), rows_bad=rows_bad,
-                         rows_skipped=0, devices=len(holders), issues=kept, issues_total=len(issues))
-        return ImportSummary(kind="directory", source=source, snapshot_id=None, taken_at=None,
-                             files=(fs,), seconds=time.perf_counter() - started)
+        fs = FileSummary(
+            file=file,
+            source=source,
+            rows_ok=len(directory.people),
+            rows_bad=rows_bad,
+            rows_skipped=0,
+            devices=len(holders),
+            issues=kept,
+            issues_total=len(issues),
+        )
+        return ImportSummary(
+            kind="directory",
+            source=source,
+            snapshot_id=None,
+            taken_at=None,
+            files=(fs,),
+            seconds=time.perf_counter() - started,
+        )
 
     # ------------------------------------------------------------------ inventory import
 
-    def import_inventory(self, source: str | InventoryImporter, files: Sequence[Path], *,
-                         at: datetime, now: datetime | None = None,
-                         display: Sequence[str] | None = None) -> ImportSummary:
+    def import_inventory(
+        self,
+        source: str | InventoryImporter,
+        files: Sequence[Path],
+        *,
+        at: datetime,
+        now: datetime | None = None,
+        display: Sequence[str] | None = None,
+    ) -> ImportSummary:
         """Import ``files`` of one source as one snapshot dated ``at``, in one transaction.
 
         Bad rows are counted and reported in the summary and the import log. A file that
@@ -281,9 +351,17 @@ class Store:
         summaries: list[FileSummary] = []
         try:
             with self._engine.begin() as conn:
-                snap_id = conn.execute(insert(t.snapshots).values(
-                    source=importer.name, taken_at=at, imported_at=now, devices=0, apps=0,
-                ).returning(t.snapshots.c.id)).scalar_one()
+                snap_id = conn.execute(
+                    insert(t.snapshots)
+                    .values(
+                        source=importer.name,
+                        taken_at=at,
+                        imported_at=now,
+                        devices=0,
+                        apps=0,
+                    )
+                    .returning(t.snapshots.c.id)
+                ).scalar_one()
                 writer = _InventoryWriter(conn, importer.name, SnapshotId(snap_id))
                 for path, name in zip(files, names, strict=True):
                     writer.start_file(name)
@@ -301,37 +379,66 @@ class Store:
                 if refusals:
                     raise _Refused
                 writer.finish()
-                conn.execute(update(t.snapshots).where(t.snapshots.c.id == snap_id).values(
-                    devices=writer.devices_total, apps=writer.rows_total))
+                conn.execute(
+                    update(t.snapshots)
+                    .where(t.snapshots.c.id == snap_id)
+                    .values(devices=writer.devices_total, apps=writer.rows_total)
+                )
                 _resolve_holders(conn)
                 for fs in summaries:
-                    conn.execute(insert(t.import_log).values(
-                        kind="inventory", source=importer.name, file=fs.file, snapshot_id=snap_id,
-                        imported_at=now, rows_ok=fs.rows_ok, rows_bad=fs.rows_bad,
-                        rows_skipped=fs.rows_skipped, errors=_errors_text(fs.issues, fs.issues_total)))
+                    conn.execute(
+                        insert(t.import_log).values(
+                            kind="inventory",
+                            source=importer.name,
+                            file=fs.file,
+                            snapshot_id=snap_id,
+                            imported_at=now,
+                            rows_ok=fs.rows_ok,
+                            rows_bad=fs.rows_bad,
+                            rows_skipped=fs.rows_skipped,
+                            errors=_errors_text(fs.issues, fs.issues_total),
+                        )
+                    )
         except _Refused:
             n = len(refusals)
             raise FleetError(
                 f"import refused ({n} file{'s' if n != 1 else ''} not readable as {importer.name}); "
-                "nothing was stored", diagnostics=tuple(refusals)) from None
+                "nothing was stored",
+                diagnostics=tuple(refusals),
+            ) from None
         except SQLAlchemyError as exc:
             raise _db_error(self.url, exc) from exc
-        return ImportSummary(kind="inventory", source=importer.name, snapshot_id=SnapshotId(snap_id),
-                             taken_at=at, files=tuple(summaries), seconds=time.perf_counter() - started)
+        return ImportSummary(
+            kind="inventory",
+            source=importer.name,
+            snapshot_id=SnapshotId(snap_id),
+            taken_at=at,
+            files=tuple(summaries),
+            seconds=time.perf_counter() - started,
+        )
 
     # ------------------------------------------------------------------ reading: directory
 
     def authorities(self) -> tuple[Authority, ...]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(t.authorities).order_by(t.authorities.c.id)).all()
-        return tuple(Authority(AuthorityId(r.id), r.name, r.kind,
-                               AuthorityId(r.parent_id) if r.parent_id else None) for r in rows)
+        return tuple(
+            Authority(AuthorityId(r.id), r.name, r.kind, AuthorityId(r.parent_id) if r.parent_id else None)
+            for r in rows
+        )
 
     def org_units(self) -> tuple[OrgUnit, ...]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(t.org_units).order_by(t.org_units.c.id)).all()
-        return tuple(OrgUnit(OrgUnitId(r.id), r.name, OrgUnitId(r.parent_id) if r.parent_id else None,
-                             AuthorityId(r.authority_id) if r.authority_id else None) for r in rows)
+        return tuple(
+            OrgUnit(
+                OrgUnitId(r.id),
+                r.name,
+                OrgUnitId(r.parent_id) if r.parent_id else None,
+                AuthorityId(r.authority_id) if r.authority_id else None,
+            )
+            for r in rows
+        )
 
     def roles(self) -> tuple[Role, ...]:
         with self._engine.connect() as conn:
@@ -342,24 +449,34 @@ class Store:
         """Every person, ordered by ID, with roles and held device keys."""
         with self._engine.connect() as conn:
             roles: dict[str, list[RoleId]] = {}
-            for pid, rid in conn.execute(select(t.person_roles.c.person_id, t.person_roles.c.role_id)
-                                         .order_by(t.person_roles.c.person_id, t.person_roles.c.role_id)):
+            for pid, rid in conn.execute(
+                select(t.person_roles.c.person_id, t.person_roles.c.role_id).order_by(
+                    t.person_roles.c.person_id, t.person_roles.c.role_id
+                )
+            ):
                 roles.setdefault(pid, []).append(RoleId(rid))
             held: dict[str, list[str]] = {}
-            for key, pid in conn.execute(select(t.device_holders.c.device_key, t.device_holders.c.person_id)
-                                         .order_by(t.device_holders.c.device_key)):
+            for key, pid in conn.execute(
+                select(t.device_holders.c.device_key, t.device_holders.c.person_id).order_by(
+                    t.device_holders.c.device_key
+                )
+            ):
                 held.setdefault(pid, []).append(key)
-            result = conn.execution_options(yield_per=5_000).execute(
-                select(t.people).order_by(t.people.c.id))
+            result = conn.execution_options(yield_per=5_000).execute(select(t.people).order_by(t.people.c.id))
             for r in result:
                 yield Person(
-                    id=PersonId(r.id), user_name=r.user_name, display_name=r.display_name,
-                    email=r.email, title=r.title,
+                    id=PersonId(r.id),
+                    user_name=r.user_name,
+                    display_name=r.display_name,
+                    email=r.email,
+                    title=r.title,
                     org_unit_id=OrgUnitId(r.org_unit_id) if r.org_unit_id else None,
                     authority_id=AuthorityId(r.authority_id) if r.authority_id else None,
                     manager_id=PersonId(r.manager_id) if r.manager_id else None,
-                    active=bool(r.active), roles=tuple(roles.get(r.id, ())),
-                    devices=tuple(held.get(r.id, ())))
+                    active=bool(r.active),
+                    roles=tuple(roles.get(r.id, ())),
+                    devices=tuple(held.get(r.id, ())),
+                )
 
     def person(self, person_id: str) -> Person | None:
         for p in self._people_where(t.people.c.id == person_id):
@@ -369,17 +486,29 @@ class Store:
     def _people_where(self, cond: Any) -> Iterator[Person]:
         with self._engine.connect() as conn:
             for r in conn.execute(select(t.people).where(cond)):
-                rids = conn.execute(select(t.person_roles.c.role_id).where(
-                    t.person_roles.c.person_id == r.id).order_by(t.person_roles.c.role_id)).scalars()
-                keys = conn.execute(select(t.device_holders.c.device_key).where(
-                    t.device_holders.c.person_id == r.id).order_by(t.device_holders.c.device_key)).scalars()
+                rids = conn.execute(
+                    select(t.person_roles.c.role_id)
+                    .where(t.person_roles.c.person_id == r.id)
+                    .order_by(t.person_roles.c.role_id)
+                ).scalars()
+                keys = conn.execute(
+                    select(t.device_holders.c.device_key)
+                    .where(t.device_holders.c.person_id == r.id)
+                    .order_by(t.device_holders.c.device_key)
+                ).scalars()
                 yield Person(
-                    id=PersonId(r.id), user_name=r.user_name, display_name=r.display_name,
-                    email=r.email, title=r.title,
+                    id=PersonId(r.id),
+                    user_name=r.user_name,
+                    display_name=r.display_name,
+                    email=r.email,
+                    title=r.title,
                     org_unit_id=OrgUnitId(r.org_unit_id) if r.org_unit_id else None,
                     authority_id=AuthorityId(r.authority_id) if r.authority_id else None,
                     manager_id=PersonId(r.manager_id) if r.manager_id else None,
-                    active=bool(r.active), roles=tuple(RoleId(x) for x in rids), devices=tuple(keys))
+                    active=bool(r.active),
+                    roles=tuple(RoleId(x) for x in rids),
+                    devices=tuple(keys),
+                )
 
     # ------------------------------------------------------------------ reading: inventory
 
@@ -387,7 +516,8 @@ class Store:
         """Every stored device, ordered by ID."""
         with self._engine.connect() as conn:
             result = conn.execution_options(yield_per=10_000).execute(
-                select(t.devices).order_by(t.devices.c.id))
+                select(t.devices).order_by(t.devices.c.id)
+            )
             for r in result:
                 yield _device(r)
 
@@ -400,8 +530,11 @@ class Store:
         """Devices whose source ID, name or serial number is ``key`` (for ``fleet explain``)."""
         d = t.devices.c
         with self._engine.connect() as conn:
-            rows = conn.execute(select(t.devices).where(
-                (d.source_device_id == key) | (d.name == key) | (d.serial_number == key)).order_by(d.id)).all()
+            rows = conn.execute(
+                select(t.devices)
+                .where((d.source_device_id == key) | (d.name == key) | (d.serial_number == key))
+                .order_by(d.id)
+            ).all()
         return tuple(_device(r) for r in rows)
 
     def snapshots(self) -> tuple[Snapshot, ...]:
@@ -409,10 +542,13 @@ class Store:
         s = t.snapshots
         with self._engine.connect() as conn:
             rows = conn.execute(select(s).order_by(s.c.taken_at, s.c.id)).all()
-        return tuple(Snapshot(SnapshotId(r.id), r.source, r.taken_at, r.imported_at, r.devices, r.apps)
-                     for r in rows)
+        return tuple(
+            Snapshot(SnapshotId(r.id), r.source, r.taken_at, r.imported_at, r.devices, r.apps) for r in rows
+        )
 
-    def observations(self, at: datetime | None = None, *, previous: bool = False) -> Iterator[DeviceObservation]:
+    def observations(
+        self, at: datetime | None = None, *, previous: bool = False
+    ) -> Iterator[DeviceObservation]:
         """Every device, ordered by ID, with the snapshot that saw it last at ``at``.
 
         ``at=None`` means the newest snapshots. With ``previous=True`` the snapshot before
@@ -420,10 +556,15 @@ class Store:
         snapshot saw by then has ``snapshot_id=None``.
         """
         latest = _latest_snapshots(at, 2 if previous else 1)
-        query = (select(t.devices, latest.c.snapshot_id.label("obs_snapshot_id"),
-                        latest.c.taken_at.label("obs_taken_at"))
-                 .select_from(t.devices.outerjoin(latest, latest.c.device_id == t.devices.c.id))
-                 .order_by(t.devices.c.id))
+        query = (
+            select(
+                t.devices,
+                latest.c.snapshot_id.label("obs_snapshot_id"),
+                latest.c.taken_at.label("obs_taken_at"),
+            )
+            .select_from(t.devices.outerjoin(latest, latest.c.device_id == t.devices.c.id))
+            .order_by(t.devices.c.id)
+        )
         with self._engine.connect() as conn:
             for r in conn.execution_options(yield_per=10_000).execute(query):
                 sid = r.obs_snapshot_id
@@ -432,8 +573,9 @@ class Store:
                     taken = taken.replace(tzinfo=UTC)
                 yield DeviceObservation(_device(r), SnapshotId(sid) if sid is not None else None, taken)
 
-    def installed(self, at: datetime | None = None, *, previous: bool = False,
-                  app_ids: Collection[str] | None = None) -> Iterator[InstalledApp]:
+    def installed(
+        self, at: datetime | None = None, *, previous: bool = False, app_ids: Collection[str] | None = None
+    ) -> Iterator[InstalledApp]:
         """Apps of each device's latest snapshot at ``at`` (see :meth:`observations`), by device ID.
 
         ``app_ids`` restricts the rows to those app IDs (pushed down into SQL), which is
@@ -442,21 +584,33 @@ class Store:
         latest = _latest_snapshots(at, 2 if previous else 1)
         ia, a = t.installed_apps, t.apps
         query: Select[Any] = (
-            select(ia.c.device_id, ia.c.snapshot_id, a.c.platform, a.c.app_id, a.c.name, a.c.version,
-                   a.c.source)
-            .select_from(latest.join(ia, and_(ia.c.snapshot_id == latest.c.snapshot_id,
-                                              ia.c.device_id == latest.c.device_id))
-                         .join(a, a.c.id == ia.c.app_ref))
-            .order_by(ia.c.device_id, a.c.app_id, a.c.name, a.c.version))
+            select(
+                ia.c.device_id, ia.c.snapshot_id, a.c.platform, a.c.app_id, a.c.name, a.c.version, a.c.source
+            )
+            .select_from(
+                latest.join(
+                    ia, and_(ia.c.snapshot_id == latest.c.snapshot_id, ia.c.device_id == latest.c.device_id)
+                ).join(a, a.c.id == ia.c.app_ref)
+            )
+            .order_by(ia.c.device_id, a.c.app_id, a.c.name, a.c.version)
+        )
         if app_ids is not None:
             query = query.where(a.c.app_id.in_(sorted(set(app_ids))))
         with self._engine.connect() as conn:
             for r in conn.execution_options(yield_per=20_000).execute(query):
-                yield InstalledApp(DeviceId(r[0]), SnapshotId(r[1]), r[2], r[3] or None, r[4] or None,
-                                   r[5] or None, r[6] or None)
+                yield InstalledApp(
+                    DeviceId(r[0]),
+                    SnapshotId(r[1]),
+                    r[2],
+                    r[3] or None,
+                    r[4] or None,
+                    r[5] or None,
+                    r[6] or None,
+                )
 
-    def device_inventories(self, at: datetime | None = None, *, previous: bool = False,
-                           app_ids: Collection[str] | None = None) -> Iterator[DeviceInventory]:
+    def device_inventories(
+        self, at: datetime | None = None, *, previous: bool = False, app_ids: Collection[str] | None = None
+    ) -> Iterator[DeviceInventory]:
         """:meth:`observations` zipped with :meth:`installed`: one item per device, in ID order."""
         apps = self.installed(at, previous=previous, app_ids=app_ids)
         pending = next(apps, None)
@@ -472,19 +626,36 @@ class Store:
         il = t.import_log
         with self._engine.connect() as conn:
             rows = conn.execute(select(il).order_by(il.c.id)).all()
-        return tuple(ImportRecord(r.id, r.kind, r.source, r.file,
-                                  SnapshotId(r.snapshot_id) if r.snapshot_id is not None else None,
-                                  r.imported_at, r.rows_ok, r.rows_bad, r.rows_skipped,
-                                  tuple(x for x in r.errors.split("\n") if x)) for r in rows)
+        return tuple(
+            ImportRecord(
+                r.id,
+                r.kind,
+                r.source,
+                r.file,
+                SnapshotId(r.snapshot_id) if r.snapshot_id is not None else None,
+                r.imported_at,
+                r.rows_ok,
+                r.rows_bad,
+                r.rows_skipped,
+                tuple(x for x in r.errors.split("\n") if x),
+            )
+            for r in rows
+        )
 
     def counts(self) -> StoreCounts:
         def n(conn: Connection, table: Any) -> int:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
         with self._engine.connect() as conn:
-            return StoreCounts(n(conn, t.authorities), n(conn, t.org_units), n(conn, t.roles),
-                               n(conn, t.people), n(conn, t.devices), n(conn, t.snapshots),
-                               n(conn, t.installed_apps))
+            return StoreCounts(
+                n(conn, t.authorities),
+                n(conn, t.org_units),
+                n(conn, t.roles),
+                n(conn, t.people),
+                n(conn, t.devices),
+                n(conn, t.snapshots),
+                n(conn, t.installed_apps),
+            )
 
 
 class _Refused(Exception):
@@ -500,26 +671,39 @@ def _errors_text(issues: Iterable[ImportIssue], total: int) -> str:
 
 def _device(r: Any) -> Device:
     return Device(
-        id=DeviceId(r.id), source=r.source, source_device_id=r.source_device_id, name=r.name,
-        platform=Platform(r.platform), ownership=Ownership(r.ownership),
-        management_mode=ManagementMode(r.management_mode), user=r.user_ref,
-        serial_number=r.serial_number, model=r.model, os_version=r.os_version,
-        enrolled_at=r.enrolled_at, last_report_at=r.last_report_at,
+        id=DeviceId(r.id),
+        source=r.source,
+        source_device_id=r.source_device_id,
+        name=r.name,
+        platform=Platform(r.platform),
+        ownership=Ownership(r.ownership),
+        management_mode=ManagementMode(r.management_mode),
+        user=r.user_ref,
+        serial_number=r.serial_number,
+        model=r.model,
+        os_version=r.os_version,
+        enrolled_at=r.enrolled_at,
+        last_report_at=r.last_report_at,
         person_id=PersonId(r.person_id) if r.person_id else None,
-        holder_match=HolderMatch(r.holder_match))
+        holder_match=HolderMatch(r.holder_match),
+    )
 
 
 def _latest_snapshots(at: datetime | None, rank: int) -> Subquery:
     """device_id, snapshot_id, taken_at of each device's ``rank``-th newest snapshot at ``at``."""
     sd, s = t.snapshot_devices, t.snapshots
-    rn = func.row_number().over(partition_by=sd.c.device_id,
-                                order_by=(s.c.taken_at.desc(), s.c.id.desc())).label("rn")
+    rn = (
+        func.row_number()
+        .over(partition_by=sd.c.device_id, order_by=(s.c.taken_at.desc(), s.c.id.desc()))
+        .label("rn")
+    )
     inner = select(sd.c.device_id, sd.c.snapshot_id, s.c.taken_at, rn).join(s, s.c.id == sd.c.snapshot_id)
     if at is not None:
         inner = inner.where(s.c.taken_at <= at)
     sub = inner.subquery("ranked")
-    return (select(sub.c.device_id, sub.c.snapshot_id, sub.c.taken_at)
-            .where(sub.c.rn == rank).subquery("latest"))
+    return (
+        select(sub.c.device_id, sub.c.snapshot_id, sub.c.taken_at).where(sub.c.rn == rank).subquery("latest")
+    )
 
 
 def _resolve_holders(conn: Connection) -> None:
@@ -530,39 +714,72 @@ def _resolve_holders(conn: Connection) -> None:
         return select(h.c.person_id).where(h.c.device_key == col).limit(1).scalar_subquery()
 
     def by_user(col: Any) -> Any:
-        return select(p.c.id).where(col == func.lower(d.c.user_ref)).order_by(p.c.id).limit(1).scalar_subquery()
+        return (
+            select(p.c.id).where(col == func.lower(d.c.user_ref)).order_by(p.c.id).limit(1).scalar_subquery()
+        )
 
     direct = func.coalesce(by_key(d.c.source_device_id), by_key(d.c.serial_number), by_key(d.c.name))
     via_user = func.coalesce(by_user(p.c.email_lc), by_user(p.c.user_name_lc))
-    conn.execute(update(d).values(
-        person_id=func.coalesce(direct, via_user),
-        holder_match=case((direct.is_not(None), HolderMatch.DIRECTORY.value),
-                          (via_user.is_not(None), HolderMatch.INVENTORY_USER.value),
-                          else_=HolderMatch.NONE.value)))
+    conn.execute(
+        update(d).values(
+            person_id=func.coalesce(direct, via_user),
+            holder_match=case(
+                (direct.is_not(None), HolderMatch.DIRECTORY.value),
+                (via_user.is_not(None), HolderMatch.INVENTORY_USER.value),
+                else_=HolderMatch.NONE.value,
+            ),
+        )
+    )
 
 
 _AppKey = tuple[str, str | None, str | None, str | None, str | None]
 
-_DEVICE_COLS = ("source", "source_device_id", "name", "platform", "ownership", "management_mode", "user_ref",
-                "serial_number", "model", "os_version", "enrolled_at", "last_report_at", "person_id",
-                "holder_match")
-_KEEP_OLD_IF_NULL = ("name", "user_ref", "serial_number", "model", "os_version", "enrolled_at",
-                     "last_report_at")
+_DEVICE_COLS = (
+    "source",
+    "source_device_id",
+    "name",
+    "platform",
+    "ownership",
+    "management_mode",
+    "user_ref",
+    "serial_number",
+    "model",
+    "os_version",
+    "enrolled_at",
+    "last_report_at",
+    "person_id",
+    "holder_match",
+)
+_KEEP_OLD_IF_NULL = (
+    "name",
+    "user_ref",
+    "serial_number",
+    "model",
+    "os_version",
+    "enrolled_at",
+    "last_report_at",
+)
 _KEEP_OLD_IF_UNKNOWN = ("platform", "ownership", "management_mode")
 
 
 def _device_upsert_sql(ph: str) -> str:
     sets = [f"{c} = COALESCE(excluded.{c}, devices.{c})" for c in _KEEP_OLD_IF_NULL]
-    sets += [f"{c} = CASE WHEN excluded.{c} = 'unknown' THEN devices.{c} ELSE excluded.{c} END"
-             for c in _KEEP_OLD_IF_UNKNOWN]
-    return (f"INSERT INTO devices ({', '.join(_DEVICE_COLS)}) VALUES ({', '.join([ph] * len(_DEVICE_COLS))}) "
-            f"ON CONFLICT (source, source_device_id) DO UPDATE SET {', '.join(sets)} RETURNING id")
+    sets += [
+        f"{c} = CASE WHEN excluded.{c} = 'unknown' THEN devices.{c} ELSE excluded.{c} END"
+        for c in _KEEP_OLD_IF_UNKNOWN
+    ]
+    return (
+        f"INSERT INTO devices ({', '.join(_DEVICE_COLS)}) VALUES ({', '.join([ph] * len(_DEVICE_COLS))}) "
+        f"ON CONFLICT (source, source_device_id) DO UPDATE SET {', '.join(sets)} RETURNING id"
+    )
 
 
 def _app_upsert_sql(ph: str) -> str:
-    return (f"INSERT INTO apps (platform, app_id, name, version, source) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) "
-            "ON CONFLICT (platform, app_id, name, version, source) DO UPDATE SET platform = excluded.platform "
-            "RETURNING id")
+    return (
+        f"INSERT INTO apps (platform, app_id, name, version, source) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) "
+        "ON CONFLICT (platform, app_id, name, version, source) DO UPDATE SET platform = excluded.platform "
+        "RETURNING id"
+    )
 
 
 class _InventoryWriter:
@@ -579,9 +796,10 @@ class _InventoryWriter:
         self._source = source
         self._snap = snapshot_id
         self._pg = conn.dialect.name == "postgresql"
-        self._raw = conn.connection.dbapi_connection
-        assert self._raw is not None
-        self._cur = self._raw.cursor()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        self._raw: Any = raw
+        self._cur: Any = self._raw.cursor()
         ph = "%s" if self._pg else "?"
         self._device_sql = _device_upsert_sql(ph)
         self._app_sql = _app_upsert_sql(ph)
@@ -616,14 +834,21 @@ class _InventoryWriter:
         self._flush()
         dups = self.duplicates_total - self._start_dups
         if dups:
-            self.note(f"{dups} duplicate row{'s' if dups != 1 else ''} (same device, app, name, version "
-                      "and source) counted once", line=None)
+            self.note(
+                f"{dups} duplicate row{'s' if dups != 1 else ''} (same device, app, name, version "
+                "and source) counted once",
+                line=None,
+            )
         return FileSummary(
-            file=self._file, source=self._source,
+            file=self._file,
+            source=self._source,
             rows_ok=self.rows_total - self._start_rows,
-            rows_bad=self._bad, rows_skipped=self._skipped + dups,
+            rows_bad=self._bad,
+            rows_skipped=self._skipped + dups,
             devices=self.devices_total - self._start_devices,
-            issues=tuple(self._issues), issues_total=self._issues_total)
+            issues=tuple(self._issues),
+            issues_total=self._issues_total,
+        )
 
     def abandon_file(self) -> None:
         """The file was refused; the transaction will be rolled back, stop buffering."""
@@ -631,8 +856,9 @@ class _InventoryWriter:
 
     # -- InventorySink
 
-    def device(self, record: DeviceRecord, *, line: int | None, entry: str | None = None,
-               repeat: bool = False) -> bool:
+    def device(
+        self, record: DeviceRecord, *, line: int | None, entry: str | None = None, repeat: bool = False
+    ) -> bool:
         key = record.source_device_id
         seen = self._seen.get(key)
         if seen is None:
@@ -643,18 +869,29 @@ class _InventoryWriter:
         file, first_line, first, reported = seen
         where = f"{file}:{first_line}" if first_line is not None else file
         if not repeat:
-            self._issue(f"duplicate device ID {key!r} (first at {where}); this entry is not imported",
-                        line, entry)
+            self._issue(
+                f"duplicate device ID {key!r} (first at {where}); this entry is not imported", line, entry
+            )
             self._bad += 1
             return False
         if record != first and not reported:
             self._seen[key] = (file, first_line, first, True)
-            self.note(f"device {key!r} is described differently than at {where}; the first description is kept",
-                      line=line, entry=entry)
+            self.note(
+                f"device {key!r} is described differently than at {where}; the first description is kept",
+                line=line,
+                entry=entry,
+            )
         return True
 
-    def app(self, device_key: str, platform: str, app_id: str | None, name: str | None,
-            version: str | None, source: str | None) -> None:
+    def app(
+        self,
+        device_key: str,
+        platform: str,
+        app_id: str | None,
+        name: str | None,
+        version: str | None,
+        source: str | None,
+    ) -> None:
         key = (platform, app_id, name, version, source)
         ref = self._apps.get(key)
         if ref is None:
@@ -687,11 +924,26 @@ class _InventoryWriter:
         if not self._pg:  # the sqlite3 module's datetime adapter is deprecated: bind text
             enrolled = enrolled.isoformat(" ") if enrolled else None  # type: ignore[assignment]
             reported = reported.isoformat(" ") if reported else None  # type: ignore[assignment]
-        self._cur.execute(self._device_sql, (
-            self._source, r.source_device_id, r.name, r.platform.value, r.ownership.value,
-            r.management_mode.value, r.user, r.serial_number, r.model, r.os_version, enrolled, reported,
-            None, HolderMatch.NONE.value))
-        dev_id = int(self._cur.fetchone()[0])
+        self._cur.execute(
+            self._device_sql,
+            (
+                self._source,
+                r.source_device_id,
+                r.name,
+                r.platform.value,
+                r.ownership.value,
+                r.management_mode.value,
+                r.user,
+                r.serial_number,
+                r.model,
+                r.os_version,
+                enrolled,
+                reported,
+                None,
+                HolderMatch.NONE.value,
+            ),
+        )
+        dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
         self._new_devices.append((self._snap, dev_id))
         return dev_id
 
@@ -712,28 +964,36 @@ class _InventoryWriter:
         cur = self._cur
         ph = "%s" if self._pg else "?"
         if self._new_devices:
-            cur.executemany(f"INSERT INTO snapshot_devices (snapshot_id, device_id) VALUES ({ph}, {ph})",
-                            self._new_devices)
+            cur.executemany(
+                f"INSERT INTO snapshot_devices (snapshot_id, device_id) VALUES ({ph}, {ph})",
+                self._new_devices,
+            )
             self._new_devices = []
         data = self._rows
         if not data:
             return
         data.sort()  # clustered inserts; nearly sorted already when a source lists device by device
         if self._pg:
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
-                        "(snapshot_id integer, device_id integer, app_ref integer) ON COMMIT DROP")
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
+                "(snapshot_id integer, device_id integer, app_ref integer) ON COMMIT DROP"
+            )
             with cur.copy("COPY _appveto_rows (snapshot_id, device_id, app_ref) FROM STDIN") as cp:
                 for row in data:
                     cp.write_row(row)
-            cur.execute("INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
-                        "SELECT DISTINCT snapshot_id, device_id, app_ref FROM _appveto_rows "
-                        "ON CONFLICT DO NOTHING")
+            cur.execute(
+                "INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
+                "SELECT DISTINCT snapshot_id, device_id, app_ref FROM _appveto_rows "
+                "ON CONFLICT DO NOTHING"
+            )
             inserted = cur.rowcount
             cur.execute("TRUNCATE _appveto_rows")
         else:
             before = self._raw.total_changes
-            cur.executemany("INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
-                            "VALUES (?, ?, ?)", data)
+            cur.executemany(
+                "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) VALUES (?, ?, ?)",
+                data,
+            )
             inserted = self._raw.total_changes - before
         self.rows_total += inserted
         self.duplicates_total += len(data) - inserted

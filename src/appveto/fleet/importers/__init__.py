@@ -7,7 +7,16 @@ implements :class:`~appveto.fleet.importers._base.InventoryImporter` and streams
 
 from __future__ import annotations
 
-from appveto.fleet.importers import amapi, apple, fleetdm, generic_csv, headwind, intune_csv, intune_graph, osquery
+from appveto.fleet.importers import (
+    amapi,
+    apple,
+    fleetdm,
+    generic_csv,
+    headwind,
+    intune_csv,
+    intune_graph,
+    osquery,
+)
 from appveto.fleet.importers._base import InventoryImporter, InventorySink
 
 IMPORTERS: dict[str, InventoryImporter] = {

@@ -18,8 +18,9 @@ from appveto.fleet.model import DeviceRecord
 
 
 class InventorySink(Protocol):
-    def device(self, record: DeviceRecord, *, line: int | None, entry: str | None = None,
-               repeat: bool = False) -> bool:
+    def device(
+        self, record: DeviceRecord, *, line: int | None, entry: str | None = None, repeat: bool = False
+    ) -> bool:
         """Declare a device before its apps.
 
         ``repeat=False`` (one object per device, e.g. AMAPI): a second declaration of the
@@ -30,8 +31,15 @@ class InventorySink(Protocol):
         """
         ...
 
-    def app(self, device_key: str, platform: str, app_id: str | None, name: str | None,
-            version: str | None, source: str | None) -> None:
+    def app(
+        self,
+        device_key: str,
+        platform: str,
+        app_id: str | None,
+        name: str | None,
+        version: str | None,
+        source: str | None,
+    ) -> None:
         """One installed app of a declared device (``device_key`` is its source device ID)."""
         ...
 
@@ -62,8 +70,14 @@ class InventoryImporter(Protocol):
         ...
 
 
-def refuse(display: str, message: str, *, line: int | None = None, column: int | None = None,
-           entry: str | None = None) -> FleetError:
+def refuse(
+    display: str,
+    message: str,
+    *,
+    line: int | None = None,
+    column: int | None = None,
+    entry: str | None = None,
+) -> FleetError:
     """The error for a file that is not what ``--source`` says (or cannot be read at all)."""
     diag = Diagnostic(message, file=display, line=line, column=column, entry=entry)
     return FleetError(str(diag), diagnostics=(diag,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
@@ -98,8 +99,12 @@ def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
         yield from _iter_array(text, pos, display, lines, "")
         return
     if first != "{":
-        raise refuse(display, f"not a JSON document (it starts with {text[pos:pos + 20]!r})",
-                     line=lines.at(pos), column=lines.column(pos))
+        raise refuse(
+            display,
+            f"not a JSON document (it starts with {text[pos : pos + 20]!r})",
+            line=lines.at(pos),
+            column=lines.column(pos),
+        )
     # JSON Lines when the first line alone is a whole value and more follows it.
     nl = text.find("\n", pos)
     line_end = nl if nl != -1 else len(text)
@@ -137,8 +142,9 @@ def _iter_json_lines(text: str, display: str, lines: _Lines) -> Iterator[JsonIte
             yield JsonItem(number, None, None, "JSON nested too deeply")
 
 
-def _iter_array(text: str, pos: int, display: str, lines: _Lines,
-                prefix: str) -> Generator[JsonItem, None, int]:
+def _iter_array(
+    text: str, pos: int, display: str, lines: _Lines, prefix: str
+) -> Generator[JsonItem, None, int]:
     """Elements of the array at ``pos``; returns (via StopIteration) the offset past ``]``."""
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     index = 0
@@ -191,10 +197,27 @@ def _iter_object(text: str, pos: int, display: str, lines: _Lines, array_key: st
         raise _broken(display, text, lines, pos, "the top-level object")
     tail = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     if tail < n:
-        raise refuse(display, "unexpected data after the JSON document", line=lines.at(tail),
-                     column=lines.column(tail))
+        raise refuse(
+            display, "unexpected data after the JSON document", line=lines.at(tail), column=lines.column(tail)
+        )
     if not found:
         yield JsonItem(1, None, others)
+
+
+def _not_utf8(path: Path, display: str) -> Exception:
+    """The refusal for a file that is not UTF-8, located at the first bad byte's line."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return refuse(display, f"not UTF-8 text (byte offset {offset + exc.start})",
+                              line=line + chunk.count(b"\n", 0, exc.start))
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+    return refuse(display, "not UTF-8 text")
 
 
 class CsvFile:
@@ -207,6 +230,7 @@ class CsvFile:
 
     def __init__(self, path: Path, display: str, required: tuple[str, ...], what: str) -> None:
         self.display = display
+        self._path = path
         self._fh = path.open("r", encoding="utf-8-sig", newline="")
         self._reader = csv.reader(self._fh)
         try:
@@ -214,14 +238,20 @@ class CsvFile:
                 header = next(self._reader)
             except StopIteration:
                 raise refuse(display, f"the file is empty (expected {what})", line=1) from None
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except UnicodeDecodeError:
+                raise _not_utf8(path, display) from None
+            except csv.Error as exc:
                 raise refuse(display, f"not a CSV file: {exc}", line=1) from None
             self.header = [h.strip() for h in header]
             missing = [c for c in required if c not in self.header]
             if missing:
                 found = ", ".join(self.header[:8]) + (", ..." if len(self.header) > 8 else "")
-                raise refuse(display, f"not {what}: missing column{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(missing)} (found: {found})", line=1)
+                raise refuse(
+                    display,
+                    f"not {what}: missing column{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(missing)} (found: {found})",
+                    line=1,
+                )
         except BaseException:
             self._fh.close()
             raise
@@ -240,8 +270,14 @@ class CsvFile:
                 except csv.Error as exc:
                     on_error(reader.line_num, f"unreadable CSV row: {exc}")
                 except UnicodeDecodeError as exc:
-                    raise refuse(self.display, f"not UTF-8 text ({exc.reason})",
-                                 line=reader.line_num + 1) from None
+                    raise refuse(
+                        self.display, f"not UTF-8 text ({exc.reason})", line=reader.line_num + 1
+                    ) from None
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (for optional sub-objects)."""
+    return value if isinstance(value, dict) else {}
 
 
 def text_or_none(value: Any) -> str | None:

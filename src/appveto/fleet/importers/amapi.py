@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import iter_json, parse_time, read_text, text_or_none
+from appveto.fleet.importers._common import iter_json, obj, parse_time, read_text, text_or_none
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
 
 _OWNERSHIP = {"COMPANY_OWNED": Ownership.COMPANY, "PERSONALLY_OWNED": Ownership.PERSONAL}
@@ -44,8 +44,9 @@ class AmapiImporter:
         for item in iter_json(text, display, "devices"):
             if item.error is not None:
                 if first:
-                    raise refuse(display, f"not an Android Management API device list: {item.error}",
-                                 line=item.line)
+                    raise refuse(
+                        display, f"not an Android Management API device list: {item.error}", line=item.line
+                    )
                 sink.bad(item.error, line=item.line)
                 continue
             value = item.value
@@ -53,12 +54,20 @@ class AmapiImporter:
                 if not value or set(value) <= {"nextPageToken", "totalSize"}:
                     return  # an empty devices.list page
                 keys = ", ".join(sorted(value)[:6])
-                raise refuse(display, "not an Android Management API devices.list response: no 'devices' "
-                             f"array and not a Device (top-level keys: {keys})", line=item.line)
+                raise refuse(
+                    display,
+                    "not an Android Management API devices.list response: no 'devices' "
+                    f"array and not a Device (top-level keys: {keys})",
+                    line=item.line,
+                )
             if first and not (isinstance(value, dict) and _is_device_name(value.get("name"))):
-                raise refuse(display, "not an Android Management API Device: the first entry has no "
-                             "'name' of the form enterprises/{enterprise}/devices/{device}",
-                             line=item.line, entry=item.entry)
+                raise refuse(
+                    display,
+                    "not an Android Management API Device: the first entry has no "
+                    "'name' of the form enterprises/{enterprise}/devices/{device}",
+                    line=item.line,
+                    entry=item.entry,
+                )
             first = False
             self._device(value, item.line, item.entry, sink)
 
@@ -70,28 +79,39 @@ class AmapiImporter:
         reports = dev.get("applicationReports")
         n_apps = len(reports) if isinstance(reports, list) else 0
         if not _is_device_name(name):
-            sink.bad("Device without a 'name' of the form enterprises/{e}/devices/{d}; "
-                     f"its {n_apps} application reports are not imported", line=line, entry=entry,
-                     rows=1 + n_apps)
+            sink.bad(
+                "Device without a 'name' of the form enterprises/{e}/devices/{d}; "
+                f"its {n_apps} application reports are not imported",
+                line=line,
+                entry=entry,
+                rows=1 + n_apps,
+            )
             return
         assert isinstance(name, str)
         if dev.get("state") == "DELETED":
             sink.skip("device state DELETED", 1 + n_apps)
             return
         if reports is None:
-            sink.bad(f"device {name} has no 'applicationReports' (application reports are off in its "
-                     "policy); its apps are unknown, so it is not part of this snapshot",
-                     line=line, entry=entry)
+            sink.bad(
+                f"device {name} has no 'applicationReports' (application reports are off in its "
+                "policy); its apps are unknown, so it is not part of this snapshot",
+                line=line,
+                entry=entry,
+            )
             return
         if not isinstance(reports, list):
             sink.bad(f"device {name}: 'applicationReports' must be an array", line=line, entry=entry)
             return
-        hw = dev.get("hardwareInfo") if isinstance(dev.get("hardwareInfo"), dict) else {}
-        sw = dev.get("softwareInfo") if isinstance(dev.get("softwareInfo"), dict) else {}
+        hw = obj(dev.get("hardwareInfo"))
+        sw = obj(dev.get("softwareInfo"))
         enrolled = parse_time(dev.get("enrollmentTime"))
         if dev.get("enrollmentTime") is not None and enrolled is None:
-            sink.note(f"device {name}: enrollmentTime {dev.get('enrollmentTime')!r} is not an RFC 3339 "
-                      "timestamp; ignored", line=line, entry=entry)
+            sink.note(
+                f"device {name}: enrollmentTime {dev.get('enrollmentTime')!r} is not an RFC 3339 "
+                "timestamp; ignored",
+                line=line,
+                entry=entry,
+            )
         record = DeviceRecord(
             source_device_id=name,
             name=name.rsplit("/", 1)[-1],
@@ -106,26 +126,39 @@ class AmapiImporter:
             last_report_at=parse_time(dev.get("lastStatusReportTime")),
         )
         if not sink.device(record, line=line, entry=entry):
-            sink.bad(f"application reports of the duplicate device {name}", line=line, entry=entry,
-                     rows=n_apps)
+            sink.bad(
+                f"application reports of the duplicate device {name}", line=line, entry=entry, rows=n_apps
+            )
             return
         app = sink.app
         where = entry or ""
         for i, rep in enumerate(reports):
             if not isinstance(rep, dict):
-                sink.bad("an ApplicationReport must be a JSON object", line=line,
-                         entry=f"{where}.applicationReports[{i}]")
+                sink.bad(
+                    "an ApplicationReport must be a JSON object",
+                    line=line,
+                    entry=f"{where}.applicationReports[{i}]",
+                )
                 continue
             pkg = rep.get("packageName")
             if not isinstance(pkg, str) or not pkg.strip():
-                sink.bad("ApplicationReport without 'packageName'", line=line,
-                         entry=f"{where}.applicationReports[{i}]")
+                sink.bad(
+                    "ApplicationReport without 'packageName'",
+                    line=line,
+                    entry=f"{where}.applicationReports[{i}]",
+                )
                 continue
             if rep.get("state") == "REMOVED":
                 sink.skip("app reported REMOVED")
                 continue
-            app(name, "android", pkg.strip(), text_or_none(rep.get("displayName")),
-                text_or_none(rep.get("versionName")), text_or_none(rep.get("applicationSource")))
+            app(
+                name,
+                "android",
+                pkg.strip(),
+                text_or_none(rep.get("displayName")),
+                text_or_none(rep.get("versionName")),
+                text_or_none(rep.get("applicationSource")),
+            )
 
 
 IMPORTER = AmapiImporter()

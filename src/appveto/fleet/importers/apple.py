@@ -31,8 +31,13 @@ from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 def _platform(product: str | None) -> Platform:
     if product is None:
         return Platform.UNKNOWN
-    for prefix, platform in (("iPhone", Platform.IOS), ("iPod", Platform.IOS), ("iPad", Platform.IPADOS),
-                             ("Mac", Platform.MACOS), ("VirtualMac", Platform.MACOS)):
+    for prefix, platform in (
+        ("iPhone", Platform.IOS),
+        ("iPod", Platform.IOS),
+        ("iPad", Platform.IPADOS),
+        ("Mac", Platform.MACOS),
+        ("VirtualMac", Platform.MACOS),
+    ):
         if product.startswith(prefix):
             return platform
     return Platform.UNKNOWN
@@ -54,14 +59,23 @@ class AppleImporter:
             doc = plistlib.loads(data)
         except ExpatError as exc:
             raise refuse(display, f"broken plist: {exc}", line=exc.lineno, column=exc.offset + 1) from None
-        except (plistlib.InvalidFileException, ValueError, TypeError, OverflowError, KeyError,
-                IndexError, RecursionError) as exc:
+        except (
+            plistlib.InvalidFileException,
+            ValueError,
+            TypeError,
+            OverflowError,
+            KeyError,
+            IndexError,
+            RecursionError,
+        ) as exc:
             raise refuse(display, f"broken plist: {exc or type(exc).__name__}") from None
         single = isinstance(doc, dict)
         responses: list[Any] = [doc] if single else doc if isinstance(doc, list) else []
         if not responses:
-            raise refuse(display, "not an MDM command response: the plist is neither a dictionary nor "
-                         "an array of dictionaries")
+            raise refuse(
+                display,
+                "not an MDM command response: the plist is neither a dictionary nor an array of dictionaries",
+            )
         info: dict[str, dict[str, Any]] = {}
         has_list = False
         for resp in responses:
@@ -72,10 +86,17 @@ class AppleImporter:
             if "InstalledApplicationList" in resp:
                 has_list = True
         if not has_list:
-            keys = ", ".join(sorted(str(k) for k in (doc if single else responses[0] if
-                                                     isinstance(responses[0], dict) else {}))[:6])
-            raise refuse(display, "not an InstalledApplicationList command response: no "
-                         f"'InstalledApplicationList' key (keys: {keys or 'none'})")
+            keys = ", ".join(
+                sorted(
+                    str(k)
+                    for k in (doc if single else responses[0] if isinstance(responses[0], dict) else {})
+                )[:6]
+            )
+            raise refuse(
+                display,
+                "not an InstalledApplicationList command response: no "
+                f"'InstalledApplicationList' key (keys: {keys or 'none'})",
+            )
         for i, resp in enumerate(responses):
             entry = None if single else f"[{i}]"
             if not isinstance(resp, dict):
@@ -83,19 +104,27 @@ class AppleImporter:
                 continue
             if "InstalledApplicationList" not in resp:
                 if "QueryResponses" not in resp:
-                    sink.bad(f"response without 'InstalledApplicationList' (Status {resp.get('Status')!r})",
-                             line=None, entry=entry)
+                    sink.bad(
+                        f"response without 'InstalledApplicationList' (Status {resp.get('Status')!r})",
+                        line=None,
+                        entry=entry,
+                    )
                 continue
             self._response(resp, entry, info, sink)
 
-    def _response(self, resp: dict[str, Any], entry: str | None, info: dict[str, dict[str, Any]],
-                  sink: InventorySink) -> None:
+    def _response(
+        self, resp: dict[str, Any], entry: str | None, info: dict[str, dict[str, Any]], sink: InventorySink
+    ) -> None:
         apps = resp.get("InstalledApplicationList")
         n_apps = len(apps) if isinstance(apps, list) else 0
         key = _device_key(resp)
         if key is None:
-            sink.bad(f"response without 'UDID' or 'EnrollmentID'; its {n_apps} apps are not imported",
-                     line=None, entry=entry, rows=1 + n_apps)
+            sink.bad(
+                f"response without 'UDID' or 'EnrollmentID'; its {n_apps} apps are not imported",
+                line=None,
+                entry=entry,
+                rows=1 + n_apps,
+            )
             return
         status = resp.get("Status", "Acknowledged")
         if status != "Acknowledged":
@@ -110,9 +139,13 @@ class AppleImporter:
             source_device_id=key,
             name=text_or_none(q.get("DeviceName")),
             platform=platform,
-            management_mode=(ManagementMode.USER_ENROLLMENT if "UDID" not in resp
-                             else ManagementMode.SUPERVISED if q.get("IsSupervised") is True
-                             else ManagementMode.UNKNOWN),
+            management_mode=(
+                ManagementMode.USER_ENROLLMENT
+                if "UDID" not in resp
+                else ManagementMode.SUPERVISED
+                if q.get("IsSupervised") is True
+                else ManagementMode.UNKNOWN
+            ),
             serial_number=text_or_none(q.get("SerialNumber")),
             model=text_or_none(q.get("ProductName")) or text_or_none(q.get("ModelName")),
             os_version=text_or_none(q.get("OSVersion")),

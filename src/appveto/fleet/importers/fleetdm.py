@@ -40,16 +40,27 @@ class FleetImporter:
             if item.entry is None and isinstance(host, dict) and isinstance(host.get("host"), dict):
                 host, entry = host["host"], "host"
             if first:
-                if isinstance(host, dict) and ("software_titles" in host or "software" in host
-                                               and "uuid" not in host and "hostname" not in host):
-                    raise refuse(display, "not a Fleet host list: software titles or per-host software "
-                                 "without the host; export /api/v1/fleet/hosts/:id or "
-                                 "/api/v1/fleet/hosts?populate_software=true", line=item.line)
-                if not (isinstance(host, dict) and ("uuid" in host or "hostname" in host)
-                        and "software" in host):
-                    raise refuse(display, "not a Fleet host with software: expected 'uuid'/'hostname' and "
-                                 "'software' (from /hosts/:id or /hosts?populate_software=true)",
-                                 line=item.line, entry=entry)
+                if isinstance(host, dict) and (
+                    "software_titles" in host
+                    or ("software" in host and "uuid" not in host and "hostname" not in host)
+                ):
+                    raise refuse(
+                        display,
+                        "not a Fleet host list: software titles or per-host software "
+                        "without the host; export /api/v1/fleet/hosts/:id or "
+                        "/api/v1/fleet/hosts?populate_software=true",
+                        line=item.line,
+                    )
+                if not (
+                    isinstance(host, dict) and ("uuid" in host or "hostname" in host) and "software" in host
+                ):
+                    raise refuse(
+                        display,
+                        "not a Fleet host with software: expected 'uuid'/'hostname' and "
+                        "'software' (from /hosts/:id or /hosts?populate_software=true)",
+                        line=item.line,
+                        entry=entry,
+                    )
                 first = False
             self._host(host, item.line, entry, sink)
 
@@ -61,12 +72,20 @@ class FleetImporter:
         n = len(software) if isinstance(software, list) else 0
         key = text_or_none(host.get("uuid")) or text_or_none(host.get("id"))
         if key is None:
-            sink.bad(f"host without 'uuid' or 'id'; its {n} software items are not imported",
-                     line=line, entry=entry, rows=1 + n)
+            sink.bad(
+                f"host without 'uuid' or 'id'; its {n} software items are not imported",
+                line=line,
+                entry=entry,
+                rows=1 + n,
+            )
             return
         if not isinstance(software, list):
-            sink.bad(f"host {key}: no 'software' array (query with populate_software=true); its apps are "
-                     "unknown, so it is not part of this snapshot", line=line, entry=entry)
+            sink.bad(
+                f"host {key}: no 'software' array (query with populate_software=true); its apps are "
+                "unknown, so it is not part of this snapshot",
+                line=line,
+                entry=entry,
+            )
             return
         mapping = host.get("device_mapping")
         email = None
@@ -78,7 +97,8 @@ class FleetImporter:
         platform = platform_of(host.get("platform"))
         record = DeviceRecord(
             source_device_id=key,
-            name=text_or_none(host.get("display_name")) or text_or_none(host.get("computer_name"))
+            name=text_or_none(host.get("display_name"))
+            or text_or_none(host.get("computer_name"))
             or text_or_none(host.get("hostname")),
             platform=platform,
             user=email,

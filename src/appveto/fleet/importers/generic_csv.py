@@ -24,19 +24,35 @@ from appveto.fleet.importers._common import CsvFile, parse_time
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
 
 REQUIRED = ("device_id",)
-OPTIONAL = ("app_id", "app_name", "app_version", "install_source", "device_name", "platform", "ownership",
-            "management_mode", "user", "serial_number", "model", "os_version", "enrolled_at")
+OPTIONAL = (
+    "app_id",
+    "app_name",
+    "app_version",
+    "install_source",
+    "device_name",
+    "platform",
+    "ownership",
+    "management_mode",
+    "user",
+    "serial_number",
+    "model",
+    "os_version",
+    "enrolled_at",
+)
 
 
-def _enum(value: str, enum: type[Platform] | type[Ownership] | type[ManagementMode], field: str,
-          problems: list[str]) -> str:
+def _enum(
+    value: str, enum: type[Platform] | type[Ownership] | type[ManagementMode], field: str, problems: list[str]
+) -> str:
     v = value.strip().lower()
     if not v:
         return "unknown"
     try:
         return enum(v).value
     except ValueError:
-        problems.append(f"{field} {value!r} is not one of {', '.join(m.value for m in enum)}; read as unknown")
+        problems.append(
+            f"{field} {value!r} is not one of {', '.join(m.value for m in enum)}; read as unknown"
+        )
         return "unknown"
 
 
@@ -48,18 +64,35 @@ class GenericCsvImporter:
         csv_file = CsvFile(path, display, REQUIRED, "an appveto generic inventory CSV")
         header = csv_file.header
         if "app_id" not in header and "app_name" not in header:
-            raise refuse(display, "not an appveto generic inventory CSV: needs an 'app_id' or 'app_name' "
-                         "column", line=1)
+            raise refuse(
+                display,
+                "not an appveto generic inventory CSV: needs an 'app_id' or 'app_name' column",
+                line=1,
+            )
         width = len(header)
 
         def col(name: str) -> int:
             return header.index(name) if name in header else -1
 
         ix = {c: col(c) for c in (*REQUIRED, *OPTIONAL)}
-        i_dev, i_id, i_name, i_ver, i_src = ix["device_id"], ix["app_id"], ix["app_name"], ix["app_version"], \
-            ix["install_source"]
-        device_cols = ("device_name", "platform", "ownership", "management_mode", "user", "serial_number",
-                       "model", "os_version", "enrolled_at")
+        i_dev, i_id, i_name, i_ver, i_src = (
+            ix["device_id"],
+            ix["app_id"],
+            ix["app_name"],
+            ix["app_version"],
+            ix["install_source"],
+        )
+        device_cols = (
+            "device_name",
+            "platform",
+            "ownership",
+            "management_mode",
+            "user",
+            "serial_number",
+            "model",
+            "os_version",
+            "enrolled_at",
+        )
         present = [ix[c] for c in device_cols if ix[c] >= 0]
         getter = itemgetter(*present) if present else None
 
@@ -93,16 +126,23 @@ class GenericCsvImporter:
                 get = {c: row[ix[c]] if ix[c] >= 0 else "" for c in device_cols}
                 enrolled = parse_time(get["enrolled_at"])
                 if get["enrolled_at"].strip() and enrolled is None:
-                    problems.append(f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; ignored")
+                    problems.append(
+                        f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; ignored"
+                    )
                 record = DeviceRecord(
-                    source_device_id=dev, name=get["device_name"].strip() or None,
+                    source_device_id=dev,
+                    name=get["device_name"].strip() or None,
                     platform=Platform(_enum(get["platform"], Platform, "platform", problems)),
                     ownership=Ownership(_enum(get["ownership"], Ownership, "ownership", problems)),
-                    management_mode=ManagementMode(_enum(get["management_mode"], ManagementMode,
-                                                         "management_mode", problems)),
-                    user=get["user"].strip() or None, serial_number=get["serial_number"].strip() or None,
-                    model=get["model"].strip() or None, os_version=get["os_version"].strip() or None,
-                    enrolled_at=enrolled)
+                    management_mode=ManagementMode(
+                        _enum(get["management_mode"], ManagementMode, "management_mode", problems)
+                    ),
+                    user=get["user"].strip() or None,
+                    serial_number=get["serial_number"].strip() or None,
+                    model=get["model"].strip() or None,
+                    os_version=get["os_version"].strip() or None,
+                    enrolled_at=enrolled,
+                )
                 if seen is None:
                     for p in problems:
                         sink.note(p, line=csv_file.line)
@@ -116,9 +156,14 @@ class GenericCsvImporter:
                 if any(row[i].strip() for i in (i_ver, i_src) if i >= 0):
                     bad("app_version or install_source without app_id or app_name", line=csv_file.line)
                 continue  # a device row without apps
-            app(dev, seen[0], app_id or None, name or None,
+            app(
+                dev,
+                seen[0],
+                app_id or None,
+                name or None,
                 (row[i_ver].strip() or None) if i_ver >= 0 else None,
-                (row[i_src].strip() or None) if i_src >= 0 else None)
+                (row[i_src].strip() or None) if i_src >= 0 else None,
+            )
 
 
 IMPORTER = GenericCsvImporter()

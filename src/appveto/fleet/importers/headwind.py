@@ -30,8 +30,12 @@ class HeadwindImporter:
             dev = item.value
             if first:
                 if not (isinstance(dev, dict) and "deviceId" in dev and "applications" in dev):
-                    raise refuse(display, "not a Headwind MDM DeviceInfo: expected 'deviceId' and "
-                                 "'applications'", line=item.line, entry=item.entry)
+                    raise refuse(
+                        display,
+                        "not a Headwind MDM DeviceInfo: expected 'deviceId' and 'applications'",
+                        line=item.line,
+                        entry=item.entry,
+                    )
                 first = False
             self._device(dev, item.line, item.entry, sink)
 
@@ -43,17 +47,27 @@ class HeadwindImporter:
         n = len(apps) if isinstance(apps, list) else 0
         key = text_or_none(dev.get("deviceId"))
         if key is None:
-            sink.bad(f"DeviceInfo without 'deviceId'; its {n} applications are not imported",
-                     line=line, entry=entry, rows=1 + n)
+            sink.bad(
+                f"DeviceInfo without 'deviceId'; its {n} applications are not imported",
+                line=line,
+                entry=entry,
+                rows=1 + n,
+            )
             return
         if not isinstance(apps, list):
             sink.bad(f"device {key}: no 'applications' array; its apps are unknown", line=line, entry=entry)
             return
         record = DeviceRecord(
-            source_device_id=key, name=key, platform=Platform.ANDROID,
-            management_mode=ManagementMode.FULLY_MANAGED if dev.get("mdmMode") is True else ManagementMode.UNKNOWN,
-            serial_number=text_or_none(dev.get("serial")), model=text_or_none(dev.get("model")),
-            os_version=text_or_none(dev.get("androidVersion")))
+            source_device_id=key,
+            name=key,
+            platform=Platform.ANDROID,
+            management_mode=ManagementMode.FULLY_MANAGED
+            if dev.get("mdmMode") is True
+            else ManagementMode.UNKNOWN,
+            serial_number=text_or_none(dev.get("serial")),
+            model=text_or_none(dev.get("model")),
+            os_version=text_or_none(dev.get("androidVersion")),
+        )
         if not sink.device(record, line=line, entry=entry):
             sink.bad(f"applications of the duplicate device {key}", line=line, entry=entry, rows=n)
             return

@@ -20,9 +20,21 @@ from appveto.fleet.importers._common import CsvFile
 from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.model import DeviceRecord
 
-COLUMNS = ("ApplicationKey", "ApplicationName", "ApplicationPublisher", "ApplicationShortVersion",
-           "ApplicationVersion", "DeviceId", "DeviceName", "OSDescription", "OSVersion", "Platform",
-           "UserId", "EmailAddress", "UserName")
+COLUMNS = (
+    "ApplicationKey",
+    "ApplicationName",
+    "ApplicationPublisher",
+    "ApplicationShortVersion",
+    "ApplicationVersion",
+    "DeviceId",
+    "DeviceName",
+    "OSDescription",
+    "OSVersion",
+    "Platform",
+    "UserId",
+    "EmailAddress",
+    "UserName",
+)
 
 
 class IntuneCsvImporter:
@@ -34,8 +46,12 @@ class IntuneCsvImporter:
         header = csv_file.header
         ix = {c: header.index(c) for c in COLUMNS}
         width = len(header)
-        i_dev, i_name, i_short, i_ver = ix["DeviceId"], ix["ApplicationName"], ix["ApplicationShortVersion"], \
-            ix["ApplicationVersion"]
+        i_dev, i_name, i_short, i_ver = (
+            ix["DeviceId"],
+            ix["ApplicationName"],
+            ix["ApplicationShortVersion"],
+            ix["ApplicationVersion"],
+        )
         i_dname, i_user, i_mail = ix["DeviceName"], ix["UserId"], ix["EmailAddress"]
         known: dict[str, tuple[str, str]] = {}
         app = sink.app

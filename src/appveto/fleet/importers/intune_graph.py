@@ -34,7 +34,9 @@ def _record(md: dict[str, Any]) -> DeviceRecord:
         name=text_or_none(md.get("deviceName")),
         platform=platform_of(md.get("operatingSystem")),
         ownership=_OWNER.get(str(md.get("managedDeviceOwnerType")), Ownership.UNKNOWN),
-        management_mode=ManagementMode.SUPERVISED if md.get("isSupervised") is True else ManagementMode.UNKNOWN,
+        management_mode=ManagementMode.SUPERVISED
+        if md.get("isSupervised") is True
+        else ManagementMode.UNKNOWN,
         user=text_or_none(md.get("userPrincipalName")) or text_or_none(md.get("emailAddress")),
         serial_number=text_or_none(md.get("serialNumber")),
         model=text_or_none(md.get("model")),
@@ -62,9 +64,14 @@ class IntuneGraphImporter:
             v = item.value
             if first:
                 if not (isinstance(v, dict) and ("managedDevices" in v or "detectedApps" in v)):
-                    raise refuse(display, "not a Graph detectedApps response: entries need 'managedDevices' "
-                                 "(detectedApps?$expand=managedDevices) or 'detectedApps' "
-                                 "(managedDevices?$expand=detectedApps)", line=item.line, entry=item.entry)
+                    raise refuse(
+                        display,
+                        "not a Graph detectedApps response: entries need 'managedDevices' "
+                        "(detectedApps?$expand=managedDevices) or 'detectedApps' "
+                        "(managedDevices?$expand=detectedApps)",
+                        line=item.line,
+                        entry=item.entry,
+                    )
                 first = False
             if not isinstance(v, dict):
                 sink.bad("an entry of 'value' must be a JSON object", line=item.line, entry=item.entry)
@@ -73,7 +80,9 @@ class IntuneGraphImporter:
             elif "detectedApps" in v:
                 self._device_centric(v, item, sink)
             else:
-                sink.bad("entry has neither 'managedDevices' nor 'detectedApps'", line=item.line, entry=item.entry)
+                sink.bad(
+                    "entry has neither 'managedDevices' nor 'detectedApps'", line=item.line, entry=item.entry
+                )
 
     def _items(self, items: Any, display: str) -> Any:
         for item in items:
@@ -83,19 +92,28 @@ class IntuneGraphImporter:
                     for i, inner in enumerate(v["value"]):
                         yield JsonItem(item.line, f"value[{i}]", inner)
                     continue
-                if isinstance(v, dict) and "value" not in v and ("managedDevices" in v or "detectedApps" in v):
+                if (
+                    isinstance(v, dict)
+                    and "value" not in v
+                    and ("managedDevices" in v or "detectedApps" in v)
+                ):
                     yield item  # a single detectedApp / managedDevice
                     continue
                 keys = ", ".join(sorted(v)[:6]) if isinstance(v, dict) else type(v).__name__
-                raise refuse(display, f"not a Graph collection response: no 'value' array (found: {keys})",
-                             line=item.line)
+                raise refuse(
+                    display,
+                    f"not a Graph collection response: no 'value' array (found: {keys})",
+                    line=item.line,
+                )
             yield item
 
     def _app_centric(self, app: dict[str, Any], item: JsonItem, sink: InventorySink) -> None:
         name, version = _app_fields(app)
         devices = app.get("managedDevices")
         if not isinstance(devices, list):
-            sink.bad(f"detectedApp {name!r}: 'managedDevices' must be an array", line=item.line, entry=item.entry)
+            sink.bad(
+                f"detectedApp {name!r}: 'managedDevices' must be an array", line=item.line, entry=item.entry
+            )
             return
         if name is None:
             sink.bad("detectedApp without 'displayName'", line=item.line, entry=item.entry, rows=len(devices))
@@ -106,8 +124,11 @@ class IntuneGraphImporter:
                 sink.bad("managedDevice without 'id'", line=item.line, entry=where)
                 continue
             record = _record(md)
-            platform = record.platform if record.platform is not Platform.UNKNOWN else \
-                platform_of(app.get("platform"))
+            platform = (
+                record.platform
+                if record.platform is not Platform.UNKNOWN
+                else platform_of(app.get("platform"))
+            )
             if platform is not record.platform:
                 record = replace(record, platform=platform)
             sink.device(record, line=item.line, entry=where, repeat=True)
@@ -117,24 +138,39 @@ class IntuneGraphImporter:
         apps = md.get("detectedApps")
         n = len(apps) if isinstance(apps, list) else 0
         if text_or_none(md.get("id")) is None:
-            sink.bad(f"managedDevice without 'id'; its {n} apps are not imported", line=item.line,
-                     entry=item.entry, rows=1 + n)
+            sink.bad(
+                f"managedDevice without 'id'; its {n} apps are not imported",
+                line=item.line,
+                entry=item.entry,
+                rows=1 + n,
+            )
             return
         if not isinstance(apps, list):
             sink.bad("managedDevice: 'detectedApps' must be an array", line=item.line, entry=item.entry)
             return
         record = _record(md)
         if not sink.device(record, line=item.line, entry=item.entry):
-            sink.bad(f"apps of the duplicate device {record.source_device_id}", line=item.line,
-                     entry=item.entry, rows=n)
+            sink.bad(
+                f"apps of the duplicate device {record.source_device_id}",
+                line=item.line,
+                entry=item.entry,
+                rows=n,
+            )
             return
         for j, app in enumerate(apps):
             name, version = _app_fields(app) if isinstance(app, dict) else (None, None)
             if name is None:
-                sink.bad("detectedApp without 'displayName'", line=item.line,
-                         entry=f"{item.entry or ''}.detectedApps[{j}]")
+                sink.bad(
+                    "detectedApp without 'displayName'",
+                    line=item.line,
+                    entry=f"{item.entry or ''}.detectedApps[{j}]",
+                )
                 continue
-            plat = record.platform if record.platform is not Platform.UNKNOWN else platform_of(app.get("platform"))
+            plat = (
+                record.platform
+                if record.platform is not Platform.UNKNOWN
+                else platform_of(app.get("platform"))
+            )
             sink.app(record.source_device_id, plat.value, None, name, version, None)
 
 

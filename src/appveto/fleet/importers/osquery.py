@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import iter_json, read_text, text_or_none
+from appveto.fleet.importers._common import iter_json, obj, read_text, text_or_none
 from appveto.fleet.model import DeviceRecord, Platform
 
 _AppKey = tuple[str | None, str | None, str | None]
@@ -38,16 +38,20 @@ _Row = tuple[str | None, str | None, str | None, str]  # app_id, name, version, 
 def _kind(row: dict[str, Any]) -> str | None:
     if "bundle_identifier" in row:
         return "apps"
-    if "name" in row and ("identifying_number" in row or "install_source" in row or
-                          ("publisher" in row and "version" in row)):
+    if "name" in row and (
+        "identifying_number" in row or "install_source" in row or ("publisher" in row and "version" in row)
+    ):
         return "programs"
     return None
 
 
 def _parse_row(row: dict[str, Any], kind: str) -> _Row:
     if kind == "apps":
-        name = text_or_none(row.get("display_name")) or text_or_none(row.get("bundle_name")) or \
-            text_or_none(row.get("name"))
+        name = (
+            text_or_none(row.get("display_name"))
+            or text_or_none(row.get("bundle_name"))
+            or text_or_none(row.get("name"))
+        )
         version = text_or_none(row.get("bundle_short_version")) or text_or_none(row.get("bundle_version"))
         return text_or_none(row.get("bundle_identifier")), name, version, kind
     return None, text_or_none(row.get("name")), text_or_none(row.get("version")), kind
@@ -83,18 +87,22 @@ class OsqueryImporter:
             rec = item.value
             if first:
                 if not (isinstance(rec, dict) and "name" in rec and "hostIdentifier" in rec):
-                    raise refuse(display, "not an osquery result log: the first line has no 'name' and "
-                                 "'hostIdentifier'", line=line)
+                    raise refuse(
+                        display,
+                        "not an osquery result log: the first line has no 'name' and 'hostIdentifier'",
+                        line=line,
+                    )
                 first = False
             if not isinstance(rec, dict) or text_or_none(rec.get("hostIdentifier")) is None:
                 sink.bad("result line without 'hostIdentifier'", line=line)
                 continue
-            deco = rec.get("decorations") if isinstance(rec.get("decorations"), dict) else {}
+            deco = obj(rec.get("decorations"))
             key = text_or_none(deco.get("host_uuid")) or str(rec["hostIdentifier"]).strip()
             host = hosts.get(key)
             if host is None:
-                host = hosts[key] = _Host(line, text_or_none(deco.get("hostname")) or
-                                          str(rec["hostIdentifier"]).strip())
+                host = hosts[key] = _Host(
+                    line, text_or_none(deco.get("hostname")) or str(rec["hostIdentifier"]).strip()
+                )
             ts = rec.get("unixTime")
             if isinstance(ts, int | float) and not isinstance(ts, bool) and 0 < ts < 2**33:
                 when = datetime.fromtimestamp(ts, UTC)
@@ -103,12 +111,16 @@ class OsqueryImporter:
             self._line(rec, host, line, sink)
         for key, host in hosts.items():
             if not host.complete:
-                sink.bad(f"host {key}: only differential results without a baseline (a snapshot or "
-                         "counter 0); its apps are unknown, so it is not part of this snapshot",
-                         line=host.first_line, rows=1 + len(host.apps))
+                sink.bad(
+                    f"host {key}: only differential results without a baseline (a snapshot or "
+                    "counter 0); its apps are unknown, so it is not part of this snapshot",
+                    line=host.first_line,
+                    rows=1 + len(host.apps),
+                )
                 continue
-            record = DeviceRecord(source_device_id=key, name=host.name, platform=host.platform,
-                                  last_report_at=host.last_time)
+            record = DeviceRecord(
+                source_device_id=key, name=host.name, platform=host.platform, last_report_at=host.last_time
+            )
             sink.device(record, line=host.first_line)
             plat = host.platform.value
             for app_id, name, version, table in host.apps.values():

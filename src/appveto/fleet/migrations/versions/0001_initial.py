@@ -58,15 +58,17 @@ def upgrade() -> None:
     op.create_index("ix_people_org_unit", "people", ["org_unit_id"])
     op.create_table(
         "person_roles",
-        sa.Column("person_id", sa.String(200), sa.ForeignKey("people.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "person_id", sa.String(200), sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("role_id", sa.String(200), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
     )
     op.create_table(
         "device_holders",
         sa.Column("device_key", sa.String(500), primary_key=True),
-        sa.Column("person_id", sa.String(200), sa.ForeignKey("people.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "person_id", sa.String(200), sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False
+        ),
     )
     op.create_index("ix_device_holders_person", "device_holders", ["person_id"])
     op.create_table(
@@ -103,10 +105,12 @@ def upgrade() -> None:
     op.create_index("ix_snapshots_taken_at", "snapshots", ["taken_at"])
     op.create_table(
         "snapshot_devices",
-        sa.Column("snapshot_id", sa.Integer(), sa.ForeignKey("snapshots.id", ondelete="CASCADE"),
-                  primary_key=True),
-        sa.Column("device_id", sa.Integer(), sa.ForeignKey("devices.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "snapshot_id", sa.Integer(), sa.ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "device_id", sa.Integer(), sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+        ),
     )
     op.create_index("ix_snapshot_devices_device", "snapshot_devices", ["device_id"])
     op.create_table(
@@ -143,6 +147,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("import_log", "installed_apps", "apps", "snapshot_devices", "snapshots", "devices",
-                  "device_holders", "person_roles", "people", "roles", "org_units", "authorities"):
+    for table in (
+        "import_log",
+        "installed_apps",
+        "apps",
+        "snapshot_devices",
+        "snapshots",
+        "devices",
+        "device_holders",
+        "person_roles",
+        "people",
+        "roles",
+        "org_units",
+        "authorities",
+    ):
         op.drop_table(table)
