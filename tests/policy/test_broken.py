@@ -73,7 +73,7 @@ def _edit(old: str, new: str, base: str = BASE) -> str:
 # (case id, YAML text with @@ marker, expected message fragment, shape error (schema rejects it))
 CASES: list[tuple[str, str, str, bool | None]] = [
     ("unknown-top-key", BASE + "@@colour: red\n", "decision 'ban': unknown key 'colour'", True),
-    ("misspelled-key", _edit("  expires:", "  @@expirse:"), "unknown key 'expirse' (did you mean 'expires'?)", True),
+    ("misspelled-key", _edit("  expires:", "  @@expirse:"), "decision 'ban': unknown key 'expirse' in 'term' (did you mean 'expires'?)", True),
     ("exception-needs-expires", BASE + _edit("    expires: 2023-06-01\n", "", EXC).replace(
         "  - id: press", "  - @@id: press"), "exception 'press-office' needs 'expires'", True),
     ("exception-needs-subject", BASE + _edit("    subject: {kind: unit, id: fed-press}\n", "", EXC).replace(
@@ -104,6 +104,9 @@ CASES: list[tuple[str, str, str, bool | None]] = [
     ("successors-not-bool", _edit("    android: [com.zhiliaoapp.musically]",
                                   "    android: [com.zhiliaoapp.musically]\n    vendors: [bytedance]\n"
                                   "    successors: @@yes"), "'successors' must be true or false", True),
+    ("misspelt-required-key", _edit("  effective: 2023-03-10", "  @@efective: 2023-03-10"),
+     "decision 'ban': unknown key 'efective' in 'term' (did you mean 'effective'?)", True),
+    ("item-not-a-mapping", _edit("scope:\n", "scope:\n  - @@just-a-name\n"), "scope part #1 must be a mapping, not 'just-a-name'", True),
     # --- folder-wide rules (the schema cannot see them)
     ("unknown-authority", _edit("authority: fed", "authority: @@fedd"),
      "unknown authority 'fedd' (did you mean 'fed'?)", False),

@@ -367,7 +367,13 @@ def _translate(source: _Source, root: type[BaseModel], err: Mapping[str, Any]) -
         field = _field_text((*rest, loc[-1]))
         return source.at(loc[:-1], f"{label} needs '{field}'")
     label, rest = _label(source.data, loc)
-    field = _field_text(rest) or "value"
+    field = _field_text(rest)
+    if not field:
+        # the item itself has the wrong type: "scope part #1 must be a mapping, not 'foo'"
+        what = _EXPECTED.get(typ)
+        if what is not None:
+            return source.at(loc, f"{label} must be {what}, not {_describe(value)}")
+        field = "value"
     if typ == "extra_forbidden":
         key = str(loc[-1])
         model = _model_at(root, loc[:-1])
@@ -378,8 +384,9 @@ def _translate(source: _Source, root: type[BaseModel], err: Mapping[str, Any]) -
                 hint = f" (did you mean '{close[0]}'?)"
             else:
                 hint = f" (known keys: {', '.join(model.model_fields)})"
-        where, _ = _label(source.data, loc[:-1])
-        return source.at(loc, f"{where}: unknown key '{key}'{hint}", key=True)
+        where, inside = _label(source.data, loc[:-1])
+        place = f" in '{_field_text(inside)}'" if inside else ""
+        return source.at(loc, f"{where}: unknown key '{key}'{place}{hint}", key=True)
     if typ in ("enum", "literal_error"):
         return source.at(
             loc, f"{label}: '{field}' must be one of {ctx.get('expected')}, not {_describe(value)}"
@@ -429,7 +436,21 @@ def _validate(source: _Source, diags: list[Diagnostic]) -> Decision | Authoritie
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        # a misspelt required key gives "unknown key 'x' (did you mean 'y'?)": drop "needs 'y'"
+        suggested: set[tuple[object, ...]] = set()
+        for err in errors:
+            if err["type"] == "extra_forbidden":
+                parent = tuple(err["loc"][:-1])
+                target = _model_at(model, tuple(x for x in parent if isinstance(x, str | int)))
+                if target is not None:
+                    for close in difflib.get_close_matches(
+                        str(err["loc"][-1]), list(target.model_fields), n=1
+                    ):
+                        suggested.add((*parent, close))
+        for err in errors:
+            if err["type"] == "missing" and tuple(err["loc"]) in suggested:
+                continue
             diags.append(_translate(source, model, err))
         return None
 
