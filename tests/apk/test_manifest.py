@@ -8,6 +8,7 @@ import re
 import statistics
 import subprocess
 import time
+import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -654,6 +655,41 @@ def test_corpus_matches_upstream_expectations(name: str | None) -> None:
         checked += 1
     if checked == 0:
         pytest.skip("no manifest facts among this file's expectations")
+
+
+def _entry_names(path: Path) -> set[str]:
+    try:
+        from appveto.apk.archive import open_archive
+    except ImportError:
+        with zipfile.ZipFile(path) as z:
+            return set(z.namelist())
+    with open_archive(path) as archive:
+        return set(archive.names())
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)
+def test_corpus_references_resolve_to_archive_entries(corpus_file: Path) -> None:
+    data = manifest_bytes(corpus_file)
+    resources = _resources(corpus_file)
+    if data is None or resources is None:
+        pytest.skip("no manifest or no resources.arsc")
+    m, _ = parse_manifest(data, resources=resources)
+    raw, _ = parse_manifest(data)
+    checked = 0
+    if raw.application.label and raw.application.label.startswith("@0x"):
+        assert m.application.label and not m.application.label.startswith("@0x")
+        checked += 1
+    files = [
+        p
+        for p in (m.application.network_security_config, m.application.full_backup_content)
+        if p and p not in ("true", "false")
+    ]
+    names = _entry_names(corpus_file) if files else set()
+    for path in files:
+        assert path.startswith("res/") and path in names, path
+        checked += 1
+    if not checked:
+        pytest.skip("no resource references in <application>")
 
 
 _BADGING_PACKAGE = re.compile(r"^package: name='([^']*)' versionCode='([^']*)' versionName='([^']*)'")
