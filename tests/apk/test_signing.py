@@ -34,6 +34,7 @@ from tests.conftest import corpus_apk, corpus_params, require_shared, require_to
 
 _SCHEME_LINE = re.compile(r"^Verified using (v\d(?:\.\d)?) scheme[^:]*: (true|false)$", re.M)
 _SIGNER_SHA256 = re.compile(r"^Signer #\d+ certificate SHA-256 digest: ([0-9a-f]{64})$", re.M)
+_SIGNER_DN = re.compile(r"^Signer #\d+ certificate DN: (.+)$", re.M)
 _SIGNER_SHA1 = re.compile(r"^Signer #\d+ certificate SHA-1 digest: ([0-9a-f]{40})$", re.M)
 _SIGNER_KEY_ALG = re.compile(r"^Signer #\d+ key algorithm: (\S+)$", re.M)
 _SIGNER_KEY_SIZE = re.compile(r"^Signer #\d+ key size \(bits\): (\d+)$", re.M)
@@ -46,6 +47,7 @@ class ApksignerResult:
     schemes: frozenset[str]
     sha256: tuple[str, ...]
     sha1: tuple[str, ...]
+    dns: tuple[str, ...]
     key_algorithms: tuple[str, ...]
     key_sizes: tuple[int, ...]
     args: tuple[str, ...]
@@ -67,6 +69,7 @@ def run_apksigner(path: Path, *extra: str) -> ApksignerResult:
         schemes=frozenset(v for v, ok in _SCHEME_LINE.findall(out) if ok == "true"),
         sha256=tuple(_SIGNER_SHA256.findall(out)),
         sha1=tuple(_SIGNER_SHA1.findall(out)),
+        dns=tuple(_SIGNER_DN.findall(out)),
         key_algorithms=tuple(_SIGNER_KEY_ALG.findall(out)),
         key_sizes=tuple(int(x) for x in _SIGNER_KEY_SIZE.findall(out)),
         args=extra,
@@ -181,9 +184,11 @@ def test_signers_match_reference_tools(corpus_file: Path) -> None:
             # Without rotation every signer is one apksigner prints, and nothing else.
             assert set(ref.sha256) == ours
         by_sha = {s.sha256: s for s in info.signers}
-        for sha256, sha1, alg in zip(ref.sha256, ref.sha1, ref.key_algorithms, strict=True):
+        for sha256, sha1, alg, dn in zip(ref.sha256, ref.sha1, ref.key_algorithms, ref.dns, strict=True):
             assert by_sha[sha256].sha1 == sha1
             assert by_sha[sha256].key_algorithm == alg
+            # apksigner prints RFC 2253 with ", " between RDNs; ours has ",".
+            assert by_sha[sha256].subject.rfc4514 == re.sub(r"(?<!\\), ", ",", dn), dn
         for sha256, bits in zip(ref.sha256, ref.key_sizes, strict=False):
             assert by_sha[sha256].key_size == bits
         return

@@ -345,6 +345,10 @@ def _match_ski(certs: list[bytes], ski: bytes) -> bytes | None:
 # ------------------------------------------------------------ certificates
 
 
+_DN_NAMES = {NameOID.EMAIL_ADDRESS: "EMAILADDRESS"}
+"""Attribute names beyond RFC 4514's table, spelled as apksigner and keytool print them."""
+
+
 def _dn(name: x509.Name) -> DistinguishedName:
     def first(oid: x509.ObjectIdentifier) -> str | None:
         attrs = name.get_attributes_for_oid(oid)
@@ -354,7 +358,7 @@ def _dn(name: x509.Name) -> DistinguishedName:
         return v if isinstance(v, str) else v.hex()
 
     return DistinguishedName(
-        rfc4514=name.rfc4514_string(),
+        rfc4514=name.rfc4514_string(_DN_NAMES),
         common_name=first(NameOID.COMMON_NAME),
         organization=first(NameOID.ORGANIZATION_NAME),
         organizational_unit=first(NameOID.ORGANIZATIONAL_UNIT_NAME),
