@@ -85,3 +85,9 @@ def test_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
         _run(["policy", "lint", str(EXAMPLES), "--at", "yesterday"])
     assert info.value.code == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def test_schema_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["policy", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["$schema"].startswith("https://json-schema.org/") and "Decision" in schema["$defs"]

@@ -91,6 +91,10 @@ def register(sub: Any) -> None:
     df.add_argument("--format", choices=("text", "json"), default="text")
     df.set_defaults(handler=run_diff)
 
+    sc = psub.add_parser("schema", help="print the JSON Schema of a policy file (for editors)")
+    sc.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    sc.set_defaults(handler=run_schema)
+
     def no_sub(args: argparse.Namespace) -> int:
         p.print_help(sys.stderr)
         return 2
@@ -346,4 +350,12 @@ def run_diff(args: argparse.Namespace) -> int:
     for c in changes:
         _emit(str(c))
     _emit(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from appveto.cli._io import write_output
+    from appveto.policy.schema import policy_json_schema
+
+    write_output(json.dumps(policy_json_schema(), indent=2, sort_keys=True, ensure_ascii=False), args.output)
     return 0

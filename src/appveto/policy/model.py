@@ -375,7 +375,10 @@ class ExceptionRules(_Doc):
 
 
 class PolicyException(_Doc):
-    """One documented, time-limited exception for one person, device or unit."""
+    """One documented, time-limited exception for one person, device or unit.
+
+    Exceptions are read narrowly: a unit subject covers that unit, not its sub-units.
+    """
 
     id: Id
     subject: ExceptionSubject
