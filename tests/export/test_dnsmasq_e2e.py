@@ -12,8 +12,8 @@ import pytest
 
 from appveto.export.registry import EXPORTERS
 from tests.conftest import require_tool
+from tests.export.dnsclient import NOERROR, NXDOMAIN, free_port, query
 from tests.export.fixtures import policy_targets
-from tests.export.test_unbound_e2e import NOERROR, NXDOMAIN, _free_port, query
 
 START_TIMEOUT = 15.0
 
@@ -24,7 +24,7 @@ def dnsmasq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     tmp: Path = tmp_path_factory.mktemp("dnsmasq")
     conf = tmp / "appveto.conf"
     conf.write_bytes(EXPORTERS["dnsmasq"].export(policy_targets()["test-parl-networks"]).content)
-    port = _free_port()
+    port = free_port()
     argv = [
         tool,
         "--keep-in-foreground",

@@ -2,15 +2,12 @@
 
 Unbound listens on 127.0.0.1 (a free high port). The test policy's zones are loopback
 ranges (staff-lan holds 127.0.0.2, visitor-wifi 127.0.0.4); queries are sent from
-sockets bound to those addresses, and from 127.0.0.3, which is in no zone. A local
-zone gives the test names answers, so nothing leaves the machine.
+sockets bound to those addresses, and from 127.0.0.3, which is in no zone. Authoritative
+zones loaded into Unbound itself answer for the test names, so nothing leaves the machine.
 """
 
 from __future__ import annotations
 
-import random
-import socket
-import struct
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,14 +18,13 @@ import pytest
 from appveto.export.dns import combined_unbound
 from appveto.export.registry import EXPORTERS
 from tests.conftest import require_tool
+from tests.export.dnsclient import NOERROR, NXDOMAIN, free_port, query
 from tests.export.fixtures import policy_targets
 
-NOERROR, NXDOMAIN = 0, 3
 IN_ZONE = "127.0.0.2"
 IN_OTHER_ZONE = "127.0.0.4"
 OUTSIDE = "127.0.0.3"
 START_TIMEOUT = 15.0
-QUERY_TIMEOUT = 2.0
 
 
 # The "upstream" answers for the test names: authoritative zones served to Unbound's own
@@ -56,43 +52,12 @@ def _auth_zone(tmp: Path, name: str) -> str:
     )
 
 
-def _free_port() -> int:
-    for _ in range(50):
-        port = random.randint(20000, 60000)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket() as t:
-            try:
-                u.bind(("127.0.0.1", port))
-                t.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port found")
-
-
-def query(name: str, *, source: str, port: int, timeout: float = QUERY_TIMEOUT) -> tuple[int, int]:
-    """One A query over UDP from ``source``: (rcode, number of answers)."""
-    qid = random.randint(0, 0xFFFF)
-    packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
-    for label in name.rstrip(".").split("."):
-        packet += bytes([len(label)]) + label.encode("ascii")
-    packet += b"\x00" + struct.pack(">HH", 1, 1)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((source, 0))
-        s.settimeout(timeout)
-        s.sendto(packet, ("127.0.0.1", port))
-        while True:
-            data, _ = s.recvfrom(4096)
-            rid, flags, _qd, an = struct.unpack(">HHHH", data[:8])
-            if rid == qid and flags & 0x8000:
-                return flags & 0x000F, an
-
-
 def _start_unbound(tmp: Path, appveto_conf: bytes) -> Iterator[int]:
     """Run Unbound on a free loopback port with ``appveto_conf`` included; stop it after."""
     unbound = require_tool("unbound")
     checkconf = require_tool("unbound-checkconf")
     (tmp / "appveto.conf").write_bytes(appveto_conf)
-    port = _free_port()
+    port = free_port()
     (tmp / "unbound.conf").write_text(
         f"""server:
     interface: 127.0.0.1
