@@ -30,7 +30,7 @@ from appveto.apk.model import SigningInfo, SigningScheme, ZipEntry
 from appveto.apk.signing import V2_BLOCK_ID, V3_BLOCK_ID, V31_BLOCK_ID, parse_signing
 from appveto.errors import ApkError
 from tests.apkbuilder import ApkSpec, SigningKey, add_signing_block, build_apk, make_signing_key
-from tests.conftest import corpus_apk, corpus_params, require_shared, require_tool
+from tests.conftest import corpus_apk, corpus_apks, corpus_params, require_shared, require_tool
 
 _SCHEME_LINE = re.compile(r"^Verified using (v\d(?:\.\d)?) scheme[^:]*: (true|false)$", re.M)
 _SIGNER_SHA256 = re.compile(r"^Signer #\d+ certificate SHA-256 digest: ([0-9a-f]{64})$", re.M)
@@ -561,3 +561,74 @@ def test_certificate_cryptography_refuses_keeps_its_identity(ec_key: SigningKey)
     assert cert.subject.rfc4514 == "" and cert.key_algorithm == "unknown"
     assert any("unparsable" in p for p in info.problems)
     assert any("public key differs" in p for p in info.problems)
+
+
+_JAVA_SIG_ALGS = {
+    "MD5withRSA": "md5WithRSAEncryption",
+    "SHA1withRSA": "sha1WithRSAEncryption",
+    "SHA256withRSA": "sha256WithRSAEncryption",
+    "SHA384withRSA": "sha384WithRSAEncryption",
+    "SHA512withRSA": "sha512WithRSAEncryption",
+    "SHA1withDSA": "dsa-with-sha1",
+    "SHA256withDSA": "dsa-with-sha256",
+    "SHA1withECDSA": "ecdsa-with-SHA1",
+    "SHA256withECDSA": "ecdsa-with-SHA256",
+    "SHA384withECDSA": "ecdsa-with-SHA384",
+}
+
+
+def _java_date(text: str) -> str:
+    from datetime import datetime
+
+    return datetime.strptime(text, "%a %b %d %H:%M:%S UTC %Y").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_certificate_facts_match_keytool(tmp_path: Path) -> None:
+    """Serial, validity, signature and key algorithm of every v1 signer certificate of the
+    corpus, as keytool (the JDK's X.509 parser) prints them. One keytool run for all."""
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    tool = require_tool("keytool")
+    require_shared("corpus/apk")
+    ours: dict[str, Any] = {}
+    pem = b""
+    for path in corpus_apks():
+        with open_archive(path) as archive:
+            info = parse_signing(archive, file=path.name)
+            ours.update({s.sha256: s for s in info.signers if SigningScheme.V1 in s.schemes})
+            for e in archive.entries:
+                if re.fullmatch(r"META-INF/[^/]+\.(RSA|DSA|EC)", e.name, re.I):
+                    for cert in pkcs7.load_der_pkcs7_certificates(archive.read(e)):
+                        pem += cert.public_bytes(Encoding.PEM)
+    bundle = tmp_path / "signers.pem"
+    bundle.write_bytes(pem)
+    proc = subprocess.run(
+        [tool, "-J-Duser.timezone=UTC", "-J-Duser.language=en", "-printcert", "-file", str(bundle)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    blocks = re.split(r"^Certificate\[\d+\]:$", proc.stdout, flags=re.M)[1:]
+    assert len(blocks) >= 25
+    compared = 0
+    for block in blocks:
+        sha = re.search(r"SHA256: ([0-9A-F:]{95})", block)
+        assert sha is not None
+        signer = ours.get(sha.group(1).replace(":", "").lower())
+        if signer is None:  # a chain extra, or the signature block of a file Android ignores
+            continue
+        serial = re.search(r"^Serial number: (-?[0-9a-f]+)$", block, re.M)
+        valid = re.search(r"^Valid from: (.+?) until: (.+)$", block, re.M)
+        alg = re.search(r"^Signature algorithm name: (\S+)", block, re.M)
+        key = re.search(r"^Subject Public Key Algorithm: (\d+)-bit (\w+)", block, re.M)
+        assert serial and valid and alg and key
+        assert signer.serial == serial.group(1)
+        assert (signer.not_before, signer.not_after) == (
+            _java_date(valid.group(1)),
+            _java_date(valid.group(2)),
+        )
+        assert signer.signature_algorithm == _JAVA_SIG_ALGS[alg.group(1)]
+        assert (signer.key_size, signer.key_algorithm) == (int(key.group(1)), key.group(2))
+        compared += 1
+    assert compared >= 25
