@@ -238,6 +238,26 @@ def test_index_out_of_range_raises_located_error() -> None:
     assert info.value.diagnostics()[0].offset == types_off + 4
 
 
+@pytest.mark.parametrize(
+    ("table_field", "item_size", "word", "what"),
+    [
+        (0x58, 8, 1, "string"),  # method_ids: name_idx
+        (0x50, 8, 1, "string"),  # field_ids: name_idx
+        (0x60, 32, 0, "type"),  # class_defs: class_idx
+    ],
+)
+def test_ref_index_out_of_range_is_located(table_field: int, item_size: int, word: int, what: str) -> None:
+    data = bytearray(_synthetic())
+    count, offset = struct.unpack_from("<II", data, table_field)
+    assert count > 0
+    at = offset + (count - 1) * item_size + 4 * word
+    struct.pack_into("<I", data, at, 0xFFFFFF)
+    with pytest.raises(ApkError, match=f"item {count - 1} refers to {what}") as info:
+        parse_dex(bytes(data), entry="classes3.dex")
+    diag = info.value.diagnostics()[0]
+    assert (diag.entry, diag.offset) == ("classes3.dex", offset + (count - 1) * item_size)
+
+
 def test_not_a_dex_and_truncated_header() -> None:
     with pytest.raises(ApkError, match="not a DEX"):
         parse_dex(b"PK\x03\x04" + b"\x00" * 200, entry="classes.dex")

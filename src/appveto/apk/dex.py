@@ -225,19 +225,25 @@ def _part_to_string(dex: _Dex, part: str) -> str:
     return decode_mutf8(raw[p + 1 :])
 
 
-def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
-    n = len(offsets)
-    if n == 0:
-        return []
+def _check_string_offsets(dex: _Dex, offsets: list[int], ids_offset: int) -> None:
     if min(offsets) < HEADER_SIZE or max(offsets) >= dex.size:
         bad = next(i for i, o in enumerate(offsets) if o < HEADER_SIZE or o >= dex.size)
         raise dex.error(
             f"string_ids item {bad} points to {offsets[bad]:#x}, outside the file of {dex.size} bytes",
             ids_offset + 4 * bad,
         )
+
+
+def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
+    n = len(offsets)
+    if n == 0:
+        return []
     data = dex.data
+    size = dex.size
     first = 0
     head: list[str] = []
+    if not (HEADER_SIZE <= offsets[0] < size and HEADER_SIZE <= offsets[-1] < size):
+        _check_string_offsets(dex, offsets, ids_offset)
     if data[offsets[0]] == 0:
         # The empty string (uleb128 0, NUL) sorts first; its two NULs would break the split.
         head.append(_string_slow(dex, offsets[0]))
@@ -250,7 +256,7 @@ def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
             # The contiguous layout that dx and d8 write: split the whole region at once and
             # check that the pieces fall exactly on the string_ids offsets.
             parts = data[start:end].decode("latin-1").split("\x00")
-            if len(parts) == n - first and min(map(len, parts)) > 0:
+            if len(parts) == n - first and "" not in parts:
                 ends = list(accumulate(map((1).__add__, map(len, parts)), initial=start))
                 ends.pop()
                 if ends == offsets[first:]:
@@ -260,6 +266,7 @@ def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
     # String data in another order (protectors shuffle it): one item at a time. Items that
     # share an offset share the string; overlapping items are bounded so that a hostile
     # file cannot make us decode its bytes again for every ID.
+    _check_string_offsets(dex, offsets, ids_offset)
     by_offset: dict[int, str] = {}
     budget = 2 * dex.size + 1_000_000
     out = head
@@ -445,8 +452,11 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
         del string_offsets
 
         type_idx = dex.u32_columns("type_ids", n_types, types_off, 1).tolist()
-        dex.check_indices("type_ids", type_idx, len(strings), "string", types_off, 4)
-        types = list(map(strings.__getitem__, type_idx))
+        try:
+            types = list(map(strings.__getitem__, type_idx))
+        except IndexError:
+            dex.check_indices("type_ids", type_idx, len(strings), "string", types_off, 4)
+            raise dex.error("type_ids: an index is out of range", types_off) from None
         del type_idx
 
         protos = _proto_descriptors(dex, n_protos, protos_off, types)
@@ -457,21 +467,24 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             f_class = halves[0::4].tolist()
             f_type = halves[1::4].tolist()
             f_name = dex.u32_columns("field_ids", n_fields, fields_off, 2)[1::2].tolist()
-            dex.check_indices("field_ids", f_class, len(types), "type", fields_off, 8)
-            dex.check_indices("field_ids", f_type, len(types), "type", fields_off, 8)
-            dex.check_indices("field_ids", f_name, len(strings), "string", fields_off, 8)
-            field_refs = list(
-                map(
-                    tuple.__new__,
-                    repeat(FieldRef),
-                    zip(
-                        map(types.__getitem__, f_class),
-                        map(strings.__getitem__, f_name),
-                        map(types.__getitem__, f_type),
-                        strict=True,
-                    ),
+            try:
+                field_refs = list(
+                    map(
+                        tuple.__new__,
+                        repeat(FieldRef),
+                        zip(
+                            map(types.__getitem__, f_class),
+                            map(strings.__getitem__, f_name),
+                            map(types.__getitem__, f_type),
+                            strict=True,
+                        ),
+                    )
                 )
-            )
+            except IndexError:  # locate the bad index (the fast path does not look for it)
+                dex.check_indices("field_ids", f_class, len(types), "type", fields_off, 8)
+                dex.check_indices("field_ids", f_type, len(types), "type", fields_off, 8)
+                dex.check_indices("field_ids", f_name, len(strings), "string", fields_off, 8)
+                raise dex.error("field_ids: an index is out of range", fields_off) from None
             del f_class, f_type, f_name
 
         method_refs: list[MethodRef] = []
@@ -480,28 +493,34 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
             m_class = halves[0::4].tolist()
             m_proto = halves[1::4].tolist()
             m_name = dex.u32_columns("method_ids", n_methods, methods_off, 2)[1::2].tolist()
-            dex.check_indices("method_ids", m_class, len(types), "type", methods_off, 8)
-            dex.check_indices("method_ids", m_proto, len(protos), "proto", methods_off, 8)
-            dex.check_indices("method_ids", m_name, len(strings), "string", methods_off, 8)
-            method_refs = list(
-                map(
-                    tuple.__new__,
-                    repeat(MethodRef),
-                    zip(
-                        map(types.__getitem__, m_class),
-                        map(strings.__getitem__, m_name),
-                        map(protos.__getitem__, m_proto),
-                        strict=True,
-                    ),
+            try:
+                method_refs = list(
+                    map(
+                        tuple.__new__,
+                        repeat(MethodRef),
+                        zip(
+                            map(types.__getitem__, m_class),
+                            map(strings.__getitem__, m_name),
+                            map(protos.__getitem__, m_proto),
+                            strict=True,
+                        ),
+                    )
                 )
-            )
+            except IndexError:  # locate the bad index (the fast path does not look for it)
+                dex.check_indices("method_ids", m_class, len(types), "type", methods_off, 8)
+                dex.check_indices("method_ids", m_proto, len(protos), "proto", methods_off, 8)
+                dex.check_indices("method_ids", m_name, len(strings), "string", methods_off, 8)
+                raise dex.error("method_ids: an index is out of range", methods_off) from None
             del m_class, m_proto, m_name
 
         class_defs: list[str] = []
         if n_classes:
             c_idx = dex.u32_columns("class_defs", n_classes, classes_off, 8)[0::8].tolist()
-            dex.check_indices("class_defs", c_idx, len(types), "type", classes_off, 32)
-            class_defs = list(map(types.__getitem__, c_idx))
+            try:
+                class_defs = list(map(types.__getitem__, c_idx))
+            except IndexError:
+                dex.check_indices("class_defs", c_idx, len(types), "type", classes_off, 32)
+                raise dex.error("class_defs: an index is out of range", classes_off) from None
             if len(set(c_idx)) != len(c_idx):
                 dupes = sorted(types[t] for t, k in Counter(c_idx).items() if k > 1)
                 dex.anomalies.append(
