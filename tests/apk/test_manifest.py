@@ -445,6 +445,24 @@ def test_permission_hidden_from_android_by_attribute_order() -> None:
     assert [p.name for p in m2.uses_permissions] == ["android.permission.SEND_SMS"]
 
 
+def test_intent_actions_are_read_by_name_like_android() -> None:
+    # ParsedIntentInfoUtils reads <action android:name> with getAttributeValue(ANDROID, "name")
+    nameless = E("action", [A("", "android.intent.action.BOOT_COMPLETED", resid=R_ATTR["name"], ns=None)])
+    decoy = E(
+        "action",
+        [
+            A("name", "x.y.FOR_ANDROID", resid=0),  # android:name by string, no resource ID
+            A("decoy", "x.y.FOR_DECODERS", resid=R_ATTR["name"]),  # name's ID, other string
+        ],
+    )
+    real = E("action", [A("name", "x.y.REAL")])
+    flt = E("intent-filter", [], [nameless, decoy, real])
+    m, notes = parse(manifest([E("application", [], [E("receiver", [A("name", ".R")], [flt])])]))
+    assert m.components[0].intent_filters[0].actions == ("x.y.FOR_ANDROID", "x.y.REAL")
+    assert "No value supplied" in notes
+    assert "'x.y.FOR_ANDROID' for Android (read by name) but 'x.y.FOR_DECODERS' by resource ID" in notes
+
+
 def test_version_code_major() -> None:
     m, _ = parse(manifest([], attrs=[A("versionCodeMajor", 2, resid=0x01010576)]))
     assert m.version_code == (2 << 32) | 3

@@ -3,9 +3,12 @@
 The model says what the platform's package parser (``PackageParser`` /
 ``ParsingPackageUtils`` in ``frameworks/base``) would take from the manifest:
 
-* framework attributes are read by **resource ID** (``TypedArray``), the first
-  attribute carrying an ID wins; ``package`` alone is read by string name in no
-  namespace (``XmlPullParser.getAttributeValue(null, "package")``), raw value first;
+* framework attributes are read by **resource ID** (``TypedArray``, see
+  :meth:`AxmlNode.attr <appveto.apk.axml.AxmlNode.attr>` for its exact lookup), except
+  where the parser asks ``XmlPullParser.getAttributeValue(namespace, name)``: the
+  manifest's ``package`` (no namespace) and the ``android:name`` of intent-filter
+  ``<action>``/``<category>`` (android namespace), matched by string name, raw value
+  first (``ParsedIntentInfoUtils``);
 * only elements where the parser looks count: ``uses-sdk``, ``uses-permission``,
   ``permission``, ``uses-feature``, ``queries`` and the **first** ``application`` are
   children of ``manifest``; components and ``uses-library`` are children of that
@@ -22,7 +25,7 @@ The model says what the platform's package parser (``PackageParser`` /
   which is what the documentation phrases as "minSdkVersion or targetSdkVersion of 16
   or lower" (targetSdk defaults to minSdk);
 * names read with ``getNonResourceString`` (``uses-permission``, ``uses-feature``,
-  ``uses-library``, ``action``, ``category``) count only as literal text, and values read
+  ``uses-library``) count only as literal text, and values read
   with ``getNonConfigurationString`` (class names, versionName, permissions, authorities,
   intent data) only follow references to resources that do not vary by configuration;
 * components without ``android:permission`` inherit the application's; a provider's
@@ -43,7 +46,15 @@ the ``@0x7f0b0012`` form.
 from __future__ import annotations
 
 from appveto.apk.android_attrs import framework_attr_id
-from appveto.apk.axml import AnomalyLog, AxmlAttribute, AxmlNode, ValueType, parse_axml, render_value
+from appveto.apk.axml import (
+    ANDROID_NS,
+    AnomalyLog,
+    AxmlAttribute,
+    AxmlNode,
+    ValueType,
+    parse_axml,
+    render_value,
+)
 from appveto.apk.model import (
     Application,
     Component,
@@ -299,6 +310,16 @@ class _Builder:
         )
         return None
 
+    def by_name(self, node: AxmlNode, name: str, namespace: str | None = ANDROID_NS) -> str | None:
+        """``XmlPullParser.getAttributeValue(namespace, name)``: matched by string name,
+        the raw string first, else the typed value as text."""
+        attr = node.attr_by_name(name, namespace)
+        if attr is None:
+            return None
+        if attr.raw is not None:
+            return attr.raw
+        return None if attr.value_type == ValueType.NULL else attr.value
+
     def path(self, node: AxmlNode, rid: int) -> str | None:
         """A reference to a file resource (``res/xml/...``) or its ``@0x...`` form."""
         return self.string(node, rid)
@@ -316,11 +337,8 @@ class _Builder:
 
     def build(self, root_element: XmlElement) -> Manifest:
         root = self.root
-        pkg_attr = root.attr_by_name("package")
-        package = ""
-        if pkg_attr is not None:
-            package = pkg_attr.raw if pkg_attr.raw is not None else pkg_attr.value
-        else:
+        package = self.by_name(root, "package", None) or ""
+        if root.attr_by_name("package") is None:
             self.note(root, "<manifest> has no 'package' attribute (Android refuses the APK)")
         if package and not _valid_package(package):
             self.note(root, f"package name '{package}' is not valid for Android")
@@ -565,10 +583,21 @@ class _Builder:
         data: list[IntentData] = []
         for child in node.children:
             if child.tag in {"action", "category"}:
-                name = self.literal(child, A_NAME)
+                name = self.by_name(child, "name")
                 if not name:
-                    self.note(child, f"<{child.tag}> without android:name ignored")
+                    self.note(
+                        child,
+                        f"<{child.tag}> without android:name (Android refuses the APK:"
+                        " 'No value supplied for <android:name>')",
+                    )
                     continue
+                by_id = child.attr(A_NAME)
+                if by_id is not None and by_id.string is not None and by_id.string != name:
+                    self.note(
+                        child,
+                        f"<{child.tag}> android:name is '{name}' for Android (read by name) but"
+                        f" '{by_id.string}' by resource ID",
+                    )
                 (actions if child.tag == "action" else categories).append(name)
             elif child.tag == "data":
                 data.append(
