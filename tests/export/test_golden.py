@@ -69,7 +69,8 @@ def test_every_target_matches_its_snapshot(folder: Path, at: date, name: str) ->
         # examples/policies belongs to the policy library; when it changes, this snapshot
         # no longer describes it. Say so rather than fail someone else's change.
         pytest.skip(
-            f"{folder.name} changed since the snapshot: review and regenerate with APPVETO_UPDATE_GOLDEN=1"
+            f"{folder.relative_to(REPO)} changed since the snapshot: "
+            "review and regenerate with APPVETO_UPDATE_GOLDEN=1"
         )
     stored = {
         str(p.relative_to(root)): p.read_bytes()
