@@ -512,7 +512,7 @@ def _manifest_of(path: Path) -> Manifest | None:
 def _androguard(path: Path) -> object | None:
     from loguru import logger
 
-    logger.remove()
+    logger.disable("androguard")  # silence its loguru output, leave other handlers alone
     from androguard.core.apk import APK
 
     try:
