@@ -95,6 +95,8 @@ def init_workspace(
         ]
     text = "\n".join(lines) + "\n"
     ws = _parse(root, config, tomllib.loads(text))
+    if db is None:
+        (root / (store_path or DEFAULT_STORE_PATH)).parent.mkdir(parents=True, exist_ok=True)
     ws.open_store().close()
     (root / DEFAULT_POLICIES_DIR).mkdir(exist_ok=True)
     with config.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race

@@ -61,11 +61,14 @@ class _Lines:
         return pos - (self._text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _broken(display: str, text: str, lines: _Lines, pos: int, what: str) -> Exception:
-    if pos >= len(text.rstrip()):
+def _broken(display: str, text: str, lines: _Lines, pos: int, what: str, detail: str | None = None) -> Exception:
+    end = len(text.rstrip())
+    truncated = pos >= end or (detail is not None and detail.startswith("Unterminated string")
+                               and text.find('"', pos + 1) == -1)
+    if truncated:
         msg = f"truncated JSON: the document ends inside {what}"
     else:
-        msg = f"invalid JSON in {what}"
+        msg = f"invalid JSON in {what}" + (f" ({detail})" if detail else "")
     return refuse(display, msg, line=lines.at(min(pos, len(text))), column=lines.column(pos))
 
 
@@ -73,7 +76,7 @@ def _scan(text: str, pos: int, display: str, lines: _Lines, what: str) -> tuple[
     try:
         return _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as exc:
-        raise _broken(display, text, lines, exc.pos, what) from None
+        raise _broken(display, text, lines, exc.pos, what, exc.msg) from None
     except RecursionError:
         raise refuse(display, f"JSON nested too deeply in {what}", line=lines.at(pos)) from None
 
