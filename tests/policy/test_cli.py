@@ -69,6 +69,35 @@ def test_show_list_one_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "unknown decision" in capsys.readouterr().err
 
 
+def test_diff_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    from tests.conftest import require_tool
+
+    git = require_tool("git")
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLES, repo / "policies")
+
+    def run(*argv: str) -> None:
+        subprocess.run([git, "-C", str(repo), *argv], check=True, capture_output=True)
+
+    run("init", "-q")
+    run("add", "policies")
+    run("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "policies")
+    fr = repo / "policies" / "fr-recreational-apps.yaml"
+    fr.write_text(
+        fr.read_text(encoding="utf-8").replace("date: 2023-04-24", "date: 2023-05-24"), encoding="utf-8"
+    )
+    assert _run(["policy", "diff", "--rev", "HEAD", str(repo / "policies")]) == 0
+    out = capsys.readouterr().out
+    assert "'term.deadlines' " not in out
+    assert "deadline 'remove_by': 'date' changed from 2023-04-24 to 2023-05-24" in out, out
+    assert "1 change" in out
+    assert _run(["policy", "diff", "--rev", "no-such-rev", str(repo / "policies")]) == 2
+    assert "not a valid object name" in capsys.readouterr().err
+    assert _run(["policy", "diff", str(repo / "policies")]) == 2
+
+
 def test_timeline_and_diff(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert _run(["policy", "timeline", str(EXAMPLES), "--from", "2024-02-01", "--days", "60"]) == 0
     out = capsys.readouterr().out

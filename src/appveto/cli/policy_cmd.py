@@ -85,9 +85,14 @@ def register(sub: Any) -> None:
     tl.add_argument("--format", choices=("text", "json"), default="text")
     tl.set_defaults(handler=run_timeline)
 
-    df = psub.add_parser("diff", help="what a revision changed, in words")
-    df.add_argument("old", metavar="OLD", help="policy folder before")
-    df.add_argument("new", metavar="NEW", help="policy folder after")
+    df = psub.add_parser(
+        "diff",
+        help="what a revision changed, in words",
+        description="Compare two policy folders (OLD NEW), or a folder in git with one of its "
+        "revisions (--rev REV DIR: the folder at REV against the working tree).",
+    )
+    df.add_argument("folders", nargs="+", metavar="DIR", help="OLD NEW, or one DIR with --rev")
+    df.add_argument("--rev", metavar="REV", help="git revision of DIR to compare with (e.g. HEAD~1)")
     df.add_argument("--format", choices=("text", "json"), default="text")
     df.set_defaults(handler=run_diff)
 
@@ -338,9 +343,19 @@ def run_diff(args: argparse.Namespace) -> int:
     from appveto.errors import PolicyError
     from appveto.policy.diff import diff_policies
 
+    if args.rev is not None and len(args.folders) != 1:
+        sys.stderr.write("appveto: error: with --rev give exactly one policy folder\n")
+        return 2
+    if args.rev is None and len(args.folders) != 2:
+        sys.stderr.write("appveto: error: give two policy folders: OLD NEW (or --rev REV DIR)\n")
+        return 2
     try:
-        old = _load(args.old)
-        new = _load(args.new)
+        if args.rev is not None:
+            old = _load_revision(args.folders[0], args.rev)
+            new = _load(args.folders[0])
+        else:
+            old = _load(args.folders[0])
+            new = _load(args.folders[1])
     except PolicyError as exc:
         return _report_errors(exc)
     changes = diff_policies(old, new)
@@ -351,6 +366,43 @@ def run_diff(args: argparse.Namespace) -> int:
         _emit(str(c))
     _emit(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
     return 0
+
+
+def _load_revision(directory: str, rev: str) -> Any:
+    """The policy folder ``directory`` as it was at git revision ``rev``."""
+    import io
+    import subprocess
+    import tarfile
+    import tempfile
+    from pathlib import Path
+
+    from appveto.errors import PolicyError
+    from appveto.policy.load import load_documents, policy_files
+
+    if rev.startswith("-"):
+        raise PolicyError(f"not a git revision: {rev!r}")
+
+    def git(*argv: str, cwd: str = directory) -> bytes:
+        try:
+            done = subprocess.run(["git", "-C", cwd, *argv], capture_output=True, check=False, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PolicyError(f"{directory}: git failed: {exc}") from None
+        if done.returncode != 0:
+            msg = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise PolicyError(f"{directory}: git {argv[0]}: {msg[-1] if msg else 'failed'}")
+        return done.stdout
+
+    top = git("rev-parse", "--show-toplevel").decode("utf-8", "replace").strip()
+    prefix = git("rev-parse", "--show-prefix").decode("utf-8", "replace").strip()
+    data = git("archive", "--format=tar", f"{rev}:{prefix}" if prefix else rev, cwd=top)
+    with tempfile.TemporaryDirectory(prefix="appveto-rev-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp, filter="data")
+        root = Path(tmp)
+        files = policy_files(root)
+        if not files:
+            raise PolicyError(f"{directory}: no policy files at {rev}")
+        return load_documents([(p, f"{rev}:{Path(directory) / p.relative_to(root)}") for p in files])
 
 
 def run_schema(args: argparse.Namespace) -> int:
