@@ -44,6 +44,13 @@ def _config(qualifier: str) -> bytes:
     elif qualifier == "fr-rCA":
         cfg[8:10] = b"fr"
         cfg[10:12] = b"CA"
+    elif qualifier == "b+sr+Latn":
+        cfg[8:10] = b"sr"
+        cfg[36:40] = b"Latn"
+    elif qualifier == "fil-rPH":  # three-letter language, packed into two bytes
+        v = 0x8000 | (ord("f") - 97) | (ord("i") - 97) << 5 | (ord("l") - 97) << 10
+        cfg[8:10] = bytes([v >> 8, v & 0xFF])
+        cfg[10:12] = b"PH"
     elif qualifier == "hdpi":
         struct.pack_into("<H", cfg, 14, 240)
     elif qualifier == "v21":
@@ -184,6 +191,16 @@ def test_resolve_values_and_configs(mode: str) -> None:
     assert "Example" in table.strings and "res/xml/network_security_config.xml" in table.strings
 
 
+def test_configuration_qualifiers_are_written_like_aapt() -> None:
+    qualifiers = ["", "fr", "fr-rCA", "b+sr+Latn", "fil-rPH", "hdpi", "v21"]
+    built = build_arsc([Res("string", "s", {q: ("string", q or "default") for q in qualifiers})])
+    table = parse_resources(built.data)
+    assert [c for _, _, c in table.configurations()] == qualifiers
+    ref = built.ids["string/s"]
+    for q in qualifiers:
+        assert table.resolve(ref, config=q) == (q or "default")
+
+
 def test_unknown_ids() -> None:
     table, ids = sample()
     assert table.resolve(0x7F7F0000) is None
@@ -291,6 +308,40 @@ def test_corpus_global_strings_match_aapt(corpus_file: Path) -> None:
     for ours, theirs in zip(table.strings, expected, strict=True):
         if "\n" not in ours and "\r" not in ours:
             assert ours == theirs
+
+
+def aapt_configurations(apk: Path) -> dict[int, list[str]] | None:
+    tool = require_tool("aapt")
+    out = subprocess.run(
+        [tool, "dump", "resources", str(apk)], check=False, capture_output=True, text=True, timeout=120
+    )
+    if "Package Group" not in out.stdout or "Package Groups (0)" in out.stdout:
+        return None  # aapt could not open the archive
+    found: dict[int, list[str]] = {}
+    current = None
+    for line in out.stdout.splitlines():
+        head = line.strip()
+        if head.startswith("type ") and "configCount=" in head:
+            current = int(head.split()[1]) + 1  # aapt prints the type index, IDs start at 1
+        elif head.startswith("config ") and head.endswith(":") and current is not None:
+            name = head[len("config ") : -1]
+            found.setdefault(current, []).append("" if name == "(default)" else name)
+    return found
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)
+def test_corpus_configurations_match_aapt(corpus_file: Path) -> None:
+    data = arsc_bytes(corpus_file)
+    if data is None:
+        pytest.skip("no resources.arsc")
+    table = parse_resources(data)
+    expected = aapt_configurations(corpus_file)
+    if expected is None:
+        pytest.skip("aapt cannot read the table")
+    ours: dict[int, list[str]] = {}
+    for _, type_id, config in table.configurations():
+        ours.setdefault(type_id, []).append(config)
+    assert ours == expected
 
 
 @pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)

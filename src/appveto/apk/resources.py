@@ -136,6 +136,11 @@ class ResourceTable:
         _, _, chunks, index = found
         return tuple(c.config for c in chunks if self._entry_offset(c, index) is not None)
 
+    def configurations(self) -> tuple[tuple[int, int, str], ...]:
+        """(package ID, type ID, qualifiers) of every type chunk, in table order per type
+        ('' is the default configuration; qualifiers are written as ``aapt`` writes them)."""
+        return tuple((pkg, tid, c.config) for (pkg, tid), chunks in self._types.items() for c in chunks)
+
     # -- internals
 
     def _locate(self, ref: int) -> tuple[_Package, str | None, tuple[_TypeChunk, ...], int] | None:
@@ -386,16 +391,40 @@ _UI_TYPES = {2: "desk", 3: "car", 4: "television", 5: "appliance", 6: "watch", 7
 def _locale_part(two: bytes, base: int) -> str:
     if not two[0]:
         return ""
-    if two[0] & 0x80:  # packed three-letter code
-        v = (two[1] << 8) | two[0]
+    if two[0] & 0x80:  # packed three-letter code (unpackLanguageOrRegion)
+        v = (two[0] << 8) | two[1]
         chars = (v & 0x1F, (v >> 5) & 0x1F, (v >> 10) & 0x1F)
         return "".join(chr(base + c) for c in chars)
     return two.decode("latin-1").rstrip("\x00")
 
 
+def _text(raw: bytes) -> str:
+    return raw.split(b"\x00", 1)[0].decode("latin-1")
+
+
+def _locale_qualifier(cfg: bytes, lang: str, region: str) -> str:
+    """``appendDirLocale``: legacy ``fr-rCA``, or ``b+sr+Latn`` when a script, variant or
+    numbering system was given."""
+    script = _text(cfg[36:40]) if not cfg[52] else ""
+    variant = _text(cfg[40:48])
+    numbers = _text(cfg[53:61])
+    if not script and not variant and not numbers:
+        return lang + (f"-r{region}" if region else "")
+    out = "b+" + lang
+    if script:
+        out += "+" + script
+    if region:
+        out += "+" + region
+    if variant:
+        out += "+" + variant
+    if numbers:
+        out += "+u+nu+" + numbers
+    return out
+
+
 def _config_name(cfg: bytes) -> str:
     """``ResTable_config`` -> qualifiers in ``aapt`` order (a usable subset)."""
-    cfg = cfg.ljust(52, b"\x00")
+    cfg = cfg.ljust(64, b"\x00")
     if not any(cfg[4:]):
         return ""
     mcc, mnc = struct.unpack_from("<HH", cfg, 4)
@@ -407,7 +436,7 @@ def _config_name(cfg: bytes) -> str:
     lang = _locale_part(cfg[8:10], ord("a"))
     region = _locale_part(cfg[10:12], ord("0"))
     if lang:
-        parts.append(lang + (f"-r{region}" if region else ""))
+        parts.append(_locale_qualifier(cfg, lang, region))
     orientation, _touch, density = struct.unpack_from("<BBH", cfg, 12)
     sdk = _U16.unpack_from(cfg, 24)[0]
     layout, ui_mode, sw = struct.unpack_from("<BBH", cfg, 28)
