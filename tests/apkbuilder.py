@@ -249,9 +249,14 @@ class ApkSpec:
     extra_dex: tuple[tuple[ClassSpec, ...], ...] = ()
     """Classes of ``classes2.dex``, ``classes3.dex``..."""
     extra_entries: dict[str, bytes] = field(default_factory=dict)
+    """More zip entries; a name the builder also writes (``AndroidManifest.xml``,
+    ``classes.dex``, ``resources.arsc``) replaces the built one, e.g. a hand-made hostile
+    manifest. Signing covers them like any entry."""
     native_libs: dict[str, bytes] = field(default_factory=dict)
     """``{"arm64-v8a/libfoo.so": bytes}`` -> ``lib/arm64-v8a/libfoo.so``."""
     sign: Literal["v1", "v2", "v1v2", "v3", "v1v2v3"] | None = "v1v2"
+    """Schemes to sign with. v1 uses SHA-256 digests (Android 4.3+, so apksigner wants
+    ``min_sdk >= 18``); apksigner also requires v2 when ``target_sdk >= 30``."""
     key: SigningKey | None = None
     """The signing key; one is generated when None and ``sign`` is set."""
     rotated_from: tuple[SigningKey, ...] = ()
