@@ -224,3 +224,41 @@ def test_broken_policy(tmp_path: Path, text: str, expected: str, shape: bool | N
         assert errors, "the JSON Schema should reject this shape error"
     else:
         assert not errors, [e.message for e in errors]
+
+
+AUTH_CASES: list[tuple[str, str, str, bool]] = [
+    ("unknown-level", AUTHORITIES.replace("level: regional", "level: @@galactic"),
+     "authority 'region': 'level' must be one of", True),
+    ("authority-needs-name", AUTHORITIES.replace("  - id: region\n    name: Region\n", "  - @@id: region\n"),
+     "authority 'region' needs 'name'", True),
+    ("bad-country", AUTHORITIES.replace("level: regional", "level: regional\n    country: @@Belgium"),
+     "ISO 3166-1 alpha-2 country code", True),
+    ("duplicate-authority", AUTHORITIES + "  - id: @@region\n    name: Again\n    level: local\n",
+     "authority 'region' is defined twice", False),
+    ("unknown-parent", AUTHORITIES.replace("parent: fed\n", "parent: @@feed\n"),
+     "unknown parent authority 'feed' (did you mean 'fed'?)", False),
+    ("unknown-unit-parent", AUTHORITIES.replace("parent: fed-staff", "parent: @@fed-stuff"),
+     "unit 'fed-press': unknown parent unit 'fed-stuff'", False),
+    ("unit-same-id-as-unit", AUTHORITIES.replace("- id: fed-press\n        name: Press office\n        parent: fed-staff\n",
+                                                 "- id: @@fed-staff\n        name: Press office\n"),
+     "unit 'fed-staff' is defined twice", False),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "shape"), [pytest.param(*c[1:], id=c[0]) for c in AUTH_CASES])
+def test_broken_authorities(tmp_path: Path, text: str, expected: str, shape: bool) -> None:
+    clean, line, col = _split(text)
+    (tmp_path / "authorities.yaml").write_text(clean, encoding="utf-8")
+    (tmp_path / "ban.yaml").write_text(BASE, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    diags = info.value.diagnostics()
+    assert len(diags) == 1, [str(d) for d in diags]
+    (diag,) = diags
+    assert expected in diag.message and (diag.file or "").endswith("authorities.yaml"), str(diag)
+    assert (diag.line, diag.column) == (line, col), str(diag)
+    validator = jsonschema.Draft202012Validator(
+        policy_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = list(validator.iter_errors(read_policy_data(tmp_path / "authorities.yaml")))
+    assert bool(errors) is shape, [e.message for e in errors]
