@@ -169,3 +169,19 @@ def test_a_broken_file_does_not_cascade(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_policies(folder)
     assert [Path(d.file or "").name for d in info.value.diagnostics()] == ["authorities.yaml"]
+
+
+def test_unknown_key_does_not_hide_reference_errors(tmp_path: Path) -> None:
+    text = BASE.replace("authority: fed", "authority: nobody") + "colour: red\n"
+    folder = _folder(tmp_path, {"authorities.yaml": AUTHORITIES, "ban.yaml": text})
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    messages = [d.message for d in info.value.diagnostics()]
+    assert any("unknown key 'colour'" in m for m in messages), messages
+    assert any("unknown authority 'nobody'" in m for m in messages), messages
+    # a misspelt known key could change the meaning: its file is not checked further
+    typo = BASE.replace("authority: fed", "authority: nobody").replace("  expires:", "  expirse:")
+    folder = _folder(tmp_path / "b", {"authorities.yaml": AUTHORITIES, "ban.yaml": typo})
+    with pytest.raises(PolicyError) as info:
+        load_policies(folder)
+    assert len(info.value.diagnostics()) == 1

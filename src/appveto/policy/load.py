@@ -452,6 +452,28 @@ def _validate(source: _Source, diags: list[Diagnostic]) -> Decision | Authoritie
             if err["type"] == "missing" and tuple(err["loc"]) in suggested:
                 continue
             diags.append(_translate(source, model, err))
+        return _without_extra_keys(model, data, errors) if not suggested else None
+
+
+def _without_extra_keys(
+    model: type[Decision] | type[AuthoritiesFile], data: dict[str, Any], errors: Sequence[Any]
+) -> Decision | AuthoritiesFile | None:
+    """When the only problems are unknown keys that resemble no known one, the rest of the
+    file is sound: validate it without them so its cross-references are checked too."""
+    import copy
+
+    if any(err["type"] != "extra_forbidden" for err in errors):
+        return None
+    pruned = copy.deepcopy(data)
+    for err in errors:
+        node: Any = pruned
+        loc = tuple(err["loc"])
+        for seg in loc[:-1]:
+            node = node[seg]
+        node.pop(loc[-1], None)
+    try:
+        return model.model_validate(pruned)
+    except ValidationError:
         return None
 
 
