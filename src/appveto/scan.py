@@ -21,6 +21,7 @@ from appveto import __version__
 from appveto.apk.model import Apk, ApkProblem
 from appveto.checks.coverage import Coverage, measure
 from appveto.checks.endpoints import endpoints
+from appveto.checks.facts import release
 from appveto.checks.perm import PermissionVerdict, permission_verdicts
 from appveto.checks.registry import active_checks, get_check
 from appveto.checks.sdk import match_trackers
@@ -244,6 +245,7 @@ def scan_apk(path: str, kb: KnowledgeBase, *, now: datetime) -> ScanResult:
     try:
         return analyse(apk, kb, now=now)
     finally:
+        release(apk)
         close = getattr(apk.archive, "close", None)
         if callable(close):
             close()

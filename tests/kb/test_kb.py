@@ -152,3 +152,26 @@ def test_update_failure_keeps_previous_copy(tmp_path: Path, served: str) -> None
     assert "HTTP 404" in str(exc.value) and "missing.json" in str(exc.value)
     assert (tmp_path / "exodus_trackers.json").read_bytes() == before
     assert load_kb(tmp_path).dataset("exodus-trackers") is not None
+
+
+def test_bytedance_ownership_covers_tiktok_block_list() -> None:
+    """The app-block list's registrable domains that Tracker Radar gives to ByteDance map to
+    our ByteDance entity (CN), and CDN domains of that list are not claimed as ByteDance's."""
+    from appveto.kb.domains import registrable_domain
+
+    domains = require_shared("data/domains")
+    hosts = [
+        h.strip() for h in (domains / "blocklistproject_tiktok.domains.txt").read_text("utf-8").splitlines()
+    ]
+    regs = {r for h in hosts if h and not h.startswith("#") and (r := registrable_domain(h))}
+    ddg = parse_tracker_radar_entity(
+        (domains / "ddg-tracker-radar_ByteDance_Ltd.json").read_bytes(), "ddg", country="CN"
+    )
+    kb = load_baseline()
+    owned = regs & set(ddg.domains)
+    assert len(owned) >= 20
+    mapped = {r for r in owned if (e := kb.entity_for_domain(r)) is not None and e.name == "ByteDance Ltd."}
+    assert len(mapped) >= 0.6 * len(owned), sorted(owned - mapped)
+    for cdn in ("akamaized.net", "edgekey.net", "cloudfront.net"):
+        e = kb.entity_for_domain(cdn)
+        assert e is None or (e.name != "ByteDance Ltd." and cdn in e.infrastructure)

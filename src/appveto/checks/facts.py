@@ -39,6 +39,13 @@ def memo(apk: Apk, key: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def release(apk: Apk) -> None:
+    """Drop every memoised value of ``apk`` (call when its scan is done: frees the tables)."""
+    with _lock:
+        for k in [k for k, v in _memo.items() if v[0] is apk]:
+            del _memo[k]
+
+
 def facts(apk: Apk) -> Facts:
     return memo(apk, "facts", lambda: Facts(apk))
 
