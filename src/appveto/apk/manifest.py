@@ -35,7 +35,12 @@ The model says what the platform's package parser (``PackageParser`` /
   taken as 10000 (``CUR_DEVELOPMENT``), as Android does on a matching preview
   platform, and the codename is reported as an anomaly (release builds refuse it);
 * ``compileSdk`` is ``android:compileSdkVersion`` (API 28+ toolchains), else the
-  ``platformBuildVersionCode`` attribute that aapt writes.
+  ``platformBuildVersionCode`` attribute that aapt writes;
+* every ``<uses-sdk>`` is applied in turn, so the last one decides (each resets the
+  values it does not give); a repeated ``uses-permission`` is kept once (first
+  declaration, per element kind: ``uses-permission`` and ``uses-permission-sdk-23``);
+* ``process`` is kept as written (``:remote`` is private to the app, a name without a
+  colon is a global process).
 
 References (``@0x7f...``) are resolved through :class:`~appveto.apk.resources.ResourceTable`
 when one is given, in the model and in :attr:`Manifest.root` alike (so a check reading
