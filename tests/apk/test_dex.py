@@ -13,9 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appveto.apk.archive import open_archive
-from appveto.apk.dex import _Dex, _string_slow, decode_mutf8, looks_like_dex, parse_dex
+from appveto.apk.dex import (
+    MAX_TABLE_ITEMS,
+    _Dex,
+    _string_slow,
+    decode_mutf8,
+    looks_like_dex,
+    parse_dex,
+)
 from appveto.apk.model import DexFile, DexLocation, FieldRef, MethodRef
-from appveto.errors import ApkError
+from appveto.errors import ApkError, LimitExceeded
 from tests.apkbuilder import ClassSpec, FieldSpec, MethodSpec, build_dex
 from tests.conftest import corpus_apks, corpus_params, require_shared, require_tool
 
@@ -226,6 +233,16 @@ def test_tables_outside_the_file_raise_located_errors(field_offset: int, value: 
     diag = info.value.diagnostics()[0]
     assert diag.entry == "classes7.dex"
     assert diag.offset is not None
+
+
+def test_oversized_table_is_a_limit() -> None:
+    data = bytearray(_synthetic())
+    big = MAX_TABLE_ITEMS + 1
+    data += b"\x00" * (4 * big)  # a string_ids table that really fits in the file
+    struct.pack_into("<II", data, 0x38, big, len(data) - 4 * big)
+    with pytest.raises(LimitExceeded) as info:
+        parse_dex(bytes(data), entry="classes.dex")
+    assert info.value.diagnostics()[0].entry == "classes.dex"
 
 
 def test_index_out_of_range_raises_located_error() -> None:

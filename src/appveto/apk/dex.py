@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from itertools import accumulate, repeat
 
 from appveto.apk.model import DexFile, DexLocation, FieldRef, MethodRef
-from appveto.errors import ApkError
+from appveto.errors import ApkError, LimitExceeded
 
 __all__ = ["decode_mutf8", "looks_like_dex", "parse_dex"]
 
@@ -39,6 +39,11 @@ HEADER_SIZE_V41 = 0x78
 ENDIAN_CONSTANT = 0x12345678
 REVERSE_ENDIAN_CONSTANT = 0x78563412
 KNOWN_VERSIONS = frozenset({"035", "037", "038", "039", "040", "041"})
+MAX_TABLE_ITEMS = 1 << 22
+"""Largest ID table read (4,194,304 items). Real DEX files stay far below: type and proto
+indices are 16-bit, d8 splits code at 65,536 methods, and the largest apps hold a few
+hundred thousand strings per file. A hostile header cannot make us build tens of millions
+of Python objects from one entry."""
 
 _MAGIC = re.compile(rb"dex\n0[0-9]{2}\x00")
 _HEADER = struct.Struct("<8sI20s20I")
@@ -162,6 +167,12 @@ class _Dex:
                 f"{name} table ({count} items of {item_size} bytes at {offset:#x}) lies outside "
                 f"the file of {self.size} bytes",
                 offset,
+            )
+        if count > MAX_TABLE_ITEMS:
+            raise LimitExceeded.at(
+                f"{name} table declares {count} items, more than the limit of {MAX_TABLE_ITEMS}",
+                entry=self.entry,
+                offset=offset,
             )
         if offset % 4:
             self.anomalies.append(f"{name} table at {offset:#x} is not 4-byte aligned")
@@ -420,6 +431,10 @@ def _check_header(dex: _Dex) -> tuple[str, tuple[int, ...]]:
             dex.anomalies.append(
                 f"DEX 041 container of {container_size} bytes: only the first DEX ({file_size} bytes) is read"
             )
+    if fields[8] > 0xFFFF or fields[10] > 0xFFFF:
+        dex.anomalies.append(
+            f"type_ids_size {fields[8]} / proto_ids_size {fields[10]}: the format allows at most 65535"
+        )
     return version, tuple(fields[6:18])
 
 
