@@ -178,14 +178,13 @@ def _embedded_dex(
         if not candidate or _NATIVE.match(e.name) or e.uncompressed_size > _MAX_PEEK:
             continue
         try:
-            blob = archive.read(e)
+            head = archive.read_head(e, 8)
+            if looks_like_dex(head):
+                found.append(EmbeddedDex(e.name, DexLocation.ASSET, e.uncompressed_size, parsed=False))
+            elif head[:4] == _ZIP_MAGIC:
+                found.extend(_nested_dex(e.name, archive.read(e), looks_like_dex))
         except ApkError as exc:
             problems.append(ApkProblem("dex", exc.diagnostics()[0].message, e.name, None))
-            continue
-        if looks_like_dex(blob[:8]):
-            found.append(EmbeddedDex(e.name, DexLocation.ASSET, len(blob), parsed=False))
-        elif blob[:4] == _ZIP_MAGIC:
-            found.extend(_nested_dex(e.name, blob, looks_like_dex))
     return tuple(found)
 
 
@@ -198,7 +197,7 @@ def _nested_dex(outer: str, blob: bytes, looks_like_dex: Callable[[bytes], bool]
     for ie in inner.entries:
         if ie.name.lower().endswith(".dex"):
             try:
-                head = inner.read(ie)[:8]
+                head = inner.read_head(ie, 8)
             except ApkError:
                 head = b""
             out.append(
