@@ -115,6 +115,14 @@ class ScanResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as values, tuples as lists), keys in field order."""
         result: dict[str, Any] = _plain(self)
+        cov = self.coverage
+        result["coverage"].update(
+            summary=cov.summary(),
+            obfuscated_class_share=round(cov.obfuscated_class_share, 3),
+            obfuscated_method_share=round(cov.obfuscated_method_share, 3),
+            obfuscated_field_share=round(cov.obfuscated_field_share, 3),
+            native_share=round(cov.native_share, 3),
+        )
         return result
 
 

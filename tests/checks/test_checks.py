@@ -273,6 +273,13 @@ CASES: dict[str, Case] = {
         ),
         CLEAN,
     ),
+    "AV-JUR-003": (
+        lambda: make_apk(files={"AndroidManifest.xml": b"x", "lib/armeabi/libSecShell.so": b"\x7fELF"}),
+        lambda: make_apk(
+            files={"AndroidManifest.xml": b"x", "lib/armeabi/libSecShell.so": b"\x7fELF"},
+            dex_files=(dex(strings=("https://log.tiktokv.com/service/2/app_log/",)),),
+        ),
+    ),
     # ---------------------------------------------------------------- SIG
     "AV-SIG-001": (
         lambda: make_apk(signers=(signer(subject=dn(cn="Android Debug", o="Android", c="US")),)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from appveto.apk.model import Apk
+from appveto.checks.coverage import measure
 from appveto.checks.endpoints import endpoints
 from appveto.checks.registry import Subscore, check, finding
 from appveto.checks.sdk import match_trackers
@@ -139,3 +140,50 @@ def sdk_vendor(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
             confidence=Confidence.MEDIUM,
             evidence=tuple(evs[:5]),
         )
+
+
+@check(
+    "AV-JUR-003",
+    "data-recipients-unverifiable",
+    "No data recipient found, but the code is hidden",
+    Severity.MEDIUM,
+    subscore=Subscore.JURISDICTION,
+    absence_claim=True,
+)
+def unverifiable(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
+    """Warns that the absence of known data recipients proves nothing when code is hidden.
+
+    What it checks:
+        No endpoint or SDK could be tied to a known company, while the coverage shows
+        code that this scan could not read (packer, code loaded at run time, encrypted
+        strings).
+
+    Why it matters:
+        A packed app would otherwise score zero on data jurisdiction simply by hiding
+        its endpoints; the jurisdiction question stays open.
+
+    Example:
+        A Bangcle-packed app whose visible DEX holds no URL at all.
+
+    Remediation:
+        Observe the app's traffic in a controlled environment, or decide on the basis
+        that its data recipients are unknown.
+
+    References:
+        https://github.com/Exodus-Privacy/exodus/issues/558
+    """
+    cov = measure(apk, kb)
+    if not cov.code_hidden:
+        return
+    owned = any(
+        ep.registrable_domain and kb.entity_for_domain(ep.registrable_domain) for ep in endpoints(apk)
+    )
+    vendors = any(m.tracker.vendor and kb.entity_named(m.tracker.vendor) for m in match_trackers(apk, kb))
+    if owned or vendors:
+        return
+    yield finding(
+        "AV-JUR-003",
+        "no endpoint or SDK could be tied to a company, but code is hidden: " + "; ".join(cov.hidden_reasons),
+        confidence=Confidence.HIGH,
+        evidence=(Evidence(EvidenceKind.METRIC, f"readable share {cov.readable_share}", note=cov.summary()),),
+    )
