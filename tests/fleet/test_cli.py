@@ -1,4 +1,4 @@
-"""``appveto init``, ``appveto fleet import`` and ``appveto directory import`` through the real entry point."""
+"""``appveto init``, ``fleet import`` and ``directory import`` through the real entry point."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def test_amapi_bad_rows_are_located(sqlite_store: Store, write: Write) -> None:
     devs[4]["applicationReports"].append({"displayName": "no package"})
     devs[4]["enrollmentTime"] = "yesterday"
     path = write("p.json", pl.amapi_page(devs))
-    summary, rows = run(sqlite_store, "amapi", path)
+    summary, _rows = run(sqlite_store, "amapi", path)
     msgs = messages(summary)
     assert summary.rows_ok == 2
     assert summary.rows_bad == 1 + 2 + 1 + 1 + 1  # no reports; nameless device+app; duplicate + its app; app
@@ -253,7 +253,10 @@ def test_intune_csv(sqlite_store: Store, write: Write) -> None:
 
 
 def test_intune_csv_wrong_columns_refused(sqlite_store: Store, write: Write) -> None:
-    agg = "ApplicationKey,ApplicationName,ApplicationPublisher,ApplicationShortVersion,ApplicationVersion,DeviceCount\n"
+    agg = (
+        "ApplicationKey,ApplicationName,ApplicationPublisher,ApplicationShortVersion,ApplicationVersion,"
+        "DeviceCount\n"
+    )
     msg = refused(sqlite_store, "intune-csv", write("agg.csv", agg + "k,TikTok,,1,1,4\n"))
     assert msg.startswith(
         "agg.csv:1: not an Intune AppInvRawData export: missing columns DeviceId, DeviceName"
@@ -277,7 +280,7 @@ def test_intune_graph_app_centric_and_device_centric(sqlite_store: Store, write:
             {"displayName": "NoDevices", "deviceCount": 3, "managedDevices": "x"},
         ],
     }
-    summary, rows = run(sqlite_store, "intune-graph", write("detected.json", json.dumps(page, indent=1)))
+    summary, _rows = run(sqlite_store, "intune-graph", write("detected.json", json.dumps(page, indent=1)))
     assert (summary.rows_ok, summary.rows_bad, summary.devices) == (3, 1, 2)
     assert any("value[2]" in m and "'managedDevices' must be an array" in m for m in messages(summary))
     devs = {d.source_device_id: d for d in sqlite_store.devices()}
@@ -429,7 +432,7 @@ def test_headwind(sqlite_store: Store, write: Write) -> None:
         pl.headwind_info("PRJ-BXL-0043", [(pl.TIKTOK, "TikTok", "34.8.4")]),
     ]
     infos[1]["applications"].append({"name": "no pkg"})
-    summary, rows = run(sqlite_store, "headwind", write("hw.json", json.dumps(infos, indent=2)))
+    summary, _rows = run(sqlite_store, "headwind", write("hw.json", json.dumps(infos, indent=2)))
     assert (summary.rows_ok, summary.rows_bad, summary.devices) == (3, 1, 2)
     assert any("[1].applications[1]" in m and "without 'pkg'" in m for m in messages(summary))
     one = json.dumps(pl.headwind_info("PRJ-9", [(pl.TIKTOK, "TikTok", "1")]))
@@ -447,7 +450,8 @@ def test_generic_csv(sqlite_store: Store, write: Write) -> None:
         "\n".join(
             [
                 "device_id,device_name,platform,ownership,management_mode,user,app_id,app_name,app_version,install_source",
-                "D1,Phone 1,android,company,fully_managed,a@example.org,com.zhiliaoapp.musically,TikTok,34.8,play",
+                "D1,Phone 1,android,company,fully_managed,a@example.org,com.zhiliaoapp.musically,TikTok,"
+                "34.8,play",
                 "D1,Phone 1,android,company,fully_managed,a@example.org,com.whatsapp,WhatsApp,2.24,play",
                 "D1,Phone 1,android,company,fully_managed,a@example.org,com.whatsapp,WhatsApp,2.24,play",
                 "D2,Phone 2,ios,personal,user_enrollment,b@example.org,,,,",
@@ -458,7 +462,7 @@ def test_generic_csv(sqlite_store: Store, write: Write) -> None:
         )
         + "\n"
     )
-    summary, rows = run(sqlite_store, "generic-csv", write("inv.csv", text))
+    summary, _rows = run(sqlite_store, "generic-csv", write("inv.csv", text))
     assert summary.devices == 4
     assert (summary.rows_ok, summary.rows_bad, summary.rows_skipped) == (3, 2, 1)
     msgs = messages(summary)

@@ -237,6 +237,6 @@ def test_reimport_updates_devices_and_keeps_history(sqlite_store: Store, write: 
 
 def test_naive_snapshot_date_refused(sqlite_store: Store, write: Write) -> None:
     with pytest.raises(FleetError, match="no time zone"):
-        sqlite_store.import_inventory("amapi", [write("x.json", "{}")], at=datetime(2024, 1, 1))  # noqa: DTZ001
+        sqlite_store.import_inventory("amapi", [write("x.json", "{}")], at=datetime(2024, 1, 1))
     with pytest.raises(FleetError, match="unknown inventory source"):
         sqlite_store.import_inventory("jamf", [write("y.json", "{}")], at=T1)

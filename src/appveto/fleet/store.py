@@ -16,6 +16,7 @@ those snapshots ordered by device, and :meth:`Store.device_inventories` zips the
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,9 +27,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
-    Subquery,
-    and_,
     case,
     create_engine,
     delete,
@@ -555,14 +553,11 @@ class Store:
         that one is given instead (for "new since the previous snapshot"). A device that no
         snapshot saw by then has ``snapshot_id=None``.
         """
-        latest = _latest_snapshots(at, 2 if previous else 1)
+        snap = _latest_snapshot_of(t.devices.c.id, at, 2 if previous else 1)
+        obs = t.snapshots.alias("obs")
         query = (
-            select(
-                t.devices,
-                latest.c.snapshot_id.label("obs_snapshot_id"),
-                latest.c.taken_at.label("obs_taken_at"),
-            )
-            .select_from(t.devices.outerjoin(latest, latest.c.device_id == t.devices.c.id))
+            select(t.devices, obs.c.id.label("obs_snapshot_id"), obs.c.taken_at.label("obs_taken_at"))
+            .select_from(t.devices.outerjoin(obs, obs.c.id == snap))
             .order_by(t.devices.c.id)
         )
         with self._engine.connect() as conn:
@@ -581,32 +576,50 @@ class Store:
         ``app_ids`` restricts the rows to those app IDs (pushed down into SQL), which is
         how an evaluation that only cares about banned apps stays fast.
         """
-        latest = _latest_snapshots(at, 2 if previous else 1)
-        ia, a = t.installed_apps, t.apps
-        query: Select[Any] = (
-            select(
-                ia.c.device_id, ia.c.snapshot_id, a.c.platform, a.c.app_id, a.c.name, a.c.version, a.c.source
-            )
-            .select_from(
-                latest.join(
-                    ia, and_(ia.c.snapshot_id == latest.c.snapshot_id, ia.c.device_id == latest.c.device_id)
-                ).join(a, a.c.id == ia.c.app_ref)
-            )
-            .order_by(ia.c.device_id, a.c.app_id, a.c.name, a.c.version)
-        )
-        if app_ids is not None:
-            query = query.where(a.c.app_id.in_(sorted(set(app_ids))))
+        d, a = t.devices, t.apps
+        snap = _latest_snapshot_of(d.c.id, at, 2 if previous else 1)
         with self._engine.connect() as conn:
-            for r in conn.execution_options(yield_per=20_000).execute(query):
-                yield InstalledApp(
-                    DeviceId(r[0]),
-                    SnapshotId(r[1]),
-                    r[2],
-                    r[3] or None,
-                    r[4] or None,
-                    r[5] or None,
-                    r[6] or None,
-                )
+            latest: dict[int, int] = {
+                dev: sid for dev, sid in conn.execute(select(d.c.id, snap)) if sid is not None
+            }
+            catalog_q = select(a.c.id, a.c.platform, a.c.app_id, a.c.name, a.c.version, a.c.source)
+            if app_ids is not None:
+                catalog_q = catalog_q.where(a.c.app_id.in_(sorted(set(app_ids))))
+            catalog = {r[0]: (r[1], r[2] or None, r[3] or None, r[4] or None, r[5] or None)
+                       for r in conn.execute(catalog_q)}
+            if not latest or not catalog:
+                return
+            refs = sorted(catalog) if app_ids is not None else None
+            raw: Any = conn.connection.dbapi_connection
+            pg = self.dialect == "postgresql"
+            ph = "%s" if pg else "?"
+
+            def rows_of(sid: int) -> Iterator[tuple[int, int, int]]:
+                # The hot path: a raw cursor over the clustered key (snapshot, device, app),
+                # so rows come out grouped by device without a sort or per-row objects.
+                sql = f"SELECT device_id, snapshot_id, app_ref FROM installed_apps WHERE snapshot_id = {ph}"
+                params: list[int] = [sid]
+                if refs is not None and len(refs) <= 5_000:
+                    sql += f" AND app_ref IN ({', '.join([ph] * len(refs))})"
+                    params += refs
+                sql += " ORDER BY device_id, app_ref"
+                cur = raw.cursor(name=f"appveto_installed_{sid}") if pg else raw.cursor()
+                try:
+                    cur.execute(sql, params)
+                    while batch := cur.fetchmany(20_000):
+                        yield from batch
+                finally:
+                    cur.close()
+
+            streams = [rows_of(sid) for sid in sorted(set(latest.values()))]
+            merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+            get = latest.get
+            for dev, sid, ref in merged:
+                if get(dev) == sid and ref in catalog:
+                    platform, app_id, name, version, source = catalog[ref]
+                    yield InstalledApp(
+                        DeviceId(dev), SnapshotId(sid), platform, app_id, name, version, source
+                    )
 
     def device_inventories(
         self, at: datetime | None = None, *, previous: bool = False, app_ids: Collection[str] | None = None
@@ -689,21 +702,24 @@ def _device(r: Any) -> Device:
     )
 
 
-def _latest_snapshots(at: datetime | None, rank: int) -> Subquery:
-    """device_id, snapshot_id, taken_at of each device's ``rank``-th newest snapshot at ``at``."""
+def _latest_snapshot_of(device_id: Any, at: datetime | None, rank: int) -> Any:
+    """The ID of the ``rank``-th newest snapshot (by date, then import order) that saw the device.
+
+    A correlated scalar subquery: the reads drive from ``devices`` in ID order, so rows
+    stream out already grouped by device without sorting the inventory.
+    """
     sd, s = t.snapshot_devices, t.snapshots
-    rn = (
-        func.row_number()
-        .over(partition_by=sd.c.device_id, order_by=(s.c.taken_at.desc(), s.c.id.desc()))
-        .label("rn")
+    q = (
+        select(sd.c.snapshot_id)
+        .join(s, s.c.id == sd.c.snapshot_id)
+        .where(sd.c.device_id == device_id)
+        .order_by(s.c.taken_at.desc(), s.c.id.desc())
+        .limit(1)
+        .offset(rank - 1)
     )
-    inner = select(sd.c.device_id, sd.c.snapshot_id, s.c.taken_at, rn).join(s, s.c.id == sd.c.snapshot_id)
     if at is not None:
-        inner = inner.where(s.c.taken_at <= at)
-    sub = inner.subquery("ranked")
-    return (
-        select(sub.c.device_id, sub.c.snapshot_id, sub.c.taken_at).where(sub.c.rn == rank).subquery("latest")
-    )
+        q = q.where(s.c.taken_at <= at)
+    return q.scalar_subquery()
 
 
 def _resolve_holders(conn: Connection) -> None:

@@ -61,7 +61,9 @@ class _Lines:
         return pos - (self._text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _broken(display: str, text: str, lines: _Lines, pos: int, what: str, detail: str | None = None) -> Exception:
+def _broken(
+    display: str, text: str, lines: _Lines, pos: int, what: str, detail: str | None = None
+) -> Exception:
     end = len(text.rstrip())
     truncated = pos >= end or (detail is not None and detail.startswith("Unterminated string")
                                and text.find('"', pos + 1) == -1)
