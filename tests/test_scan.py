@@ -62,3 +62,30 @@ def test_scan_many_process_pool_matches_serial() -> None:
     a = scan_many(paths, kb, now=NOW, workers=1)
     b = scan_many(paths, kb, now=NOW, workers=2)
     assert [r.to_dict() for r in a.results] == [r.to_dict() for r in b.results]
+
+
+def _die_on_marker(args: tuple[str, datetime]) -> object:
+    import os
+
+    from appveto import scan
+
+    if args[0].endswith("die.apk"):
+        os._exit(3)  # a worker killed mid-scan (OOM killer, segfault in a C extension)
+    return scan._scan_one((args[0], scan._worker_kb[0], args[1]))
+
+
+def test_dead_worker_is_a_recorded_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import multiprocessing
+
+    from appveto import scan
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("needs the fork start method to inject the dying worker")
+    monkeypatch.setattr(scan, "_scan_in_worker", _die_on_marker)
+    good = str(corpus_apk("fdroid-souch-smsbypass.apk"))
+    die = tmp_path / "die.apk"
+    die.write_bytes(b"x")
+    res = scan_many([good, str(die), good], load_baseline(), now=NOW, workers=2)
+    assert [r.file_name for r in res.results] == ["fdroid-souch-smsbypass.apk"] * 2
+    assert [Path(e.path).name for e in res.errors] == ["die.apk"]
+    assert "died" in res.errors[0].diagnostics[0].message

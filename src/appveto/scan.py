@@ -12,6 +12,7 @@ import os
 import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 from enum import Enum
@@ -271,17 +272,55 @@ def _scan_one(args: tuple[str, KnowledgeBase, datetime]) -> ScanResult | ScanErr
         return ScanError(path, (Diagnostic(f"internal error: {type(exc).__name__}: {exc}", file=path),))
 
 
+_worker_kb: list[KnowledgeBase] = []
+"""The knowledge base of a pool worker process, sent once by the pool initializer."""
+
+
+def _init_worker(kb: KnowledgeBase) -> None:
+    _worker_kb[:] = [kb]
+
+
+def _scan_in_worker(args: tuple[str, datetime]) -> ScanResult | ScanError:
+    path, now = args
+    return _scan_one((path, _worker_kb[0], now))
+
+
 def iter_scan(
     paths: Iterable[str], kb: KnowledgeBase, *, now: datetime, workers: int = 1
 ) -> Iterator[ScanResult | ScanError]:
-    """Scan lazily, in input order; ``workers > 1`` uses a process pool."""
-    jobs = ((p, kb, now) for p in paths)
+    """Scan lazily, in input order; ``workers > 1`` uses a process pool (the knowledge
+    base is sent to each worker once)."""
     if workers <= 1:
-        for job in jobs:
-            yield _scan_one(job)
+        for p in paths:
+            yield _scan_one((p, kb, now))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_scan_one, jobs, chunksize=1)
+    pending = list(paths)
+    done = 0
+    while done < len(pending):
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(kb,)) as pool:
+            rest = pending[done:]
+            futures = [pool.submit(_scan_in_worker, (p, now)) for p in rest]
+            for fut, path in zip(futures, rest, strict=True):
+                try:
+                    item = fut.result()
+                except BrokenProcessPool:
+                    # A worker died (killed for memory, or crashed) and took the pool down
+                    # with every scan in flight: rescan this file alone to know whether it
+                    # is the culprit, then go on with a fresh pool for the others.
+                    yield _alone(path, kb, now)
+                    done += 1
+                    break
+                yield item
+                done += 1
+
+
+def _alone(path: str, kb: KnowledgeBase, now: datetime) -> ScanResult | ScanError:
+    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(kb,)) as pool:
+        try:
+            return pool.submit(_scan_in_worker, (path, now)).result()
+        except BrokenProcessPool:
+            msg = "the worker process scanning this file died (memory limit or crash)"
+            return ScanError(path, (Diagnostic(msg, file=path),))
 
 
 def scan_many(paths: Iterable[str], kb: KnowledgeBase, *, now: datetime, workers: int = 1) -> BatchResult:
