@@ -9,11 +9,12 @@ import subprocess
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 from appveto.apk.android_attrs import framework_attr_id, framework_attr_name
-from appveto.apk.axml import AxmlNode, parse_axml, read_string_pool, render_value
+from appveto.apk.axml import AxmlNode, parse_axml, read_string_pool, render_value, to_xml_text
 from appveto.apk.model import TamperKind
 from appveto.errors import ApkError, AppvetoError, LimitExceeded
 from tests.conftest import corpus_params, require_tool
@@ -333,6 +334,26 @@ def test_missing_name_index_and_unknown_namespace() -> None:
     names = [k for k, _ in doc.root.attributes]
     assert "package" in names and "custom" in names
     assert any(k.startswith("attr_") for k in names)
+
+
+def test_text_rendering_is_well_formed_and_keeps_tricks_visible() -> None:
+    root = E(
+        "manifest",
+        [
+            A("package", 'a.b"<&>', ns=None),
+            A("versionName", "one"),
+            A("versionName", "two"),
+            A("x", "1", ns="urn:x"),
+        ],
+        [E("domain", [], text="example.org & co")],
+    )
+    text = to_xml_text(parse_axml(build_axml(root, sort_attrs=False)).root)
+    parsed = ElementTree.fromstring(text.encode())
+    android = "{" + ANDROID + "}"
+    assert parsed.get("package") == 'a.b"<&>'
+    assert parsed.get(android + "versionName") == "one"
+    assert parsed.get(android + "versionName__dup2") == "two"
+    assert parsed[0].text is not None and parsed[0].text.strip() == "example.org & co"
 
 
 def test_typed_values_render_like_aapt() -> None:

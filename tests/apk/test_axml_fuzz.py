@@ -12,12 +12,13 @@ import os
 import struct
 import tracemalloc
 from functools import cache
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appveto.apk.axml import parse_axml
+from appveto.apk.axml import parse_axml, to_xml_text
 from appveto.apk.manifest import parse_manifest
 from appveto.apk.resources import parse_resources
 from appveto.errors import ApkError, AppvetoError
@@ -107,6 +108,7 @@ def test_fuzz_axml_and_manifest(data: st.DataObject, mutations: list[tuple[str, 
     try:
         doc = parse_axml(blob, entry="AndroidManifest.xml")
         assert doc.root.tag == doc.tree.tag
+        ElementTree.fromstring(to_xml_text(doc.root).encode())  # always well-formed text
     except AppvetoError as exc:
         _check_error(exc, "AndroidManifest.xml")
     try:

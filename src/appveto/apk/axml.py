@@ -43,6 +43,7 @@ __all__ = [
     "ValueType",
     "parse_axml",
     "render_value",
+    "to_xml_text",
 ]
 
 ANDROID_NS = "http://schemas.android.com/apk/res/android"
@@ -195,6 +196,72 @@ class AxmlDocument:
     anomalies: tuple[Tampering, ...]
     tree: AxmlNode
     """The same document with raw attribute facts (resource IDs, types, raw strings)."""
+
+
+def to_xml_text(root: XmlElement) -> str:
+    """The element tree as indented text XML (for reports and people; not re-parsable
+    into the same binary document). Attribute and element names are written as
+    decoded, values escaped; prefixes other than ``android`` get a placeholder
+    namespace so the text stays well-formed."""
+
+    def ncname(part: str) -> bool:
+        return part[:1].isalpha() and all(c.isascii() and (c.isalnum() or c in "_-.") for c in part)
+
+    def name_ok(name: str) -> str:
+        parts = name.split(":")
+        reserved = (len(parts) == 2 and parts[0].lower().startswith("xml")) or name.lower().startswith(
+            "xmlns"
+        )
+        return name if len(parts) <= 2 and all(ncname(p) for p in parts) and not reserved else "_invalid"
+
+    prefixes: set[str] = set()
+    for element in root.iter():
+        for key, _ in element.attributes:
+            if ":" in key and name_ok(key) == key:
+                prefixes.add(key.split(":", 1)[0])
+        if ":" in element.tag and name_ok(element.tag) == element.tag:
+            prefixes.add(element.tag.split(":", 1)[0])
+    lines = ['<?xml version="1.0" encoding="utf-8"?>']
+    declarations = [f'xmlns:android="{ANDROID_NS}"'] if "android" in prefixes else []
+    declarations += [f'xmlns:{p}="urn:appveto:unknown:{p}"' for p in sorted(prefixes - {"android"})]
+
+    def emit(e: XmlElement, depth: int, extra: list[str]) -> None:
+        pad = "  " * depth
+        attrs = list(extra)
+        seen: set[str] = set()
+        for k, v in e.attributes:
+            key = name_ok(k)
+            if key in seen:  # a repeated attribute (a tampering trick) stays visible
+                n = 2
+                while f"{key}__dup{n}" in seen:
+                    n += 1
+                key = f"{key}__dup{n}"
+            seen.add(key)
+            attrs.append(f'{key}="{_escape(v)}"')
+        head = f"{pad}<{name_ok(e.tag)}" + "".join(f"\n{pad}    {a}" for a in attrs)
+        if not e.children and e.text is None:
+            lines.append(head + " />")
+            return
+        lines.append(head + ">")
+        if e.text is not None:
+            lines.append(f"{pad}  {_escape(e.text)}")
+        for c in e.children:
+            emit(c, depth + 1, [])
+        lines.append(f"{pad}</{name_ok(e.tag)}>")
+
+    emit(root, 0, declarations)
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return "".join(c if _xml_char(c) else f"\\u{ord(c):04x}" for c in out)
+
+
+def _xml_char(c: str) -> bool:
+    """Characters XML 1.0 allows; others are shown as ``\\uXXXX`` text."""
+    o = ord(c)
+    return o in (0x9, 0xA, 0xD) or 0x20 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or 0x10000 <= o <= 0x10FFFF
 
 
 # ----------------------------------------------------------------- diagnostics
