@@ -521,10 +521,11 @@ def test_deep_nesting_is_limited() -> None:
         parse_axml(build_axml(e))
 
 
-def test_input_is_not_mutated_and_memoryview_accepted() -> None:
+def test_memoryview_and_bytearray_input() -> None:
     data = build_axml(simple_manifest())
-    doc = parse_axml(memoryview(data))  # type: ignore[arg-type]
-    assert doc.root.tag == "manifest"
+    for view in (memoryview(data), bytearray(data)):
+        doc = parse_axml(view)  # type: ignore[arg-type]
+        assert doc.root.get("package") == "org.example.app"
 
 
 # --------------------------------------------------------------------- corpus
