@@ -59,6 +59,7 @@ class TrackerSummary:
     name: str
     vendor: str | None
     vendor_country: str | None
+    website_domain: str | None
     categories: tuple[str, ...]
     class_count: int
     classes_sample: tuple[str, ...]
@@ -189,6 +190,7 @@ def analyse(apk: Apk, kb: KnowledgeBase, *, now: datetime) -> ScanResult:
                 name=tm.tracker.name,
                 vendor=tm.tracker.vendor,
                 vendor_country=ent.country if ent else None,
+                website_domain=tm.tracker.website_domain,
                 categories=tm.tracker.categories,
                 class_count=tm.class_count,
                 classes_sample=tm.classes,

@@ -71,7 +71,7 @@ def test_exodus_list_parses_with_vendors() -> None:
     assert len(trackers) >= 400 and info.records == len(trackers)
     by_name = {t.name: t for t in trackers}
     assert by_name["Facebook Analytics"].vendor == "Meta Platforms, Inc."
-    assert sum(1 for t in trackers if t.vendor) >= 50
+    assert sum(1 for t in trackers if t.vendor) >= 100
 
 
 def test_androguard_api_map_from_package_data() -> None:

@@ -9,14 +9,15 @@ from appveto.checks.coverage import measure
 from appveto.checks.registry import Subscore, check, finding
 from appveto.checks.sdk import match_trackers
 from appveto.findings import Confidence, Evidence, EvidenceKind, Finding, Severity
-from appveto.kb.model import KnowledgeBase
+from appveto.kb.model import KnowledgeBase, Tracker
 
 
-def _vendor_text(kb: KnowledgeBase, vendor: str | None) -> str:
-    if not vendor:
-        return "vendor unknown"
-    e = kb.entity_named(vendor)
-    return f"{vendor} ({e.country})" if e else vendor
+def _vendor_text(kb: KnowledgeBase, t: Tracker) -> str:
+    if not t.vendor:
+        site = t.website_domain
+        return f"an unidentified vendor (website {site})" if site else "an unidentified vendor"
+    e = kb.entity_named(t.vendor)
+    return f"{t.vendor} ({e.country})" if e else t.vendor
 
 
 @check(
@@ -63,7 +64,7 @@ def tracker_code(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         )
         yield finding(
             "AV-TRK-001",
-            f"{t.name} by {_vendor_text(kb, t.vendor)}: {m.class_count} class(es) present"
+            f"{t.name} by {_vendor_text(kb, t)}: {m.class_count} class(es) present"
             + (f" [{', '.join(t.categories)}]" if t.categories else "")
             + " (presence, not proof of use)",
             subject=t.name,
@@ -105,7 +106,7 @@ def tracker_network(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         t = m.tracker
         yield finding(
             "AV-TRK-002",
-            f"{t.name} by {_vendor_text(kb, t.vendor)}: endpoint(s) {', '.join(m.hosts[:5])}",
+            f"{t.name} by {_vendor_text(kb, t)}: endpoint(s) {', '.join(m.hosts[:5])}",
             subject=t.name,
             confidence=Confidence.MEDIUM if not m.classes else Confidence.HIGH,
             evidence=tuple(e for e in m.evidence if e.kind is EvidenceKind.ENDPOINT),

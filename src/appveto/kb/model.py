@@ -141,6 +141,16 @@ class Tracker:
     _code_re: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
     _net_re: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def website_domain(self) -> str | None:
+        """Registrable domain of the SDK's website (who publishes it, when no vendor is known)."""
+        from urllib.parse import urlsplit
+
+        from appveto.kb.domains import registrable_domain
+
+        host = urlsplit(self.website).hostname if "://" in self.website else None
+        return registrable_domain(host) if host else None
+
     def code_pattern(self) -> re.Pattern[str] | None:
         return self._code_re
 
