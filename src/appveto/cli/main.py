@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "appveto.cli.scan_cmd",
     "appveto.cli.policy_cmd",
     "appveto.cli.export_cmd",
+    "appveto.cli.report_cmds",
 )
 
 EXIT_OK = 0

@@ -1,28 +1,46 @@
-"""``appveto scan APK... [--format text|json] [--output FILE]``."""
+"""``appveto scan APK... [--format text|json|sarif|html|pdf] [--fail-on SEVERITY] [--output FILE]``.
+
+Exit codes: 0 done; 1 ``--fail-on`` reached (a finding at or above the severity);
+2 an input could not be read at all (each is still reported; it wins over 1).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
 
 
 def register(sub: Any) -> None:
+    from appveto.cli.report_cmds import add_scan_options
+
     p = sub.add_parser(
         "scan",
-        help="read APKs and report what they contain",
-        description="Read each APK statically (nothing is installed or run) and report its facts.",
+        help="read APKs, run the checks and report what they contain",
+        description="Read each APK statically (nothing is installed or run), run every check, score it "
+        "and report.",
     )
     p.add_argument("apks", nargs="+", metavar="APK", help="APK files to scan")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "html", "pdf"),
+        default="text",
+        help="output format (default text); json follows 'appveto schema scan'",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITY_NAMES,
+        metavar="SEVERITY",
+        help="exit 1 when any finding is at or above SEVERITY (info, low, medium, high, critical)",
+    )
+    add_scan_options(p)
     p.set_defaults(handler=run)
 
 
 def scan_one(path: str) -> dict[str, Any]:
-    """Facts of one APK; an unreadable input becomes a result with ``error`` set."""
+    """The reader's facts of one APK; an unreadable input becomes a result with ``error`` set."""
     from appveto.apk import load_apk
     from appveto.errors import AppvetoError
     from appveto.report.facts import apk_facts, error_facts
@@ -37,20 +55,19 @@ def scan_one(path: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from appveto.cli._io import write_output
+    from appveto.cli.report_cmds import knowledge_base, now_of, report_errors
+    from appveto.findings import Severity
+    from appveto.report import REPORTERS
+    from appveto.report.json_report import scan_records
 
-    results = [scan_one(p) for p in args.apks]
-    if args.format == "json":
-        doc = {"schema_version": SCHEMA_VERSION, "results": results}
-        text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
-    else:
-        from appveto.report.text import render_facts_text
-
-        text = render_facts_text(results)
-    write_output(text, args.output, inputs=args.apks)
-    failed = [r for r in results if r.get("error")]
-    for r in failed:
-        sys.stderr.write(f"appveto: error: {r['error']}\n")
-    return 2 if failed else 0
+    reporter = REPORTERS[args.format]
+    records = scan_records(args.apks, knowledge_base(args), now=now_of(args))
+    write_output(reporter.render(records), args.output, inputs=args.apks)
+    if report_errors(records):
+        return 2
+    if args.fail_on:
+        gate = Severity(args.fail_on)
+        if any(f.severity.at_least(gate) for r in records for f in r.findings):
+            return 1
+    return 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from appveto.report.json_report import ScanRecord
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
@@ -52,13 +55,55 @@ def render_facts_text(results: Sequence[dict[str, Any]]) -> str:
             out += ["     " + line for line in _table(rows, ("type", "name", "exported"))]
         if r["tampering"]:
             out.append("   tampering")
-            rows = [
+            trows = [
                 (t["kind"], t["entry"] or "-", "-" if t["offset"] is None else hex(t["offset"]), t["detail"])
                 for t in r["tampering"]
             ]
-            out += ["     " + line for line in _table(rows, ("kind", "entry", "offset", "detail"))]
+            out += ["     " + line for line in _table(trows, ("kind", "entry", "offset", "detail"))]
         for p in r.get("problems", []):
             where = f" ({p['entry']})" if p["entry"] else ""
             out.append(f"   unreadable  {p['part']}: {p['message']}{where}")
         out.append("")
+    return "\n".join(out)
+
+
+def render_scan_text(records: Sequence[ScanRecord]) -> str:
+    """Verdict, score with its sub-scores, findings and coverage, then the reader's facts."""
+    from appveto.report.verdict import verdict
+
+    out: list[str] = []
+    for r in records:
+        facts = render_facts_text([r.model_dump(mode="json")])
+        if r.error is not None or r.score is None:
+            out.append(facts)
+            continue
+        v = verdict(r)
+        head, _, rest = facts.partition("\n")
+        out.append(head)
+        out.append(f"   verdict     {v.headline}")
+        for reason in v.reasons:
+            out.append(f"               - {reason}")
+        for c in v.caveats:
+            out.append(f"   caveat      {c}")
+        subs = ", ".join(f"{s.name} {s.points}" for s in r.score.subscores)
+        out.append(f"   sub-scores  {subs}")
+        if r.coverage_summary:
+            out.append(f"   coverage    {r.coverage_summary}")
+        if r.trackers:
+            out.append("   trackers    " + ", ".join(t.name for t in r.trackers))
+        owners = sorted({e.owner for e in r.endpoints if e.owner})
+        if r.endpoints:
+            owned = f"; owners: {', '.join(owners)}" if owners else ""
+            out.append(f"   endpoints   {len(r.endpoints)} host(s){owned}")
+        if r.findings:
+            out.append(f"   findings ({len(r.findings)})")
+            rows = [
+                (f.severity.value, f.check_id, f.confidence.value, f.message if len(f.message) <= 100
+                 else f.message[:99] + "…")
+                for f in r.findings
+            ]
+            out += ["     " + line for line in _table(rows, ("severity", "check", "confidence", "message"))]
+        for fail in r.failures:
+            out.append(f"   check crashed {fail.check_id}: {fail.error} ({fail.where})")
+        out.append(rest)
     return "\n".join(out)
