@@ -91,6 +91,8 @@ def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
             "resources.arsc",
             lambda: parse_resources(archive.read("resources.arsc"), entry="resources.arsc"),
         )
+        if resources is not None:
+            tampering.extend(resources.anomalies)
 
     # AndroidManifest.xml
     manifest: Manifest | None = None
