@@ -30,18 +30,34 @@ def test_built_apk_round_trips(tmp_path: Path) -> None:
         target_sdk=33,
         permissions=("android.permission.READ_SMS", "android.permission.INTERNET"),
         components=(
-            ComponentSpec("activity", ".Main", actions=("android.intent.action.MAIN",),
-                          categories=("android.intent.category.LAUNCHER",), exported=True),
-            ComponentSpec("receiver", "org.example.app.SmsIn", actions=("android.provider.Telephony.SMS_RECEIVED",),
-                          exported=False),
+            ComponentSpec(
+                "activity",
+                ".Main",
+                actions=("android.intent.action.MAIN",),
+                categories=("android.intent.category.LAUNCHER",),
+                exported=True,
+            ),
+            ComponentSpec(
+                "receiver",
+                "org.example.app.SmsIn",
+                actions=("android.provider.Telephony.SMS_RECEIVED",),
+                exported=False,
+            ),
             ComponentSpec("service", ".Sync"),
         ),
         classes=(
-            ClassSpec("Lorg/example/app/Main;", methods=(
-                MethodSpec("Landroid/telephony/SmsManager;", "sendTextMessage",
-                           "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;"
-                           "Landroid/app/PendingIntent;Landroid/app/PendingIntent;)V"),
-            ), strings=("https://api.example.org/v1",)),
+            ClassSpec(
+                "Lorg/example/app/Main;",
+                methods=(
+                    MethodSpec(
+                        "Landroid/telephony/SmsManager;",
+                        "sendTextMessage",
+                        "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;"
+                        "Landroid/app/PendingIntent;Landroid/app/PendingIntent;)V",
+                    ),
+                ),
+                strings=("https://api.example.org/v1",),
+            ),
         ),
         extra_dex=((ClassSpec("Lorg/example/app/Second;"),),),
         key=key,
@@ -53,7 +69,12 @@ def test_built_apk_round_trips(tmp_path: Path) -> None:
     m = apk.manifest
     assert m is not None
     assert (m.package, m.version_code, m.version_name, m.min_sdk, m.target_sdk) == (
-        "org.example.app", 42, "4.2", 24, 33)
+        "org.example.app",
+        42,
+        "4.2",
+        24,
+        33,
+    )
     assert m.permission_names == ("android.permission.INTERNET", "android.permission.READ_SMS")
     comps = {c.name: c for c in m.components}
     assert comps["org.example.app.Main"].exported is True
@@ -117,9 +138,10 @@ def test_corpus_loads(corpus_file: Path) -> None:
     except ApkError:
         return
     assert apk.sha256 == hashlib.sha256(corpus_file.read_bytes()).hexdigest()
-    assert list(apk.tampering) == sorted(apk.tampering, key=lambda t: (t.kind.value, t.entry or "",
-                                                                      -1 if t.offset is None else t.offset,
-                                                                      t.detail))
+    assert list(apk.tampering) == sorted(
+        apk.tampering,
+        key=lambda t: (t.kind.value, t.entry or "", -1 if t.offset is None else t.offset, t.detail),
+    )
     for d in apk.dex:
         assert d.location is DexLocation.PRIMARY
     if apk.manifest is None:

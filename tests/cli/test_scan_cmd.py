@@ -13,19 +13,39 @@ from appveto.cli.main import main
 from tests.apkbuilder import ApkSpec, ComponentSpec, build_apk
 
 README_FIELDS = {
-    "file", "sha256", "package", "version_code", "version_name", "min_sdk", "target_sdk",
-    "permissions", "components", "signers", "dex", "native_libs", "tampering", "error",
+    "file",
+    "sha256",
+    "package",
+    "version_code",
+    "version_name",
+    "min_sdk",
+    "target_sdk",
+    "permissions",
+    "components",
+    "signers",
+    "dex",
+    "native_libs",
+    "tampering",
+    "error",
 }
 
 
 @pytest.fixture
 def good_apk(tmp_path: Path) -> Path:
     p = tmp_path / "good.apk"
-    p.write_bytes(build_apk(ApkSpec(
-        package="org.example.good",
-        permissions=("android.permission.CAMERA",),
-        components=(ComponentSpec("activity", ".Main", actions=("android.intent.action.MAIN",), exported=True),),
-    )))
+    p.write_bytes(
+        build_apk(
+            ApkSpec(
+                package="org.example.good",
+                permissions=("android.permission.CAMERA",),
+                components=(
+                    ComponentSpec(
+                        "activity", ".Main", actions=("android.intent.action.MAIN",), exported=True
+                    ),
+                ),
+            )
+        )
+    )
     return p
 
 
@@ -38,13 +58,16 @@ def test_json_document_has_the_documented_fields(good_apk: Path, capsys: pytest.
     assert r["error"] is None
     assert r["package"] == "org.example.good"
     assert r["permissions"] == ["android.permission.CAMERA"]
-    assert {"type": "activity", "name": "org.example.good.Main", "exported": True}.items() <= r["components"][0].items()
+    assert {"type": "activity", "name": "org.example.good.Main", "exported": True}.items() <= r["components"][
+        0
+    ].items()
     assert {"files", "classes", "methods", "strings"} <= set(r["dex"])
     assert all({"schemes", "cert_sha256", "subject", "issuer"} <= set(s) for s in r["signers"])
 
 
-def test_one_bad_file_does_not_stop_the_batch(good_apk: Path, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_bad_file_does_not_stop_the_batch(
+    good_apk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.apk"
     bad.write_bytes(b"\x00" * 100)
     missing = tmp_path / "missing.apk"
@@ -79,8 +102,9 @@ def test_text_output_is_readable(good_apk: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_usage_error_is_exit_2_without_traceback() -> None:
-    proc = subprocess.run([sys.executable, "-m", "appveto.cli.main", "scan"], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "appveto.cli.main", "scan"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "usage" in proc.stderr
 
@@ -88,10 +112,21 @@ def test_usage_error_is_exit_2_without_traceback() -> None:
 def test_whole_process_on_hostile_file(tmp_path: Path) -> None:
     hostile = tmp_path / "hostile.apk"
     # a zip end record that claims a central directory far past the end of the file
-    hostile.write_bytes(b"PK\x05\x06" + b"\x00" * 4 + b"\x01\x00\x01\x00" + b"\xff\xff\x00\x00" + b"\xff\xff\xff\x00"
-                        + b"\x00\x00")
-    proc = subprocess.run([sys.executable, "-m", "appveto.cli.main", "scan", str(hostile)], capture_output=True,
-                          text=True, check=False, timeout=60)
+    hostile.write_bytes(
+        b"PK\x05\x06"
+        + b"\x00" * 4
+        + b"\x01\x00\x01\x00"
+        + b"\xff\xff\x00\x00"
+        + b"\xff\xff\xff\x00"
+        + b"\x00\x00"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "appveto.cli.main", "scan", str(hostile)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "hostile.apk" in proc.stderr
     assert "Traceback" not in proc.stderr
