@@ -164,9 +164,11 @@ def main() -> None:
             info = build_large_multidex(out, min_classes=args.min_classes)
             built = time.perf_counter() - t0
             print(f"built {out.name} in {built:.1f} s: {out.stat().st_size / 1e6:.1f} MB, {info}")
-        inflate = sorted((_run_measure("inflate", out) for _ in range(args.repeat)), key=_seconds)
-        parse = sorted((_run_measure("parse", out) for _ in range(args.repeat)), key=_seconds)
-        load = sorted((_run_measure("load", out) for _ in range(args.repeat)), key=_seconds)
+        runs: dict[str, list[dict[str, float]]] = {"inflate": [], "parse": [], "load": []}
+        for _ in range(args.repeat):  # interleaved, so that load from other processes hits all three
+            for mode, results in runs.items():
+                results.append(_run_measure(mode, out))
+        inflate, parse, load = (sorted(runs[m], key=_seconds) for m in ("inflate", "parse", "load"))
         fi, fp, fl = inflate[len(inflate) // 2], parse[len(parse) // 2], load[len(load) // 2]
         print(
             f"inflate DEX entries:        {fi['seconds']:6.2f} s ({fi['cpu_seconds']:.2f} s CPU), "
