@@ -214,6 +214,9 @@ def test_corpus_native_matches_readelf(corpus_file: Path, tmp_path: Path) -> Non
         stripped = parse_native(entry, _strip_section_headers(data))
         assert stripped.jni_exports == lib.jni_exports, f"{entry}: stripped section headers"
         assert stripped.machine == lib.machine
+        # ... and without DT_HASH (GNU_HASH-only libraries): the table size comes from the layout.
+        no_hash = parse_native(entry, _strip_section_headers(_without_dt_hash(data)))
+        assert no_hash.jni_exports == lib.jni_exports, f"{entry}: no DT_HASH"
 
 
 def _strip_section_headers(data: bytes) -> bytes:
@@ -224,4 +227,28 @@ def _strip_section_headers(data: bytes) -> bytes:
     else:  # ELF32: e_shoff at 0x20, e_shnum at 0x30
         struct.pack_into("<I", out, 0x20, 0)
         struct.pack_into("<H", out, 0x30, 0)
+    return bytes(out)
+
+
+def _without_dt_hash(data: bytes) -> bytes:
+    """Turn the DT_HASH entry of the dynamic segment into DT_DEBUG (which readers ignore)."""
+    out = bytearray(data)
+    is64 = out[4] == 2
+    phoff = struct.unpack_from("<Q" if is64 else "<I", out, 0x20 if is64 else 0x1C)[0]
+    phentsize, phnum = struct.unpack_from("<HH", out, 0x36 if is64 else 0x2A)
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if struct.unpack_from("<I", out, at)[0] != 2:  # PT_DYNAMIC
+            continue
+        off, size = (
+            struct.unpack_from("<QQQQ", out, at + 8)[0::3]
+            if is64
+            else struct.unpack_from("<IIII", out, at + 4)[0::3]
+        )
+        step = 16 if is64 else 8
+        for j in range(size // step):
+            tag_at = off + j * step
+            tag = struct.unpack_from("<q" if is64 else "<i", out, tag_at)[0]
+            if tag == 4:  # DT_HASH
+                struct.pack_into("<q" if is64 else "<i", out, tag_at, 21)
     return bytes(out)
