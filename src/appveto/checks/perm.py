@@ -227,12 +227,23 @@ def not_observed(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """
     cov = measure(apk, kb)
     base = Confidence.MEDIUM if cov.auditability is Auditability.HIGH else Confidence.LOW
+    max_sdk: dict[str, int] = {}
+    if apk.manifest is not None:
+        for up in apk.manifest.uses_permissions:
+            if up.max_sdk is not None:
+                max_sdk[up.name] = max(up.max_sdk, max_sdk.get(up.name, 0))
+            else:
+                max_sdk[up.name] = 10**6
     for v in permission_verdicts(apk, kb):
         if v.dangerous and v.verdict is Verdict.NOT_OBSERVED:
+            limit = max_sdk.get(v.permission, 10**6)
+            scope = f" (requested only up to API {limit})" if limit < 10**6 else ""
             yield finding(
                 "AV-PERM-001",
-                f"{_short(v.permission)} is requested but no use was observed ({v.reason}); {cov.summary()}",
+                f"{_short(v.permission)} is requested{scope} but no use was observed ({v.reason}); "
+                f"{cov.summary()}",
                 subject=v.permission,
+                severity=Severity.LOW if limit < 10**6 else Severity.MEDIUM,
                 confidence=cov.cap(base),
                 evidence=(manifest_ev(v.permission, "/manifest/uses-permission", "requested"),),
             )
