@@ -240,3 +240,21 @@ def test_naive_snapshot_date_refused(sqlite_store: Store, write: Write) -> None:
         sqlite_store.import_inventory("amapi", [write("x.json", "{}")], at=datetime(2024, 1, 1))
     with pytest.raises(FleetError, match="unknown inventory source"):
         sqlite_store.import_inventory("jamf", [write("y.json", "{}")], at=T1)
+
+
+def test_hostile_strings_are_stored_on_both_backends(store_url: str, write: Write) -> None:
+    dev = pl.amapi_device("n\\u0000ul", [("com.bad\ud800pkg", "Tik\x00Tok", "1\udfff")])
+    text = pl.amapi_page([dev]).replace("\\\\u0000", "\\u0000")
+    long_id = "x" * 5000
+    with Store.open(store_url) as store:
+        summary = store.import_inventory("amapi", [write("h.json", text)], at=T1)
+        assert summary.rows_ok == 1
+        (app,) = list(store.installed())
+        assert app.app_id == "com.bad?pkg" and app.name == "Tik\ufffdTok" and app.version == "1?"
+        summary = store.import_inventory(
+            "generic-csv", [write("long.csv", f"device_id,app_id\n{long_id},{long_id}\n")], at=T2
+        )
+        assert summary.rows_ok == 1
+        directory = read_directory(write("d.json", json.dumps({"people": [{"id": "p\u0000" + long_id}]})))
+        store.import_directory(directory.directory, file="d.json", source="json")
+        assert next(store.people()).id == "p\ufffd" + long_id

@@ -57,40 +57,40 @@ metadata = MetaData()
 authorities = Table(
     "authorities",
     metadata,
-    Column("id", String(200), primary_key=True),
+    Column("id", Text(), primary_key=True),
     Column("name", Text, nullable=False),
-    Column("kind", String(100)),
-    Column("parent_id", String(200)),
+    Column("kind", Text),
+    Column("parent_id", Text()),
 )
 
 org_units = Table(
     "org_units",
     metadata,
-    Column("id", String(500), primary_key=True),
+    Column("id", Text(), primary_key=True),
     Column("name", Text, nullable=False),
-    Column("parent_id", String(500)),
-    Column("authority_id", String(200)),
+    Column("parent_id", Text()),
+    Column("authority_id", Text()),
     Index("ix_org_units_parent", "parent_id"),
 )
 
 roles = Table(
     "roles",
     metadata,
-    Column("id", String(200), primary_key=True),
+    Column("id", Text(), primary_key=True),
     Column("name", Text, nullable=False),
 )
 
 people = Table(
     "people",
     metadata,
-    Column("id", String(200), primary_key=True),
+    Column("id", Text(), primary_key=True),
     Column("user_name", Text),
     Column("display_name", Text),
     Column("email", Text),
     Column("title", Text),
-    Column("org_unit_id", String(500)),
-    Column("authority_id", String(200)),
-    Column("manager_id", String(200)),
+    Column("org_unit_id", Text()),
+    Column("authority_id", Text()),
+    Column("manager_id", Text()),
     Column("active", Boolean, nullable=False),
     Column("email_lc", Text),
     Column("user_name_lc", Text),
@@ -102,15 +102,15 @@ people = Table(
 person_roles = Table(
     "person_roles",
     metadata,
-    Column("person_id", String(200), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
-    Column("role_id", String(200), ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", Text(), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", Text(), ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
 )
 
 device_holders = Table(
     "device_holders",
     metadata,
-    Column("device_key", String(500), primary_key=True),
-    Column("person_id", String(200), ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("device_key", Text(), primary_key=True),
+    Column("person_id", Text(), ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
     Index("ix_device_holders_person", "person_id"),
 )
 
@@ -119,18 +119,18 @@ devices = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(50), nullable=False),
-    Column("source_device_id", String(500), nullable=False),
+    Column("source_device_id", Text(), nullable=False),
     Column("name", Text),
     Column("platform", String(20), nullable=False),
     Column("ownership", String(20), nullable=False),
     Column("management_mode", String(30), nullable=False),
     Column("user_ref", Text),
-    Column("serial_number", String(200)),
+    Column("serial_number", Text()),
     Column("model", Text),
     Column("os_version", Text),
     Column("enrolled_at", UtcDateTime()),
     Column("last_report_at", UtcDateTime()),
-    Column("person_id", String(200)),
+    Column("person_id", Text()),
     Column("holder_match", String(20), nullable=False),
     UniqueConstraint("source", "source_device_id", name="uq_devices_source_id"),
     Index("ix_devices_name", "name"),

@@ -264,6 +264,10 @@ def _obj(value: Any) -> dict[str, Any]:
 def _s(value: Any) -> str | None:
     if isinstance(value, str):
         value = value.strip()
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        if not value.isascii():
+            value = value.encode("utf-8", "replace").decode("utf-8")
         return value or None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)

@@ -585,8 +585,10 @@ class Store:
             catalog_q = select(a.c.id, a.c.platform, a.c.app_id, a.c.name, a.c.version, a.c.source)
             if app_ids is not None:
                 catalog_q = catalog_q.where(a.c.app_id.in_(sorted(set(app_ids))))
-            catalog = {r[0]: (r[1], r[2] or None, r[3] or None, r[4] or None, r[5] or None)
-                       for r in conn.execute(catalog_q)}
+            catalog = {
+                r[0]: (r[1], r[2] or None, r[3] or None, r[4] or None, r[5] or None)
+                for r in conn.execute(catalog_q)
+            }
             if not latest or not catalog:
                 return
             refs = sorted(catalog) if app_ids is not None else None

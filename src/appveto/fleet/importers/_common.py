@@ -65,8 +65,9 @@ def _broken(
     display: str, text: str, lines: _Lines, pos: int, what: str, detail: str | None = None
 ) -> Exception:
     end = len(text.rstrip())
-    truncated = pos >= end or (detail is not None and detail.startswith("Unterminated string")
-                               and text.find('"', pos + 1) == -1)
+    truncated = pos >= end or (
+        detail is not None and detail.startswith("Unterminated string") and text.find('"', pos + 1) == -1
+    )
     if truncated:
         msg = f"truncated JSON: the document ends inside {what}"
     else:
@@ -218,8 +219,11 @@ def _not_utf8(path: Path, display: str) -> Exception:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                return refuse(display, f"not UTF-8 text (byte offset {offset + exc.start})",
-                              line=line + chunk.count(b"\n", 0, exc.start))
+                return refuse(
+                    display,
+                    f"not UTF-8 text (byte offset {offset + exc.start})",
+                    line=line + chunk.count(b"\n", 0, exc.start),
+                )
             line += chunk.count(b"\n")
             offset += len(chunk)
     return refuse(display, "not UTF-8 text")
@@ -285,12 +289,21 @@ def obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def clean(value: str) -> str:
+    """A string any database accepts: NUL and lone surrogates (legal in JSON) become U+FFFD / '?'."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 def text_or_none(value: Any) -> str | None:
     """A non-empty string, or ``None``; numbers become strings (versions are sometimes numbers)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
-        value = value.strip()
+        value = clean(value.strip())
         return value or None
     if isinstance(value, int | float):
         return str(value)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import iter_json, obj, parse_time, read_text, text_or_none
+from appveto.fleet.importers._common import clean, iter_json, obj, parse_time, read_text, text_or_none
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
 
 _OWNERSHIP = {"COMPANY_OWNED": Ownership.COMPANY, "PERSONALLY_OWNED": Ownership.PERSONAL}
@@ -88,6 +88,7 @@ class AmapiImporter:
             )
             return
         assert isinstance(name, str)
+        name = clean(name.strip())
         if dev.get("state") == "DELETED":
             sink.skip("device state DELETED", 1 + n_apps)
             return
@@ -154,7 +155,7 @@ class AmapiImporter:
             app(
                 name,
                 "android",
-                pkg.strip(),
+                clean(pkg.strip()),
                 text_or_none(rep.get("displayName")),
                 text_or_none(rep.get("versionName")),
                 text_or_none(rep.get("applicationSource")),

@@ -30,7 +30,7 @@ _OWNER = {"company": Ownership.COMPANY, "personal": Ownership.PERSONAL}
 
 def _record(md: dict[str, Any]) -> DeviceRecord:
     return DeviceRecord(
-        source_device_id=str(md["id"]).strip(),
+        source_device_id=str(text_or_none(md["id"])),
         name=text_or_none(md.get("deviceName")),
         platform=platform_of(md.get("operatingSystem")),
         ownership=_OWNER.get(str(md.get("managedDeviceOwnerType")), Ownership.UNKNOWN),

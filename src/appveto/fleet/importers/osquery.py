@@ -97,11 +97,11 @@ class OsqueryImporter:
                 sink.bad("result line without 'hostIdentifier'", line=line)
                 continue
             deco = obj(rec.get("decorations"))
-            key = text_or_none(deco.get("host_uuid")) or str(rec["hostIdentifier"]).strip()
+            key = text_or_none(deco.get("host_uuid")) or str(text_or_none(rec["hostIdentifier"]))
             host = hosts.get(key)
             if host is None:
                 host = hosts[key] = _Host(
-                    line, text_or_none(deco.get("hostname")) or str(rec["hostIdentifier"]).strip()
+                    line, text_or_none(deco.get("hostname")) or str(text_or_none(rec["hostIdentifier"]))
                 )
             ts = rec.get("unixTime")
             if isinstance(ts, int | float) and not isinstance(ts, bool) and 0 < ts < 2**33:

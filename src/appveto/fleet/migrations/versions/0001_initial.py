@@ -21,34 +21,34 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "authorities",
-        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("id", sa.Text(), primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("kind", sa.String(100)),
-        sa.Column("parent_id", sa.String(200)),
+        sa.Column("kind", sa.Text()),
+        sa.Column("parent_id", sa.Text()),
     )
     op.create_table(
         "org_units",
-        sa.Column("id", sa.String(500), primary_key=True),
+        sa.Column("id", sa.Text(), primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("parent_id", sa.String(500)),
-        sa.Column("authority_id", sa.String(200)),
+        sa.Column("parent_id", sa.Text()),
+        sa.Column("authority_id", sa.Text()),
     )
     op.create_index("ix_org_units_parent", "org_units", ["parent_id"])
     op.create_table(
         "roles",
-        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("id", sa.Text(), primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
     )
     op.create_table(
         "people",
-        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("id", sa.Text(), primary_key=True),
         sa.Column("user_name", sa.Text()),
         sa.Column("display_name", sa.Text()),
         sa.Column("email", sa.Text()),
         sa.Column("title", sa.Text()),
-        sa.Column("org_unit_id", sa.String(500)),
-        sa.Column("authority_id", sa.String(200)),
-        sa.Column("manager_id", sa.String(200)),
+        sa.Column("org_unit_id", sa.Text()),
+        sa.Column("authority_id", sa.Text()),
+        sa.Column("manager_id", sa.Text()),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("email_lc", sa.Text()),
         sa.Column("user_name_lc", sa.Text()),
@@ -58,35 +58,31 @@ def upgrade() -> None:
     op.create_index("ix_people_org_unit", "people", ["org_unit_id"])
     op.create_table(
         "person_roles",
-        sa.Column(
-            "person_id", sa.String(200), sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-        ),
-        sa.Column("role_id", sa.String(200), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("person_id", sa.Text(), sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("role_id", sa.Text(), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
     )
     op.create_table(
         "device_holders",
-        sa.Column("device_key", sa.String(500), primary_key=True),
-        sa.Column(
-            "person_id", sa.String(200), sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("device_key", sa.Text(), primary_key=True),
+        sa.Column("person_id", sa.Text(), sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
     )
     op.create_index("ix_device_holders_person", "device_holders", ["person_id"])
     op.create_table(
         "devices",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("source", sa.String(50), nullable=False),
-        sa.Column("source_device_id", sa.String(500), nullable=False),
+        sa.Column("source_device_id", sa.Text(), nullable=False),
         sa.Column("name", sa.Text()),
         sa.Column("platform", sa.String(20), nullable=False),
         sa.Column("ownership", sa.String(20), nullable=False),
         sa.Column("management_mode", sa.String(30), nullable=False),
         sa.Column("user_ref", sa.Text()),
-        sa.Column("serial_number", sa.String(200)),
+        sa.Column("serial_number", sa.Text()),
         sa.Column("model", sa.Text()),
         sa.Column("os_version", sa.Text()),
         sa.Column("enrolled_at", sa.DateTime()),
         sa.Column("last_report_at", sa.DateTime()),
-        sa.Column("person_id", sa.String(200)),
+        sa.Column("person_id", sa.Text()),
         sa.Column("holder_match", sa.String(20), nullable=False),
         sa.UniqueConstraint("source", "source_device_id", name="uq_devices_source_id"),
     )
