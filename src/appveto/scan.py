@@ -167,7 +167,13 @@ def run_checks(apk: Apk, kb: KnowledgeBase) -> tuple[tuple[Finding, ...], tuple[
 
 def analyse(apk: Apk, kb: KnowledgeBase, *, now: datetime) -> ScanResult:
     """Checks, coverage, verdicts and score for an already loaded APK."""
-    kb = kb.at(now)
+    try:
+        return _analyse(apk, kb.at(now), now)
+    finally:
+        release(apk)  # the derived tables of a large app are big: free them now
+
+
+def _analyse(apk: Apk, kb: KnowledgeBase, now: datetime) -> ScanResult:
     found, failures = run_checks(apk, kb)
     cov = measure(apk, kb)
     risk: RiskScore = score(found, weighting=_weighting, coverage_cap=cov.cap)
@@ -256,7 +262,6 @@ def scan_apk(path: str, kb: KnowledgeBase, *, now: datetime) -> ScanResult:
     try:
         return analyse(apk, kb, now=now)
     finally:
-        release(apk)
         close = getattr(apk.archive, "close", None)
         if callable(close):
             close()
