@@ -1,0 +1,221 @@
+"""The compliance vocabulary: what an evaluation says about each device, person and unit.
+
+Every value is immutable. An :class:`Evaluation` is the result of
+:func:`appveto.compliance.evaluate.evaluate`; reports, notices and the CLI read only it.
+
+Statuses (one per device, decision and matched app; ``unknown`` has no app):
+
+* ``violation``: a mandatory scope part covers the device and a selected app is on it,
+  on or before the remove-by deadline (or the decision has none);
+* ``overdue``: the same, after the remove-by deadline;
+* ``advisory``: only an advisory scope part covers the device and the app is on it;
+* ``exempted``: an exception in force covers the person, the device or the unit;
+* ``exception_expired``: the only exception that covered it has expired (reported, never
+  dropped: DESIGN.md rule 9);
+* ``unknown``: the device is in scope but no inventory of it is recent enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from appveto.fleet.model import Authority, OrgUnit, Person
+from appveto.fleet.store import DeviceInventory
+from appveto.policy.model import DecisionStatus, Mode
+
+DEFAULT_STALE_AFTER = timedelta(days=30)
+"""An inventory older than this at the evaluation date does not count: the device is ``unknown``."""
+
+
+class Status(StrEnum):
+    VIOLATION = "violation"
+    OVERDUE = "overdue"
+    EXCEPTION_EXPIRED = "exception_expired"
+    ADVISORY = "advisory"
+    EXEMPTED = "exempted"
+    UNKNOWN = "unknown"
+
+
+PRESENT_STATUSES: frozenset[Status] = frozenset(
+    {Status.VIOLATION, Status.OVERDUE, Status.EXCEPTION_EXPIRED, Status.ADVISORY, Status.EXEMPTED}
+)
+"""Statuses that mean "a selected app is on the device"."""
+
+ACTION_STATUSES: frozenset[Status] = frozenset({Status.VIOLATION, Status.OVERDUE, Status.EXCEPTION_EXPIRED})
+"""Statuses that require the holder to remove the app (notices are sent for these and advisory)."""
+
+
+class FleetView(Protocol):
+    """What an evaluation reads from a fleet: :class:`appveto.fleet.store.Store` is one."""
+
+    def authorities(self) -> tuple[Authority, ...]: ...
+
+    def org_units(self) -> tuple[OrgUnit, ...]: ...
+
+    def people(self) -> Iterator[Person]: ...
+
+    def device_inventories(
+        self, at: datetime | None = None, *, previous: bool = False, app_ids: Collection[str] | None = None
+    ) -> Iterator[DeviceInventory]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFacts:
+    """What the evaluation needs from one APK scan (the CLI builds these from scan results)."""
+
+    package: str
+    signer_sha256: tuple[str, ...] = ()
+    """Lower-case hex, no colons."""
+    score: int | None = None
+    findings: tuple[str, ...] = ()
+    """Check IDs found (e.g. ``AV-JUR-001``)."""
+    source: str | None = None
+    """Where the scan came from (file name), shown in explanations."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceResult:
+    """One status of one device under one decision for one app (``unknown``: no app)."""
+
+    status: Status
+    decision_id: str
+    part_id: str
+    mode: Mode
+    device_id: int
+    device_key: str
+    """``source:source_device_id`` as the MDM names the device."""
+    device_name: str | None
+    platform: str
+    person_id: str | None
+    org_unit_id: str | None
+    authority_id: str | None
+    app_id: str | None
+    app_name: str | None
+    app_version: str | None
+    matched_by: str | None
+    """How the app was selected, e.g. ``android package com.zhiliaoapp.musically``."""
+    exception_id: str | None = None
+    exception_expires: date | None = None
+    remove_by: date | None = None
+    adopted_by: str | None = None
+    """The authority whose adoption of the decision brought the device into scope."""
+    observed_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        """Identity across snapshots: device, decision and app."""
+        return (self.device_id, self.decision_id, self.app_id or (self.app_name or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A present-app result that is new since the previous snapshot, or resolved since it."""
+
+    kind: str
+    """``new`` or ``resolved``."""
+    decision_id: str
+    device_id: int
+    device_key: str
+    person_id: str | None
+    app_id: str | None
+    app_name: str | None
+    status: Status
+    """The status now (``new``) or before (``resolved``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCount:
+    status: Status
+    devices: int
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """Counts for one authority or org unit (an org unit includes its sub-units)."""
+
+    kind: str
+    """``authority`` or ``org_unit``."""
+    id: str
+    name: str
+    counts: tuple[StatusCount, ...]
+    """Only statuses that occur, in :class:`Status` order."""
+
+    def count(self, status: Status) -> int:
+        for c in self.counts:
+            if c.status is status:
+                return c.devices
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """Where a lower authority stands with a decision that asked it to adopt."""
+
+    decision_id: str
+    authority_id: str
+    status: str
+    date: date | None
+    binding: bool
+    """True when the adoption brings that authority's people into the decision's scope on the date."""
+    via_decision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSummary:
+    decision_id: str
+    title: str
+    status: DecisionStatus
+    evaluated: bool
+    """False when the decision is not in force on the date (draft, announced, expired)."""
+    remove_by: date | None
+    devices_in_scope: int
+    people_in_scope: int
+    network_only_parts: tuple[str, ...]
+    """Parts enforced by network zones only: no device result, only the DNS/firewall export."""
+    network_zones: tuple[str, ...]
+    counts: tuple[StatusCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    at: date
+    stale_after: timedelta
+    decisions: tuple[DecisionSummary, ...]
+    results: tuple[DeviceResult, ...]
+    """Sorted by decision, person, device, app."""
+    rollups: tuple[Rollup, ...]
+    changes: tuple[Change, ...]
+    adoptions: tuple[Adoption, ...]
+    devices_total: int
+    devices_observed: int
+    """Devices with an inventory recent enough at the date."""
+    unheld_with_selected_apps: int
+    """Devices carrying a selected app that no directory person holds (not in any scope)."""
+    limitations: tuple[str, ...]
+    """What could not be evaluated (selectors without data, unknown vendors, ...)."""
+
+    def by_status(self, status: Status) -> tuple[DeviceResult, ...]:
+        return tuple(r for r in self.results if r.status is status)
+
+    def for_person(self, person_id: str) -> tuple[DeviceResult, ...]:
+        return tuple(r for r in self.results if r.person_id == person_id)
+
+    def for_device(self, device_id: int) -> tuple[DeviceResult, ...]:
+        return tuple(r for r in self.results if r.device_id == device_id)
+
+    def rollup(self, kind: str, ident: str) -> Rollup | None:
+        for r in self.rollups:
+            if r.kind == kind and r.id == ident:
+                return r
+        return None
+
+    def decision(self, decision_id: str) -> DecisionSummary | None:
+        for d in self.decisions:
+            if d.decision_id == decision_id:
+                return d
+        return None
