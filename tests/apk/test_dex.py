@@ -84,6 +84,16 @@ def test_mutf8_four_byte_utf8_is_not_accepted() -> None:
     assert "\U0001f600" not in decode_mutf8("\U0001f600".encode())
 
 
+def test_mutf8_huge_invalid_string_is_fast() -> None:
+    import time
+
+    raw = b"\xff\x80" * 4_000_000 + b"ok"
+    t0 = time.process_time()
+    text = decode_mutf8(raw)
+    assert time.process_time() - t0 < 2.0
+    assert text.endswith("ok") and "\ufffd" in text
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
 def test_mutf8_round_trip(text: str) -> None:

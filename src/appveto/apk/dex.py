@@ -39,6 +39,9 @@ HEADER_SIZE_V41 = 0x78
 ENDIAN_CONSTANT = 0x12345678
 REVERSE_ENDIAN_CONSTANT = 0x78563412
 KNOWN_VERSIONS = frozenset({"035", "037", "038", "039", "040", "041"})
+MAX_EXACT_INVALID = 64 * 1024
+"""Invalid MUTF-8 strings up to this size are decoded unit by unit (exactly as described
+in :func:`decode_mutf8`); longer ones by the C UTF-8 codec with replacement."""
 MAX_TABLE_ITEMS = 1 << 22
 """Largest ID table read (4,194,304 items). Real DEX files stay far below: type and proto
 indices are 16-bit, d8 splits code at 65,536 methods, and the largest apps hold a few
@@ -68,7 +71,8 @@ def decode_mutf8(raw: bytes) -> str:
     ``C0 80`` is U+0000, a supplementary character is a surrogate pair written as two
     3-byte sequences, and overlong 2- and 3-byte forms are accepted as Java accepts them.
     Bytes that start no valid sequence (stray continuation bytes, 4-byte UTF-8 leads,
-    truncated sequences) and unpaired surrogates become U+FFFD.
+    truncated sequences) and unpaired surrogates become U+FFFD. An invalid string longer
+    than ``MAX_EXACT_INVALID`` bytes is decoded leniently as UTF-8 with replacement.
     """
     if raw.isascii():
         return raw.decode("ascii")
@@ -84,6 +88,10 @@ def decode_mutf8(raw: bytes) -> str:
                 return text
             # Pair surrogates into code points; lone ones become U+FFFD.
             return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if len(raw) > MAX_EXACT_INVALID:
+        # A huge string that is not valid MUTF-8: decoded by the C codec with replacement
+        # rather than byte by byte, so that hostile data cannot stall the reader.
+        return raw.replace(b"\xc0\x80", b"\x00").decode("utf-8", "replace")
     units = array("H")
     append = units.append
     i = 0
