@@ -78,6 +78,10 @@ def _table(
     return "".join(out)
 
 
+def _id(cid: object) -> str:
+    return f'<code class="id">{e(cid)}</code>'
+
+
 def _sev(s: object) -> str:
     return f'<span class="sev {e(s)}">{e(s)}</span>'
 
@@ -97,7 +101,7 @@ def _evidence(ev: Sequence[Evidence]) -> str:
                 lo.xpath,
                 None if lo.offset is None else f"@{lo.offset:#x}",
             )
-            if p
+            if p and p != x.value
         )
         note = f" — {e(x.note)}" if x.note else ""
         loc = f' <span class="small">in <code>{e(where)}</code></span>' if where else ""
@@ -118,7 +122,7 @@ def bar_chart(
     if not items:
         return ""
     top = maximum if maximum is not None else max(v for _, v in items) or 1.0
-    label_w, bar_w, row_h = 260, 380, 26
+    label_w, bar_w, row_h = 300, 380, 26
     height = row_h * len(items) + 10
     desc = "; ".join(f"{k}: {v:g}{unit}" for k, v in items)
     parts = [
@@ -129,7 +133,7 @@ def bar_chart(
     for i, (k, v) in enumerate(items):
         y = 5 + i * row_h
         w = 0 if top <= 0 else max(0.0, min(1.0, v / top)) * bar_w
-        label = k if len(k) <= 38 else k[:37] + "…"
+        label = k if len(k) <= 36 else k[:35] + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#1a1a1a">'
             f"{e(label)}</text>"
@@ -190,7 +194,7 @@ def _score(r: ScanRecord) -> str:
             continue
         out.append(f"<h3>{e(s.name)}: {s.points} points</h3>\n")
         rows = [
-            (e(c.check_id), _sev(c.severity), e(c.confidence), e(c.points), e(c.message))
+            (_id(c.check_id), _sev(c.severity), e(c.confidence), e(c.points), e(c.message))
             for c in s.contributions
         ]
         out.append(
@@ -207,7 +211,7 @@ def _score(r: ScanRecord) -> str:
 def _findings(fs: Sequence[Finding]) -> str:
     rows = [
         (
-            e(f.check_id),
+            _id(f.check_id),
             _sev(f.severity),
             e(f.confidence),
             f"<strong>{e(f.title)}</strong><br>{e(f.message)}",

@@ -32,9 +32,7 @@ def verdict(rec: ScanRecord) -> Verdict:
         return Verdict("unreadable", "Not assessed: the file could not be read", (rec.error or "",), ())
     sc = rec.score
     headline = f"{LEVEL_WORDS.get(str(sc.level), str(sc.level))}: score {sc.total} of 100"
-    heavy = [f for f in rec.findings if f.severity.at_least(Severity.HIGH)] or [
-        f for f in rec.findings if f.severity.at_least(Severity.MEDIUM)
-    ]
+    heavy = [f for f in rec.findings if f.severity.at_least(Severity.MEDIUM)]
     reasons = tuple(f"{f.title}: {f.message}" for f in heavy[:5])
     caveats: list[str] = []
     if rec.coverage is not None and rec.coverage.code_hidden:
