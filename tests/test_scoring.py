@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from appveto.findings import CheckId, Confidence, Finding, Severity
-from appveto.scoring import SEVERITY_POINTS, CheckWeighting, RiskLevel, score
+from appveto.scoring import CHECK_CAP, SEVERITY_POINTS, CheckWeighting, RiskLevel, score
 
 
 def _f(cid: str, sev: Severity, conf: Confidence = Confidence.HIGH, subject: str | None = None) -> Finding:
@@ -50,9 +50,20 @@ def test_absence_claim_confidence_capped() -> None:
     assert capped.subscore("data-access").points < full.subscore("data-access").points
 
 
-def test_subscores_cap_and_level() -> None:
+def test_one_check_is_capped() -> None:
     fs = [_f("AV-MAN-001", Severity.CRITICAL, subject=str(i)) for i in range(10)]
     r = score(fs, weighting=W.get)
     hyg = r.subscore("security-hygiene")
-    assert hyg.raw_points == 10 * SEVERITY_POINTS[Severity.CRITICAL] and hyg.points == 100
+    assert hyg.raw_points == CHECK_CAP and hyg.points == CHECK_CAP
+    assert sum(1 for c in hyg.contributions if c.capped) == 10
+    assert len(hyg.contributions) == 10  # every finding is still listed
+
+
+def test_subscore_cap_and_level() -> None:
+    ids = [f"AV-MAN-{i:03d}" for i in range(1, 9)]
+    weights = {cid: CheckWeighting("security-hygiene") for cid in ids}
+    fs = [_f(cid, Severity.CRITICAL) for cid in ids]
+    r = score(fs, weighting=weights.get)
+    hyg = r.subscore("security-hygiene")
+    assert hyg.raw_points == 8 * min(CHECK_CAP, SEVERITY_POINTS[Severity.CRITICAL]) and hyg.points == 100
     assert r.total == 25.0

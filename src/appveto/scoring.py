@@ -4,11 +4,13 @@ Every point of the score is a :class:`Contribution` of one finding::
 
     points = SEVERITY_POINTS[severity] x CONFIDENCE_FACTOR[confidence]
 
-Contributions add up per sub-score (data access, auditability, data jurisdiction,
-security hygiene), each capped at :data:`SUBSCORE_CAP`. The total (0-100) is the
-weighted sum of the four sub-scores (:data:`SUBSCORE_WEIGHTS`, summing to 1). The
-confidence of a finding whose check claims an absence is capped by the scan's
-coverage before it is weighted, so a packed app cannot score "clean" by hiding.
+One check ID contributes at most :data:`CHECK_CAP` points (the findings beyond it are
+listed with the points they lost). Contributions add up per sub-score (data access,
+auditability, data jurisdiction, security hygiene), each capped at :data:`SUBSCORE_CAP`.
+The total (0-100) is the weighted sum of the four sub-scores (:data:`SUBSCORE_WEIGHTS`,
+summing to 1). The confidence of a finding whose check claims an absence is capped by
+the scan's coverage before it is weighted, so a packed app cannot score "clean" by
+hiding.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ CONFIDENCE_FACTOR: dict[Confidence, float] = {
     Confidence.LOW: 0.5,
 }
 SUBSCORE_CAP = 100.0
+CHECK_CAP = 20.0
+"""At most this many points come from one check ID, so that a check reporting many
+items (e.g. one finding per cleartext URL) cannot dominate its sub-score alone."""
 SUBSCORE_WEIGHTS: dict[str, float] = {
     "data-access": 0.30,
     "auditability": 0.20,
@@ -64,6 +69,8 @@ class Contribution:
     """After the coverage cap for absence claims."""
     points: float
     message: str
+    capped: bool = False
+    """True when the check's cap (:data:`CHECK_CAP`) cut these points."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,7 @@ def score(
     unknown checks count nowhere (and are listed by nobody: the caller passes the
     registry's view). ``coverage_cap`` caps the confidence of absence claims."""
     buckets: dict[str, list[Contribution]] = {name: [] for name in SUBSCORES}
+    per_check: dict[CheckId, float] = {}
     for f in sorted(findings, key=Finding.sort_key):
         w = weighting(f.check_id)
         if w is None or w.subscore not in buckets:
@@ -116,7 +124,12 @@ def score(
         if w.absence_claim and coverage_cap is not None:
             conf = coverage_cap(conf)
         pts = round(SEVERITY_POINTS[f.severity] * CONFIDENCE_FACTOR[conf], 2)
-        buckets[w.subscore].append(Contribution(f.check_id, f.subject, f.severity, conf, pts, f.message))
+        used = per_check.get(f.check_id, 0.0)
+        cut = used + pts > CHECK_CAP
+        if cut:
+            pts = round(max(0.0, CHECK_CAP - used), 2)
+        per_check[f.check_id] = used + pts
+        buckets[w.subscore].append(Contribution(f.check_id, f.subject, f.severity, conf, pts, f.message, cut))
     subs: list[SubScore] = []
     total = 0.0
     for name in SUBSCORES:
