@@ -4,7 +4,8 @@ Every point of the score is a :class:`Contribution` of one finding::
 
     points = SEVERITY_POINTS[severity] x CONFIDENCE_FACTOR[confidence]
 
-One check ID contributes at most :data:`CHECK_CAP` points (the findings beyond it are
+One check ID contributes at most :data:`CHECK_CAP` points (or its entry in
+:data:`CHECK_CAP_OVERRIDES`) (the findings beyond it are
 listed with the points they lost). Contributions add up per sub-score (data access,
 auditability, data jurisdiction, security hygiene), each capped at :data:`SUBSCORE_CAP`.
 The total (0-100) is the weighted sum of the four sub-scores (:data:`SUBSCORE_WEIGHTS`,
@@ -39,6 +40,10 @@ SUBSCORE_CAP = 100.0
 CHECK_CAP = 20.0
 """At most this many points come from one check ID, so that a check reporting many
 items (e.g. one finding per cleartext URL) cannot dominate its sub-score alone."""
+CHECK_CAP_OVERRIDES: dict[str, float] = {
+    "AV-PERM-003": 60.0,  # each dangerous permission in use is distinct data access
+    "AV-PERM-004": 45.0,  # each dangerous combination is a distinct abuse pattern
+}
 SUBSCORE_WEIGHTS: dict[str, float] = {
     "data-access": 0.30,
     "auditability": 0.20,
@@ -46,9 +51,9 @@ SUBSCORE_WEIGHTS: dict[str, float] = {
     "security-hygiene": 0.25,
 }
 LEVEL_THRESHOLDS: tuple[tuple[float, str], ...] = (
-    (60.0, "high"),
+    (45.0, "high"),
     (30.0, "elevated"),
-    (10.0, "moderate"),
+    (15.0, "moderate"),
     (0.0, "low"),
 )
 
@@ -125,9 +130,10 @@ def score(
             conf = coverage_cap(conf)
         pts = round(SEVERITY_POINTS[f.severity] * CONFIDENCE_FACTOR[conf], 2)
         used = per_check.get(f.check_id, 0.0)
-        cut = used + pts > CHECK_CAP
+        cap = CHECK_CAP_OVERRIDES.get(f.check_id, CHECK_CAP)
+        cut = used + pts > cap
         if cut:
-            pts = round(max(0.0, CHECK_CAP - used), 2)
+            pts = round(max(0.0, cap - used), 2)
         per_check[f.check_id] = used + pts
         buckets[w.subscore].append(Contribution(f.check_id, f.subject, f.severity, conf, pts, f.message, cut))
     subs: list[SubScore] = []

@@ -148,7 +148,6 @@ def sdk_vendor(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     "No data recipient found, but the code is hidden",
     Severity.MEDIUM,
     subscore=Subscore.JURISDICTION,
-    absence_claim=True,
 )
 def unverifiable(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """Warns that the absence of known data recipients proves nothing when code is hidden.

@@ -119,7 +119,6 @@ def tracker_network(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     "No tracker found, but the code is hidden",
     Severity.LOW,
     subscore=Subscore.AUDITABILITY,
-    absence_claim=True,
 )
 def absence(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """Warns that "no trackers" means nothing when the code is packed or encrypted.
