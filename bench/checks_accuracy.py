@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,8 +28,9 @@ from appveto.checks.sdk import match_trackers  # noqa: E402
 from appveto.errors import AppvetoError  # noqa: E402
 from appveto.kb import load_baseline  # noqa: E402
 from appveto.kb.load import parse_exodus_trackers, with_extra  # noqa: E402
-from appveto.scan import run_checks  # noqa: E402
+from appveto.scan import analyse, run_checks  # noqa: E402
 
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
 HINT_TO_PROTECTOR = {"Bangcle": "Bangcle", "APKProtect": "APKProtect", "Jiagu": "Jiagu", "Legu": "Legu"}
 SDK_HINTS = {
     "Facebook": "Facebook",
@@ -127,6 +129,11 @@ def main() -> int:
     exp = expectations(shared)
     ok = bad = 0
     t_read = t_checks = 0.0
+    kinds = {
+        r.split("\t")[0]: r.split("\t")[7]
+        for r in (shared / "corpus/apk/MANIFEST.tsv").read_text("utf-8").splitlines()[1:]
+    }
+    by_kind: dict[str, list[float]] = {}
     print(f"{'file':36} {'aspect':22} {'expected':22} {'found':46} ok")
     for path in sorted((shared / "corpus/apk").glob("*.apk")):
         t0 = time.perf_counter()
@@ -138,6 +145,7 @@ def main() -> int:
         t1 = time.perf_counter()
         findings, failures = run_checks(apk, kb)
         t2 = time.perf_counter()
+        by_kind.setdefault(kinds.get(path.name, "?"), []).append(analyse(apk, kb, now=NOW).score.total)
         t_read += t1 - t0
         t_checks += t2 - t1
         cov = measure(apk, kb)
@@ -167,6 +175,10 @@ def main() -> int:
         if failures:
             print(f"{path.name:36} CHECK FAILURES: {failures}")
     print(f"\nexpectations met: {ok}/{ok + bad}")
+    print("\nrisk score by corpus kind (mean, min-max):")
+    for kind, totals in sorted(by_kind.items(), key=lambda kv: -sum(kv[1]) / len(kv[1])):
+        mean = sum(totals) / len(totals)
+        print(f"  {kind:20} n={len(totals):2}  mean {mean:5.1f}  range {min(totals):5.1f}-{max(totals):5.1f}")
     ratio = t_checks / t_read if t_read else 0.0
     print(f"reader {t_read:.2f}s, checks {t_checks:.2f}s, checks/reader = {ratio:.2f}x (goal <= 2x)")
     return 0 if bad == 0 else 1

@@ -89,3 +89,18 @@ def test_dead_worker_is_a_recorded_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert [r.file_name for r in res.results] == ["fdroid-souch-smsbypass.apk"] * 2
     assert [Path(e.path).name for e in res.errors] == ["die.apk"]
     assert "died" in res.errors[0].diagnostics[0].message
+
+
+def test_a_scan_never_opens_a_network_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    from appveto.scan import scan_apk
+
+    r = scan_apk(str(corpus_apk("exodus-instapaper-trackers.apk")), load_baseline(), now=NOW)
+    assert r.endpoints and r.trackers

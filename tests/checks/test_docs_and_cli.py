@@ -91,3 +91,20 @@ def test_data_status_lists_baseline(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert _run(["data", "--data-dir", str(tmp_path), "status"]) == 0
     out = capsys.readouterr().out
     assert "appveto-baseline-trackers [baseline]" in out and "sha256" in out
+
+
+def test_data_status_validates_user_entities(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from appveto.errors import AppvetoError
+
+    good = tmp_path / "ours.json"
+    good.write_text(
+        '{"about": {"name": "office-entities", "source": "our registry", "licence": "internal",'
+        ' "date": "2026-11"},'
+        ' "entities": [{"name": "Example Cloud SA", "country": "BE", "domains": ["example-cloud.be"]}]}'
+    )
+    assert _run(["data", "--data-dir", str(tmp_path), "status", "--entities", str(good)]) == 0
+    assert "office-entities [user] 1 records" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"entities": [{"name": "X", "country": "Belgium", "domains": []}]}')
+    with pytest.raises(AppvetoError, match="ISO 3166"):
+        _run(["data", "--data-dir", str(tmp_path), "status", "--entities", str(bad)])

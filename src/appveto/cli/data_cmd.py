@@ -21,6 +21,13 @@ def register(sub: Any) -> None:
     up.add_argument("--exodus-url", metavar="URL", help="alternative URL of the Exodus tracker API")
     up.set_defaults(handler=run_update)
     st = s.add_parser("status", help="list every dataset with source, licence, date and SHA-256")
+    st.add_argument(
+        "--entities",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also validate and list a user entity file (domains -> company -> country); repeatable",
+    )
     st.set_defaults(handler=run_status)
 
 
@@ -54,10 +61,11 @@ def run_update(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     import sys
+    from pathlib import Path
 
     from appveto.kb.load import load_kb
 
-    kb = load_kb(_dir(args))
+    kb = load_kb(_dir(args), user_entities=tuple(Path(f) for f in args.entities))
     for d in kb.datasets:
         sys.stdout.write(
             f"{d.name} [{d.origin}] {d.records} records, date {d.date}, licence {d.licence}\n"
