@@ -61,8 +61,7 @@ def endpoint_owner(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         by DNS where the app must stay.
 
     References:
-        https://commission.europa.eu/law/law-topic/data-protection/
-        international-dimension-data-protection/adequacy-decisions_en ;
+        https://commission.europa.eu/law/law-topic/data-protection/international-dimension-data-protection/adequacy-decisions_en
         https://github.com/duckduckgo/tracker-radar
     """
     owners: dict[str, tuple[Entity, list[str], list[Evidence], bool]] = {}
