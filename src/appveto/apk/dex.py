@@ -2,7 +2,8 @@
 
 The reader follows the layout in the Android "Dalvik Executable format" document and the
 checks of ART's ``dex_file_verifier``. Header deviations that ART rejects or tolerates
-(``header_size``, checksum, endian tag, file size, misaligned sections) are recorded as
+(``header_size``, checksum, endian tag, file size, misaligned sections, a map_list that
+disagrees with the header, classes defined twice) are recorded as
 header anomalies and the tables are still read, as every tool that ignores those fields
 would read them: an obfuscator that breaks the header must not hide the code from us.
 A table that lies outside the file, or an index that points past its table, makes the
@@ -56,7 +57,6 @@ _HIGH_LEAD = re.compile(rb"[\xf0-\xff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-
 def looks_like_dex(data: bytes) -> bool:
     """True when ``data`` starts with a DEX magic ``dex\\n0NN\\0`` (8 bytes are enough)."""
     return _MAGIC.match(bytes(data[:8])) is not None
@@ -104,12 +104,7 @@ def decode_mutf8(raw: bytes) -> str:
         elif 0xC0 <= b < 0xE0 and i + 1 < n and raw[i + 1] & 0xC0 == 0x80:
             append(((b & 0x1F) << 6) | (raw[i + 1] & 0x3F))
             i += 2
-        elif (
-            0xE0 <= b < 0xF0
-            and i + 2 < n
-            and raw[i + 1] & 0xC0 == 0x80
-            and raw[i + 2] & 0xC0 == 0x80
-        ):
+        elif 0xE0 <= b < 0xF0 and i + 2 < n and raw[i + 1] & 0xC0 == 0x80 and raw[i + 2] & 0xC0 == 0x80:
             append(((b & 0x0F) << 12) | ((raw[i + 1] & 0x3F) << 6) | (raw[i + 2] & 0x3F))
             i += 3
         else:
@@ -276,9 +271,9 @@ def _read_strings(dex: _Dex, offsets: list[int], ids_offset: int) -> list[str]:
             # check that the pieces fall exactly on the string_ids offsets.
             parts = data[start:end].decode("latin-1").split("\x00")
             if len(parts) == n - first and "" not in parts:
-                ends = list(accumulate(map((1).__add__, map(len, parts)), initial=start))
-                ends.pop()
-                if ends == offsets[first:]:
+                starts = list(accumulate(map((1).__add__, map(len, parts)), initial=start))
+                starts.pop()
+                if starts == offsets[first:]:
                     # Most strings are short ASCII: their uleb128 length is one byte; the rest
                     # (non-ASCII, or 128 units and longer) go through the MUTF-8 decoder.
                     return head + [p[1:] if p.isascii() else _part_to_string(dex, p) for p in parts]

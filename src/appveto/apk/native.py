@@ -57,6 +57,7 @@ _URL = re.compile(r"\b(?:https?|wss?|ftp|tcp|udp|rtmp)://[A-Za-z0-9._~:/?#\[\]@!
 _IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?::\d{1,5})?\b")
 _HOST = re.compile(r"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}\b")
 # Dotted names that are files, symbols or Java/C++ identifiers rather than hosts.
+# fmt: off
 _NOT_TLDS = frozenset(
     {
         "so", "a", "o", "c", "h", "cc", "cpp", "hpp", "java", "class", "dex", "jar", "apk", "zip",
@@ -66,6 +67,7 @@ _NOT_TLDS = frozenset(
         "proto", "pb", "plist", "lua", "jsx", "ts", "cs", "go", "rs", "elf",
     }
 )
+# fmt: on
 
 
 def machine_name(e_machine: int) -> str:
