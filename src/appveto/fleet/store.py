@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -826,6 +826,7 @@ class _InventoryWriter:
         self._new_devices: list[tuple[int, int]] = []
         self._apps: dict[_AppKey, int] = {}
         self._rows: list[tuple[int, int, int]] = []
+        self.app = self._make_app()
         self.rows_total = 0
         self.duplicates_total = 0
         self.devices_total = 0
@@ -901,23 +902,33 @@ class _InventoryWriter:
             )
         return True
 
-    def app(
-        self,
-        device_key: str,
-        platform: str,
-        app_id: str | None,
-        name: str | None,
-        version: str | None,
-        source: str | None,
-    ) -> None:
-        key = (platform, app_id, name, version, source)
-        ref = self._apps.get(key)
-        if ref is None:
-            ref = self._upsert_app(key)
+    def _make_app(self) -> Callable[[str, str, str | None, str | None, str | None, str | None], None]:
+        """The hot path of :meth:`InventorySink.app`, as a closure over local names."""
+        apps_get = self._apps.get
+        ids = self._ids
         rows = self._rows
-        rows.append((self._snap, self._ids[device_key], ref))
-        if len(rows) >= BATCH_ROWS:
-            self._flush()
+        append = rows.append
+        snap = self._snap
+        upsert = self._upsert_app
+        flush = self._flush
+
+        def app(
+            device_key: str,
+            platform: str,
+            app_id: str | None,
+            name: str | None,
+            version: str | None,
+            source: str | None,
+        ) -> None:
+            key = (platform, app_id, name, version, source)
+            ref = apps_get(key)
+            if ref is None:
+                ref = upsert(key)
+            append((snap, ids[device_key], ref))
+            if len(rows) >= BATCH_ROWS:
+                flush()
+
+        return app
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
         self._bad += rows

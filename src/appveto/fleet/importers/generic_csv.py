@@ -17,6 +17,7 @@ the snapshot with an empty inventory.
 from __future__ import annotations
 
 from operator import itemgetter
+import csv
 from pathlib import Path
 
 from appveto.fleet.importers._base import InventorySink, refuse
@@ -109,61 +110,77 @@ class GenericCsvImporter:
         def on_error(line: int, message: str) -> None:
             bad(message, line=line)
 
-        for row in csv_file.rows(on_error):
-            if len(row) != width:
-                if not row or (len(row) == 1 and not row[0].strip()):
+        reader = csv_file.reader
+        with csv_file:
+            while True:  # the for loop resumes after a row the csv module cannot split
+                try:
+                    for row in reader:
+                        if len(row) != width:
+                            if not row or (len(row) == 1 and not row[0].strip()):
+                                continue
+                            bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
+                            continue
+                        dev = row[i_dev].strip()
+                        if not dev:
+                            bad("empty device_id", line=csv_file.line)
+                            continue
+                        sig = device_sig(row)
+                        seen = known.get(dev)
+                        if seen is None or seen[1] != sig:
+                            problems: list[str] = []
+                            get = {c: row[ix[c]] if ix[c] >= 0 else "" for c in device_cols}
+                            enrolled = parse_time(get["enrolled_at"])
+                            if get["enrolled_at"].strip() and enrolled is None:
+                                problems.append(
+                                    f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; ignored"
+                                )
+                            record = DeviceRecord(
+                                source_device_id=dev,
+                                name=get["device_name"].strip() or None,
+                                platform=Platform(_enum(get["platform"], Platform, "platform", problems)),
+                                ownership=Ownership(
+                                    _enum(get["ownership"], Ownership, "ownership", problems)
+                                ),
+                                management_mode=ManagementMode(
+                                    _enum(get["management_mode"], ManagementMode, "management_mode", problems)
+                                ),
+                                user=get["user"].strip() or None,
+                                serial_number=get["serial_number"].strip() or None,
+                                model=get["model"].strip() or None,
+                                os_version=get["os_version"].strip() or None,
+                                enrolled_at=enrolled,
+                            )
+                            if seen is None:
+                                for p in problems:
+                                    sink.note(p, line=csv_file.line)
+                            sink.device(record, line=csv_file.line, repeat=True)
+                            if seen is None:
+                                known[dev] = (record.platform.value, sig)
+                            seen = known[dev]
+                        app_id = row[i_id].strip() if i_id >= 0 else ""
+                        name = row[i_name].strip() if i_name >= 0 else ""
+                        if not app_id and not name:
+                            if any(row[i].strip() for i in (i_ver, i_src) if i >= 0):
+                                bad(
+                                    "app_version or install_source without app_id or app_name",
+                                    line=csv_file.line,
+                                )
+                            continue  # a device row without apps
+                        app(
+                            dev,
+                            seen[0],
+                            app_id or None,
+                            name or None,
+                            (row[i_ver].strip() or None) if i_ver >= 0 else None,
+                            (row[i_src].strip() or None) if i_src >= 0 else None,
+                        )
+
+                except csv.Error as exc:
+                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
                     continue
-                bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
-                continue
-            dev = row[i_dev].strip()
-            if not dev:
-                bad("empty device_id", line=csv_file.line)
-                continue
-            sig = device_sig(row)
-            seen = known.get(dev)
-            if seen is None or seen[1] != sig:
-                problems: list[str] = []
-                get = {c: row[ix[c]] if ix[c] >= 0 else "" for c in device_cols}
-                enrolled = parse_time(get["enrolled_at"])
-                if get["enrolled_at"].strip() and enrolled is None:
-                    problems.append(
-                        f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; ignored"
-                    )
-                record = DeviceRecord(
-                    source_device_id=dev,
-                    name=get["device_name"].strip() or None,
-                    platform=Platform(_enum(get["platform"], Platform, "platform", problems)),
-                    ownership=Ownership(_enum(get["ownership"], Ownership, "ownership", problems)),
-                    management_mode=ManagementMode(
-                        _enum(get["management_mode"], ManagementMode, "management_mode", problems)
-                    ),
-                    user=get["user"].strip() or None,
-                    serial_number=get["serial_number"].strip() or None,
-                    model=get["model"].strip() or None,
-                    os_version=get["os_version"].strip() or None,
-                    enrolled_at=enrolled,
-                )
-                if seen is None:
-                    for p in problems:
-                        sink.note(p, line=csv_file.line)
-                sink.device(record, line=csv_file.line, repeat=True)
-                if seen is None:
-                    known[dev] = (record.platform.value, sig)
-                seen = known[dev]
-            app_id = row[i_id].strip() if i_id >= 0 else ""
-            name = row[i_name].strip() if i_name >= 0 else ""
-            if not app_id and not name:
-                if any(row[i].strip() for i in (i_ver, i_src) if i >= 0):
-                    bad("app_version or install_source without app_id or app_name", line=csv_file.line)
-                continue  # a device row without apps
-            app(
-                dev,
-                seen[0],
-                app_id or None,
-                name or None,
-                (row[i_ver].strip() or None) if i_ver >= 0 else None,
-                (row[i_src].strip() or None) if i_src >= 0 else None,
-            )
+                except UnicodeDecodeError:
+                    raise csv_file.not_utf8() from None
+                break
 
 
 IMPORTER = GenericCsvImporter()

@@ -13,6 +13,7 @@ by name. ``ApplicationShortVersion`` is preferred over ``ApplicationVersion``.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from appveto.fleet.importers._base import InventorySink
@@ -60,36 +61,49 @@ class IntuneCsvImporter:
         def on_error(line: int, message: str) -> None:
             bad(message, line=line)
 
-        for row in csv_file.rows(on_error):
-            if len(row) != width:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line
-                bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
-                continue
-            dev = row[i_dev].strip()
-            if not dev:
-                bad("empty DeviceId", line=csv_file.line)
-                continue
-            name = row[i_name].strip()
-            if not name:
-                bad("empty ApplicationName", line=csv_file.line)
-                continue
-            sig = row[i_dname] + "\0" + row[i_user]
-            seen = known.get(dev)
-            if seen is None or seen[1] != sig:
-                record = DeviceRecord(
-                    source_device_id=dev,
-                    name=row[i_dname].strip() or None,
-                    platform=platform_of(row[ix["Platform"]]),
-                    user=row[i_mail].strip() or row[i_user].strip() or None,
-                    model=row[ix["OSDescription"]].strip() or None,
-                    os_version=row[ix["OSVersion"]].strip() or None,
-                )
-                sink.device(record, line=csv_file.line, repeat=True)
-                if seen is None:
-                    known[dev] = (record.platform.value, sig)
-                seen = known[dev]
-            app(dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None)
+        reader = csv_file.reader
+        with csv_file:
+            while True:  # the for loop resumes after a row the csv module cannot split
+                try:
+                    for row in reader:
+                        if len(row) != width:
+                            if not row or (len(row) == 1 and not row[0].strip()):
+                                continue  # blank line
+                            bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
+                            continue
+                        dev = row[i_dev].strip()
+                        if not dev:
+                            bad("empty DeviceId", line=csv_file.line)
+                            continue
+                        name = row[i_name].strip()
+                        if not name:
+                            bad("empty ApplicationName", line=csv_file.line)
+                            continue
+                        sig = row[i_dname] + "\0" + row[i_user]
+                        seen = known.get(dev)
+                        if seen is None or seen[1] != sig:
+                            record = DeviceRecord(
+                                source_device_id=dev,
+                                name=row[i_dname].strip() or None,
+                                platform=platform_of(row[ix["Platform"]]),
+                                user=row[i_mail].strip() or row[i_user].strip() or None,
+                                model=row[ix["OSDescription"]].strip() or None,
+                                os_version=row[ix["OSVersion"]].strip() or None,
+                            )
+                            sink.device(record, line=csv_file.line, repeat=True)
+                            if seen is None:
+                                known[dev] = (record.platform.value, sig)
+                            seen = known[dev]
+                        app(
+                            dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None
+                        )
+
+                except csv.Error as exc:
+                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
+                    continue
+                except UnicodeDecodeError:
+                    raise csv_file.not_utf8() from None
+                break
 
 
 IMPORTER = IntuneCsvImporter()
