@@ -16,8 +16,8 @@ the snapshot with an empty inventory.
 
 from __future__ import annotations
 
-from operator import itemgetter
 import csv
+from operator import itemgetter
 from pathlib import Path
 
 from appveto.fleet.importers._base import InventorySink, refuse
@@ -132,7 +132,8 @@ class GenericCsvImporter:
                             enrolled = parse_time(get["enrolled_at"])
                             if get["enrolled_at"].strip() and enrolled is None:
                                 problems.append(
-                                    f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; ignored"
+                                    f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; "
+                                    "ignored"
                                 )
                             record = DeviceRecord(
                                 source_device_id=dev,
