@@ -15,7 +15,14 @@ import time
 def main() -> None:
     tool, path = sys.argv[1], sys.argv[2]
     if tool == "appveto-read":
-        from appveto.apk import load_apk
+        # import everything first, as for androguard below: in-process time is work only
+        import appveto.apk.archive
+        import appveto.apk.dex
+        import appveto.apk.manifest
+        import appveto.apk.native
+        import appveto.apk.resources
+        import appveto.apk.signing  # noqa: F401
+        from appveto.apk.loader import load_apk
 
         t0 = time.perf_counter()
         apk = load_apk(path)
