@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appveto.apk.model import Apk
+from appveto.apk.model import Apk, descriptor_to_java
 from appveto.checks.coverage import Auditability, measure
 from appveto.checks.facts import facts, field_ev, manifest_ev, memo, method_ev
 from appveto.checks.registry import Subscore, check, finding
@@ -90,6 +90,17 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
         for fr in d.field_refs:
             for frule in kb.field_rules_for(fr.class_name, fr.name):
                 add(frule.permissions, field_ev(fr, d.entry, "system content-provider URI constant"))
+    # 1b. framework APIs called through reflection: the method's name is a string constant
+    # (not the name of any method reference) and its class is named too
+    if f.has_method("Ljava/lang/reflect/Method;", "invoke"):
+        strings = f.strings
+        ref_names = {mr.name for mr in f.method_refs}
+        for rule in kb.api_rules:
+            if rule.method in strings and rule.method not in ref_names:
+                dotted = descriptor_to_java(rule.class_descriptor)
+                if dotted in strings or rule.class_descriptor in strings:
+                    note = f"{dotted}.{rule.method} named in strings, called by reflection (Method.invoke)"
+                    add(rule.permissions, f.string_evidence(rule.method, note))
     # 2. content-provider URIs with ContentResolver use
     resolver = next(
         (
