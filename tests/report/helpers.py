@@ -15,8 +15,8 @@ import pytest
 
 from appveto.kb import load_baseline
 from appveto.kb.model import KnowledgeBase
-from appveto.report.json_report import ScanRecord, scan_record
-from tests.conftest import corpus_apk
+from appveto.report.json_report import ScanRecord, load_document, scan_record
+from tests.conftest import REPO, corpus_apk
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 NOW_ARG = "2026-11-29T12:00:00+00:00"
@@ -81,3 +81,49 @@ def check_golden(name: str, text: str | bytes) -> None:
             f"APPVETO_UPDATE_GOLDEN=1 pytest tests/report and review the diff:\n{diff}",
             pytrace=False,
         )
+
+
+# What a scan's judgement depends on (reader, checks, scoring, reference data). The
+# rendering goldens are made from a frozen scan of each APK; whether that frozen scan
+# still equals a fresh one is only asked while these files are unchanged.
+PIPELINE_PARTS = (
+    "src/appveto/__init__.py",
+    "src/appveto/findings.py",
+    "src/appveto/scan.py",
+    "src/appveto/scoring.py",
+    "src/appveto/apk",
+    "src/appveto/checks",
+    "src/appveto/kb",
+)
+FINGERPRINT = GOLDEN / "pipeline.sha256"
+
+
+def pipeline_fingerprint() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in PIPELINE_PARTS:
+        root = REPO / part
+        files = (
+            [root]
+            if root.is_file()
+            else sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".json"))
+        )
+        for f in files:
+            h.update(f.relative_to(REPO).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def frozen(name: str) -> ScanRecord:
+    """The frozen scan of a golden APK (``golden/<stem>.scan.json``, itself appveto's output)."""
+    path = GOLDEN / f"{Path(name).stem}.scan.json"
+    if UPDATE:
+        from appveto.report.json_report import render_json
+
+        path.write_text(render_json([record(name)]), encoding="utf-8")
+        FINGERPRINT.write_text(pipeline_fingerprint() + "\n", encoding="utf-8")
+    if not path.exists():
+        pytest.fail(
+            f"golden/{path.name} is missing: run APPVETO_UPDATE_GOLDEN=1 pytest tests/report", pytrace=False
+        )
+    return load_document(path).results[0]

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from appveto.report.json_report import error_record
 from appveto.report.text import render_scan_text
-from tests.report.helpers import GOLDEN_APKS, check_golden, record
-
-
-@pytest.mark.parametrize("name", GOLDEN_APKS)
-def test_text_golden(name: str) -> None:
-    check_golden(f"{Path(name).stem}.txt", render_scan_text([record(name)]))
+from tests.report.helpers import record
 
 
 def test_verdict_comes_first_and_errors_are_shown() -> None:

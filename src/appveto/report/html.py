@@ -230,7 +230,7 @@ def _permissions(r: ScanRecord) -> str:
     rows = [
         (
             f"<code>{e(v.permission)}</code>",
-            e(v.protection) + (" (dangerous)" if v.dangerous else ""),
+            e(v.protection) + (" (dangerous)" if v.dangerous and "dangerous" not in v.protection else ""),
             e(v.category),
             f"<strong>{e(v.verdict)}</strong>",
             e(v.reason),
@@ -454,7 +454,7 @@ def _provenance(r: ScanRecord) -> str:
             e(d.date),
             e(d.origin),
             e(d.records),
-            f"<code>{e(d.sha256[:16])}…</code>",
+            f'<code class="hash">{e(d.sha256)}</code>',
         )
         for d in r.datasets
     ]
