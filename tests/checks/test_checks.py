@@ -374,3 +374,26 @@ def test_findings_carry_evidence(cid: str) -> None:
     for f in spec.func(CASES[cid][0](), KB):  # type: ignore[arg-type]
         assert f.evidence, f"{cid}: finding without evidence: {f.message}"
         assert f.slug == spec.slug and f.title == spec.title
+
+
+def test_encrypted_payload_in_assets_is_hidden_code() -> None:
+    import random
+
+    blob = random.Random(7).randbytes(100_000)
+    ids = _ids(make_apk(files={"AndroidManifest.xml": b"x", "assets/payload.bin": blob}), "AV-OBF-006")
+    assert ids == ["AV-OBF-006"]
+    # the same bytes with a plain DEX header are named as a DEX stored under another name
+    dex_like = b"dex\n035\x00" + blob
+    spec = get_check("AV-OBF-006")
+    assert spec is not None and spec.func is not None
+    notes = [
+        f.message
+        for f in spec.func(make_apk(files={"AndroidManifest.xml": b"x", "assets/x.dat": dex_like}), KB)
+    ]
+    assert any("plain DEX" in m for m in notes)
+    # low-entropy data and media by extension are not
+    assert (
+        _ids(make_apk(files={"AndroidManifest.xml": b"x", "assets/data.bin": b"abcd" * 30_000}), "AV-OBF-006")
+        == []
+    )
+    assert _ids(make_apk(files={"AndroidManifest.xml": b"x", "assets/song.ogg": blob}), "AV-OBF-006") == []

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from appveto.apk.model import Apk, ComponentKind, DexLocation, descriptor_to_java
+from appveto.apk.model import Apk, ComponentKind, DexLocation, ZipEntry, descriptor_to_java
 from appveto.checks.facts import Facts, facts, manifest_ev, memo
-from appveto.errors import ApkError
 from appveto.findings import Confidence, Evidence, EvidenceKind, Location
 from appveto.kb.model import KnowledgeBase, ProtectorKind
 
@@ -217,7 +217,48 @@ _STD_PREFIXES = (
     "androidsupportmultidexversion",
 )
 _HIDDEN_MIN = 32 * 1024
-_READ_MAX = 4 * 1024 * 1024
+_MAX_EXAMINED = 256
+_MEDIA_EXTENSIONS = frozenset(
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "webp",
+        "bmp",
+        "ico",
+        "svg",
+        "mp3",
+        "ogg",
+        "oga",
+        "wav",
+        "m4a",
+        "aac",
+        "flac",
+        "opus",
+        "mp4",
+        "m4v",
+        "webm",
+        "mkv",
+        "3gp",
+        "avi",
+        "mov",
+        "ttf",
+        "otf",
+        "woff",
+        "woff2",
+        "json",
+        "xml",
+        "html",
+        "htm",
+        "css",
+        "js",
+        "txt",
+        "csv",
+        "md",
+        "pdf",
+    ]
+)
 
 
 def _entropy(data: bytes) -> float:
@@ -360,6 +401,21 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
     return sorted(merged.values(), key=lambda h: h.name)
 
 
+def _head(apk: Apk, z: ZipEntry, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of an entry's content, inflating only what is needed."""
+    data = apk.archive.data
+    start = z.data_offset
+    if start < 0 or start >= len(data):
+        return b""
+    if z.method == 8:
+        raw = bytes(data[start : start + min(z.compressed_size, 4 * size)])
+        try:
+            return zlib.decompressobj(-15).decompress(raw, size)
+        except zlib.error:
+            return b""
+    return bytes(data[start : start + min(z.uncompressed_size, size)])
+
+
 def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
     ev: list[Evidence] = []
     total = 0
@@ -371,6 +427,7 @@ def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
             ev.append(Evidence(EvidenceKind.ENTRY, e.entry, Location(entry=e.entry), note))
             total += e.size
     seen = {e.value for e in ev}
+    examined = 0
     for z in apk.entries:
         n = z.name
         if n in seen or z.uncompressed_size < _HIDDEN_MIN or n.endswith("/"):
@@ -379,16 +436,12 @@ def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
             continue
         if re.fullmatch(r"classes\d*\.dex|resources\.arsc|AndroidManifest\.xml", n):
             continue
-        if z.uncompressed_size > _READ_MAX:
-            head = b""
-            ratio = z.compressed_size / z.uncompressed_size if z.uncompressed_size else 0.0
-            if ratio < 0.97:
-                continue
-        else:
-            try:
-                head = apk.archive.read(z, max_size=_READ_MAX)[:65536]
-            except (ApkError, OSError, ValueError):
-                continue
+        if n.rsplit(".", 1)[-1].lower() in _MEDIA_EXTENSIONS and "." in n.rsplit("/", 1)[-1]:
+            continue
+        examined += 1
+        if examined > _MAX_EXAMINED:
+            break
+        head = _head(apk, z)
         if head.startswith(b"dex\n"):
             ev.append(
                 Evidence(
@@ -401,7 +454,7 @@ def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
             continue  # nested archives: the reader lists the DEX inside them as embedded_dex
         elif head and (head.startswith(_MEDIA_MAGIC) or head[4:8] == b"ftyp"):
             continue
-        elif not head or _entropy(head) > 7.6:
+        elif len(head) >= 1024 and _entropy(head) > 7.6:
             note = "high-entropy data of no known format (encrypted or packed payload)"
             ev.append(Evidence(EvidenceKind.ENTRY, n, Location(entry=n, offset=z.data_offset), note))
         else:
