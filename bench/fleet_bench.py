@@ -1,0 +1,193 @@
+"""Fleet benchmark: import throughput, evaluation time and peak memory, SQLite and PostgreSQL.
+
+    python bench/fleet_bench.py [--devices 300000] [--apps 60] [--backends sqlite,postgresql]
+                                [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--keep DIR]
+
+Generates a synthetic fleet (``appveto.fleet.generator``: Android Management API JSON,
+Apple MDM plists and Intune CSV in the real export formats, plus a directory), imports it
+into a fresh store on each backend, evaluates the example policies (``examples/policies``)
+on the snapshot's day, and prints one line per phase. Each phase runs in its own process
+so that the peak resident memory it prints is that phase's own (``ru_maxrss``).
+
+Targets (issue 6), on the 2-core reference machine with SQLite: import >= 300,000 rows/s,
+a full evaluation <= 20 s, bounded memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _generate(out: str, devices: int, apps: int, q: Any) -> None:
+    from appveto.fleet.generator import generate
+
+    t = time.perf_counter()
+    s = generate(Path(out), people=devices, apps_per_device=apps, second_device_share=0.0)
+    q.put(
+        {
+            "seconds": time.perf_counter() - t,
+            "devices": s.devices,
+            "rows": s.app_rows,
+            "bytes": sum(p.stat().st_size for p in s.files),
+            "sources": [(src, [str(p) for p in files]) for src, files in s.sources],
+            "taken_at": s.taken_at.isoformat(),
+            "peak": _peak_mib(),
+        }
+    )
+
+
+def _import(url: str, out: str, sources: list[tuple[str, list[str]]], taken_at: str, q: Any) -> None:
+    from appveto.fleet.directory import read_directory
+    from appveto.fleet.store import Store
+
+    at = datetime.fromisoformat(taken_at)
+    figures: dict[str, Any] = {"sources": []}
+    with Store.open(url) as store:
+        t = time.perf_counter()
+        d = read_directory(Path(out) / "directory.json")
+        store.import_directory(d.directory, file="directory.json", source="json", now=at)
+        figures["directory_seconds"] = time.perf_counter() - t
+        total_rows = 0
+        t_all = time.perf_counter()
+        for source, files in sources:
+            t = time.perf_counter()
+            summary = store.import_inventory(source, [Path(f) for f in files], at=at, now=at)
+            secs = time.perf_counter() - t
+            total_rows += summary.rows_ok
+            figures["sources"].append((source, summary.rows_ok, summary.rows_bad, secs))
+        figures["rows"] = total_rows
+        figures["seconds"] = time.perf_counter() - t_all
+    figures["peak"] = _peak_mib()
+    q.put(figures)
+
+
+def _evaluate(url: str, taken_at: str, q: Any) -> None:
+    from appveto.compliance.evaluate import evaluate
+    from appveto.fleet.store import Store
+    from appveto.policy import load_policies
+
+    policies = load_policies(ROOT / "examples" / "policies")
+    at = datetime.fromisoformat(taken_at).date()
+    with Store.open(url) as store:
+        t = time.perf_counter()
+        ev = evaluate(policies, store, at=at, changes=False)
+        secs = time.perf_counter() - t
+        t = time.perf_counter()
+        evaluate(policies, store, at=at, changes=True)
+        secs_changes = time.perf_counter() - t
+    q.put(
+        {
+            "seconds": secs,
+            "seconds_with_changes": secs_changes,
+            "devices": ev.devices_total,
+            "results": len(ev.results),
+            "peak": _peak_mib(),
+        }
+    )
+
+
+def _child(target: Any, *args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(*args, q))
+    p.start()
+    result: dict[str, Any] = q.get()
+    p.join()
+    if p.exitcode:
+        raise SystemExit(f"{target.__name__} failed with exit code {p.exitcode}")
+    return result
+
+
+def _pg_database(base: str) -> tuple[str, Any]:
+    import psycopg
+
+    name = f"appveto_bench_{uuid.uuid4().hex[:10]}"
+    admin = base.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devices", type=int, default=300_000)
+    ap.add_argument("--apps", type=int, default=60)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--keep", type=Path, help="generate into (and keep) this folder")
+    args = ap.parse_args(argv)
+
+    tmp = tempfile.TemporaryDirectory(prefix="appveto-fleet-bench-")
+    work = args.keep or Path(tmp.name)
+    out = work / "fleet"
+    print(f"fleet: {args.devices:,} devices x {args.apps} apps", flush=True)
+    g = _child(_generate, str(out), args.devices, args.apps)
+    print(
+        f"generate   {g['seconds']:8.1f} s  {g['rows']:,} rows, "
+        f"{g['bytes'] / 2**20:,.0f} MiB of export files, peak {g['peak']:,.0f} MiB",
+        flush=True,
+    )
+    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+        drop = None
+        if backend == "sqlite":
+            url = f"sqlite:///{work / 'bench.db'}"
+            (work / "bench.db").unlink(missing_ok=True)
+        elif backend == "postgresql":
+            try:
+                url, drop = _pg_database(args.pg)
+            except Exception as exc:
+                print(f"postgresql skipped: {exc}", flush=True)
+                continue
+        else:
+            print(f"unknown backend {backend!r}", file=sys.stderr)
+            return 2
+        try:
+            imp = _child(_import, url, str(out), g["sources"], g["taken_at"])
+            rate = imp["rows"] / imp["seconds"] if imp["seconds"] else 0.0
+            print(
+                f"{backend:10} import   {imp['seconds']:8.1f} s  {imp['rows']:,} rows  {rate:,.0f} rows/s  "
+                f"peak {imp['peak']:,.0f} MiB  (directory {imp['directory_seconds']:.1f} s)",
+                flush=True,
+            )
+            for source, ok, bad, secs in imp["sources"]:
+                print(
+                    f"{'':10}   {source:11} {ok:>12,} rows {bad:>6} bad {secs:8.1f} s "
+                    f"{ok / secs if secs else 0:>12,.0f} rows/s",
+                    flush=True,
+                )
+            ev = _child(_evaluate, url, g["taken_at"])
+            print(
+                f"{backend:10} evaluate {ev['seconds']:8.1f} s  "
+                f"({ev['seconds_with_changes']:.1f} s with changes since the previous snapshot)  {ev['devices']:,} devices, {ev['results']:,} results  "
+                f"peak {ev['peak']:,.0f} MiB",
+                flush=True,
+            )
+        finally:
+            if drop is not None:
+                drop()
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,433 @@
+"""``appveto fleet evaluate|impact|explain|notices`` and ``appveto demo-data``.
+
+The ``fleet`` subcommands attach to the group that :mod:`appveto.cli.fleet_cmd` creates
+(:func:`fleet_group` creates it on first use, so registration order does not matter) and
+reach the store through its ``--workspace``/``--db`` options. Policies come from the
+workspace's ``policies/`` folder unless ``--policies DIR`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appveto.cli.fleet_cmd import add_store_arguments, fleet_group, open_store
+
+if TYPE_CHECKING:
+    from appveto.compliance.model import Evaluation
+    from appveto.policy.model import PolicySet
+
+FORMATS = ("text", "json", "csv", "html")
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_store_arguments(p)
+    p.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: the workspace's)")
+    p.add_argument("--at", type=_day, metavar="DATE", help="evaluation day, YYYY-MM-DD (default: today, UTC)")
+    p.add_argument(
+        "--stale-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="an inventory older than N days at DATE makes a device 'unknown' (default: 30)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    group = fleet_group(subparsers)
+    ev = group.add_parser("evaluate", help="evaluate the fleet against the policies in force on a date")
+    _common(ev)
+    ev.add_argument("--format", choices=FORMATS, default="text")
+    ev.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
+    ev.add_argument(
+        "--no-changes", action="store_true", help="skip the comparison with the previous snapshot"
+    )
+    ev.set_defaults(handler=_run_evaluate)
+
+    im = group.add_parser("impact", help="people, devices and units a draft decision would touch")
+    im.add_argument("policy", type=Path, metavar="POLICY", help="the draft decision file")
+    _common(im)
+    im.add_argument("--format", choices=("text", "json"), default="text")
+    im.add_argument("--list", type=int, default=50, metavar="N", help="list at most N people (default 50)")
+    im.set_defaults(handler=_run_impact)
+
+    ex = group.add_parser("explain", help="which decisions apply to a person or device, and why")
+    who = ex.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", metavar="ID")
+    who.add_argument("--device", metavar="ID", help="MDM device ID, name, serial number or store ID")
+    _common(ex)
+    ex.set_defaults(handler=_run_explain)
+
+    no = group.add_parser("notices", help="one notice per affected person, as Markdown and .eml")
+    _common(no)
+    no.add_argument("--output", "-o", type=Path, default=Path("notices"), metavar="DIR")
+    no.add_argument("--sender", default="security-office@appveto.invalid", metavar="ADDRESS")
+    no.set_defaults(handler=_run_notices)
+
+    demo = subparsers.add_parser(
+        "demo-data", help="write a synthetic fleet (directory and MDM exports) into a folder"
+    )
+    demo.add_argument("out", type=Path, metavar="OUT")
+    demo.add_argument("--people", type=int, default=20_000, metavar="N")
+    demo.add_argument("--seed", type=int, default=2023)
+    demo.add_argument("--apps-per-device", type=int, metavar="N", help="exactly N apps per device")
+    demo.set_defaults(handler=_run_demo)
+
+
+def _policies_dir(args: argparse.Namespace) -> Path:
+    if args.policies is not None:
+        return Path(args.policies)
+    from appveto.fleet.workspace import load_workspace
+
+    return load_workspace(args.workspace).policies_dir
+
+
+def _load(args: argparse.Namespace) -> tuple[PolicySet, date, timedelta]:
+    from appveto.policy import load_policies
+
+    at = args.at or datetime.now(UTC).date()
+    if args.stale_days < 0:
+        raise SystemExit("--stale-days must not be negative")
+    return load_policies(_policies_dir(args)), at, timedelta(days=args.stale_days)
+
+
+def _errors(fn: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        from appveto.errors import AppvetoError
+
+        try:
+            result: int = fn(args)
+            return result
+        except AppvetoError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            for d in exc.diagnostics():
+                print(f"  {d}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+@_errors
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from appveto.compliance.evaluate import evaluate
+
+    policies, at, stale = _load(args)
+    with open_store(args) as store:
+        ev = evaluate(policies, store, at=at, stale_after=stale, changes=not args.no_changes)
+    text = RENDERERS[args.format](ev)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+@_errors
+def _run_impact(args: argparse.Namespace) -> int:
+    import json
+
+    from appveto.compliance.impact import impact
+
+    _, at, _ = _load(args)
+    with open_store(args) as store:
+        im = impact(args.policy, store, at=at, policies_dir=_policies_dir(args))
+    if args.format == "json":
+        doc = {
+            "decision": im.decision_id,
+            "at": im.at.isoformat(),
+            "people_in_scope": im.people_in_scope,
+            "devices_in_scope": im.devices_in_scope,
+            "people_affected": list(im.people),
+            "devices_affected": list(im.devices),
+            "devices_unknown": sorted({r.device_key for r in im.unknown}),
+            "units": [{"unit": u.unit_id, "people": u.people, "devices": u.devices} for u in im.units],
+            "network_only_parts": list(im.network_only_parts),
+            "limitations": list(im.limitations),
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    print(f"impact of {im.decision_id} ({im.title}) on {im.at.isoformat()}")
+    print(f"  in scope: {im.people_in_scope} people, {im.devices_in_scope} devices")
+    print(f"  carrying a selected app: {len(im.people)} people, {len(im.devices)} devices")
+    print(f"  without a recent inventory: {len({r.device_key for r in im.unknown})} devices")
+    for c in im.counts:
+        print(f"    {c.status.value:18} {c.devices:>8} devices {c.people:>8} people")
+    if im.network_only_parts:
+        print(f"  network-only parts (no device result): {', '.join(im.network_only_parts)}")
+    if im.units:
+        print("  units:")
+        for u in im.units:
+            print(f"    {u.unit_id:40} {u.people:>6} people {u.devices:>6} devices")
+    if im.people:
+        shown = im.people[: args.list]
+        print(f"  people ({len(shown)} of {len(im.people)}): {', '.join(shown)}")
+    for x in im.limitations:
+        print(f"  note: {x}")
+    return 0
+
+
+@_errors
+def _run_explain(args: argparse.Namespace) -> int:
+    from appveto.compliance.explain import explain
+
+    policies, at, stale = _load(args)
+    with open_store(args) as store:
+        ex = explain(policies, store, at=at, person=args.person, device=args.device, stale_after=stale)
+    for line in ex.lines():
+        print(line)
+    return 0 if ex.found else 1
+
+
+@_errors
+def _run_notices(args: argparse.Namespace) -> int:
+    from appveto.compliance.evaluate import evaluate
+    from appveto.compliance.notices import (
+        Recipient,
+        build_notices,
+        notice_email,
+        notice_file_stem,
+        notice_markdown,
+    )
+
+    policies, at, stale = _load(args)
+    with open_store(args) as store:
+        ev = evaluate(policies, store, at=at, stale_after=stale, changes=False)
+        wanted = {r.person_id for r in ev.results if r.person_id}
+        recipients = [
+            Recipient(p.id, p.display_name, p.email) for pid in sorted(wanted) if (p := store.person(pid))
+        ]
+    notices = build_notices(ev, policies, recipients)
+    out: Path = args.output
+    out.mkdir(parents=True, exist_ok=True)
+    for n in notices:
+        stem = notice_file_stem(n)
+        (out / f"{stem}.md").write_text(notice_markdown(n), encoding="utf-8")
+        (out / f"{stem}.eml").write_bytes(notice_email(n, sender=args.sender).as_bytes())
+    no_address = sum(1 for n in notices if not n.recipient.email)
+    print(
+        f"{len(notices)} notices written to {out}"
+        + (f" ({no_address} without an e-mail address)" if no_address else "")
+    )
+    return 0
+
+
+@_errors
+def _run_demo(args: argparse.Namespace) -> int:
+    from appveto.fleet.generator import generate
+
+    if args.people < 1:
+        print("error: --people must be at least 1", file=sys.stderr)
+        return 2
+    s = generate(args.out, people=args.people, seed=args.seed, apps_per_device=args.apps_per_device)
+    print(f"{s.people} people, {s.devices} devices, {s.app_rows} app rows in {s.out}")
+    print(f"  directory: appveto directory import {s.out / 'directory.json'}")
+    for source, files in s.sources:
+        print(
+            f"  {source}: {len(files)} files (appveto fleet import --source {source} --at "
+            f"{s.taken_at.date().isoformat()} {s.out}/{files[0].name.split('-')[0]}-*)"
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------- renderers
+
+
+def _plain(ev: Evaluation) -> dict[str, Any]:
+    return {
+        "at": ev.at.isoformat(),
+        "stale_after_days": ev.stale_after.days,
+        "devices_total": ev.devices_total,
+        "devices_observed": ev.devices_observed,
+        "unheld_with_selected_apps": ev.unheld_with_selected_apps,
+        "decisions": [
+            {
+                "id": d.decision_id,
+                "title": d.title,
+                "status": d.status.value,
+                "evaluated": d.evaluated,
+                "remove_by": d.remove_by.isoformat() if d.remove_by else None,
+                "devices_in_scope": d.devices_in_scope,
+                "people_in_scope": d.people_in_scope,
+                "network_only_parts": list(d.network_only_parts),
+                "counts": {c.status.value: {"devices": c.devices, "people": c.people} for c in d.counts},
+            }
+            for d in ev.decisions
+        ],
+        "results": [_row(r) for r in ev.results],
+        "rollups": [
+            {
+                "kind": r.kind,
+                "id": r.id,
+                "name": r.name,
+                "counts": {c.status.value: c.devices for c in r.counts},
+            }
+            for r in ev.rollups
+        ],
+        "changes": [
+            {
+                "kind": c.kind,
+                "decision": c.decision_id,
+                "device": c.device_key,
+                "person": c.person_id,
+                "app": c.app_id or c.app_name,
+                "status": c.status.value,
+            }
+            for c in ev.changes
+        ],
+        "adoptions": [
+            {
+                "decision": a.decision_id,
+                "authority": a.authority_id,
+                "status": a.status,
+                "date": a.date.isoformat() if a.date else None,
+                "binding": a.binding,
+                "via_decision": a.via_decision,
+            }
+            for a in ev.adoptions
+        ],
+        "limitations": list(ev.limitations),
+    }
+
+
+COLUMNS = (
+    "status",
+    "decision",
+    "part",
+    "mode",
+    "person",
+    "org_unit",
+    "authority",
+    "device",
+    "device_name",
+    "platform",
+    "app_id",
+    "app_name",
+    "matched_by",
+    "exception",
+    "remove_by",
+    "adopted_by",
+    "observed_at",
+)
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return dict(
+        zip(
+            COLUMNS,
+            (
+                r.status.value,
+                r.decision_id,
+                r.part_id,
+                r.mode.value,
+                r.person_id,
+                r.org_unit_id,
+                r.authority_id,
+                r.device_key,
+                r.device_name,
+                r.platform,
+                r.app_id,
+                r.app_name,
+                r.matched_by,
+                r.exception_id,
+                r.remove_by.isoformat() if r.remove_by else None,
+                r.adopted_by,
+                r.observed_at.isoformat() if r.observed_at else None,
+            ),
+            strict=True,
+        )
+    )
+
+
+def render_json(ev: Evaluation) -> str:
+    import json
+
+    return json.dumps(_plain(ev), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(ev: Evaluation) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for r in ev.results:
+        w.writerow({k: ("" if v is None else v) for k, v in _row(r).items()})
+    return buf.getvalue()
+
+
+def render_text(ev: Evaluation) -> str:
+    lines = [
+        f"compliance on {ev.at.isoformat()}: {ev.devices_total} devices, "
+        f"{ev.devices_observed} with an inventory of the last {ev.stale_after.days} days"
+    ]
+    for d in ev.decisions:
+        if not d.evaluated:
+            lines.append(f"  {d.decision_id}: {d.status.value}, not evaluated")
+            continue
+        counts = ", ".join(f"{c.status.value} {c.devices}" for c in d.counts) or "nothing found"
+        lines.append(
+            f"  {d.decision_id}: {d.devices_in_scope} devices of {d.people_in_scope} people in scope; "
+            f"{counts}"
+        )
+        if d.network_only_parts:
+            lines.append(
+                f"    network-only parts (enforced by the network export): {', '.join(d.network_only_parts)}"
+            )
+    binding = [a for a in ev.adoptions if a.binding]
+    if ev.adoptions:
+        lines.append(f"  adoptions: {len(binding)} binding of {len(ev.adoptions)} requests")
+    if ev.changes:
+        new = sum(1 for c in ev.changes if c.kind == "new")
+        lines.append(f"  since the previous snapshot: {new} new, {len(ev.changes) - new} resolved")
+    if ev.unheld_with_selected_apps:
+        lines.append(
+            f"  {ev.unheld_with_selected_apps} devices with a selected app have no holder in the directory"
+        )
+    lines.append("  by authority:")
+    for r in ev.rollups:
+        if r.kind == "authority":
+            lines.append(f"    {r.id:36} " + ", ".join(f"{c.status.value} {c.devices}" for c in r.counts))
+    for x in ev.limitations:
+        lines.append(f"  note: {x}")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(ev: Evaluation) -> str:
+    from html import escape
+
+    rows = "\n".join(
+        "<tr>"
+        + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in _row(r).values())
+        + "</tr>"
+        for r in ev.results
+    )
+    head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+    summary = "\n".join(
+        f"<li><b>{escape(d.decision_id)}</b>: "
+        + escape(", ".join(f"{c.status.value} {c.devices}" for c in d.counts) or "nothing found")
+        + "</li>"
+        for d in ev.decisions
+        if d.evaluated
+    )
+    notes = "\n".join(f"<li>{escape(x)}</li>" for x in ev.limitations)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Compliance on {ev.at.isoformat()}</title></head><body>\n"
+        f"<h1>Compliance on {ev.at.isoformat()}</h1>\n<ul>\n{summary}\n</ul>\n"
+        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
+        f"<ul>\n{notes}\n</ul>\n</body></html>\n"
+    )
+
+
+RENDERERS = {"text": render_text, "json": render_json, "csv": render_csv, "html": render_html}

@@ -1,0 +1,206 @@
+"""``appveto fleet explain --person ID | --device ID``: which decisions apply and why, step by step.
+
+The explanation walks the same predicates as :func:`appveto.compliance.evaluate.evaluate`
+(:meth:`Context.part_covers`, :func:`classify`), so what it says is what the evaluation
+did: decision status on the date, the deciding authority chain, how the device is tied to
+its holder, each scope part matched or not and why, the app matched by which selector,
+the exception that covers it (or expired), and the deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from appveto.compliance.evaluate import Context, classify, device_relations, end_of_day, is_fresh
+from appveto.compliance.model import DEFAULT_STALE_AFTER, FleetView, ScanFacts, Status
+from appveto.fleet.model import Device
+from appveto.fleet.store import DeviceInventory
+from appveto.policy.model import PolicySet
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionExplanation:
+    decision_id: str
+    title: str
+    applies: bool
+    steps: tuple[str, ...]
+    statuses: tuple[tuple[str, Status], ...]
+    """(app, status) for each matched app; ('-', unknown) without a recent inventory."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceExplanation:
+    device_id: int
+    device_key: str
+    device_name: str | None
+    person_id: str | None
+    steps: tuple[str, ...]
+    """How the device relates to its holder and the inventory it was judged on."""
+    decisions: tuple[DecisionExplanation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    subject: str
+    """``person ID`` or ``device KEY``."""
+    at: date
+    found: bool
+    person_steps: tuple[str, ...]
+    devices: tuple[DeviceExplanation, ...]
+
+    def lines(self) -> Iterable[str]:
+        """The explanation as indented text lines (the CLI prints these)."""
+        yield f"{self.subject} on {self.at.isoformat()}"
+        if not self.found:
+            yield "  not found in the directory or the inventory"
+            return
+        for s in self.person_steps:
+            yield f"  {s}"
+        if not self.devices:
+            yield "  holds no device known to the inventory"
+        for d in self.devices:
+            yield f"  device {d.device_key}" + (f" ({d.device_name})" if d.device_name else "")
+            for s in d.steps:
+                yield f"    {s}"
+            for dec in d.decisions:
+                verdict = ", ".join(f"{app}: {st.value}" for app, st in dec.statuses) or (
+                    "applies, no selected app on the device" if dec.applies else "does not apply"
+                )
+                yield f"    decision {dec.decision_id} - {dec.title}: {verdict}"
+                for i, s in enumerate(dec.steps, 1):
+                    yield f"      {i}. {s}"
+
+
+def explain(
+    policies: PolicySet,
+    fleet: FleetView,
+    scans: Sequence[ScanFacts] = (),
+    *,
+    at: date,
+    person: str | None = None,
+    device: str | None = None,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+) -> Explanation:
+    """Explain the evaluation of one person (all their devices) or one device (by MDM ID, name,
+    serial number or store ID)."""
+    if (person is None) == (device is None):
+        raise ValueError("explain needs exactly one of person= or device=")
+    ctx = Context(policies, fleet, scans, at=at)
+    wanted: list[DeviceInventory] = []
+    person_steps: list[str] = []
+    found = False
+    for inv in fleet.device_inventories(end_of_day(at), app_ids=ctx.app_ids):
+        d = inv.observation.device
+        if (person is not None and d.person_id == person) or (
+            device is not None and device in _device_keys(d)
+        ):
+            wanted.append(inv)
+    if person is not None:
+        key = ctx.person_key(person)
+        found = key is not None
+        subject = f"person {person}"
+        if key is not None:
+            who = ctx.who(key)
+            read_as = ", ".join(sorted(r.value for r in who.roles))
+            person_steps.append(
+                f"in the directory: org unit {who.unit or '-'}, authority {who.authority or '-'}, roles "
+                f"{', '.join(who.raw_roles) or 'none'} (read as {read_as or 'no policy role'})"
+            )
+        elif wanted:
+            found = True
+            person_steps.append("not an active person of the directory: no decision scope can cover them")
+    else:
+        subject = f"device {device}"
+        found = bool(wanted)
+    devices = tuple(_explain_device(ctx, inv, stale_after) for inv in wanted)
+    return Explanation(subject, at, found, tuple(person_steps), devices)
+
+
+def _device_keys(d: Device) -> set[str]:
+    return {
+        k
+        for k in (d.source_device_id, d.name, d.serial_number, str(d.id), f"{d.source}:{d.source_device_id}")
+        if k
+    }
+
+
+def _explain_device(ctx: Context, inv: DeviceInventory, stale_after: timedelta) -> DeviceExplanation:
+    obs = inv.observation
+    dev = obs.device
+    steps: list[str] = []
+    if dev.person_id is None:
+        steps.append("no holder: neither the directory nor the MDM user ties it to a person")
+    else:
+        steps.append(f"held by {dev.person_id} (matched by {dev.holder_match.value})")
+    rel, why = device_relations(dev)
+    steps.append(f"relation: {', '.join(sorted(r.value for r in rel)) or 'none'} ({why})")
+    fresh = is_fresh(obs.observed_at, ctx.at, stale_after)
+    if obs.observed_at is None:
+        steps.append("no snapshot has seen it on or before the date")
+    else:
+        steps.append(
+            f"inventory of {obs.observed_at.date().isoformat()} (snapshot {obs.snapshot_id}): "
+            + ("recent enough" if fresh else f"older than {stale_after.days} days, so its apps are unknown")
+        )
+    key = ctx.person_key(dev.person_id)
+    decisions: list[DecisionExplanation] = []
+    for d in ctx.resolved:
+        dsteps: list[str] = []
+        chain = " -> ".join(a.id for a in d.authority_chain) or d.authority
+        dsteps.append(f"decided by {chain} ({d.instrument.value}); lineage {' <- '.join(d.lineage)}")
+        if d.id not in ctx.matchers:
+            dsteps.append(f"status on the date: {d.status.value}; not in force, not evaluated")
+            decisions.append(DecisionExplanation(d.id, d.title, False, tuple(dsteps), ()))
+            continue
+        dsteps.append(
+            f"status on the date: {d.status.value} (effective {d.effective.isoformat()}"
+            + (f", expires {d.expires.isoformat()})" if d.expires else ", until further notice)")
+        )
+        if key is None:
+            dsteps.append("the device has no holder in the directory: not in scope")
+            decisions.append(DecisionExplanation(d.id, d.title, False, tuple(dsteps), ()))
+            continue
+        who = ctx.who(key)
+        refs = [r for r in ctx.parts if r.decision.id == d.id]
+        covering = [r for r in refs if ctx.part_covers(who, rel, r, dsteps)]
+        if not refs:
+            dsteps.append("the decision has no scope part")
+        statuses: list[tuple[str, Status]] = []
+        if covering:
+            ref = min(covering, key=lambda r: r.part.mode.value != "mandatory")
+            dsteps.append(f"governing part: '{ref.part.id}' ({ref.part.mode.value})")
+            if not fresh:
+                statuses.append(("-", Status.UNKNOWN))
+            else:
+                matcher = ctx.matchers[d.id]
+                for app in inv.apps:
+                    how = matcher.match(app.platform, app.app_id, app.name)
+                    if how is None:
+                        continue
+                    status, exc = classify(ctx, ref, dev.person_id, who, dev)
+                    label = app.app_id or app.name or "?"
+                    dsteps.append(f"app {label} selected by {how}")
+                    if exc is not None:
+                        state = "in force" if status is Status.EXEMPTED else "expired"
+                        dsteps.append(
+                            f"exception '{exc.id}' ({exc.subject_kind.value} {exc.subject_id}, "
+                            f"{exc.grounds.value}, approved by {exc.approver}, "
+                            f"{exc.granted.isoformat()} to {exc.expires.isoformat()}): {state}"
+                        )
+                    if d.remove_by is not None and ref.part.mode.value == "mandatory":
+                        rel_word = "passed" if ctx.at > d.remove_by else "not passed yet"
+                        dsteps.append(f"remove-by deadline {d.remove_by.isoformat()}: {rel_word}")
+                    statuses.append((label, status))
+                if not statuses:
+                    dsteps.append("no app on the device is selected by the decision")
+        decisions.append(DecisionExplanation(d.id, d.title, bool(covering), tuple(dsteps), tuple(statuses)))
+    return DeviceExplanation(
+        int(dev.id),
+        f"{dev.source}:{dev.source_device_id}",
+        dev.name,
+        dev.person_id,
+        tuple(steps),
+        tuple(decisions),
+    )
