@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             ev = _child(_evaluate, url, g["taken_at"])
             print(
                 f"{backend:10} evaluate {ev['seconds']:8.1f} s  "
-                f"({ev['seconds_with_changes']:.1f} s with changes since the previous snapshot)  {ev['devices']:,} devices, {ev['results']:,} results  "
+                f"({ev['seconds_with_changes']:.1f} s with changes since the previous snapshot)  "
+                f"{ev['devices']:,} devices, {ev['results']:,} results  "
                 f"peak {ev['peak']:,.0f} MiB",
                 flush=True,
             )
