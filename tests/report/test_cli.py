@@ -112,3 +112,18 @@ def test_diff_fail_on_a_score(tmp_path: Path) -> None:
     assert run("diff", str(old), str(new), "--fail-on", below, "-o", str(out)) == 1
     assert run("diff", str(old), str(new), "--fail-on", above, "-o", str(out)) == 0
     assert run("diff", str(new), str(old), "--fail-on", "0", "-o", str(out)) == 0  # the score went down
+
+
+def test_process_pool_gives_the_same_bytes(tmp_path: Path) -> None:
+    names = ("fdroid-souch-smsbypass.apk", "quark-ahmyth-rat.apk", "nope.apk")
+    folder = corpus_apk(names[0]).parent
+    with in_dir(folder):
+        assert (
+            run("scan", *names, "--format", "json", "--now", NOW_ARG, "-j", "1", "-o", str(tmp_path / "a"))
+            == 2
+        )
+        assert (
+            run("scan", *names, "--format", "json", "--now", NOW_ARG, "-j", "2", "-o", str(tmp_path / "b"))
+            == 2
+        )
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from appveto.report.compare import compare_records
-from appveto.report.html import render_compare_html, render_html
+from appveto.report.diff import diff_records
+from appveto.report.html import render_compare_html, render_diff_html, render_html
 from appveto.report.pdf import CHROMIUM_ARGS
 from tests.conftest import require_tool
 from tests.report.helpers import record
@@ -191,3 +192,11 @@ def test_hostile_strings_stay_text(browser: Any, tmp_path: Path) -> None:
     info = open_report(browser, render_html([rec]), tmp_path, "hostile")
     assert_good_page(info)
     assert evil in info["text"]
+
+
+def test_diff_page_in_chromium(browser: Any, tmp_path: Path) -> None:
+    d = diff_records(record("dendroid-rat-original.apk"), record("dendroid-rat-dexguarded.apk"))
+    info = open_report(browser, render_diff_html(d), tmp_path, "diff")
+    assert_good_page(info)
+    assert "auditability-drop" in info["text"]
+    assert d.score is not None and f"{d.score.new}" in info["text"]

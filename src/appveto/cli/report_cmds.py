@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
 COMPARE_FORMATS = ("text", "json", "html", "pdf")
-DIFF_FORMATS = ("text", "json")
+DIFF_FORMATS = ("text", "json", "html", "pdf")
 
 
 def parse_now(value: str) -> datetime:
@@ -213,13 +213,22 @@ def run_diff(args: argparse.Namespace) -> int:
     if report_errors([old, new]):
         return 2
     d = diff_records(old, new)
+    data: str | bytes
     if args.format == "json":
         from appveto.report.json_report import dumps
 
-        text = dumps(d.to_dict())
+        data = dumps(d.to_dict())
+    elif args.format in ("html", "pdf"):
+        from appveto.report.html import render_diff_html
+
+        data = render_diff_html(d)
+        if args.format == "pdf":
+            from appveto.report.pdf import html_to_pdf
+
+            data = html_to_pdf(data)
     else:
-        text = render_diff_text(d)
-    write_output(text, args.output, inputs=[args.old, args.new])
+        data = render_diff_text(d)
+    write_output(data, args.output, inputs=[args.old, args.new])
     if gate is None:
         return 0
     sev, threshold = gate

@@ -35,6 +35,14 @@ def register(sub: Any) -> None:
         metavar="SEVERITY",
         help="exit 1 when any finding is at or above SEVERITY (info, low, medium, high, critical)",
     )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="scan N files at once on a process pool (default: one per CPU; 1 scans serially)",
+    )
     add_scan_options(p)
     p.set_defaults(handler=run)
 
@@ -62,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from appveto.report.json_report import scan_records
 
     reporter = REPORTERS[args.format]
-    records = scan_records(args.apks, knowledge_base(args), now=now_of(args))
+    import os
+
+    workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    records = scan_records(args.apks, knowledge_base(args), now=now_of(args), workers=workers)
     write_output(reporter.render(records), args.output, inputs=args.apks)
     if report_errors(records):
         return 2

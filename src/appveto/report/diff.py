@@ -422,9 +422,7 @@ def render_diff_text(d: ScanDiff) -> str:
         out.append(f"score  {sc.old} ({sc.old_level}) -> {sc.new} ({sc.new_level})  [{sign}{sc.delta}]")
         for s in sc.subscores:
             if s.delta:
-                out.append(
-                    f"       {s.name:18} {s.old:6} -> {s.new:6}  [{s.delta:+.2f}]"
-                )
+                out.append(f"       {s.name:18} {s.old:6} -> {s.new:6}  [{s.delta:+.2f}]")
         if sc.explained_by:
             out.append("  explained by")
             for p in sc.explained_by[:15]:

@@ -109,8 +109,7 @@ def apk_facts(apk: Apk, *, file: str | None = None) -> JsonObj:
             for t in apk.tampering
         ],
         "problems": [
-            {"part": p.part, "message": p.message, "entry": p.entry, "offset": p.offset}
-            for p in apk.problems
+            {"part": p.part, "message": p.message, "entry": p.entry, "offset": p.offset} for p in apk.problems
         ],
         "error": None,
     }

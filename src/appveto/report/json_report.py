@@ -212,11 +212,15 @@ def scan_record(path: str, kb: KnowledgeBase, *, now: datetime) -> ScanRecord:
         return error_record(path, f"{path}: {exc.strerror or exc}")
     except MemoryError:
         return error_record(path, f"{path}: out of memory while reading the APK")
+    except Exception as exc:  # a reader bug must not stop a batch: recorded with its type
+        return error_record(path, f"{path}: internal error: {type(exc).__name__}: {exc}")
     try:
         facts = apk_facts(apk, file=path)
         result = analyse(apk, kb, now=now)
     except AppvetoError as exc:
         return error_record(path, str(exc))
+    except Exception as exc:  # idem, for the analysis
+        return error_record(path, f"{path}: internal error: {type(exc).__name__}: {exc}")
     finally:
         close = getattr(apk.archive, "close", None)
         if callable(close):
@@ -245,9 +249,24 @@ def error_record(path: str, message: str) -> ScanRecord:
     return ScanRecord(file=path, error=message)
 
 
-def scan_records(paths: Sequence[str], kb: KnowledgeBase, *, now: datetime) -> tuple[ScanRecord, ...]:
-    """One record per path, in input order; a bad input never stops the others."""
-    return tuple(scan_record(p, kb, now=now) for p in paths)
+def _scan_job(job: tuple[str, KnowledgeBase, datetime]) -> ScanRecord:
+    path, kb, now = job
+    return scan_record(path, kb, now=now)
+
+
+def scan_records(
+    paths: Sequence[str], kb: KnowledgeBase, *, now: datetime, workers: int = 1
+) -> tuple[ScanRecord, ...]:
+    """One record per path, in input order; a bad input never stops the others.
+
+    ``workers > 1`` scans on a process pool; the output is the same as a serial scan.
+    """
+    if workers <= 1 or len(paths) < 2:
+        return tuple(scan_record(p, kb, now=now) for p in paths)
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
+        return tuple(pool.map(_scan_job, [(p, kb, now) for p in paths], chunksize=1))
 
 
 def document(records: Sequence[ScanRecord]) -> ScanDocument:

@@ -98,8 +98,12 @@ def render_scan_text(records: Sequence[ScanRecord]) -> str:
         if r.findings:
             out.append(f"   findings ({len(r.findings)})")
             rows = [
-                (f.severity.value, f.check_id, f.confidence.value, f.message if len(f.message) <= 100
-                 else f.message[:99] + "…")
+                (
+                    f.severity.value,
+                    f.check_id,
+                    f.confidence.value,
+                    f.message if len(f.message) <= 100 else f.message[:99] + "…",
+                )
                 for f in r.findings
             ]
             out += ["     " + line for line in _table(rows, ("severity", "check", "confidence", "message"))]
