@@ -223,16 +223,40 @@ def test_a_failing_import_leaves_nothing(
         assert store.counts() == before
 
 
-def test_reimport_updates_devices_and_keeps_history(sqlite_store: Store, write: Write) -> None:
-    first = pl.amapi_device("z", [(pl.TIKTOK, "TikTok", "1")], serial="S1")
-    sqlite_store.import_inventory("amapi", [write("1.json", pl.amapi_page([first]))], at=T1)
-    second = pl.amapi_device("z", [], serial="S2")
+def test_reimport_updates_devices_and_keeps_history(store_url: str, write: Write) -> None:
+    first = pl.amapi_device("z", [(pl.TIKTOK, "TikTok", "1")], serial="S1", ownership="PERSONALLY_OWNED")
+    second = pl.amapi_device("z", [], serial="S2", ownership="OWNERSHIP_UNSPECIFIED")
     del second["hardwareInfo"]["model"]
-    sqlite_store.import_inventory("amapi", [write("2.json", pl.amapi_page([second]))], at=T2)
-    (dev,) = list(sqlite_store.devices())
-    assert dev.serial_number == "S2" and dev.model == "SM-A546B"  # a missing value keeps the old one
-    assert [len(list(sqlite_store.installed(t))) for t in (T1, T2)] == [1, 0]
-    assert [(s.devices, s.apps) for s in sqlite_store.snapshots()] == [(1, 1), (1, 0)]
+    with Store.open(store_url) as store:
+        store.import_inventory("amapi", [write("1.json", pl.amapi_page([first]))], at=T1)
+        store.import_inventory("amapi", [write("2.json", pl.amapi_page([second]))], at=T2)
+        (dev,) = list(store.devices())
+        assert dev.serial_number == "S2" and dev.model == "SM-A546B"  # a missing value keeps the old one
+        assert dev.ownership.value == "personal"  # so does an unknown enum value
+        assert [len(list(store.installed(t))) for t in (T1, T2)] == [1, 0]
+        assert [(s.devices, s.apps) for s in store.snapshots()] == [(1, 1), (1, 0)]
+
+
+def test_app_catalog_beyond_the_memory_bound(
+    store_url: str, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from appveto.fleet import store as store_mod
+
+    monkeypatch.setattr(store_mod, "MAX_APP_CACHE", 5)
+    monkeypatch.setattr(store_mod, "BATCH_ROWS", 7)
+    devices = [pl.amapi_device(f"m{i}", [(f"app.{j}", f"A{j}", "1") for j in range(i, i + 6)]) for i in range(6)]
+    with Store.open(store_url) as store:
+        store.import_inventory("amapi", [write("a.json", pl.amapi_page(devices[:3]))], at=T1)
+        summary = store.import_inventory("amapi", [write("b.json", pl.amapi_page(devices))], at=T2)
+        assert summary.rows_ok == 36
+        got = sorted((a.device_id, a.app_id) for a in store.installed())
+        key = {d.id: d.name for d in store.devices()}
+        assert sorted((key[d], a) for d, a in got) == sorted(
+            (f"m{i}", f"app.{j}") for i in range(6) for j in range(i, i + 6)
+        )
+        with store.engine.connect() as conn:
+            n_apps = conn.exec_driver_sql("SELECT COUNT(*) FROM apps").scalar_one()
+        assert n_apps == 11  # each distinct app stored once, across the fallback
 
 
 def test_naive_snapshot_date_refused(sqlite_store: Store, write: Write) -> None:

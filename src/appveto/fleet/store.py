@@ -361,22 +361,25 @@ class Store:
                     .returning(t.snapshots.c.id)
                 ).scalar_one()
                 writer = _InventoryWriter(conn, importer.name, SnapshotId(snap_id))
-                for path, name in zip(files, names, strict=True):
-                    writer.start_file(name)
-                    try:
-                        importer.read(path, name, writer)
-                    except FleetError as exc:
-                        refusals.extend(exc.diagnostics())
-                        writer.abandon_file()
-                        continue
-                    except OSError as exc:
-                        refusals.append(Diagnostic(f"cannot read: {exc.strerror or exc}", file=name))
-                        writer.abandon_file()
-                        continue
-                    summaries.append(writer.end_file())
-                if refusals:
-                    raise _Refused
-                writer.finish()
+                try:
+                    for path, name in zip(files, names, strict=True):
+                        writer.start_file(name)
+                        try:
+                            importer.read(path, name, writer)
+                        except FleetError as exc:
+                            refusals.extend(exc.diagnostics())
+                            writer.abandon_file()
+                            continue
+                        except OSError as exc:
+                            refusals.append(Diagnostic(f"cannot read: {exc.strerror or exc}", file=name))
+                            writer.abandon_file()
+                            continue
+                        summaries.append(writer.end_file())
+                    if refusals:
+                        raise _Refused
+                    writer.finish()
+                finally:
+                    writer.close()
                 conn.execute(
                     update(t.snapshots)
                     .where(t.snapshots.c.id == snap_id)
@@ -782,14 +785,21 @@ _KEEP_OLD_IF_UNKNOWN = ("platform", "ownership", "management_mode")
 
 def _device_upsert_sql(ph: str) -> str:
     sets = [f"{c} = COALESCE(excluded.{c}, devices.{c})" for c in _KEEP_OLD_IF_NULL]
-    sets += [
-        f"{c} = CASE WHEN excluded.{c} = 'unknown' THEN devices.{c} ELSE excluded.{c} END"
-        for c in _KEEP_OLD_IF_UNKNOWN
-    ]
+    sets += [f"{c} = COALESCE(NULLIF(excluded.{c}, 'unknown'), devices.{c})" for c in _KEEP_OLD_IF_UNKNOWN]
     return (
         f"INSERT INTO devices ({', '.join(_DEVICE_COLS)}) VALUES ({', '.join([ph] * len(_DEVICE_COLS))}) "
         f"ON CONFLICT (source, source_device_id) DO UPDATE SET {', '.join(sets)} RETURNING id"
     )
+
+
+_DEVICE_UPDATE_SQL = (
+    "UPDATE devices SET "
+    + ", ".join(f"{c} = COALESCE(?, {c})" for c in _KEEP_OLD_IF_NULL)
+    + ", "
+    + ", ".join(f"{c} = COALESCE(NULLIF(?, 'unknown'), {c})" for c in _KEEP_OLD_IF_UNKNOWN)
+    + " WHERE id = ?"
+)
+"""SQLite: refresh a known device (same rules as the upsert)."""
 
 
 def _app_upsert_sql(ph: str) -> str:
@@ -803,10 +813,19 @@ def _app_upsert_sql(ph: str) -> str:
 class _InventoryWriter:
     """The :class:`InventorySink` the store hands to importers.
 
-    A device is upserted when it is declared and an app record when it is first seen
-    (both are few); the app rows themselves are plain ``(snapshot, device, app)`` integer
-    tuples, buffered and written in batches (``executemany`` on SQLite, ``COPY`` on
-    PostgreSQL).
+    App rows are plain ``(snapshot, device, app)`` integer tuples, buffered and written in
+    batches of :data:`BATCH_ROWS`.
+
+    * PostgreSQL: a device is upserted when declared and an app record when first seen
+      (``RETURNING id``); rows go in with ``COPY``.
+    * SQLite: the import holds the database's single write lock, so the writer assigns
+      new device and app IDs itself (from the current maxima, with the known devices of
+      the source and the app catalog loaded first) and writes each batch (new devices,
+      updates, new apps, rows) with one ``executemany`` per table: no statement per
+      device or app. When the app catalog outgrows :data:`MAX_APP_CACHE` the writer
+      falls back to the PostgreSQL way (``RETURNING``), so memory stays bounded.
+      (A background writer thread was tried: ``sqlite3`` drops and retakes the GIL for
+      every row, and the convoy with the parsing thread made imports three times slower.)
     """
 
     def __init__(self, conn: Connection, source: str, snapshot_id: SnapshotId) -> None:
@@ -826,6 +845,16 @@ class _InventoryWriter:
         self._new_devices: list[tuple[int, int]] = []
         self._apps: dict[_AppKey, int] = {}
         self._rows: list[tuple[int, int, int]] = []
+        # SQLite: IDs assigned by the writer
+        self._own_ids = False
+        self._existing: dict[str, int] = {}
+        self._next_device = 0
+        self._next_app = 0
+        self._q_devices: list[tuple[Any, ...]] = []
+        self._q_updates: list[tuple[Any, ...]] = []
+        self._q_apps: list[tuple[Any, ...]] = []
+        if not self._pg:
+            self._start_own_ids()
         self.app = self._make_app()
         self.rows_total = 0
         self.duplicates_total = 0
@@ -839,6 +868,23 @@ class _InventoryWriter:
         self._issues: list[ImportIssue] = []
         self._issues_total = 0
 
+    def _start_own_ids(self) -> None:
+        cur = self._cur
+        cur.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM apps")
+        n_apps, max_app = cur.fetchone()
+        if n_apps >= MAX_APP_CACHE:
+            return
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM devices")
+        self._next_device = int(cur.fetchone()[0]) + 1
+        self._next_app = int(max_app) + 1
+        cur.execute("SELECT id, platform, app_id, name, version, source FROM apps")
+        apps = self._apps
+        for ref, platform, app_id, name, version, source in cur:
+            apps[(platform, app_id or None, name or None, version or None, source or None)] = ref
+        cur.execute("SELECT source_device_id, id FROM devices WHERE source = ?", (self._source,))
+        self._existing = dict(cur.fetchall())
+        self._own_ids = True
+
     # -- per file
 
     def start_file(self, name: str) -> None:
@@ -850,7 +896,7 @@ class _InventoryWriter:
         self._issues = []
 
     def end_file(self) -> FileSummary:
-        self._flush()
+        self.finish()  # counts per file are exact
         dups = self.duplicates_total - self._start_dups
         if dups:
             self.note(
@@ -948,48 +994,106 @@ class _InventoryWriter:
     # -- writing
 
     def _upsert_device(self, r: DeviceRecord) -> int:
-        enrolled = r.enrolled_at.astimezone(UTC).replace(tzinfo=None) if r.enrolled_at else None
-        reported = r.last_report_at.astimezone(UTC).replace(tzinfo=None) if r.last_report_at else None
+        enrolled: Any = r.enrolled_at.astimezone(UTC).replace(tzinfo=None) if r.enrolled_at else None
+        reported: Any = r.last_report_at.astimezone(UTC).replace(tzinfo=None) if r.last_report_at else None
         if not self._pg:  # the sqlite3 module's datetime adapter is deprecated: bind text
-            enrolled = enrolled.isoformat(" ") if enrolled else None  # type: ignore[assignment]
-            reported = reported.isoformat(" ") if reported else None  # type: ignore[assignment]
-        self._cur.execute(
-            self._device_sql,
-            (
-                self._source,
-                r.source_device_id,
-                r.name,
-                r.platform.value,
-                r.ownership.value,
-                r.management_mode.value,
-                r.user,
-                r.serial_number,
-                r.model,
-                r.os_version,
-                enrolled,
-                reported,
-                None,
-                HolderMatch.NONE.value,
-            ),
-        )
-        dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
+            enrolled = enrolled.isoformat(" ") if enrolled else None
+            reported = reported.isoformat(" ") if reported else None
+        fields = (r.name, r.user, r.serial_number, r.model, r.os_version, enrolled, reported)
+        enums = (r.platform.value, r.ownership.value, r.management_mode.value)
+        if self._own_ids:
+            dev_id = self._existing.get(r.source_device_id)
+            if dev_id is None:
+                dev_id = self._next_device
+                self._next_device += 1
+                self._q_devices.append(
+                    (
+                        dev_id,
+                        self._source,
+                        r.source_device_id,
+                        r.name,
+                        *enums,
+                        r.user,
+                        r.serial_number,
+                        r.model,
+                        r.os_version,
+                        enrolled,
+                        reported,
+                        None,
+                        HolderMatch.NONE.value,
+                    )
+                )
+            else:
+                self._q_updates.append((*fields, *enums, dev_id))
+        else:
+            self._cur.execute(
+                self._device_sql,
+                (
+                    self._source,
+                    r.source_device_id,
+                    r.name,
+                    *enums,
+                    r.user,
+                    r.serial_number,
+                    r.model,
+                    r.os_version,
+                    enrolled,
+                    reported,
+                    None,
+                    HolderMatch.NONE.value,
+                ),
+            )
+            dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
         self._new_devices.append((self._snap, dev_id))
         return dev_id
 
     def _upsert_app(self, key: _AppKey) -> int:
         apps = self._apps
         if len(apps) >= MAX_APP_CACHE:
+            if self._own_ids:
+                self._stop_own_ids()
             apps.clear()  # bounded memory on hostile inputs where every row is a new app
-        self._cur.execute(self._app_sql, tuple(x or "" for x in key))
-        ref = int(self._cur.fetchone()[0])
+        if self._own_ids:
+            ref = self._next_app
+            self._next_app += 1
+            self._q_apps.append((ref, *(x or "" for x in key)))
+        else:
+            self._cur.execute(self._app_sql, tuple(x or "" for x in key))
+            ref = int(self._cur.fetchone()[0])
         apps[key] = ref
         return ref
 
+    def _stop_own_ids(self) -> None:
+        """Write everything queued and continue with ``RETURNING`` (the catalog is too large)."""
+        self._write_batch(self._take_batch(with_rows=False))
+        self._own_ids = False
+
     def finish(self) -> None:
+        """Write what is buffered."""
         self._flush()
+
+    def close(self) -> None:
         self._cur.close()
 
+    def _take_batch(self, *, with_rows: bool = True) -> tuple[list[tuple[Any, ...]], ...]:
+        batch = (
+            self._q_devices,
+            self._q_updates,
+            self._new_devices,
+            self._q_apps,
+            list(self._rows) if with_rows else [],
+        )
+        self._q_devices, self._q_updates, self._new_devices, self._q_apps = [], [], [], []
+        if with_rows:
+            self._rows.clear()  # the same list object: the app() closure holds it
+        return batch
+
     def _flush(self) -> None:
+        if self._own_ids:
+            inserted, given = self._write_batch(self._take_batch())
+            self.rows_total += inserted
+            self.duplicates_total += given - inserted
+            return
         cur = self._cur
         ph = "%s" if self._pg else "?"
         if self._new_devices:
@@ -1027,3 +1131,38 @@ class _InventoryWriter:
         self.rows_total += inserted
         self.duplicates_total += len(data) - inserted
         data.clear()
+
+    def _write_batch(self, batch: tuple[list[tuple[Any, ...]], ...]) -> tuple[int, int]:
+        """SQLite: one batch, tables in dependency order; returns (rows inserted, rows given)."""
+        devices, updates, snapshot_devices, apps, rows = batch
+        cur = self._raw.cursor()
+        try:
+            if devices:
+                cols = ", ".join(("id", *_DEVICE_COLS))
+                cur.executemany(
+                    f"INSERT INTO devices ({cols}) VALUES ({', '.join(['?'] * (len(_DEVICE_COLS) + 1))})",
+                    devices,
+                )
+            if updates:
+                cur.executemany(_DEVICE_UPDATE_SQL, updates)
+            if snapshot_devices:
+                cur.executemany(
+                    "INSERT INTO snapshot_devices (snapshot_id, device_id) VALUES (?, ?)", snapshot_devices
+                )
+            if apps:
+                cur.executemany(
+                    "INSERT INTO apps (id, platform, app_id, name, version, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    apps,
+                )
+            if not rows:
+                return 0, 0
+            rows.sort()  # clustered inserts; nearly sorted already when a source lists device by device
+            before = self._raw.total_changes
+            cur.executemany(
+                "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) VALUES (?, ?, ?)",
+                rows,
+            )
+            return self._raw.total_changes - before, len(rows)
+        finally:
+            cur.close()
