@@ -244,7 +244,9 @@ def test_app_catalog_beyond_the_memory_bound(
 
     monkeypatch.setattr(store_mod, "MAX_APP_CACHE", 5)
     monkeypatch.setattr(store_mod, "BATCH_ROWS", 7)
-    devices = [pl.amapi_device(f"m{i}", [(f"app.{j}", f"A{j}", "1") for j in range(i, i + 6)]) for i in range(6)]
+    devices = [
+        pl.amapi_device(f"m{i}", [(f"app.{j}", f"A{j}", "1") for j in range(i, i + 6)]) for i in range(6)
+    ]
     with Store.open(store_url) as store:
         store.import_inventory("amapi", [write("a.json", pl.amapi_page(devices[:3]))], at=T1)
         summary = store.import_inventory("amapi", [write("b.json", pl.amapi_page(devices))], at=T2)
