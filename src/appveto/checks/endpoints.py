@@ -98,7 +98,7 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
     acc: dict[str, _Slot] = {}
 
     def add(host: str, scheme: str | None, url: str | None, src: EndpointSource, ev: Evidence) -> None:
-        h = host.strip("[]").rstrip(".").casefold()
+        h = host.strip("[]").strip(".").casefold()
         if not h or h in NON_ENDPOINTS:
             return
         ip = is_ip_literal(h)
@@ -184,10 +184,88 @@ def _line_at(blob: str, pos: int) -> str:
     return blob[start : end if end >= 0 else len(blob)]
 
 
+_BARE_TLDS = frozenset(
+    [
+        "com",
+        "net",
+        "org",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "info",
+        "biz",
+        "io",
+        "co",
+        "me",
+        "tv",
+        "cc",
+        "mobi",
+        "ly",
+        "gl",
+        "to",
+        "ms",
+        "fm",
+        "cn",
+        "ru",
+        "de",
+        "fr",
+        "uk",
+        "jp",
+        "kr",
+        "in",
+        "br",
+        "eu",
+        "us",
+        "ca",
+        "au",
+        "nl",
+        "be",
+        "ch",
+        "it",
+        "es",
+        "se",
+        "no",
+        "fi",
+        "dk",
+        "pl",
+        "cz",
+        "at",
+        "ie",
+        "pt",
+        "gr",
+        "tr",
+        "il",
+        "ae",
+        "sg",
+        "hk",
+        "tw",
+        "vn",
+        "th",
+        "my",
+        "ph",
+        "nz",
+        "za",
+        "mx",
+        "ar",
+        "cl",
+        "ua",
+        "by",
+        "kz",
+        "lu",
+    ]
+)
+"""Top-level domains accepted for bare host names (no URL scheme around them): the common
+ones. Newer gTLDs (``.name``, ``.id``, ``.host``, ``.dev``, ``.properties``) collide with
+Java property keys and version strings, so they are only accepted inside URLs."""
+
+
 def _plausible_bare_host(host: str) -> bool:
     """A dotted lower-case string that names a host rather than a Java package or a file."""
     labels = host.split(".")
-    if len(labels) < 2 or labels[-1] in _FILE_SUFFIXES or labels[-1].isdigit():
+    if len(labels) < 2 or labels[-1] not in _BARE_TLDS or labels[-1] in _FILE_SUFFIXES:
+        return False
+    if any(label.isdigit() for label in labels) or len(labels[-2]) < 2:
         return False
     if public_suffix(labels[0]) == labels[0] and len(labels) > 2:
         return False  # reversed-domain Java package: com.example.app
