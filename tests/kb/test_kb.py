@@ -175,3 +175,54 @@ def test_bytedance_ownership_covers_tiktok_block_list() -> None:
     for cdn in ("akamaized.net", "edgekey.net", "cloudfront.net"):
         e = kb.entity_for_domain(cdn)
         assert e is None or (e.name != "ByteDance Ltd." and cdn in e.infrastructure)
+
+
+def test_default_data_dir_follows_xdg_and_override() -> None:
+    import sys
+
+    from appveto.kb.load import default_data_dir
+
+    assert default_data_dir({"APPVETO_DATA_DIR": "/srv/av"}) == Path("/srv/av")
+    if sys.platform.startswith("linux"):
+        assert default_data_dir({"XDG_DATA_HOME": "/x/share", "HOME": "/h"}) == Path("/x/share/appveto")
+        assert default_data_dir({"HOME": "/h"}) == Path("/h/.local/share/appveto")
+
+
+def test_update_all_three_kinds_and_use_them(tmp_path: Path) -> None:
+    import shutil
+
+    shared = require_shared("data")
+    serve = tmp_path / "serve"
+    serve.mkdir()
+    shutil.copy(shared / "exodus-trackers" / "exodus_trackers.json", serve / "trackers.json")
+    shutil.copy(
+        shared / "api-permission-mappings" / "androguard-json" / "permissions_25.json", serve / "map.json"
+    )
+    shutil.copy(shared / "aosp-permissions" / "permissions_36.json", serve / "aosp.json")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(serve))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        sources = (
+            Source("exodus-trackers", "exodus-trackers", f"{base}/trackers.json", "exodus.json", "ODbL-1.0"),
+            Source("ag-map", "androguard-api-map", f"{base}/map.json", "map.json", "Apache-2.0"),
+            Source("aosp", "aosp-permissions", f"{base}/aosp.json", "aosp.json", "Apache-2.0"),
+        )
+        data_dir = tmp_path / "data"
+        rows = update(data_dir, now=NOW, sources=sources)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert {r.kind for r in rows} == {"exodus-trackers", "androguard-api-map", "aosp-permissions"}
+    baseline = load_baseline()
+    kb = load_kb(data_dir)
+    assert {d.origin for d in kb.datasets} == {"baseline", "downloaded"}
+    assert len(kb.api_rules) > len(baseline.api_rules) + 1000
+    assert len(kb.permissions) > 500 and len(kb.trackers) >= 400
+    extra = kb.permission("android.permission.ACCESS_LOCATION_EXTRA_COMMANDS")
+    assert extra is not None and extra.protection.startswith("normal")
+    # the baseline's categories survive the AOSP overlay
+    sms = kb.permission("android.permission.READ_SMS")
+    assert sms is not None and sms.dangerous and sms.category == "sms"
