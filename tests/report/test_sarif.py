@@ -93,6 +93,8 @@ def test_one_run_per_scan_in_input_order() -> None:
     recs = [record(n) for n in GOLDEN_APKS]
     runs = sarif_log(recs)["runs"]
     assert [r["artifacts"][0]["location"]["uri"] for r in runs] == list(GOLDEN_APKS)
+    categories = [r["automationDetails"]["id"] for r in runs]
+    assert len(set(categories)) == len(runs), "each run needs its own code-scanning category"
 
 
 def test_absolute_paths_become_file_uris() -> None:

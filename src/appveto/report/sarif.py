@@ -247,6 +247,8 @@ def _run(rec: ScanRecord, rules: list[dict[str, Any]], index: dict[str, int]) ->
                 "rules": rules,
             }
         },
+        # one category per APK: GitHub code scanning refuses several runs of one tool in one category
+        "automationDetails": {"id": f"appveto/{uri}/"},
         "artifacts": [artifact],
         "invocations": [invocation],
         "results": [_result(rec, f, index, uri) for f in rec.findings],
