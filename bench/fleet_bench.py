@@ -78,17 +78,19 @@ def _import(url: str, out: str, sources: list[tuple[str, list[str]]], taken_at: 
 
 def _evaluate(url: str, taken_at: str, q: Any) -> None:
     from appveto.compliance.evaluate import evaluate
+    from appveto.fleet.queries import StoreFleet
     from appveto.fleet.store import Store
     from appveto.policy import load_policies
 
     policies = load_policies(ROOT / "examples" / "policies")
     at = datetime.fromisoformat(taken_at).date()
     with Store.open(url) as store:
+        fleet = StoreFleet(store)
         t = time.perf_counter()
-        ev = evaluate(policies, store, at=at, changes=False)
+        ev = evaluate(policies, fleet, at=at, changes=False)
         secs = time.perf_counter() - t
         t = time.perf_counter()
-        evaluate(policies, store, at=at, changes=True)
+        evaluate(policies, fleet, at=at, changes=True)
         secs_changes = time.perf_counter() - t
     q.put(
         {

@@ -10,6 +10,7 @@ import pytest
 
 from appveto.compliance.evaluate import evaluate
 from appveto.compliance.model import ScanFacts, Status
+from appveto.fleet.queries import StoreFleet
 from appveto.fleet.store import Store
 from appveto.policy import load_policies
 from appveto.policy.model import PolicySet
@@ -20,12 +21,12 @@ LONG = timedelta(days=3650)
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PolicySet, Store]]:
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PolicySet, StoreFleet]]:
     root = tmp_path_factory.mktemp("world")
     policies = load_policies(world.write_policies(root))
     with Store.open(f"sqlite:///{root / 'store.db'}") as store:
         world.load_fleet(store, root)
-        yield policies, store
+        yield policies, StoreFleet(store)
 
 
 def statuses(ev: object, decision: str = "fed-ban") -> dict[str, Status]:
@@ -35,7 +36,7 @@ def statuses(ev: object, decision: str = "fed-ban") -> dict[str, Status]:
     return {r.person_id or "": r.status for r in ev.results if r.decision_id == decision}
 
 
-def test_each_status(loaded: tuple[PolicySet, Store]) -> None:
+def test_each_status(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     got = statuses(evaluate(policies, store, at=AT))
     assert got == {
@@ -49,7 +50,7 @@ def test_each_status(loaded: tuple[PolicySet, Store]) -> None:
     }
 
 
-def test_people_out_of_scope_have_no_result(loaded: tuple[PolicySet, Store]) -> None:
+def test_people_out_of_scope_have_no_result(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=AT)
     people = {r.person_id for r in ev.results}
@@ -59,7 +60,7 @@ def test_people_out_of_scope_have_no_result(loaded: tuple[PolicySet, Store]) -> 
     assert "p-muni-b" not in people  # municipality B did not adopt
 
 
-def test_unit_exception_is_read_narrowly(loaded: tuple[PolicySet, Store]) -> None:
+def test_unit_exception_is_read_narrowly(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=AT)
     viol = next(r for r in ev.results if r.person_id == "p-viol")
@@ -68,7 +69,7 @@ def test_unit_exception_is_read_narrowly(loaded: tuple[PolicySet, Store]) -> Non
     assert exempt.exception_id == "digital-unit"
 
 
-def test_adoption(loaded: tuple[PolicySet, Store]) -> None:
+def test_adoption(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=AT)
     region = {r.person_id: r for r in ev.results if r.decision_id == "region-ban"}
@@ -83,7 +84,7 @@ def test_adoption(loaded: tuple[PolicySet, Store]) -> None:
     assert "p-region" in statuses(before, "region-ban")
 
 
-def test_network_only_ban_has_no_device_result(loaded: tuple[PolicySet, Store]) -> None:
+def test_network_only_ban_has_no_device_result(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=AT)
     parl = ev.decision("parl-ban")
@@ -100,7 +101,7 @@ def test_network_only_ban_has_no_device_result(loaded: tuple[PolicySet, Store]) 
         (date(2024, 4, 1), Status.OVERDUE),
     ],
 )
-def test_remove_by_boundary(loaded: tuple[PolicySet, Store], at: date, expected: Status) -> None:
+def test_remove_by_boundary(loaded: tuple[PolicySet, StoreFleet], at: date, expected: Status) -> None:
     policies, store = loaded
     got = statuses(evaluate(policies, store, at=at, changes=False))
     assert got["p-viol"] is expected and got["p-ios"] is expected
@@ -115,13 +116,13 @@ def test_remove_by_boundary(loaded: tuple[PolicySet, Store], at: date, expected:
         (date(2024, 6, 2), Status.EXCEPTION_EXPIRED),
     ],
 )
-def test_exception_expiry_boundary(loaded: tuple[PolicySet, Store], at: date, expected: Status) -> None:
+def test_exception_expiry_boundary(loaded: tuple[PolicySet, StoreFleet], at: date, expected: Status) -> None:
     policies, store = loaded
     got = statuses(evaluate(policies, store, at=at, stale_after=LONG, changes=False))
     assert got["p-exempt"] is expected
 
 
-def test_exception_granted_later_does_not_cover(loaded: tuple[PolicySet, Store]) -> None:
+def test_exception_granted_later_does_not_cover(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     got = statuses(evaluate(policies, store, at=date(2024, 1, 14), stale_after=LONG, changes=False))
     assert got["p-exempt"] is Status.VIOLATION  # granted 2024-01-15
@@ -136,7 +137,7 @@ def test_exception_granted_later_does_not_cover(loaded: tuple[PolicySet, Store])
         (date(2025, 1, 10), False),  # expiry day
     ],
 )
-def test_decision_term_boundaries(loaded: tuple[PolicySet, Store], at: date, in_force: bool) -> None:
+def test_decision_term_boundaries(loaded: tuple[PolicySet, StoreFleet], at: date, in_force: bool) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=at, stale_after=LONG, changes=False)
     summary = ev.decision("fed-ban")
@@ -145,7 +146,7 @@ def test_decision_term_boundaries(loaded: tuple[PolicySet, Store], at: date, in_
 
 
 @pytest.mark.parametrize(("days", "unknown"), [(74, True), (75, False)])
-def test_staleness_window(loaded: tuple[PolicySet, Store], days: int, unknown: bool) -> None:
+def test_staleness_window(loaded: tuple[PolicySet, StoreFleet], days: int, unknown: bool) -> None:
     policies, store = loaded  # p-stale was last seen on 2024-01-05, 75 days before AT
     got = statuses(evaluate(policies, store, at=AT, stale_after=timedelta(days=days), changes=False))
     assert (got["p-stale"] is Status.UNKNOWN) is unknown
@@ -153,7 +154,7 @@ def test_staleness_window(loaded: tuple[PolicySet, Store], days: int, unknown: b
         assert got["p-stale"] is Status.VIOLATION
 
 
-def test_changes_since_previous_snapshot(loaded: tuple[PolicySet, Store]) -> None:
+def test_changes_since_previous_snapshot(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=AT)
     new = {(c.person_id, c.decision_id) for c in ev.changes if c.kind == "new"}
@@ -162,7 +163,7 @@ def test_changes_since_previous_snapshot(loaded: tuple[PolicySet, Store]) -> Non
     assert resolved == {("p-clean", "fed-ban")}
 
 
-def test_rollups(loaded: tuple[PolicySet, Store]) -> None:
+def test_rollups(loaded: tuple[PolicySet, StoreFleet]) -> None:
     policies, store = loaded
     ev = evaluate(policies, store, at=AT)
     fed = ev.rollup("authority", "fed")
@@ -175,7 +176,7 @@ def test_rollups(loaded: tuple[PolicySet, Store]) -> None:
     assert region is not None and region.count(Status.VIOLATION) == 2  # includes municipality A
 
 
-def test_scan_rules_select_scanned_packages(tmp_path: Path, loaded: tuple[PolicySet, Store]) -> None:
+def test_scan_rules_select_scanned_packages(tmp_path: Path, loaded: tuple[PolicySet, StoreFleet]) -> None:
     _, store = loaded
     folder = world.write_policies(tmp_path)
     (folder / "scan.yaml").write_text(
@@ -215,9 +216,9 @@ term: {effective: 2024-01-01}
     assert not [r for r in ev2.results if r.decision_id == "risky-apps" and r.app_id == "com.whatsapp"]
 
 
-def test_same_result_on_postgresql(tmp_path: Path, loaded: tuple[PolicySet, Store], pg_url: str) -> None:
+def test_same_result_on_postgresql(tmp_path: Path, loaded: tuple[PolicySet, StoreFleet], pg_url: str) -> None:
     policies, sqlite = loaded
     with Store.open(pg_url) as pg:
         world.load_fleet(pg, tmp_path)
         for at in (AT, date(2024, 4, 1)):
-            assert evaluate(policies, pg, at=at) == evaluate(policies, sqlite, at=at)
+            assert evaluate(policies, StoreFleet(pg), at=at) == evaluate(policies, sqlite, at=at)

@@ -101,29 +101,14 @@ def _load(args: argparse.Namespace) -> tuple[PolicySet, date, timedelta]:
     return load_policies(_policies_dir(args)), at, timedelta(days=args.stale_days)
 
 
-def _errors(fn: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        from appveto.errors import AppvetoError
-
-        try:
-            result: int = fn(args)
-            return result
-        except AppvetoError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            for d in exc.diagnostics():
-                print(f"  {d}", file=sys.stderr)
-            return 2
-
-    return run
-
-
-@_errors
 def _run_evaluate(args: argparse.Namespace) -> int:
     from appveto.compliance.evaluate import evaluate
 
     policies, at, stale = _load(args)
+    from appveto.fleet.queries import StoreFleet
+
     with open_store(args) as store:
-        ev = evaluate(policies, store, at=at, stale_after=stale, changes=not args.no_changes)
+        ev = evaluate(policies, StoreFleet(store), at=at, stale_after=stale, changes=not args.no_changes)
     text = RENDERERS[args.format](ev)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -132,15 +117,16 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
 def _run_impact(args: argparse.Namespace) -> int:
     import json
 
     from appveto.compliance.impact import impact
 
     _, at, _ = _load(args)
+    from appveto.fleet.queries import StoreFleet
+
     with open_store(args) as store:
-        im = impact(args.policy, store, at=at, policies_dir=_policies_dir(args))
+        im = impact(args.policy, StoreFleet(store), at=at, policies_dir=_policies_dir(args))
     if args.format == "json":
         doc = {
             "decision": im.decision_id,
@@ -176,19 +162,21 @@ def _run_impact(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
 def _run_explain(args: argparse.Namespace) -> int:
     from appveto.compliance.explain import explain
 
     policies, at, stale = _load(args)
+    from appveto.fleet.queries import StoreFleet
+
     with open_store(args) as store:
-        ex = explain(policies, store, at=at, person=args.person, device=args.device, stale_after=stale)
+        ex = explain(
+            policies, StoreFleet(store), at=at, person=args.person, device=args.device, stale_after=stale
+        )
     for line in ex.lines():
         print(line)
     return 0 if ex.found else 1
 
 
-@_errors
 def _run_notices(args: argparse.Namespace) -> int:
     from appveto.compliance.evaluate import evaluate
     from appveto.compliance.notices import (
@@ -198,10 +186,11 @@ def _run_notices(args: argparse.Namespace) -> int:
         notice_file_stem,
         notice_markdown,
     )
+    from appveto.fleet.queries import StoreFleet
 
     policies, at, stale = _load(args)
     with open_store(args) as store:
-        ev = evaluate(policies, store, at=at, stale_after=stale, changes=False)
+        ev = evaluate(policies, StoreFleet(store), at=at, stale_after=stale, changes=False)
         wanted = {r.person_id for r in ev.results if r.person_id}
         recipients = [
             Recipient(p.id, p.display_name, p.email) for pid in sorted(wanted) if (p := store.person(pid))
@@ -221,7 +210,6 @@ def _run_notices(args: argparse.Namespace) -> int:
     return 0
 
 
-@_errors
 def _run_demo(args: argparse.Namespace) -> int:
     from appveto.fleet.generator import generate
 

@@ -163,10 +163,7 @@ class AppMatcher:
         return self.android.get(app_id) or self.ios.get(app_id.casefold())
 
     def app_ids(self) -> set[str]:
-        ids = set(self.android) | set(self.ios)
-        if self.names:
-            ids.add("")
-        return ids
+        return set(self.android) | set(self.ios)
 
     @property
     def empty(self) -> bool:
@@ -284,9 +281,12 @@ class Context:
             d.id: build_matcher(d, scans, self.limitations, raw_ios=raw_ios) for d in self.active
         }
         ids: set[str] = set(raw_ios)
+        names: set[str] = set()
         for m in self.matchers.values():
             ids |= m.app_ids()
+            names |= set(m.names)
         self.app_ids = frozenset(ids)
+        self.app_names = frozenset(names)
         self.adoptions = self._adoptions(force)
         self.parts: tuple[ScopeRef, ...] = tuple(self._parts())
         # directory
@@ -665,13 +665,15 @@ def evaluate(
     ctx = Context(policies, fleet, scans, at=at, force=force)
     at_dt = end_of_day(at)
     ids = ctx.app_ids
-    cur = _run(ctx, fleet.device_inventories(at_dt, app_ids=ids), stale_after=stale_after)
+    cur = _run(
+        ctx, fleet.device_inventories(at_dt, app_ids=ids, app_names=ctx.app_names), stale_after=stale_after
+    )
     results = sorted(cur.results, key=_sort_key)
     change_list: tuple[Change, ...] = ()
     if changes:
         prev = _run(
             ctx,
-            fleet.device_inventories(at_dt, previous=True, app_ids=ids),
+            fleet.device_inventories(at_dt, previous=True, app_ids=ids, app_names=ctx.app_names),
             stale_after=timedelta.max,
             present_only=True,
         )

@@ -91,7 +91,7 @@ def explain(
     wanted: list[DeviceInventory] = []
     person_steps: list[str] = []
     found = False
-    for inv in fleet.device_inventories(end_of_day(at), app_ids=ctx.app_ids):
+    for inv in fleet.device_inventories(end_of_day(at), app_ids=ctx.app_ids, app_names=ctx.app_names):
         d = inv.observation.device
         if (person is not None and d.person_id == person) or (
             device is not None and device in _device_keys(d)

@@ -50,7 +50,7 @@ ACTION_STATUSES: frozenset[Status] = frozenset({Status.VIOLATION, Status.OVERDUE
 
 
 class FleetView(Protocol):
-    """What an evaluation reads from a fleet: :class:`appveto.fleet.store.Store` is one."""
+    """What an evaluation reads from a fleet: :class:`appveto.fleet.queries.StoreFleet` over a store."""
 
     def authorities(self) -> tuple[Authority, ...]: ...
 
@@ -59,8 +59,17 @@ class FleetView(Protocol):
     def people(self) -> Iterator[Person]: ...
 
     def device_inventories(
-        self, at: datetime | None = None, *, previous: bool = False, app_ids: Collection[str] | None = None
-    ) -> Iterator[DeviceInventory]: ...
+        self,
+        at: datetime | None = None,
+        *,
+        previous: bool = False,
+        app_ids: Collection[str] | None = None,
+        app_names: Collection[str] | None = None,
+    ) -> Iterator[DeviceInventory]:
+        """Every device in ID order with its latest snapshot at ``at`` (the one before with
+        ``previous``) and that snapshot's apps whose ID is in ``app_ids`` or, for rows without
+        an app ID, whose name is in ``app_names`` (without regard to case)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
