@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from appveto.fleet.queries import StoreFleet
-from appveto.fleet.store import Store
+from appveto.fleet.store import DeviceInventory, Store
 from tests.compliance import world
 
 
-def _plain(items: object) -> list[tuple[object, ...]]:
-    out = []
-    for inv in items:  # type: ignore[attr-defined]
+def _plain(items: Iterable[DeviceInventory]) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for inv in items:
         o = inv.observation
         out.append((o.device, o.snapshot_id, o.observed_at, inv.apps))
     return out
