@@ -2,7 +2,7 @@
 
 Each rule carries the check's ID, slug (as ``name``), title, summary, its whole
 documentation as help text, a URI to its doc page (``<docs_base><ID>.md``), the
-GitHub code-scanning properties ``security-severity``, ``precision`` and ``tags``.
+GitHub code-scanning properties ``security-severity`` and ``tags``.
 A result points at the APK (``artifactLocation.uri``) and, through
 ``logicalLocations``, at the archive entry, class and method of its evidence; the
 evidence itself is in ``properties.evidence``. Retired checks stay in the rule list
@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from appveto import __version__
 from appveto.checks.registry import Check, Status, all_checks
-from appveto.findings import Confidence, Evidence, Finding, Location, Severity
+from appveto.findings import Evidence, Finding, Location, Severity
 from appveto.report.json_report import ScanRecord, dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -42,11 +42,6 @@ LEVEL: dict[Severity, str] = {
     Severity.MEDIUM: "warning",
     Severity.LOW: "note",
     Severity.INFO: "note",
-}
-PRECISION: dict[Confidence, str] = {
-    Confidence.HIGH: "high",
-    Confidence.MEDIUM: "medium",
-    Confidence.LOW: "low",
 }
 _MAX_RELATED = 20
 
@@ -84,7 +79,6 @@ def _rule(c: Check, docs_base: str) -> dict[str, Any]:
         },
         "properties": {
             "security-severity": SECURITY_SEVERITY[c.severity],
-            "precision": "high",
             "problem.severity": {"error": "error", "warning": "warning"}.get(
                 LEVEL[c.severity], "recommendation"
             ),
