@@ -142,7 +142,7 @@ class AmapiImporter:
                 )
                 continue
             pkg = rep.get("packageName")
-            if not isinstance(pkg, str) or not pkg.strip():
+            if type(pkg) is not str or not (pkg := pkg.strip()):
                 sink.bad(
                     "ApplicationReport without 'packageName'",
                     line=line,
@@ -152,14 +152,23 @@ class AmapiImporter:
             if rep.get("state") == "REMOVED":
                 sink.skip("app reported REMOVED")
                 continue
-            app(
-                name,
-                "android",
-                clean(pkg.strip()),
-                text_or_none(rep.get("displayName")),
-                text_or_none(rep.get("versionName")),
-                text_or_none(rep.get("applicationSource")),
-            )
+            label = rep.get("displayName")
+            version = rep.get("versionName")
+            source = rep.get("applicationSource")
+            if type(label) is str and type(version) is str and type(source) is str:
+                # fast path (the usual case): plain ASCII strings need no cleaning
+                joined = pkg + label + version + source
+                if joined.isascii() and "\x00" not in joined:
+                    app(
+                        name,
+                        "android",
+                        pkg,
+                        label.strip() or None,
+                        version.strip() or None,
+                        source.strip() or None,
+                    )
+                    continue
+            app(name, "android", clean(pkg), text_or_none(label), text_or_none(version), text_or_none(source))
 
 
 IMPORTER = AmapiImporter()
