@@ -127,3 +127,18 @@ def test_process_pool_gives_the_same_bytes(tmp_path: Path) -> None:
             == 2
         )
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
+def test_registry_drives_the_format_choices() -> None:
+    from appveto.cli.main import build_parser
+    from appveto.report import REPORTERS
+    from tests.report.helpers import record
+
+    scan = build_parser()._subparsers._group_actions[0].choices["scan"]  # type: ignore[union-attr]
+    fmt = next(a for a in scan._actions if a.dest == "format")
+    assert tuple(fmt.choices) == tuple(REPORTERS) == ("text", "json", "sarif", "html", "pdf")
+    rec = record("fdroid-souch-smsbypass.apk")
+    for name, rep in REPORTERS.items():
+        assert rep.name == name
+        if not rep.binary:
+            assert isinstance(rep.render([rec]), str)

@@ -15,6 +15,7 @@ SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
 
 def register(sub: Any) -> None:
     from appveto.cli.report_cmds import add_scan_options
+    from appveto.report.registry import REPORTERS
 
     p = sub.add_parser(
         "scan",
@@ -25,7 +26,7 @@ def register(sub: Any) -> None:
     p.add_argument("apks", nargs="+", metavar="APK", help="APK files to scan")
     p.add_argument(
         "--format",
-        choices=("text", "json", "sarif", "html", "pdf"),
+        choices=tuple(REPORTERS),
         default="text",
         help="output format (default text); json follows 'appveto schema scan'",
     )

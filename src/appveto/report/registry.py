@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from appveto.report.json_report import ScanRecord
+if TYPE_CHECKING:
+    from appveto.report.json_report import ScanRecord
 
 
 class RenderScan(Protocol):
