@@ -103,7 +103,7 @@ def large_multidex() -> None:
 
 
 def extra_benches() -> None:
-    for script in ("checks_bench.py", "fleet_bench.py"):
+    for script in ("checks_accuracy.py", "apkid_compare.py", "fleet_bench.py"):
         path = HERE / script
         if path.exists():
             print(f"\n## {script}\n", flush=True)

@@ -6,6 +6,7 @@ becomes a typed error rather than an ``IndexError`` or a ``struct.error``.
 
 from __future__ import annotations
 
+import builtins
 import struct
 
 _U16 = struct.Struct("<H")
@@ -25,7 +26,7 @@ class ReadError(Exception):
 class Reader:
     __slots__ = ("buf", "end", "pos")
 
-    def __init__(self, buf: bytes | memoryview, pos: int = 0, end: int | None = None) -> None:
+    def __init__(self, buf: builtins.bytes | memoryview, pos: int = 0, end: int | None = None) -> None:
         self.buf = buf
         self.pos = pos
         self.end = len(buf) if end is None else min(end, len(buf))
@@ -69,12 +70,12 @@ class Reader:
         self._need(4, at)
         return int(_U32.unpack_from(self.buf, at)[0])
 
-    def bytes(self, n: int) -> bytes:
+    def bytes(self, n: int) -> builtins.bytes:
         p = self._need(n)
         self.pos = p + n
         return bytes(self.buf[p : p + n])
 
-    def bytes_at(self, at: int, n: int) -> bytes:
+    def bytes_at(self, at: int, n: int) -> builtins.bytes:
         self._need(n, at)
         return bytes(self.buf[at : at + n])
 

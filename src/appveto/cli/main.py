@@ -21,6 +21,8 @@ from appveto import __version__
 # Command modules, in the order they appear in ``appveto --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "appveto.cli.scan_cmd",
+    "appveto.cli.checks_cmd",
+    "appveto.cli.data_cmd",
     "appveto.cli.policy_cmd",
     "appveto.cli.export_cmd",
     "appveto.cli.report_cmds",
