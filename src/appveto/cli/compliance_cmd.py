@@ -30,13 +30,23 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _days(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}")
+    return n
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     add_store_arguments(p)
     p.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: the workspace's)")
     p.add_argument("--at", type=_day, metavar="DATE", help="evaluation day, YYYY-MM-DD (default: today, UTC)")
     p.add_argument(
         "--stale-days",
-        type=int,
+        type=_days,
         default=30,
         metavar="N",
         help="an inventory older than N days at DATE makes a device 'unknown' (default: 30)",
@@ -96,8 +106,6 @@ def _load(args: argparse.Namespace) -> tuple[PolicySet, date, timedelta]:
     from appveto.policy import load_policies
 
     at = args.at or datetime.now(UTC).date()
-    if args.stale_days < 0:
-        raise SystemExit("--stale-days must not be negative")
     return load_policies(_policies_dir(args)), at, timedelta(days=args.stale_days)
 
 

@@ -1,0 +1,95 @@
+"""The whole cycle through the real entry point: demo-data, import, evaluate, impact, explain, notices."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from appveto.cli import main as cli_main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
+
+
+@pytest.fixture(autouse=True)
+def _commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    mods = tuple(cli_main.COMMAND_MODULES)
+    for m in ("appveto.cli.init_cmd", "appveto.cli.fleet_cmd", "appveto.cli.compliance_cmd"):
+        if m not in mods:
+            mods += (m,)
+    monkeypatch.setattr(cli_main, "COMMAND_MODULES", mods)
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli_main.main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    demo = tmp_path / "demo"
+    code, out, _ = _run(["demo-data", str(demo), "--people", "600", "--seed", "5"], capsys)
+    assert code == 0 and "600 people" in out
+    ws = tmp_path / "ws"
+    assert _run(["init", str(ws)], capsys)[0] == 0
+    shutil.copytree(EXAMPLES, ws / "policies", dirs_exist_ok=True)
+    w = ["-w", str(ws)]
+    assert _run(["directory", "import", str(demo / "directory.json"), *w], capsys)[0] == 0
+    for source, pattern in (
+        ("amapi", "amapi-*.json"),
+        ("apple", "apple-*.plist"),
+        ("intune-csv", "intune-*.csv"),
+    ):
+        files = sorted(str(p) for p in demo.glob(pattern))
+        code, _, err = _run(["fleet", "import", "--source", source, *files, "--at", "2023-06-01", *w], capsys)
+        assert code == 0, err
+
+    code, out, _ = _run(["fleet", "evaluate", "--at", "2023-06-01", "--format", "json", *w], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    fed = next(d for d in doc["decisions"] if d["id"] == "be-fed-2023-tiktok")
+    assert fed["evaluated"] and fed["devices_in_scope"] > 0
+    assert doc["devices_total"] >= 600
+    statuses = {r["status"] for r in doc["results"]}
+    assert "overdue" in statuses  # remove_by 2023-03-31 has passed on 2023-06-01
+    parl = next(d for d in doc["decisions"] if d["id"] == "be-bxl-parl-2023-tiktok")
+    assert parl["network_only_parts"] == ["parliament-networks"]
+
+    code, out, _ = _run(["fleet", "evaluate", "--at", "2023-06-01", "--format", "csv", *w], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == len(doc["results"])
+    code, out, _ = _run(["fleet", "evaluate", "--at", "2023-06-01", "--format", "html", *w], capsys)
+    assert code == 0 and out.startswith("<!DOCTYPE html>") and "be-fed-2023-tiktok" in out
+    code, out, _ = _run(["fleet", "evaluate", "--at", "2023-06-01", *w], capsys)
+    assert code == 0 and "be-fed-2023-tiktok:" in out and "by authority:" in out
+
+    person = next(r["person"] for r in doc["results"] if r["status"] == "overdue")
+    code, out, _ = _run(["fleet", "explain", "--person", person, "--at", "2023-06-01", *w], capsys)
+    assert code == 0 and "decision be-fed-2023-tiktok" in out and "overdue" in out
+
+    code, out, _ = _run(
+        ["fleet", "impact", str(EXAMPLES / "be-federal-tiktok.yaml"), "--at", "2023-06-01", *w], capsys
+    )
+    assert code == 0 and "impact of be-fed-2023-tiktok" in out
+
+    notices = tmp_path / "notices"
+    code, out, _ = _run(["fleet", "notices", "--at", "2023-06-01", "--output", str(notices), *w], capsys)
+    assert code == 0
+    people = {r["person"] for r in doc["results"] if r["status"] in ("overdue", "violation", "advisory")}
+    assert {p.stem for p in notices.glob("*.md")} == people
+    assert {p.stem for p in notices.glob("*.eml")} == people
+
+
+def test_errors_are_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "ws"
+    assert _run(["init", str(ws)], capsys)[0] == 0
+    (ws / "policies" / "broken.yaml").write_text("kind: decision\nid: x\n", encoding="utf-8")
+    code, _, err = _run(["fleet", "evaluate", "-w", str(ws)], capsys)
+    assert code == 2 and "broken.yaml" in err
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(["fleet", "evaluate", "--at", "2023-13-01", "-w", str(ws)])
+    assert exit_info.value.code == 2 and "not a date" in capsys.readouterr().err
