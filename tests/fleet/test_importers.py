@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import plistlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,6 +208,10 @@ def test_apple_broken_plist_is_refused(sqlite_store: Store, write: Write) -> Non
     line = int(msg.split("broken.plist:")[1].split(":")[0])
     assert b"</dcit>" in broken.splitlines()[line - 1]
     assert "broken plist" in refused(sqlite_store, "apple", write("trunc.plist", good[:200]))
+    binary = plistlib.dumps(pl.apple_response("u1", []), fmt=plistlib.FMT_BINARY)
+    assert "binary property list is damaged" in refused(sqlite_store, "apple", write("b.plist", binary[:-9]))
+    csv_text = pl.INTUNE_HEADER + "\n"
+    assert "not a property list" in refused(sqlite_store, "apple", write("x.csv", csv_text))
     profile = pl.plist({"PayloadType": "Configuration", "PayloadContent": []})
     assert "no 'InstalledApplicationList' key" in refused(
         sqlite_store, "apple", write("profile.plist", profile)
@@ -491,7 +496,8 @@ def test_a_refused_file_among_good_ones_refuses_all(sqlite_store: Store, write: 
     with pytest.raises(FleetError) as info:
         sqlite_store.import_inventory("generic-csv", [good, bad1, bad2], at=AT)
     diags = [str(d) for d in info.value.diagnostics()]
-    assert len(diags) == 2 and diags[0].startswith(str(bad1)) and diags[1].startswith(str(bad2))
+    assert len(diags) == 3 and diags[0].startswith(str(bad1)) and diags[1].startswith(str(bad2))
+    assert diags[2] == "import refused (2 of 3 files not readable as generic-csv); nothing was stored"
     assert "nothing was stored" in info.value.message
     assert sqlite_store.counts().devices == 0 and sqlite_store.import_log() == ()
 

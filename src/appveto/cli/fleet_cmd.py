@@ -96,7 +96,14 @@ def register(subparsers: Any) -> None:
         "Bad rows are reported with file:line and counted; a file that is not of the source "
         f"refuses the whole import (exit 2, nothing stored).\n\nsources:\n{sources}",
     )
-    imp.add_argument("--source", "-s", required=True, choices=sorted(IMPORTERS), help="the inventory source")
+    imp.add_argument(
+        "--source",
+        "-s",
+        required=True,
+        choices=sorted(IMPORTERS),
+        metavar="SOURCE",
+        help="the inventory source (listed below)",
+    )
     imp.add_argument("files", metavar="FILE", nargs="+", type=Path)
     imp.add_argument("--at", type=parse_date, metavar="DATE", help="the date of the snapshot (default: now)")
     add_store_arguments(imp)

@@ -402,11 +402,11 @@ class Store:
                     )
         except _Refused:
             n = len(refusals)
-            raise FleetError(
-                f"import refused ({n} file{'s' if n != 1 else ''} not readable as {importer.name}); "
-                "nothing was stored",
-                diagnostics=tuple(refusals),
-            ) from None
+            summary_line = (
+                f"import refused ({n} of {len(files)} file{'s' if len(files) != 1 else ''} not readable as "
+                f"{importer.name}); nothing was stored"
+            )
+            raise FleetError(summary_line, diagnostics=(*refusals, Diagnostic(summary_line))) from None
         except SQLAlchemyError as exc:
             raise _db_error(self.url, exc) from exc
         return ImportSummary(

@@ -59,8 +59,17 @@ class AppleImporter:
             doc = plistlib.loads(data)
         except ExpatError as exc:
             raise refuse(display, f"broken plist: {exc}", line=exc.lineno, column=exc.offset + 1) from None
+        except plistlib.InvalidFileException:
+            if data.startswith(b"bplist"):
+                raise refuse(
+                    display, "broken plist: the binary property list is damaged or truncated"
+                ) from None
+            raise refuse(
+                display,
+                "not a property list (neither an XML nor a binary plist); expected an "
+                "InstalledApplicationList command response",
+            ) from None
         except (
-            plistlib.InvalidFileException,
             ValueError,
             TypeError,
             OverflowError,
