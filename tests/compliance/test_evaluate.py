@@ -222,3 +222,20 @@ def test_same_result_on_postgresql(tmp_path: Path, loaded: tuple[PolicySet, Stor
         world.load_fleet(pg, tmp_path)
         for at in (AT, date(2024, 4, 1)):
             assert evaluate(policies, StoreFleet(pg), at=at) == evaluate(policies, sqlite, at=at)
+
+
+def test_android_packages_are_case_sensitive_ios_bundles_are_not(
+    loaded: tuple[PolicySet, StoreFleet],
+) -> None:
+    from appveto.compliance.evaluate import build_matcher
+    from appveto.policy import resolve
+
+    policies, _ = loaded
+    limits: list[str] = []
+    m = build_matcher(resolve(policies, "fed-ban", at=AT), (), limits, raw_ios=set())
+    assert m.match("ios", world.TIKTOK.upper(), "TikTok") is not None
+    assert m.match("android", world.TIKTOK.upper(), "TikTok") is None
+    assert m.match("android", world.TIKTOK, None) is not None
+    assert m.match("windows", None, "tiktok") is not None  # a row without an ID, matched by name
+    assert m.match("windows", None, "TikTok Lite") is None
+    assert not limits

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from appveto.errors import FleetError
 from appveto.fleet.directory import read_directory
 from appveto.fleet.generator import generate
 from appveto.fleet.store import Store
@@ -62,5 +63,7 @@ def test_exact_apps_per_device_and_realistic_mix(tmp_path: Path) -> None:
 
 
 def test_refuses_an_empty_fleet(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(FleetError, match="at least 1"):
         generate(tmp_path / "x", people=0)
+    with pytest.raises(FleetError, match="apps per device"):
+        generate(tmp_path / "x", people=1, apps_per_device=10**6)

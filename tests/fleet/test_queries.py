@@ -55,3 +55,20 @@ def test_rows_without_app_id_are_selected_by_name(tmp_path: Path) -> None:
             for inv in fleet.device_inventories(app_ids={world.TIKTOK})
         }
         assert only_ids == {"X1": 0, "X2": 1}
+
+
+def test_app_ids_are_looked_up_without_regard_to_case(tmp_path: Path) -> None:
+    csv_text = (
+        "device_id,platform,app_id,app_name\n"
+        "I1,ios,COM.ZHILIAOAPP.MUSICALLY,TikTok\n"
+        "A1,android,COM.ZHILIAOAPP.MUSICALLY,TikTok\n"
+        "A2,android,com.other,Other\n"
+    )
+    (tmp_path / "inv.csv").write_text(csv_text, encoding="utf-8")
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        got = {
+            inv.observation.device.source_device_id: [a.app_id for a in inv.apps]
+            for inv in StoreFleet(store).device_inventories(app_ids={world.TIKTOK})
+        }
+        assert got == {"I1": ["COM.ZHILIAOAPP.MUSICALLY"], "A1": ["COM.ZHILIAOAPP.MUSICALLY"], "A2": []}

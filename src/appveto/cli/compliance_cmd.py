@@ -221,9 +221,6 @@ def _run_notices(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from appveto.fleet.generator import generate
 
-    if args.people < 1:
-        print("error: --people must be at least 1", file=sys.stderr)
-        return 2
     s = generate(args.out, people=args.people, seed=args.seed, apps_per_device=args.apps_per_device)
     print(f"{s.people} people, {s.devices} devices, {s.app_rows} app rows in {s.out}")
     print(f"  directory: appveto directory import {s.out / 'directory.json'}")

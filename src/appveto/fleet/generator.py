@@ -37,6 +37,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from appveto.errors import FleetError
+
 DEFAULT_PEOPLE = 20_000
 DEFAULT_TAKEN_AT = datetime(2023, 6, 1, 6, 0, tzinfo=UTC)
 DEVICES_PER_FILE = 5_000
@@ -342,7 +344,9 @@ def generate(
     ``None`` draws 18 to 45.
     """
     if people < 1:
-        raise ValueError("people must be at least 1")
+        raise FleetError(f"demo fleet: people must be at least 1, got {people}")
+    if apps_per_device is not None and not 0 <= apps_per_device <= len(CATALOG) + tail_apps:
+        raise FleetError(f"demo fleet: apps per device must be between 0 and {len(CATALOG) + tail_apps}")
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     frame = _directory_frame()

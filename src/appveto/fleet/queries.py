@@ -161,13 +161,13 @@ class StoreFleet:
         """app record -> (platform, app_id, name, version, source) for the selected apps; None: all."""
         if app_ids is None:
             return None
-        ids = sorted({a for a in app_ids if a})
+        ids = sorted({a.lower() for a in app_ids if a})
         names = sorted({n.casefold() for n in app_names or () if n})
         out: dict[int, tuple[str, str | None, str | None, str | None, str | None]] = {}
         sql = "SELECT id, platform, app_id, name, version, source FROM apps WHERE "
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
-            q = sql + f"app_id IN ({', '.join([self._ph] * len(chunk))})"
+            q = sql + f"lower(app_id) IN ({', '.join([self._ph] * len(chunk))})"
             for r in self._rows(conn, q, tuple(chunk)):
                 out[r[0]] = (r[1], r[2] or None, r[3] or None, r[4] or None, r[5] or None)
         if names:
@@ -186,9 +186,11 @@ class StoreFleet:
     ) -> Iterator[DeviceInventory]:
         """Every device in ID order with its latest snapshot at ``at`` and that snapshot's apps.
 
-        ``app_ids``/``app_names`` keep only the apps with those IDs, or, for rows without an
-        app ID, with those names (compared without regard to case). ``app_ids=None`` keeps every
-        app and holds them in memory: meant for small fleets and tests.
+        ``app_ids``/``app_names`` keep only the apps with those IDs or, for rows without an
+        app ID, with those names; both are compared without regard to case here (the
+        caller decides whether case matters: Android package names are case-sensitive).
+        ``app_ids=None`` keeps every app and holds them in memory: meant for small fleets
+        and tests.
         """
         with self.store.engine.connect() as conn:
             latest = self._latest(conn, at, previous)
