@@ -249,8 +249,15 @@ def error_record(path: str, message: str) -> ScanRecord:
     return ScanRecord(file=path, error=message)
 
 
-def _scan_job(job: tuple[str, KnowledgeBase, datetime]) -> ScanRecord:
-    path, kb, now = job
+_WORKER_STATE: list[tuple[KnowledgeBase, datetime]] = []
+
+
+def _init_worker(kb: KnowledgeBase, now: datetime) -> None:
+    _WORKER_STATE[:] = [(kb, now)]
+
+
+def _scan_job(path: str) -> ScanRecord:
+    kb, now = _WORKER_STATE[0]
     return scan_record(path, kb, now=now)
 
 
@@ -259,14 +266,17 @@ def scan_records(
 ) -> tuple[ScanRecord, ...]:
     """One record per path, in input order; a bad input never stops the others.
 
-    ``workers > 1`` scans on a process pool; the output is the same as a serial scan.
+    ``workers > 1`` scans on a process pool (the knowledge base is sent to each worker
+    once); the output is the same as a serial scan.
     """
     if workers <= 1 or len(paths) < 2:
         return tuple(scan_record(p, kb, now=now) for p in paths)
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
-        return tuple(pool.map(_scan_job, [(p, kb, now) for p in paths], chunksize=1))
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(paths)), initializer=_init_worker, initargs=(kb, now)
+    ) as pool:
+        return tuple(pool.map(_scan_job, paths, chunksize=1))
 
 
 def document(records: Sequence[ScanRecord]) -> ScanDocument:
