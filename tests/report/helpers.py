@@ -126,4 +126,13 @@ def frozen(name: str) -> ScanRecord:
         pytest.fail(
             f"golden/{path.name} is missing: run APPVETO_UPDATE_GOLDEN=1 pytest tests/report", pytrace=False
         )
-    return load_document(path).results[0]
+    from appveto.errors import ReportError
+
+    try:
+        return load_document(path).results[0]
+    except ReportError as exc:
+        pytest.fail(
+            f"golden/{path.name} no longer fits the scan models ({exc}); if the models changed on "
+            "purpose, regenerate with APPVETO_UPDATE_GOLDEN=1 pytest tests/report and review the diff",
+            pytrace=False,
+        )
