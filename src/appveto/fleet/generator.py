@@ -28,8 +28,8 @@ is drawn from one ``random.Random(seed)``: the same parameters give byte-identic
 from __future__ import annotations
 
 import csv
+import functools
 import json
-import plistlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -277,30 +277,48 @@ class _Device:
     serial: str
 
 
+_VERSIONS = tuple(
+    f"{major}.{minor}.{patch}"
+    for major in (1, 3, 8, 12, 24, 33)
+    for minor in (0, 2, 7, 15)
+    for patch in (0, 1, 4)
+)
+
+
+@functools.cache
+def _tail(platform: str, size: int) -> tuple[tuple[str, str, str, str], ...]:
+    infix = "" if platform == "android" else "ios."
+    return tuple(
+        (
+            f"com.vendor{n // 10}.{infix}app{n}",
+            f"Vendor {n // 10} App {n}",
+            f"{1 + n % 9}.{n % 7}",
+            f"Vendor {n // 10}",
+        )
+        for n in range(size)
+    )
+
+
 def _pick_apps(
     rng: random.Random, platform: str, apps_per_device: int | None, tail: int
 ) -> list[tuple[str, str, str, str]]:
     chosen: list[tuple[str, str, str, str]] = []
+    rand = rng.random
+    n_versions = len(_VERSIONS)
     for a in CATALOG:
-        if rng.random() < a.share:
+        if rand() < a.share:
             ident = a.android if platform == "android" else a.ios
-            chosen.append(
-                (ident, a.name, f"{rng.randint(1, 40)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}", a.publisher)
-            )
+            chosen.append((ident, a.name, _VERSIONS[int(rand() * n_versions)], a.publisher))
     target = apps_per_device if apps_per_device is not None else rng.randint(18, 45)
-    seen = {c[0] for c in chosen}
+    pool = _tail(platform, tail)
+    taken: set[int] = set()
     while len(chosen) < target:
-        n = int(rng.paretovariate(1.1)) % tail
-        ident = f"com.vendor{n // 10}.app{n}" if platform == "android" else f"com.vendor{n // 10}.ios.app{n}"
-        if ident in seen:
-            n = rng.randrange(tail)
-            ident = (
-                f"com.vendor{n // 10}.app{n}" if platform == "android" else f"com.vendor{n // 10}.ios.app{n}"
-            )
-            if ident in seen:
-                continue
-        seen.add(ident)
-        chosen.append((ident, f"Vendor {n // 10} App {n}", f"{1 + n % 9}.{n % 7}", f"Vendor {n // 10}"))
+        # a long tail: low numbers (popular apps) far more often than high ones
+        n = int(tail * rand() ** 3)
+        if n in taken:
+            continue
+        taken.add(n)
+        chosen.append(pool[n])
     if apps_per_device is not None:
         del chosen[apps_per_device:]
     return chosen
@@ -387,6 +405,24 @@ def generate(
     return DemoSummary(out, people, n_devices, n_rows, (directory, *files), sources, taken_at)
 
 
+_PLIST_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n'
+    '<plist version="1.0">\n<array>\n'
+)
+
+
+def _x(text: str) -> str:
+    """XML character data, as plistlib writes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plist_value(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "<true/>" if value else "<false/>"
+    return f"<string>{_x(value)}</string>"
+
+
 def _rfc3339(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -401,7 +437,6 @@ class _Writers:
         self.files: dict[str, list[Path]] = {"amapi": [], "apple": [], "intune-csv": []}
         self.counts = {"amapi": 0, "apple": 0, "intune-csv": 0}
         self.handles: dict[str, TextIO] = {}
-        self.apple: list[dict[str, Any]] = []
         self.csv: Any = None
 
     def _rotate(self, channel: str) -> None:
@@ -413,12 +448,11 @@ class _Writers:
         stem = {"amapi": "amapi", "apple": "apple", "intune-csv": "intune"}[channel]
         path = self.out / f"{stem}-{n:03d}.{ext}"
         self.files[channel].append(path)
-        if channel == "apple":
-            self.apple = []
-            return
         fh = path.open("w", encoding="utf-8", newline="")
         self.handles[channel] = fh
-        if channel == "amapi":
+        if channel == "apple":
+            fh.write(_PLIST_HEAD)
+        elif channel == "amapi":
             fh.write('{"devices": [\n')
         else:
             self.csv = csv.writer(fh, lineterminator="\r\n")
@@ -441,16 +475,12 @@ class _Writers:
             )
 
     def _close(self, channel: str) -> None:
-        if channel == "apple":
-            if self.files["apple"] and self.apple:
-                with self.files["apple"][-1].open("wb") as binary:
-                    plistlib.dump(self.apple, binary, fmt=plistlib.FMT_XML, sort_keys=True)
-            self.apple = []
-            return
         fh = self.handles.pop(channel, None)
         if fh is None:
             return
-        if channel == "amapi":
+        if channel == "apple":
+            fh.write("</array>\n</plist>\n")
+        elif channel == "amapi":
             fh.write("\n]}\n")
         fh.close()
 
@@ -488,30 +518,41 @@ class _Writers:
             fh.write(json.dumps(doc, separators=(",", ":")))
         elif d.channel == "apple":
             ipad = d.model.startswith("iPad")
-            self.apple.append(
-                {
-                    "UDID": d.key,
-                    "Status": "Acknowledged",
-                    "CommandUUID": f"info-{d.key}",
-                    "QueryResponses": {
-                        "ProductName": d.model,
-                        "OSVersion": rng.choice(("16.7.8", "17.5.1", "17.6")),
-                        "SerialNumber": d.serial,
-                        "DeviceName": f"{'iPad' if ipad else 'iPhone'} {d.key}",
-                        "IsSupervised": d.company,
-                    },
-                }
+            fh = self.handles["apple"]
+            info: dict[str, str | bool] = {
+                "DeviceName": f"{'iPad' if ipad else 'iPhone'} {d.key}",
+                "IsSupervised": d.company,
+                "OSVersion": rng.choice(("16.7.8", "17.5.1", "17.6")),
+                "ProductName": d.model,
+                "SerialNumber": d.serial,
+            }
+            fh.write(
+                "\t<dict>\n"
+                f"\t\t<key>CommandUUID</key>\n\t\t<string>info-{_x(d.key)}</string>\n"
+                "\t\t<key>QueryResponses</key>\n\t\t<dict>\n"
+                + "".join(f"\t\t\t<key>{k}</key>\n\t\t\t{_plist_value(v)}\n" for k, v in info.items())
+                + "\t\t</dict>\n"
+                "\t\t<key>Status</key>\n\t\t<string>Acknowledged</string>\n"
+                f"\t\t<key>UDID</key>\n\t\t<string>{_x(d.key)}</string>\n"
+                "\t</dict>\n"
             )
-            self.apple.append(
-                {
-                    "UDID": d.key,
-                    "Status": "Acknowledged",
-                    "CommandUUID": f"apps-{d.key}",
-                    "InstalledApplicationList": [
-                        {"Identifier": ident, "Name": name, "ShortVersion": version, "Version": version}
-                        for ident, name, version, _ in d.apps
-                    ],
-                }
+            fh.write(
+                "\t<dict>\n"
+                f"\t\t<key>CommandUUID</key>\n\t\t<string>apps-{_x(d.key)}</string>\n"
+                "\t\t<key>InstalledApplicationList</key>\n\t\t<array>\n"
+                + "".join(
+                    "\t\t\t<dict>\n"
+                    f"\t\t\t\t<key>Identifier</key>\n\t\t\t\t<string>{_x(ident)}</string>\n"
+                    f"\t\t\t\t<key>Name</key>\n\t\t\t\t<string>{_x(name)}</string>\n"
+                    f"\t\t\t\t<key>ShortVersion</key>\n\t\t\t\t<string>{_x(version)}</string>\n"
+                    f"\t\t\t\t<key>Version</key>\n\t\t\t\t<string>{_x(version)}</string>\n"
+                    "\t\t\t</dict>\n"
+                    for ident, name, version, _ in d.apps
+                )
+                + "\t\t</array>\n"
+                "\t\t<key>Status</key>\n\t\t<string>Acknowledged</string>\n"
+                f"\t\t<key>UDID</key>\n\t\t<string>{_x(d.key)}</string>\n"
+                "\t</dict>\n"
             )
         else:
             assert self.csv is not None
