@@ -239,3 +239,11 @@ def test_android_packages_are_case_sensitive_ios_bundles_are_not(
     assert m.match("windows", None, "tiktok") is not None  # a row without an ID, matched by name
     assert m.match("windows", None, "TikTok Lite") is None
     assert not limits
+
+
+def test_by_person_takes_the_most_serious_status(loaded: tuple[PolicySet, StoreFleet]) -> None:
+    policies, fleet = loaded
+    ev = evaluate(policies, fleet, at=date(2024, 4, 1), changes=False)
+    people = {p.person_id: p.status for p in ev.by_person()}
+    assert people["p-viol"] is Status.OVERDUE and people["p-adv"] is Status.ADVISORY
+    assert people["p-exempt"] is Status.EXEMPTED and "p-clean" not in people

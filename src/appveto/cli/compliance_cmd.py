@@ -256,6 +256,15 @@ def _plain(ev: Evaluation) -> dict[str, Any]:
             }
             for d in ev.decisions
         ],
+        "people": [
+            {
+                "person": p.person_id,
+                "status": p.status.value,
+                "devices": sorted({r.device_key for r in p.results}),
+                "decisions": sorted({r.decision_id for r in p.results}),
+            }
+            for p in ev.by_person()
+        ],
         "results": [_row(r) for r in ev.results],
         "rollups": [
             {

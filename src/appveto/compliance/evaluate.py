@@ -236,9 +236,10 @@ def build_matcher(
 # --------------------------------------------------------------------------- directory context
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Who:
-    """A person as scope matching sees them."""
+    """A person as scope matching sees them (one object per distinct unit, authority and roles
+    in a :class:`Context`, so identity is equality and hashing is cheap)."""
 
     unit: str | None
     authority: str | None

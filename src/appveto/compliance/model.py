@@ -191,6 +191,14 @@ class DecisionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonStatus:
+    person_id: str
+    status: Status
+    """The most serious status (in :class:`Status` order) of the person's results."""
+    results: tuple[DeviceResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     at: date
     stale_after: timedelta
@@ -216,6 +224,18 @@ class Evaluation:
 
     def for_device(self, device_id: int) -> tuple[DeviceResult, ...]:
         return tuple(r for r in self.results if r.device_id == device_id)
+
+    def by_person(self) -> tuple[PersonStatus, ...]:
+        """Per person with a result: the most serious status and the results, by person ID."""
+        groups: dict[str, list[DeviceResult]] = {}
+        for r in self.results:
+            if r.person_id is not None:
+                groups.setdefault(r.person_id, []).append(r)
+        order = {s: i for i, s in enumerate(Status)}
+        return tuple(
+            PersonStatus(pid, min((r.status for r in rs), key=order.__getitem__), tuple(rs))
+            for pid, rs in sorted(groups.items())
+        )
 
     def rollup(self, kind: str, ident: str) -> Rollup | None:
         for r in self.rollups:
