@@ -159,7 +159,11 @@ def _explain_device(ctx: Context, inv: DeviceInventory, stale_after: timedelta) 
             + (f", expires {d.expires.isoformat()})" if d.expires else ", until further notice)")
         )
         if key is None:
-            dsteps.append("the device has no holder in the directory: not in scope")
+            dsteps.append(
+                "the device has no holder in the directory: not in scope"
+                if dev.person_id is None
+                else f"its holder {dev.person_id} is not an active person of the directory: not in scope"
+            )
             decisions.append(DecisionExplanation(d.id, d.title, False, tuple(dsteps), ()))
             continue
         who = ctx.who(key)
