@@ -238,13 +238,16 @@ def test_intune_csv(sqlite_store: Store, write: Write) -> None:
                 "oops,too,short",
                 pl.intune_row("", "1", "dev-3", "X", "x@example.fgov.be"),
                 pl.intune_row("App", "1", "", "X", "x@example.fgov.be"),
+                pl.intune_row("Teams", "1", "dev-9", "NINE", "n@example.fgov.be"),
+                pl.intune_row("Signal", "1", "dev-9", "NINE-B", "n@example.fgov.be"),
             ]
         )
         + "\n"
     )
     summary, rows = run(sqlite_store, "intune-csv", write("AppInvRawData.csv", "\ufeff" + text))
-    assert (summary.rows_ok, summary.rows_bad, summary.devices) == (4, 3, 2)
+    assert (summary.rows_ok, summary.rows_bad, summary.devices) == (6, 3, 3)
     msgs = messages(summary)
+    assert any(m.startswith("AppInvRawData.csv:10: device 'dev-9' is described differently") for m in msgs)
     assert "AppInvRawData.csv:6: expected 13 fields, found 3" in msgs
     assert "AppInvRawData.csv:7: empty ApplicationName" in msgs
     assert "AppInvRawData.csv:8: empty DeviceId" in msgs

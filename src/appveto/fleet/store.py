@@ -841,7 +841,9 @@ class _InventoryWriter:
         self._device_sql = _device_upsert_sql(ph)
         self._app_sql = _app_upsert_sql(ph)
         self._ids: dict[str, int] = {}
-        self._seen: dict[str, tuple[str, int | None, DeviceRecord, bool]] = {}
+        # per device: where it was first declared and a hash of that description (not the
+        # record itself: memory is one small tuple per device)
+        self._seen: dict[str, tuple[str, int | None, int, bool]] = {}
         self._new_devices: list[tuple[int, int]] = []
         self._apps: dict[_AppKey, int] = {}
         self._rows: list[tuple[int, int, int]] = []
@@ -927,7 +929,7 @@ class _InventoryWriter:
         key = record.source_device_id
         seen = self._seen.get(key)
         if seen is None:
-            self._seen[key] = (self._file, line, record, False)
+            self._seen[key] = (self._file, line, hash(record), False)
             self._ids[key] = self._upsert_device(record)
             self.devices_total += 1
             return True
@@ -939,7 +941,7 @@ class _InventoryWriter:
             )
             self._bad += 1
             return False
-        if record != first and not reported:
+        if hash(record) != first and not reported:
             self._seen[key] = (file, first_line, first, True)
             self.note(
                 f"device {key!r} is described differently than at {where}; the first description is kept",

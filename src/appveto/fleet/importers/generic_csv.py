@@ -103,7 +103,11 @@ class GenericCsvImporter:
             got = getter(row)
             return got if isinstance(got, tuple) else (got,)
 
-        known: dict[str, tuple[str, tuple[str, ...]]] = {}
+        # device -> (platform, hash of its first description): one small tuple per device
+        known: dict[str, tuple[str, int]] = {}
+        last_dev: str | None = None
+        last_sig: tuple[str, ...] = ()
+        last_seen: tuple[str, int] | None = None
         app = sink.app
         bad = sink.bad
 
@@ -125,8 +129,13 @@ class GenericCsvImporter:
                             bad("empty device_id", line=csv_file.line)
                             continue
                         sig = device_sig(row)
-                        seen = known.get(dev)
-                        if seen is None or seen[1] != sig:
+                        if dev == last_dev and sig == last_sig:
+                            seen = last_seen  # the usual case: rows of one device follow each other
+                            changed = False
+                        else:
+                            seen = known.get(dev)
+                            changed = seen is None or seen[1] != hash(sig)
+                        if changed:
                             problems: list[str] = []
                             get = {c: row[ix[c]] if ix[c] >= 0 else "" for c in device_cols}
                             enrolled = parse_time(get["enrolled_at"])
@@ -156,8 +165,10 @@ class GenericCsvImporter:
                                     sink.note(p, line=csv_file.line)
                             sink.device(record, line=csv_file.line, repeat=True)
                             if seen is None:
-                                known[dev] = (record.platform.value, sig)
+                                known[dev] = (record.platform.value, hash(sig))
                             seen = known[dev]
+                        assert seen is not None
+                        last_dev, last_sig, last_seen = dev, sig, seen
                         app_id = row[i_id].strip() if i_id >= 0 else ""
                         name = row[i_name].strip() if i_name >= 0 else ""
                         if not app_id and not name:

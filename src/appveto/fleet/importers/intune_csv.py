@@ -54,7 +54,11 @@ class IntuneCsvImporter:
             ix["ApplicationVersion"],
         )
         i_dname, i_user, i_mail = ix["DeviceName"], ix["UserId"], ix["EmailAddress"]
-        known: dict[str, tuple[str, str]] = {}
+        # device -> (platform, hash of its first description): one small tuple per device
+        known: dict[str, tuple[str, int]] = {}
+        last_dev: str | None = None
+        last_sig = ""
+        last_seen: tuple[str, int] | None = None
         app = sink.app
         bad = sink.bad
 
@@ -80,8 +84,13 @@ class IntuneCsvImporter:
                             bad("empty ApplicationName", line=csv_file.line)
                             continue
                         sig = row[i_dname] + "\0" + row[i_user]
-                        seen = known.get(dev)
-                        if seen is None or seen[1] != sig:
+                        if dev == last_dev and sig == last_sig:
+                            seen = last_seen  # the usual case: rows of one device follow each other
+                            changed = False
+                        else:
+                            seen = known.get(dev)
+                            changed = seen is None or seen[1] != hash(sig)
+                        if changed:
                             record = DeviceRecord(
                                 source_device_id=dev,
                                 name=row[i_dname].strip() or None,
@@ -92,8 +101,10 @@ class IntuneCsvImporter:
                             )
                             sink.device(record, line=csv_file.line, repeat=True)
                             if seen is None:
-                                known[dev] = (record.platform.value, sig)
+                                known[dev] = (record.platform.value, hash(sig))
                             seen = known[dev]
+                        assert seen is not None
+                        last_dev, last_sig, last_seen = dev, sig, seen
                         app(
                             dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None
                         )
