@@ -14,6 +14,7 @@ from typing import Any
 from appveto.errors import ReportError
 from appveto.findings import Severity
 from appveto.report.json_report import ScanRecord
+from appveto.report.verdict import verdict
 
 ABSENT = "—"
 
@@ -98,6 +99,7 @@ def compare_records(records: Sequence[ScanRecord]) -> Comparison:
     if any(a.error for a in apps):
         ident.append(_row("error", [a.error or "" for a in apps]))
     score = [
+        _row("verdict", [verdict(a).headline for a in apps]),
         _row("score (0-100)", each(lambda a: f"{a.score.total}")),
         _row("risk level", each(lambda a: str(a.score.level))),
     ]
