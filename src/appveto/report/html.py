@@ -89,7 +89,7 @@ def _sev(s: object) -> str:
 
 def _evidence(ev: Sequence[Evidence]) -> str:
     if not ev:
-        return ""
+        return '<span class="small">none</span>'
     items = []
     for x in ev[:_MAX_EV]:
         lo = x.location
