@@ -424,6 +424,36 @@ def test_osquery_snapshot_and_differential(sqlite_store: Store, write: Write) ->
     assert {d.source_device_id for d in sqlite_store.devices()} == {"uuid-mac-1", "uuid-win-1"}
 
 
+def test_osquery_new_epoch_resets_the_baseline(sqlite_store: Store, write: Write) -> None:
+    def line(app: str, counter: int, epoch: int, action: str = "added") -> str:
+        rec = json.loads(
+            pl.osquery_line("apps", "mac-1", action, columns=pl.osquery_app(app, app, "1"), counter=counter)
+        )
+        rec["epoch"] = epoch
+        return json.dumps(rec)
+
+    batch = {
+        "name": "apps",
+        "hostIdentifier": "mac-2",
+        "counter": 0,
+        "epoch": 0,
+        "diffResults": {"added": [pl.osquery_app("x.y", "X", "1")], "removed": []},
+    }
+    lines = [
+        line("a.a", 0, 0),
+        line("b.b", 0, 0),
+        line("c.c", 1, 0),
+        line("b.b", 2, 0, "removed"),
+        line("a.a", 0, 1),
+        json.dumps(batch),
+    ]
+    summary, rows = run(sqlite_store, "osquery", write("results.log", "\n".join(lines)))
+    by_host = {(r.device_id, r.app_id) for r in rows}
+    names = {d.id: d.name for d in sqlite_store.devices()}
+    assert {(names[d], a) for d, a in by_host} == {("mac-1", "a.a"), ("mac-2", "x.y")}
+    assert summary.rows_bad == 0
+
+
 def test_osquery_refuses_other_json(sqlite_store: Store, write: Write) -> None:
     osqueryi = json.dumps([{"bundle_identifier": pl.TIKTOK, "name": "TikTok.app"}])
     assert "not an osquery result log" in refused(sqlite_store, "osquery", write("q.json", osqueryi))

@@ -58,15 +58,24 @@ def _parse_row(row: dict[str, Any], kind: str) -> _Row:
 
 
 class _Host:
-    __slots__ = ("apps", "complete", "first_line", "last_time", "name", "platform")
+    """What the log says about one host so far: the result set of each query."""
+
+    __slots__ = ("baseline", "complete", "first_line", "last_time", "name", "platform", "queries")
 
     def __init__(self, line: int, name: str | None) -> None:
-        self.apps: dict[_AppKey, _Row] = {}
+        self.queries: dict[str, dict[_AppKey, _Row]] = {}
+        self.baseline: dict[str, Any] = {}  # query -> (epoch, counter) of its last differential line
         self.complete = False
         self.first_line = line
         self.last_time: datetime | None = None
         self.name = name
         self.platform = Platform.UNKNOWN
+
+    def apps(self) -> dict[_AppKey, _Row]:
+        merged: dict[_AppKey, _Row] = {}
+        for rows in self.queries.values():
+            merged.update(rows)
+        return merged
 
 
 class OsqueryImporter:
@@ -115,7 +124,7 @@ class OsqueryImporter:
                     f"host {key}: only differential results without a baseline (a snapshot or "
                     "counter 0); its apps are unknown, so it is not part of this snapshot",
                     line=host.first_line,
-                    rows=1 + len(host.apps),
+                    rows=1 + len(host.apps()),
                 )
                 continue
             record = DeviceRecord(
@@ -123,7 +132,7 @@ class OsqueryImporter:
             )
             sink.device(record, line=host.first_line)
             plat = host.platform.value
-            for app_id, name, version, table in host.apps.values():
+            for app_id, name, version, table in host.apps().values():
                 sink.app(key, plat, app_id, name, version, table)
 
     def _rows(self, rows: Any, line: int, sink: InventorySink) -> list[tuple[str, dict[str, Any]]]:
@@ -142,46 +151,53 @@ class OsqueryImporter:
             out.append((kind, row))
         return out
 
-    def _apply(self, host: _Host, rows: list[tuple[str, dict[str, Any]]], *, add: bool) -> None:
+    def _apply(self, host: _Host, query: str, rows: list[tuple[str, dict[str, Any]]], *, add: bool) -> None:
+        apps = host.queries.setdefault(query, {})
         for kind, row in rows:
             parsed = _parse_row(row, kind)
             host.platform = Platform.MACOS if kind == "apps" else Platform.WINDOWS
             k = parsed[:3]
             if add:
-                host.apps[k] = parsed
+                apps[k] = parsed
             else:
-                host.apps.pop(k, None)
+                apps.pop(k, None)
 
     def _line(self, rec: dict[str, Any], host: _Host, line: int, sink: InventorySink) -> None:
+        query = str(rec.get("name", ""))
+        named_inventory = any(t in query for t in ("apps", "programs"))
         if "snapshot" in rec:
             snap = rec["snapshot"]
             rows = self._rows(snap, line, sink)
             if not isinstance(snap, list) or (snap and not rows):
                 return  # reported above, or another query's snapshot
-            if not snap and not any(t in str(rec.get("name", "")) for t in ("apps", "programs")):
+            if not snap and not named_inventory:
                 return  # an empty snapshot of some other query
-            # A snapshot replaces what the host had for this table.
-            kinds = {k for k, _ in rows}
-            host.apps = {k: v for k, v in host.apps.items() if v[3] not in kinds}
-            self._apply(host, rows, add=True)
+            host.queries[query] = {}  # a snapshot is the query's whole result set
+            self._apply(host, query, rows, add=True)
             host.complete = True
             return
         counter = rec.get("counter")
+        epoch = rec.get("epoch")
+        if counter == 0 and host.baseline.get(query) != (epoch, 0):
+            # counter 0 starts a new baseline (first run, or a new epoch): every row of the
+            # query's result set follows as "added", so what was known before is dropped.
+            host.queries[query] = {}
+        host.baseline[query] = (epoch, counter)
         if "diffResults" in rec:
             diff = rec["diffResults"] if isinstance(rec["diffResults"], dict) else {}
             added = self._rows(diff.get("added", []), line, sink)
             removed = self._rows(diff.get("removed", []), line, sink)
-            if counter == 0 and added:
+            if counter == 0 and (added or named_inventory):
                 host.complete = True
-            self._apply(host, removed, add=False)
-            self._apply(host, added, add=True)
+            self._apply(host, query, removed, add=False)
+            self._apply(host, query, added, add=True)
             return
         action = rec.get("action")
         if action in ("added", "removed") and "columns" in rec:
             rows = self._rows([rec["columns"]], line, sink)
             if action == "added" and counter == 0 and rows:
                 host.complete = True
-            self._apply(host, rows, add=action == "added")
+            self._apply(host, query, rows, add=action == "added")
             return
         sink.bad("result line is neither a snapshot nor a differential result", line=line)
 
