@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-SCHEMA_VERSION = "1.1"
 SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
 
 
