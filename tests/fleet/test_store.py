@@ -284,3 +284,20 @@ def test_hostile_strings_are_stored_on_both_backends(store_url: str, write: Writ
         directory = read_directory(write("d.json", json.dumps({"people": [{"id": "p\u0000" + long_id}]})))
         store.import_directory(directory.directory, file="d.json", source="json")
         assert next(store.people()).id == "p\ufffd" + long_id
+
+
+def test_in_memory_sqlite_store(write: Write) -> None:
+    with Store.open("sqlite://") as store:
+        store.import_inventory("generic-csv", [write("m.csv", "device_id,app_id\nD1,a.b\n")], at=T1)
+        assert [a.app_id for a in store.installed()] == ["a.b"]
+
+
+def test_concurrent_first_opens_on_postgres(pg_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_and_count(_: int) -> int:
+        with Store.open(pg_url) as store:
+            return store.counts().devices
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(open_and_count, range(4))) == [0, 0, 0, 0]

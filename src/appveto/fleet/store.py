@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from appveto.errors import Diagnostic, FleetError
 from appveto.fleet import _schema as t
@@ -105,7 +105,12 @@ def _engine(url: str) -> Engine:
             "use a SQLite path or a postgresql:// URL"
         )
     try:
-        if backend == "sqlite":
+        if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+            # one shared connection, or every connection would see its own empty database
+            engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+        elif backend == "sqlite":
             engine = create_engine(parsed, poolclass=NullPool)
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
@@ -144,6 +149,9 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # two processes opening a new store at once must not both create the tables
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(27426701065942127)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
