@@ -130,3 +130,10 @@ def test_whole_process_on_hostile_file(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "hostile.apk" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_schema_policy_is_the_policy_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from appveto.policy.schema import policy_json_schema
+
+    assert main(["schema", "policy"]) == 0
+    assert json.loads(capsys.readouterr().out) == policy_json_schema()

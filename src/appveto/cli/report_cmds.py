@@ -140,13 +140,25 @@ def register(sub: Any) -> None:
         help="print the JSON Schema of an output document",
         description="Print the JSON Schema (draft 2020-12) that appveto's JSON output follows.",
     )
-    s.add_argument("document", choices=("scan",), help="scan: the document of 'appveto scan --format json'")
+    s.add_argument(
+        "document",
+        choices=("scan", "policy"),
+        help="scan: the document of 'appveto scan --format json'; policy: a ban decision or authorities file",
+    )
     s.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     s.set_defaults(handler=run_schema)
 
 
 def run_schema(args: argparse.Namespace) -> int:
     from appveto.cli._io import write_output
+
+    if args.document == "policy":
+        import json
+
+        from appveto.policy.schema import policy_json_schema
+
+        write_output(json.dumps(policy_json_schema(), indent=2, sort_keys=True), args.output)
+        return 0
     from appveto.report.json_report import render_schema
 
     write_output(render_schema(), args.output)
