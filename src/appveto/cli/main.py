@@ -23,8 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "appveto.cli.scan_cmd",
     "appveto.cli.checks_cmd",
     "appveto.cli.data_cmd",
+    "appveto.cli.init_cmd",
     "appveto.cli.policy_cmd",
     "appveto.cli.export_cmd",
+    "appveto.cli.fleet_cmd",
     "appveto.cli.report_cmds",
 )
 
