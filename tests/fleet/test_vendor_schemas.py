@@ -86,7 +86,7 @@ def test_apple_item_keys_are_in_apples_command_schema() -> None:
 def test_graph_detected_app_and_platforms_match_the_csdl() -> None:
     path = require_shared("data/schemas/msgraph/graph-v1.0-app-types.excerpt.csdl.xml")
     ns = {"e": "http://docs.oasis-open.org/odata/ns/edm"}
-    root = ET.fromstring(path.read_bytes())  # noqa: S314 - a file of our own shared data
+    root = ET.fromstring(path.read_bytes())
     entity = root.find(".//e:EntityType[@Name='detectedApp']", ns)
     assert entity is not None
     names = {p.get("Name") for p in entity} - {None}
