@@ -229,3 +229,17 @@ def test_refusals(write: Write) -> None:
         read_directory(write("v.json", json.dumps({"value": []})), "json")
     with pytest.raises(FleetError, match="the file is empty"):
         read_directory(write("e.json", ""), "json")
+
+
+def test_a_file_without_any_person_is_refused(write: Write) -> None:
+    with pytest.raises(FleetError) as info:
+        read_directory(write("none.csv", "id,email\n,a@example.org\n"), display="none.csv")
+    diags = [str(d) for d in info.value.diagnostics()]
+    assert diags == [
+        "none.csv:2: empty id",
+        "none.csv: no person could be read; the stored directory is left as it is",
+    ]
+    with pytest.raises(FleetError, match="no person could be read"):
+        read_directory(
+            write("groups.json", json.dumps({"Resources": [{"schemas": [SCIM_GROUP], "id": "g"}]}))
+        )

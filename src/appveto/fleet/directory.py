@@ -111,6 +111,12 @@ def read_directory(path: Path, fmt: str | None = None, *, display: str | None = 
     except OSError as exc:
         raise _refuse(name, f"cannot read: {exc.strerror or exc}") from None
     directory = b.finish()
+    if not directory.people:
+        # An import replaces the stored directory: an empty or entirely unreadable file
+        # would silently unlink every device from its holder.
+        shown = [Diagnostic(i.message, file=i.file, line=i.line, entry=i.entry) for i in b.issues[:20]]
+        last = Diagnostic("no person could be read; the stored directory is left as it is", file=name)
+        raise FleetError(str(last), diagnostics=(*shown, last))
     return DirectoryImport(name, fmt, directory, tuple(b.issues), b.rows_bad)
 
 
