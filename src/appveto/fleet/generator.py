@@ -369,9 +369,12 @@ def generate(
     rng = random.Random(seed)
     frame = _directory_frame()
     writers = _Writers(out, devices_per_file, taken_at)
-    person_docs: list[dict[str, Any]] = []
+    directory = out / "directory.json"
+    dir_fh = directory.open("w", encoding="utf-8", newline="\n")
+    head = json.dumps(frame, indent=1, ensure_ascii=False)
+    dir_fh.write(head[: head.rindex("}")].rstrip() + ',\n "people": [\n')
     n_devices = n_rows = 0
-    for person in _people(rng, people):
+    for i, person in enumerate(_people(rng, people)):
         held = 2 if rng.random() < second_device_share else 1
         keys: list[str] = []
         for k in range(held):
@@ -395,12 +398,10 @@ def generate(
             writers.write(dev, rng)
             keys.append(dev.key)
         person["devices"] = keys
-        person_docs.append(person)
+        dir_fh.write(("  " if i == 0 else ",\n  ") + json.dumps(person, ensure_ascii=False))
+    dir_fh.write("\n ]\n}\n")
+    dir_fh.close()
     sources = writers.close()
-    directory = out / "directory.json"
-    doc = dict(frame)
-    doc["people"] = person_docs
-    directory.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     files = tuple(p for _, ps in sources for p in ps)
     return DemoSummary(out, people, n_devices, n_rows, (directory, *files), sources, taken_at)
 
