@@ -288,7 +288,7 @@ class Context:
             names |= set(m.names)
         self.app_ids = frozenset(ids)
         self.app_names = frozenset(names)
-        self.adoptions = self._adoptions(force)
+        self.adoptions = self._adoptions()
         self.parts: tuple[ScopeRef, ...] = tuple(self._parts())
         # directory
         self.authority_names: dict[str, str] = {a.id: a.name for a in fleet.authorities()}
@@ -309,7 +309,7 @@ class Context:
 
     # -- adoption
 
-    def _adoptions(self, force: Collection[str]) -> tuple[Adoption, ...]:
+    def _adoptions(self) -> tuple[Adoption, ...]:
         out: list[Adoption] = []
         local = {d.id for d in self.policies.decisions}
         for d in self.active:
