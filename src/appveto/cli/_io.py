@@ -17,10 +17,16 @@ def write_output(text: str | bytes, output: str | None, *, inputs: Iterable[str]
     Refuses to write over one of the command's own input files.
     """
     if output is None or output == "-":
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        try:
+            if isinstance(text, bytes):
+                sys.stdout.buffer.write(text)
+            else:
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise AppvetoError(f"standard output: cannot write: {exc.strerror or exc}") from None
         return
     target = Path(output)
     resolved = target.resolve()
@@ -29,15 +35,29 @@ def write_output(text: str | bytes, output: str | None, *, inputs: Iterable[str]
             raise AppvetoError(f"{output}: refusing to overwrite an input file")
     if target.is_dir():
         raise AppvetoError(f"{output}: is a directory")
-    target.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8") if isinstance(text, str) else text
     if isinstance(text, str) and not text.endswith("\n"):
         data += b"\n"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    if target.exists() and not target.is_file():
+        # A device or a pipe (/dev/null, /dev/stdout, a FIFO): write into it, never replace it.
+        try:
+            with target.open("wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise AppvetoError(f"{output}: cannot write: {exc.strerror or exc}") from None
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise AppvetoError(f"{output}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise AppvetoError(f"{output}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

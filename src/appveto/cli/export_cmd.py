@@ -99,6 +99,9 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
         raise AppvetoError(f"{folder}: exists and is not a folder")
+    policy_root = Path(args.policies).resolve()
+    if folder.resolve() == policy_root or policy_root in folder.resolve().parents:
+        raise AppvetoError(f"{folder}: is inside the policy folder {args.policies}; write elsewhere")
     inputs = _policy_inputs(args.policies)
     for rel, content in bundle.files:
         write_output(content, str(folder / rel), inputs=inputs)

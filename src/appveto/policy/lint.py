@@ -20,7 +20,7 @@ from appveto.policy.model import (
     ResolvedScopePart,
     Role,
 )
-from appveto.policy.resolve import effective_expiry, resolve
+from appveto.policy.resolve import effective_expiry, resolve, shift_days
 
 
 class LintCode(StrEnum):
@@ -157,7 +157,7 @@ def _lint_decision(
     for i, ren in enumerate(sorted(t.renewals, key=lambda x: x.decided)):
         if ren.decided > at:
             break
-        before, _ = effective_expiry(d, at=ren.decided - timedelta(days=1))
+        before, _ = effective_expiry(d, at=shift_days(ren.decided, -1))
         if before is not None and ren.decided > before:
             out.append(
                 _warn(

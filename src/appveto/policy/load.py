@@ -99,9 +99,24 @@ def _yaml() -> Any:
     class _Constructor(RoundTripConstructor):
         """Keeps timestamps as text: the model parses dates and says where a bad one is."""
 
+    from ruamel.yaml.composer import Composer
+
+    class _Composer(Composer):
+        """Stops composing after ``MAX_NODES`` nodes, so a crafted file cannot keep the
+        (pure-Python) parser busy for tens of seconds before the size checks run."""
+
+        nodes = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise _TooBig
+            return super().compose_node(parent, index)
+
     _Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
     yaml = YAML(typ="rt", pure=True)
     yaml.Constructor = _Constructor
+    yaml.Composer = _Composer
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -188,16 +203,30 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
+def _read_bytes(path: Path) -> bytes:
+    """At most ``MAX_FILE_BYTES + 1`` bytes of a regular file; OSError for anything else.
+
+    Never opens a FIFO or a device (a FIFO would block, /dev/zero never ends).
+    """
+    import stat
+
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError("not a regular file (a folder, device or pipe)")
+    with path.open("rb") as fh:
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
 def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        raw = path.read_bytes()
+        raw = _read_bytes(path)
     except OSError as exc:
         diags.append(Diagnostic(f"cannot read: {exc.strerror or exc}", file=shown))
         return None
     if len(raw) > MAX_FILE_BYTES:
-        diags.append(Diagnostic(f"file too large ({len(raw)} bytes, limit {MAX_FILE_BYTES})", file=shown))
+        diags.append(Diagnostic(f"file too large (over the limit of {MAX_FILE_BYTES} bytes)", file=shown))
         return None
     try:
         text = raw.decode("utf-8")
@@ -227,6 +256,9 @@ def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
         return None
     except (YAMLError, ValueError, RecursionError) as exc:
         diags.append(Diagnostic(f"YAML: {' '.join(str(exc).split())[:300]}", file=shown))
+        return None
+    except _TooBig:
+        diags.append(Diagnostic(f"too many values (limit {MAX_NODES})", file=shown))
         return None
     values: dict[Path_, tuple[int, int]] = {}
     keys: dict[Path_, tuple[int, int]] = {}
@@ -838,7 +870,7 @@ def _guess_kind(path: Path) -> tuple[str | None, str | None]:
     import re
 
     try:
-        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+        text = _read_bytes(path)[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
     except OSError:
         return None, None
     kind = re.search(r"^kind:[ \t]*['\"]?([A-Za-z]+)", text, re.MULTILINE)
@@ -859,12 +891,17 @@ def _hint(ref: str, known: Iterable[str]) -> str:
 
 
 def policy_files(directory: Path) -> list[Path]:
-    """The policy files of a folder, sorted, hidden entries skipped."""
+    """The policy files of a folder, sorted, hidden entries skipped.
+
+    Every ``*.yaml``/``*.yml`` entry that is not a folder is listed, so a dangling or
+    looping symbolic link, a FIFO or a device under a policy name is reported by the
+    loader instead of being dropped silently.
+    """
     found = [
         p
         for p in directory.rglob("*")
         if p.suffix in (".yaml", ".yml")
-        and p.is_file()
+        and not p.is_dir()
         and not any(part.startswith(".") for part in p.relative_to(directory).parts)
     ]
     return sorted(found)
@@ -926,10 +963,9 @@ def load_policies(directory: str | Path) -> PolicySet:
     each with file, line and column.
     """
     root = Path(directory)
-    if not root.is_dir():
-        raise PolicyError(
-            f"{directory}: not a folder", diagnostics=(Diagnostic("not a folder", file=str(directory)),)
-        )
+    if not str(directory) or not root.is_dir():
+        shown = str(directory) or "''"
+        raise PolicyError(f"{shown}: not a folder", diagnostics=(Diagnostic("not a folder", file=shown),))
     files = policy_files(root)
     if not files:
         raise PolicyError(

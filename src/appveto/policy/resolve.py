@@ -65,10 +65,18 @@ def status_at(decision: Decision, *, at: date) -> DecisionStatus:
     return DecisionStatus.ACTIVE
 
 
+def shift_days(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held at the first or last representable day instead of overflowing."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def deadline_date(effective: date, d_date: date | None, days: int | None) -> date:
     if d_date is not None:
         return d_date
-    return effective + timedelta(days=days or 0)
+    return shift_days(effective, days or 0)
 
 
 def _own_apps(decision: Decision) -> tuple[AppSelector, ...]:

@@ -8,11 +8,11 @@ never discovered on the day the ban lapses. Pure: dates are parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from appveto.policy.model import Decision, PolicySet
-from appveto.policy.resolve import deadline_date, effective_expiry
+from appveto.policy.resolve import deadline_date, effective_expiry, shift_days
 
 
 class EventKind(StrEnum):
@@ -43,11 +43,11 @@ def _expiry_events(d: Decision, start: date, end: date, review_days: int) -> lis
     seen: set[date] = set()
     while expiry is not None and expiry not in seen and expiry >= start:
         seen.add(expiry)
-        reminder = expiry - timedelta(days=review_days)
+        reminder = shift_days(expiry, -review_days)
         if reminder > end:
             break
         due = max(start, reminder)
-        after, _ = effective_expiry(d, at=expiry - timedelta(days=1))
+        after, _ = effective_expiry(d, at=shift_days(expiry, -1))
         if after != expiry:
             out.append(
                 TimelineEvent(
@@ -109,7 +109,7 @@ def timeline(
     policies: PolicySet, *, start: date, days: int, review_days: int = 30
 ) -> tuple[TimelineEvent, ...]:
     """Events from ``start`` to ``start + days`` (inclusive), sorted by date then decision."""
-    end = start + timedelta(days=max(0, days))
+    end = shift_days(start, max(0, days))
     events: list[TimelineEvent] = []
     for d in policies.decisions:
         if d.draft:
