@@ -276,7 +276,8 @@ def directory_json() -> str:
         entry: dict[str, object] = {
             "id": pid,
             "email": f"{pid}@example.org",
-            "roles": [role],
+            # p-region holds two roles (the regional part has no role criterion): multi-role reads
+            "roles": [role, "civil_servant"] if pid == "p-region" else [role],
             "devices": [dev],
         }
         if unit:

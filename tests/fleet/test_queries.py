@@ -72,3 +72,11 @@ def test_app_ids_are_looked_up_without_regard_to_case(tmp_path: Path) -> None:
             for inv in StoreFleet(store).device_inventories(app_ids={world.TIKTOK})
         }
         assert got == {"I1": ["COM.ZHILIAOAPP.MUSICALLY"], "A1": ["COM.ZHILIAOAPP.MUSICALLY"], "A2": []}
+
+
+def test_memberships_agree_with_people(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        world.load_fleet(store, tmp_path)
+        got = list(StoreFleet(store).memberships())
+        want = [(p.id, p.org_unit_id, p.authority_id, p.roles, p.active) for p in store.people()]
+        assert [tuple(m) for m in got] == want and len(got) == len(world.PEOPLE)

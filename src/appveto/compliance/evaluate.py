@@ -299,11 +299,11 @@ class Context:
         self.unit_authority: dict[str, str | None] = {u.id: u.authority_id for u in units}
         self._people: dict[str, tuple[str | None, str | None, tuple[str, ...]]] = {}
         intern: dict[object, object] = {}
-        for p in fleet.people():
-            if not p.active:
+        for member in fleet.memberships():
+            if not member.active:
                 continue
-            key = (p.org_unit_id, p.authority_id, p.roles)
-            self._people[p.id] = intern.setdefault(key, key)  # type: ignore[assignment]
+            key = (member.org_unit_id, member.authority_id, member.roles)
+            self._people[member.person_id] = intern.setdefault(key, key)  # type: ignore[assignment]
         self._who: dict[tuple[str | None, str | None, tuple[str, ...]], Who] = {}
         self._applicable: dict[tuple[Who, frozenset[DeviceRelation]], tuple[tuple[ScopeRef, ...], ...]] = {}
 

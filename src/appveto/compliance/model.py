@@ -23,7 +23,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from appveto.fleet.model import Authority, OrgUnit, Person
+from appveto.fleet.model import Authority, OrgUnit
+from appveto.fleet.queries import Membership
 from appveto.fleet.store import DeviceInventory
 from appveto.policy.model import DecisionStatus, Mode
 
@@ -56,7 +57,9 @@ class FleetView(Protocol):
 
     def org_units(self) -> tuple[OrgUnit, ...]: ...
 
-    def people(self) -> Iterator[Person]: ...
+    def memberships(self) -> Iterator[Membership]:
+        """Every person's org unit, authority, roles and whether active."""
+        ...
 
     def device_inventories(
         self,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from appveto.fleet.model import (
     Authority,
@@ -62,6 +62,16 @@ def _utc(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Membership(NamedTuple):
+    """Where a person sits, for scope matching: what an evaluation needs of each person."""
+
+    person_id: PersonId
+    org_unit_id: OrgUnitId | None
+    authority_id: AuthorityId | None
+    roles: tuple[RoleId, ...]
+    active: bool
 
 
 class StoreFleet:
@@ -126,6 +136,31 @@ class StoreFleet:
                     roles=tuple(roles.get(pid, ())),
                     devices=tuple(held.get(pid, ())),
                 )
+
+    def memberships(self) -> Iterator[Membership]:
+        """Every person's unit, authority, roles and whether active, by person ID (one pass)."""
+        sql = (
+            "SELECT p.id, p.org_unit_id, p.authority_id, p.active, r.role_id FROM people p "
+            "LEFT JOIN person_roles r ON r.person_id = p.id ORDER BY p.id, r.role_id"
+        )
+        with self.store.engine.connect() as conn:
+            current: list[Any] | None = None
+            roles: list[RoleId] = []
+            for pid, unit, auth, active, role in self._rows(conn, sql):
+                if current is None or pid != current[0]:
+                    if current is not None:
+                        yield Membership(current[0], current[1], current[2], tuple(roles), current[3])
+                    current = [
+                        PersonId(pid),
+                        OrgUnitId(unit) if unit else None,
+                        AuthorityId(auth) if auth else None,
+                        bool(active),
+                    ]
+                    roles = []
+                if role is not None:
+                    roles.append(RoleId(role))
+            if current is not None:
+                yield Membership(current[0], current[1], current[2], tuple(roles), current[3])
 
     # -- inventory
 
