@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from appveto.errors import AppvetoError
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """One line of text output: control, line-breaking and bidi characters taken from an
+    input become escapes, so a crafted value cannot add lines or drive the terminal."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def write_output(text: str | bytes, output: str | None, *, inputs: Iterable[str] = ()) -> None:

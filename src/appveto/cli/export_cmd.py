@@ -84,7 +84,7 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     import sys
     from pathlib import Path
 
-    from appveto.cli._io import write_output
+    from appveto.cli._io import printable, write_output
     from appveto.errors import AppvetoError
     from appveto.export.adapter import targets_from_policies
     from appveto.export.bundle import build_bundle
@@ -105,6 +105,10 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     inputs = _policy_inputs(args.policies)
     for rel, content in bundle.files:
         write_output(content, str(folder / rel), inputs=inputs)
+    for s in bundle.skipped:
+        sys.stderr.write(
+            printable(f"appveto: note: not exported: {s.decision_id} ({s.target}): {s.reason}") + "\n"
+        )
     sys.stderr.write(
         f"appveto: wrote {len(bundle.files)} files for {len(targets)} decisions to {folder} "
         f"({len(bundle.skipped)} skipped; see README.md)\n"

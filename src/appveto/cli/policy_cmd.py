@@ -14,6 +14,8 @@ import sys
 from datetime import date
 from typing import Any
 
+from appveto.cli._io import printable as _printable
+
 
 def _day(text: str) -> date:
     try:
@@ -121,7 +123,7 @@ def _load(directory: str) -> Any:
 def _report_errors(exc: Any) -> int:
     diags = exc.diagnostics()
     for d in diags:
-        sys.stderr.write(f"{d}\n")
+        sys.stderr.write(f"{_printable(str(d))}\n")
     sys.stderr.write(f"appveto: {len(diags)} error{'s' if len(diags) != 1 else ''} in the policy files\n")
     return 2
 
@@ -166,7 +168,8 @@ def run_check(args: argparse.Namespace) -> int:
         ps = _load(args.directory)
     except PolicyError as exc:
         return _report_errors(exc)
-    _emit(f"{args.directory}: {len(ps.decisions)} decisions, {len(ps.authorities)} authorities: valid")
+    summary = f"{args.directory}: {len(ps.decisions)} decisions, {len(ps.authorities)} authorities: valid"
+    _emit(_printable(summary))
     return 0
 
 
@@ -196,7 +199,7 @@ def run_lint(args: argparse.Namespace) -> int:
     else:
         for w in warnings:
             where = f"{w.file}:{w.line}:{w.column}" if w.file else w.decision
-            _emit(f"{where}: warning: [{w.code} {w.slug}] {w.message}")
+            _emit(_printable(f"{where}: warning: [{w.code} {w.slug}] {w.message}"))
         _emit(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} on {_today(args)}")
     return 1 if warnings and args.strict else 0
 
@@ -290,7 +293,7 @@ def _render_decision(r: Any) -> str:
         )
         for ask in r.asks:
             lines.append(f"    {ask.authority}: {ask.status}{' on ' + str(ask.date) if ask.date else ''}")
-    return "\n".join(lines)
+    return "\n".join(_printable(line) for line in lines)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -316,7 +319,7 @@ def run_show(args: argparse.Namespace) -> int:
             f"{r.id:<{width}}  {r.status!s:<9}  {r.effective!s:<10}  {(r.expires or '-')!s:<10}  "
             f"{r.authority}"
         )
-    _emit("\n".join(rows))
+    _emit("\n".join(_printable(row) for row in rows))
     return 0
 
 
@@ -334,7 +337,7 @@ def run_timeline(args: argparse.Namespace) -> int:
         _emit(_json({"from": start, "days": args.days, "events": events}))
         return 0
     for e in events:
-        _emit(f"{e.date}  {e.decision}: {e.message}")
+        _emit(_printable(f"{e.date}  {e.decision}: {e.message}"))
     _emit(f"{len(events)} event{'s' if len(events) != 1 else ''} from {start} over {args.days} days")
     return 0
 
@@ -363,7 +366,7 @@ def run_diff(args: argparse.Namespace) -> int:
         _emit(_json({"changes": changes}))
         return 0
     for c in changes:
-        _emit(str(c))
+        _emit(_printable(str(c)))
     _emit(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
     return 0
 
