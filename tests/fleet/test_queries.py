@@ -80,3 +80,16 @@ def test_memberships_agree_with_people(tmp_path: Path) -> None:
         got = list(StoreFleet(store).memberships())
         want = [(p.id, p.org_unit_id, p.authority_id, p.roles, p.active) for p in store.people()]
         assert [tuple(m) for m in got] == want and len(got) == len(world.PEOPLE)
+
+
+def test_observed_only_leaves_out_devices_no_snapshot_saw(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        world.load_fleet(store, tmp_path)
+        fleet = StoreFleet(store)
+        for previous in (False, True):
+            every = _plain(fleet.device_inventories(previous=previous, app_ids={world.TIKTOK}))
+            seen = _plain(
+                fleet.device_inventories(previous=previous, app_ids={world.TIKTOK}, observed_only=True)
+            )
+            assert seen == [x for x in every if x[1] is not None]
+            assert len(seen) < len(every) if previous else len(seen) == len(every)

@@ -674,7 +674,9 @@ def evaluate(
     if changes:
         prev = _run(
             ctx,
-            fleet.device_inventories(at_dt, previous=True, app_ids=ids, app_names=ctx.app_names),
+            fleet.device_inventories(
+                at_dt, previous=True, app_ids=ids, app_names=ctx.app_names, observed_only=True
+            ),
             stale_after=timedelta.max,
             present_only=True,
         )

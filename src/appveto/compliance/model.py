@@ -68,10 +68,12 @@ class FleetView(Protocol):
         previous: bool = False,
         app_ids: Collection[str] | None = None,
         app_names: Collection[str] | None = None,
+        observed_only: bool = False,
     ) -> Iterator[DeviceInventory]:
         """Every device in ID order with its latest snapshot at ``at`` (the one before with
         ``previous``) and that snapshot's apps whose ID is in ``app_ids`` or, for rows without
-        an app ID, whose name is in ``app_names`` (without regard to case)."""
+        an app ID, whose name is in ``app_names`` (without regard to case); ``observed_only``
+        leaves out devices that no snapshot saw by then."""
         ...
 
 

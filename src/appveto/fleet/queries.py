@@ -218,6 +218,7 @@ class StoreFleet:
         previous: bool = False,
         app_ids: Collection[str] | None = None,
         app_names: Collection[str] | None = None,
+        observed_only: bool = False,
     ) -> Iterator[DeviceInventory]:
         """Every device in ID order with its latest snapshot at ``at`` and that snapshot's apps.
 
@@ -225,7 +226,7 @@ class StoreFleet:
         app ID, with those names; both are compared without regard to case here (the
         caller decides whether case matters: Android package names are case-sensitive).
         ``app_ids=None`` keeps every app and holds them in memory: meant for small fleets
-        and tests.
+        and tests. ``observed_only`` leaves out devices that no snapshot saw by then.
         """
         with self.store.engine.connect() as conn:
             latest = self._latest(conn, at, previous)
@@ -261,6 +262,9 @@ class StoreFleet:
             )
             for r in self._rows(conn, sql):
                 dev_id = r[0]
+                seen = latest.get(dev_id)
+                if observed_only and seen is None:
+                    continue
                 device = Device(
                     id=DeviceId(dev_id),
                     source=r[1],
@@ -278,7 +282,6 @@ class StoreFleet:
                     person_id=PersonId(r[13]) if r[13] else None,
                     holder_match=_MATCH.get(r[14], HolderMatch.NONE),
                 )
-                seen = latest.get(dev_id)
                 obs = DeviceObservation(
                     device, SnapshotId(seen[0]) if seen else None, seen[1] if seen else None
                 )
