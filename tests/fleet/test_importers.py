@@ -515,6 +515,13 @@ def test_generic_csv(sqlite_store: Store, write: Write) -> None:
     assert obs["D2"] is not None  # a device row without apps is observed with an empty inventory
 
 
+def test_generic_csv_with_semicolons(sqlite_store: Store, write: Write) -> None:
+    text = "\ufeffdevice_id;app_id;app_name\r\nD1;com.example.a;App, with comma\r\nD1;com.example.b;B\r\n"
+    summary, rows = run(sqlite_store, "generic-csv", write("excel.csv", text))
+    assert (summary.rows_ok, summary.rows_bad) == (2, 0)
+    assert sorted(r.name for r in rows) == ["App, with comma", "B"]
+
+
 def test_generic_csv_missing_columns(sqlite_store: Store, write: Write) -> None:
     assert "missing column device_id" in refused(sqlite_store, "generic-csv", write("a.csv", "id,app\n1,2\n"))
     assert "needs an 'app_id' or 'app_name'" in refused(

@@ -241,9 +241,13 @@ class CsvFile:
         self.display = display
         self._path = path
         self._fh = path.open("r", encoding="utf-8-sig", newline="")
-        self._reader = csv.reader(self._fh)
         try:
             try:
+                first = self._fh.readline()
+                self._fh.seek(0)
+                # Spreadsheets in many European locales save CSV with semicolons.
+                delimiter = ";" if "," not in first and ";" in first else ","
+                self._reader = csv.reader(self._fh, delimiter=delimiter)
                 header = next(self._reader)
             except StopIteration:
                 raise refuse(display, f"the file is empty (expected {what})", line=1) from None
