@@ -36,6 +36,9 @@ _PEEK_PREFIXES = ("assets/", "res/raw/")
 _DEX_MAGIC = b"dex\n"
 _ZIP_MAGIC = b"PK\x03\x04"
 _MAX_PEEK = 64 * 1024 * 1024
+_PROBLEMS_PER_PART = 200
+"""Problems listed per part; the rest are counted in one summary problem, as the archive
+does for tampering observations (a crafted APK of 60,000 broken libraries stays readable)."""
 
 T = TypeVar("T")
 
@@ -155,9 +158,22 @@ def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
         signing=signing,
         native_libs=tuple(sorted(native, key=lambda n: n.entry)),
         resource_strings=resources.strings if resources is not None else (),
-        problems=tuple(problems),
+        problems=_capped(problems),
         archive=archive,
     )
+
+
+def _capped(problems: list[ApkProblem]) -> tuple[ApkProblem, ...]:
+    kept: list[ApkProblem] = []
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p.part] = counts.get(p.part, 0) + 1
+        if counts[p.part] <= _PROBLEMS_PER_PART:
+            kept.append(p)
+    for part, n in counts.items():
+        if n > _PROBLEMS_PER_PART:
+            kept.append(ApkProblem(part, f"{n - _PROBLEMS_PER_PART} more '{part}' problems not listed"))
+    return tuple(kept)
 
 
 def _tamper_key(t: Tampering) -> tuple[str, str, int, str]:
