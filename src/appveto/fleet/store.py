@@ -573,8 +573,7 @@ class Store:
         )
         with self._engine.connect() as conn:
             for r in conn.execution_options(yield_per=10_000).execute(query):
-                sid = r.obs_snapshot_id
-                taken = r.obs_taken_at
+                sid, taken = r[15], r[16]
                 if taken is not None and taken.tzinfo is None:
                     taken = taken.replace(tzinfo=UTC)
                 yield DeviceObservation(_device(r), SnapshotId(sid) if sid is not None else None, taken)
@@ -695,23 +694,48 @@ def _errors_text(issues: Iterable[ImportIssue], total: int) -> str:
     return "\n".join(lines)
 
 
+_PLATFORMS = {p.value: p for p in Platform}
+_OWNERSHIPS = {o.value: o for o in Ownership}
+_MODES = {m.value: m for m in ManagementMode}
+_MATCHES = {h.value: h for h in HolderMatch}
+
+
 def _device(r: Any) -> Device:
+    """A :class:`Device` from a row whose first columns are ``devices``' in table order."""
+    # positional unpacking and dict lookups: this runs once per device of the fleet
+    (
+        dev_id,
+        source,
+        source_device_id,
+        name,
+        platform,
+        ownership,
+        mode,
+        user,
+        serial,
+        model,
+        os_version,
+        enrolled,
+        reported,
+        person,
+        match,
+    ) = tuple(r)[:15]
     return Device(
-        id=DeviceId(r.id),
-        source=r.source,
-        source_device_id=r.source_device_id,
-        name=r.name,
-        platform=Platform(r.platform),
-        ownership=Ownership(r.ownership),
-        management_mode=ManagementMode(r.management_mode),
-        user=r.user_ref,
-        serial_number=r.serial_number,
-        model=r.model,
-        os_version=r.os_version,
-        enrolled_at=r.enrolled_at,
-        last_report_at=r.last_report_at,
-        person_id=PersonId(r.person_id) if r.person_id else None,
-        holder_match=HolderMatch(r.holder_match),
+        id=DeviceId(dev_id),
+        source=source,
+        source_device_id=source_device_id,
+        name=name,
+        platform=_PLATFORMS.get(platform, Platform.UNKNOWN),
+        ownership=_OWNERSHIPS.get(ownership, Ownership.UNKNOWN),
+        management_mode=_MODES.get(mode, ManagementMode.UNKNOWN),
+        user=user,
+        serial_number=serial,
+        model=model,
+        os_version=os_version,
+        enrolled_at=enrolled,
+        last_report_at=reported,
+        person_id=PersonId(person) if person else None,
+        holder_match=_MATCHES.get(match, HolderMatch.NONE),
     )
 
 
