@@ -96,3 +96,24 @@ def test_fleet_group_is_shared() -> None:
     group = fleet_group(sub)
     group.add_parser("evaluate")  # what another command module does
     assert {"import", "evaluate"} <= set(group.choices)
+
+
+def test_a_folder_of_responses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "responses"
+    folder.mkdir()
+    for i in range(25):
+        resp = pl.apple_response(f"UDID-{i:02d}", [pl.apple_app(pl.TIKTOK, "TikTok", "1", "1")])
+        if i == 7:
+            resp["Status"] = "Error"
+        (folder / f"{i:02d}.plist").write_bytes(pl.plist(resp))
+    (folder / ".DS_Store").write_bytes(b"junk")
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert cli_main.main(["fleet", "import", "-s", "apple", str(folder), "--db", db]) == 0
+    out, err = capsys.readouterr()
+    assert "24 rows from 24 devices in 25 files, 1 bad" in out
+    assert out.count("rows imported") == 1 and "07.plist: 0 rows imported, 1 bad" in out
+    assert "command status 'Error'" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main.main(["fleet", "import", "-s", "apple", str(empty), "--db", db]) == 2
+    assert "no files to import" in capsys.readouterr().err

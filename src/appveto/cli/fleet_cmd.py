@@ -104,7 +104,13 @@ def register(subparsers: Any) -> None:
         metavar="SOURCE",
         help="the inventory source (listed below)",
     )
-    imp.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    imp.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        type=Path,
+        help="an export file, or a folder: every file directly in it (e.g. one plist per device)",
+    )
     imp.add_argument("--at", type=parse_date, metavar="DATE", help="the date of the snapshot (default: now)")
     add_store_arguments(imp)
     imp.set_defaults(handler=_run_fleet_import)
@@ -127,9 +133,27 @@ def register(subparsers: Any) -> None:
     dimp.set_defaults(handler=_run_directory_import)
 
 
+MAX_LISTED_FILES = 20
+"""With more files than this, only the files with problems get a line of their own."""
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for the files directly in it (sorted, hidden ones skipped)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
 def _print_summary(summary: ImportSummary) -> None:
     out, err = sys.stdout, sys.stderr
+    quiet = len(summary.files) > MAX_LISTED_FILES
     for f in summary.files:
+        if quiet and not f.issues_total:
+            continue
         err.writelines(f"appveto: warning: {issue}\n" for issue in f.issues[:MAX_SHOWN_ISSUES])
         more = f.issues_total - min(len(f.issues), MAX_SHOWN_ISSUES)
         if more > 0:
@@ -144,9 +168,14 @@ def _print_summary(summary: ImportSummary) -> None:
 
 
 def _run_fleet_import(args: argparse.Namespace) -> int:
+    from appveto.errors import FleetError
+
     at = args.at or datetime.now(UTC)
+    files = _expand(args.files)
+    if not files:
+        raise FleetError(f"no files to import in {', '.join(str(p) for p in args.files)}")
     with open_store(args) as store:
-        summary = store.import_inventory(args.source, args.files, at=at)
+        summary = store.import_inventory(args.source, files, at=at)
     _print_summary(summary)
     n = len(summary.files)
     rate = summary.rows_ok / summary.seconds if summary.seconds > 0 else 0.0
