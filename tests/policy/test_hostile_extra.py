@@ -196,3 +196,24 @@ def test_diagnostics_never_carry_control_characters(pol: Path, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert all(line.startswith((str(pol), "appveto:")) for line in err.splitlines()), err
+
+
+def test_diff_against_a_revision_holding_links_out_of_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    from tests.conftest import require_tool
+
+    git = require_tool("git")
+    repo = tmp_path / "repo"
+    shutil.copytree(POLICIES, repo / "pol")
+    (repo / "pol" / "evil.yaml").symlink_to("/etc/passwd")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "links"]):
+        subprocess.run([git, "-C", str(repo), *argv], check=True, env=env, capture_output=True)
+    (repo / "pol" / "evil.yaml").unlink()
+    assert main(["policy", "diff", "--rev", "HEAD", str(repo / "pol")]) == 2
+    err = capsys.readouterr().err
+    assert "at HEAD" in err and "evil.yaml" in err and "absolute path" in err

@@ -399,8 +399,11 @@ def _load_revision(directory: str, rev: str) -> Any:
     prefix = git("rev-parse", "--show-prefix").decode("utf-8", "replace").strip()
     data = git("archive", "--format=tar", f"{rev}:{prefix}" if prefix else rev, cwd=top)
     with tempfile.TemporaryDirectory(prefix="appveto-rev-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(tmp, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                tar.extractall(tmp, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise PolicyError(f"{directory} at {rev}: cannot read: {exc}") from None
         root = Path(tmp)
         files = policy_files(root)
         if not files:
