@@ -179,15 +179,19 @@ class StoreFleet:
         )
         want = 2 if previous else 1
         out: dict[int, tuple[int, datetime]] = {}
+        times: dict[int, tuple[int, datetime]] = {}
         current, rank = -1, 0
         for dev, sid, taken in self._rows(conn, sql, params):
             if dev != current:
                 current, rank = dev, 0
             rank += 1
             if rank == want:
-                t = _utc(taken)
-                assert t is not None
-                out[dev] = (sid, t)
+                found = times.get(sid)
+                if found is None:
+                    t = _utc(taken)
+                    assert t is not None
+                    found = times[sid] = (sid, t)
+                out[dev] = found
         return out
 
     def _selected_refs(
