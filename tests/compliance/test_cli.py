@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from appveto.cli import main as cli_main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
+_NOW = datetime(2024, 2, 1, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +95,83 @@ def test_errors_are_reported_not_raised(tmp_path: Path, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as exit_info:
         cli_main.main(["fleet", "evaluate", "--at", "2023-13-01", "-w", str(ws)])
     assert exit_info.value.code == 2 and "not a date" in capsys.readouterr().err
+
+
+def test_scan_rules_with_real_apks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from appveto.cli.compliance_cmd import scan_facts
+    from appveto.errors import AppvetoError
+    from appveto.kb import load_kb
+    from appveto.scan import scan_apk
+    from tests.conftest import corpus_apks, require_shared
+
+    require_shared("corpus/apk")
+    kb = load_kb()
+    for apk in corpus_apks():  # the first signed APK with a package name
+        try:
+            result = scan_apk(str(apk), kb, now=_NOW)
+        except AppvetoError:
+            continue
+        facts = scan_facts(result)
+        if facts is not None and facts.signer_sha256:
+            break
+    else:
+        pytest.fail("no signed APK with a package name in the corpus")
+    assert facts.package == result.app.package
+    ws = tmp_path / "ws"
+    assert _run(["init", str(ws)], capsys)[0] == 0
+    shutil.copy(EXAMPLES / "authorities.yaml", ws / "policies" / "authorities.yaml")
+    (ws / "policies" / "signer.yaml").write_text(
+        f"""\
+kind: decision
+id: signer-ban
+title: Apps signed with a revoked key
+authority: be-federal
+instrument: decision
+apps:
+  - name: by signer
+    signer_sha256: [{facts.signer_sha256[0]}]
+scope:
+  - {{id: all, mode: mandatory, devices: [issued]}}
+term: {{effective: 2024-01-01}}
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "dir.json").write_text(
+        json.dumps(
+            {
+                "authorities": [{"id": "be-federal", "name": "Federal"}],
+                "people": [{"id": "p1", "authority": "be-federal", "devices": ["D1"]}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    inv = f"device_id,ownership,platform,app_id\nD1,company,android,{facts.package}\n"
+    (tmp_path / "inv.csv").write_text(inv, encoding="utf-8")
+    w = ["-w", str(ws)]
+    assert _run(["directory", "import", str(tmp_path / "dir.json"), *w], capsys)[0] == 0
+    assert (
+        _run(
+            [
+                "fleet",
+                "import",
+                "--source",
+                "generic-csv",
+                str(tmp_path / "inv.csv"),
+                "--at",
+                "2024-02-01",
+                *w,
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
+    base = ["fleet", "evaluate", "--at", "2024-02-02", "--format", "json", *w]
+    code, out, _ = _run(base, capsys)
+    assert code == 0 and not json.loads(out)["results"]
+    assert any("need scan results" in x for x in json.loads(out)["limitations"])
+    code, out, _ = _run([*base, "--apk", str(apk)], capsys)
+    results = json.loads(out)["results"]
+    assert code == 0 and [(r["person"], r["status"], r["app_id"]) for r in results] == [
+        ("p1", "violation", facts.package)
+    ]
+    assert results[0]["matched_by"].startswith(f"signer {facts.signer_sha256[0][:16]}")

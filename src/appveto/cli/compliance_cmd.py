@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from appveto.cli.fleet_cmd import add_store_arguments, fleet_group, open_store
 
 if TYPE_CHECKING:
-    from appveto.compliance.model import Evaluation
+    from appveto.compliance.model import Evaluation, ScanFacts
     from appveto.policy.model import PolicySet
+    from appveto.scan import ScanResult
 
 FORMATS = ("text", "json", "csv", "html")
 
@@ -44,6 +45,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_store_arguments(p)
     p.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: the workspace's)")
     p.add_argument("--at", type=_day, metavar="DATE", help="evaluation day, YYYY-MM-DD (default: today, UTC)")
+    p.add_argument(
+        "--apk",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="APK",
+        help="scan these APKs first, for decisions that select apps by signer or by scan result",
+    )
     p.add_argument(
         "--stale-days",
         type=_days,
@@ -102,6 +111,38 @@ def _policies_dir(args: argparse.Namespace) -> Path:
     return load_workspace(args.workspace).policies_dir
 
 
+def scan_facts(result: ScanResult) -> ScanFacts | None:
+    """What the evaluation needs of one scan (None when the APK declares no package)."""
+    from appveto.compliance.model import ScanFacts
+
+    if not result.app.package:
+        return None
+    return ScanFacts(
+        package=result.app.package,
+        signer_sha256=tuple(s.sha256.replace(":", "").lower() for s in result.signers),
+        score=round(result.score.total),
+        findings=tuple(sorted({f.check_id for f in result.findings})),
+        source=result.file_name,
+    )
+
+
+def _scans(args: argparse.Namespace) -> tuple[ScanFacts, ...]:
+    if not args.apk:
+        return ()
+    from appveto.kb import load_kb
+    from appveto.scan import scan_many
+
+    batch = scan_many([str(p) for p in args.apk], load_kb(), now=datetime.now(UTC).replace(microsecond=0))
+    for e in batch.errors:
+        for d in e.diagnostics or ():
+            print(f"appveto: warning: {e.path}: {d}", file=sys.stderr)
+    facts = [scan_facts(r) for r in batch.results]
+    for r, f in zip(batch.results, facts, strict=True):
+        if f is None:
+            print(f"appveto: warning: {r.path}: no package name; not used", file=sys.stderr)
+    return tuple(f for f in facts if f is not None)
+
+
 def _load(args: argparse.Namespace) -> tuple[PolicySet, date, timedelta]:
     from appveto.policy import load_policies
 
@@ -116,7 +157,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from appveto.fleet.queries import StoreFleet
 
     with open_store(args) as store:
-        ev = evaluate(policies, StoreFleet(store), at=at, stale_after=stale, changes=not args.no_changes)
+        ev = evaluate(
+            policies, StoreFleet(store), _scans(args), at=at, stale_after=stale, changes=not args.no_changes
+        )
     text = RENDERERS[args.format](ev)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -134,7 +177,9 @@ def _run_impact(args: argparse.Namespace) -> int:
     from appveto.fleet.queries import StoreFleet
 
     with open_store(args) as store:
-        im = impact(args.policy, StoreFleet(store), at=at, policies_dir=_policies_dir(args))
+        im = impact(
+            args.policy, StoreFleet(store), at=at, policies_dir=_policies_dir(args), scans=_scans(args)
+        )
     if args.format == "json":
         doc = {
             "decision": im.decision_id,
@@ -178,7 +223,13 @@ def _run_explain(args: argparse.Namespace) -> int:
 
     with open_store(args) as store:
         ex = explain(
-            policies, StoreFleet(store), at=at, person=args.person, device=args.device, stale_after=stale
+            policies,
+            StoreFleet(store),
+            _scans(args),
+            at=at,
+            person=args.person,
+            device=args.device,
+            stale_after=stale,
         )
     for line in ex.lines():
         print(line)
@@ -198,7 +249,7 @@ def _run_notices(args: argparse.Namespace) -> int:
 
     policies, at, stale = _load(args)
     with open_store(args) as store:
-        ev = evaluate(policies, StoreFleet(store), at=at, stale_after=stale, changes=False)
+        ev = evaluate(policies, StoreFleet(store), _scans(args), at=at, stale_after=stale, changes=False)
         wanted = {r.person_id for r in ev.results if r.person_id}
         recipients = [
             Recipient(p.id, p.display_name, p.email) for pid in sorted(wanted) if (p := store.person(pid))
