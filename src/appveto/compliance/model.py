@@ -217,7 +217,7 @@ class Evaluation:
     devices_observed: int
     """Devices with an inventory recent enough at the date."""
     unheld_with_selected_apps: int
-    """Devices carrying a selected app that no directory person holds (not in any scope)."""
+    """Devices carrying a selected app that no active directory person holds (so in no scope)."""
     limitations: tuple[str, ...]
     """What could not be evaluated (selectors without data, unknown vendors, ...)."""
 
