@@ -25,6 +25,7 @@ from xml.parsers.expat import ExpatError
 
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
+from appveto.fleet.importers._plist import PlistError, loads_xml
 from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 
 
@@ -55,8 +56,17 @@ class AppleImporter:
         data = path.read_bytes()
         if not data.strip():
             raise refuse(display, "the file is empty (expected an InstalledApplicationList response plist)")
+        head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head.startswith((b"bplist", b"<")):
+            raise refuse(
+                display,
+                "not a property list (neither an XML nor a binary plist); expected an "
+                "InstalledApplicationList command response",
+            )
         try:
-            doc = plistlib.loads(data)
+            doc = plistlib.loads(data) if head.startswith(b"bplist") else loads_xml(data)
+        except PlistError as exc:
+            raise refuse(display, f"broken plist: {exc}", line=exc.line, column=exc.column) from None
         except ExpatError as exc:
             raise refuse(display, f"broken plist: {exc}", line=exc.lineno, column=exc.offset + 1) from None
         except plistlib.InvalidFileException:
