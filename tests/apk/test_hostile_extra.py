@@ -290,3 +290,38 @@ def _dex_apk(tmp_path: Path, field: int, values: tuple[int, ...]) -> Apk:
     f = tmp_path / "dex.apk"
     f.write_bytes(zip_of([("classes.dex", stored_deflate(bytes(dex)), len(dex))]))
     return load_bounded(f, seconds=5)
+
+
+# --------------------------------------------------------------------------- not files
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.apk"
+    os.mkfifo(fifo)
+
+    def late_writer() -> None:  # a regression then shows as a slow test, not a hang
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return
+        os.close(fd)
+
+    timer = threading.Timer(5.0, late_writer)
+    timer.daemon = True
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(ApkError, match="not a regular file") as info:
+        load_apk(str(fifo))
+    assert time.monotonic() - start < 4
+    assert info.value.diagnostics()[0].file == str(fifo)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused(device: str) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device}")
+    with pytest.raises(ApkError, match="not a regular file"):
+        load_bounded(Path(device), seconds=2)

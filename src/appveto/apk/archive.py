@@ -71,6 +71,7 @@ import contextlib
 import mmap
 import os
 import re
+import stat
 import struct
 import zlib
 from collections.abc import Mapping
@@ -420,9 +421,19 @@ def open_archive(
         path = os.fspath(source)
         display = name if name is not None else path
         try:
-            with open(path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size > 0 else b""
+            # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISDIR(st.st_mode):
+                    raise ApkError.at("cannot read the file: Is a directory", file=display)
+                if not stat.S_ISREG(st.st_mode):
+                    raise ApkError.at(
+                        "cannot read the file: not a regular file (a device, pipe or socket)", file=display
+                    )
+                data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if st.st_size > 0 else b""
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise ApkError.at(f"cannot read the file: {exc.strerror or exc}", file=display) from exc
     try:
