@@ -286,10 +286,10 @@ def test_hostile_strings_are_stored_on_both_backends(store_url: str, write: Writ
         assert next(store.people()).id == "p\ufffd" + long_id
 
 
-def test_in_memory_sqlite_store(write: Write) -> None:
-    with Store.open("sqlite://") as store:
-        store.import_inventory("generic-csv", [write("m.csv", "device_id,app_id\nD1,a.b\n")], at=T1)
-        assert [a.app_id for a in store.installed()] == ["a.b"]
+def test_in_memory_sqlite_is_refused() -> None:
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(FleetError, match="in-memory SQLite store is not supported"):
+            Store.open(url)
 
 
 def test_concurrent_first_opens_on_postgres(pg_url: str) -> None:

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import NullPool
 
 from appveto.errors import Diagnostic, FleetError
 from appveto.fleet import _schema as t
@@ -106,11 +106,11 @@ def _engine(url: str) -> Engine:
         )
     try:
         if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
-            # one shared connection, or every connection would see its own empty database
-            engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
-            event.listen(engine, "connect", _sqlite_on_connect)
-            event.listen(engine, "begin", _sqlite_on_begin)
-        elif backend == "sqlite":
+            raise FleetError(
+                "an in-memory SQLite store is not supported (reads stream over several "
+                "connections, each of which would see its own empty database): give a file"
+            )
+        if backend == "sqlite":
             engine = create_engine(parsed, poolclass=NullPool)
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
