@@ -194,6 +194,7 @@ def test_observations_report_unknown_devices(sqlite_store: Store, write: Write) 
 def test_a_failing_import_leaves_nothing(
     store_url: str, write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from appveto.fleet import _writer
     from appveto.fleet import store as store_mod
 
     with Store.open(store_url) as store:
@@ -204,7 +205,7 @@ def test_a_failing_import_leaves_nothing(
         )
         before = store.counts()
         log_before = store.import_log()
-        monkeypatch.setattr(store_mod, "BATCH_ROWS", 3)  # force several flushed batches before the failure
+        monkeypatch.setattr(_writer, "BATCH_ROWS", 3)  # force several flushed batches before the failure
         devices = [pl.amapi_device(f"n{i}", [(f"app.{j}", "A", "1") for j in range(4)]) for i in range(5)]
         good = write("many.json", pl.amapi_page(devices))
         bad = write("cut.json", pl.amapi_page(devices)[:300])
@@ -240,10 +241,10 @@ def test_reimport_updates_devices_and_keeps_history(store_url: str, write: Write
 def test_app_catalog_beyond_the_memory_bound(
     store_url: str, write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from appveto.fleet import store as store_mod
+    from appveto.fleet import _writer
 
-    monkeypatch.setattr(store_mod, "MAX_APP_CACHE", 5)
-    monkeypatch.setattr(store_mod, "BATCH_ROWS", 7)
+    monkeypatch.setattr(_writer, "MAX_APP_CACHE", 5)
+    monkeypatch.setattr(_writer, "BATCH_ROWS", 7)
     devices = [
         pl.amapi_device(f"m{i}", [(f"app.{j}", f"A{j}", "1") for j in range(i, i + 6)]) for i in range(6)
     ]

@@ -1,0 +1,444 @@
+"""The bulk writer behind inventory imports (the store's :class:`InventorySink`).
+
+Kept apart from :mod:`appveto.fleet.store` because it is the one place that speaks raw
+DB-API to the two backends, for speed: see :class:`InventoryWriter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Connection
+
+from appveto.fleet.model import (
+    DeviceRecord,
+    FileSummary,
+    HolderMatch,
+    ImportIssue,
+    SnapshotId,
+)
+
+BATCH_ROWS = 50_000
+"""Inventory rows buffered before one bulk insert."""
+MAX_APP_CACHE = 500_000
+"""Distinct app records remembered by the writer before it forgets them (memory bound)."""
+MAX_KEPT_ISSUES = 1_000
+"""Issues kept per file (in the summary and the import log); the rest are counted."""
+
+_AppKey = tuple[str, str | None, str | None, str | None, str | None]
+
+_DEVICE_COLS = (
+    "source",
+    "source_device_id",
+    "name",
+    "platform",
+    "ownership",
+    "management_mode",
+    "user_ref",
+    "serial_number",
+    "model",
+    "os_version",
+    "enrolled_at",
+    "last_report_at",
+    "person_id",
+    "holder_match",
+)
+_KEEP_OLD_IF_NULL = (
+    "name",
+    "user_ref",
+    "serial_number",
+    "model",
+    "os_version",
+    "enrolled_at",
+    "last_report_at",
+)
+_KEEP_OLD_IF_UNKNOWN = ("platform", "ownership", "management_mode")
+
+
+def _device_upsert_sql(ph: str) -> str:
+    sets = [f"{c} = COALESCE(excluded.{c}, devices.{c})" for c in _KEEP_OLD_IF_NULL]
+    sets += [f"{c} = COALESCE(NULLIF(excluded.{c}, 'unknown'), devices.{c})" for c in _KEEP_OLD_IF_UNKNOWN]
+    return (
+        f"INSERT INTO devices ({', '.join(_DEVICE_COLS)}) VALUES ({', '.join([ph] * len(_DEVICE_COLS))}) "
+        f"ON CONFLICT (source, source_device_id) DO UPDATE SET {', '.join(sets)} RETURNING id"
+    )
+
+
+_DEVICE_UPDATE_SQL = (
+    "UPDATE devices SET "
+    + ", ".join(f"{c} = COALESCE(?, {c})" for c in _KEEP_OLD_IF_NULL)
+    + ", "
+    + ", ".join(f"{c} = COALESCE(NULLIF(?, 'unknown'), {c})" for c in _KEEP_OLD_IF_UNKNOWN)
+    + " WHERE id = ?"
+)
+"""SQLite: refresh a known device (same rules as the upsert)."""
+
+
+def _app_upsert_sql(ph: str) -> str:
+    return (
+        f"INSERT INTO apps (platform, app_id, name, version, source) VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) "
+        "ON CONFLICT (platform, app_id, name, version, source) DO UPDATE SET platform = excluded.platform "
+        "RETURNING id"
+    )
+
+
+class InventoryWriter:
+    """The :class:`InventorySink` the store hands to importers.
+
+    App rows are plain ``(snapshot, device, app)`` integer tuples, buffered and written in
+    batches of :data:`BATCH_ROWS`.
+
+    * PostgreSQL: a device is upserted when declared and an app record when first seen
+      (``RETURNING id``); rows go in with ``COPY``.
+    * SQLite: the import holds the database's single write lock, so the writer assigns
+      new device and app IDs itself (from the current maxima, with the known devices of
+      the source and the app catalog loaded first) and writes each batch (new devices,
+      updates, new apps, rows) with one ``executemany`` per table: no statement per
+      device or app. When the app catalog outgrows :data:`MAX_APP_CACHE` the writer
+      falls back to the PostgreSQL way (``RETURNING``), so memory stays bounded.
+      (A background writer thread was tried: ``sqlite3`` drops and retakes the GIL for
+      every row, and the convoy with the parsing thread made imports three times slower.)
+    """
+
+    def __init__(self, conn: Connection, source: str, snapshot_id: SnapshotId) -> None:
+        self._conn = conn
+        self._source = source
+        self._snap = snapshot_id
+        self._pg = conn.dialect.name == "postgresql"
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        self._raw: Any = raw
+        self._cur: Any = self._raw.cursor()
+        ph = "%s" if self._pg else "?"
+        self._device_sql = _device_upsert_sql(ph)
+        self._app_sql = _app_upsert_sql(ph)
+        self._ids: dict[str, int] = {}
+        # per device: where it was first declared and a hash of that description (not the
+        # record itself: memory is one small tuple per device)
+        self._seen: dict[str, tuple[str, int | None, int, bool]] = {}
+        self._new_devices: list[tuple[int, int]] = []
+        self._apps: dict[_AppKey, int] = {}
+        self._rows: list[tuple[int, int, int]] = []
+        # SQLite: IDs assigned by the writer
+        self._own_ids = False
+        self._existing: dict[str, int] = {}
+        self._next_device = 0
+        self._next_app = 0
+        self._q_devices: list[tuple[Any, ...]] = []
+        self._q_updates: list[tuple[Any, ...]] = []
+        self._q_apps: list[tuple[Any, ...]] = []
+        if not self._pg:
+            self._start_own_ids()
+        self.app = self._make_app()
+        self.rows_total = 0
+        self.duplicates_total = 0
+        self.devices_total = 0
+        self._file = ""
+        self._start_rows = 0
+        self._start_dups = 0
+        self._start_devices = 0
+        self._bad = 0
+        self._skipped = 0
+        self._issues: list[ImportIssue] = []
+        self._issues_total = 0
+
+    def _start_own_ids(self) -> None:
+        cur = self._cur
+        cur.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM apps")
+        n_apps, max_app = cur.fetchone()
+        if n_apps >= MAX_APP_CACHE:
+            return
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM devices")
+        self._next_device = int(cur.fetchone()[0]) + 1
+        self._next_app = int(max_app) + 1
+        cur.execute("SELECT id, platform, app_id, name, version, source FROM apps")
+        apps = self._apps
+        for ref, platform, app_id, name, version, source in cur:
+            apps[(platform, app_id or None, name or None, version or None, source or None)] = ref
+        cur.execute("SELECT source_device_id, id FROM devices WHERE source = ?", (self._source,))
+        self._existing = dict(cur.fetchall())
+        self._own_ids = True
+
+    # -- per file
+
+    def start_file(self, name: str) -> None:
+        self._file = name
+        self._start_rows = self.rows_total
+        self._start_dups = self.duplicates_total
+        self._start_devices = self.devices_total
+        self._bad = self._skipped = self._issues_total = 0
+        self._issues = []
+
+    def end_file(self) -> FileSummary:
+        self.finish()  # counts per file are exact
+        dups = self.duplicates_total - self._start_dups
+        if dups:
+            self.note(
+                f"{dups} duplicate row{'s' if dups != 1 else ''} (same device, app, name, version "
+                "and source) counted once",
+                line=None,
+            )
+        return FileSummary(
+            file=self._file,
+            source=self._source,
+            rows_ok=self.rows_total - self._start_rows,
+            rows_bad=self._bad,
+            rows_skipped=self._skipped + dups,
+            devices=self.devices_total - self._start_devices,
+            issues=tuple(self._issues),
+            issues_total=self._issues_total,
+        )
+
+    def abandon_file(self) -> None:
+        """The file was refused; the transaction will be rolled back, stop buffering."""
+        self._rows.clear()
+
+    # -- InventorySink
+
+    def device(
+        self, record: DeviceRecord, *, line: int | None, entry: str | None = None, repeat: bool = False
+    ) -> bool:
+        key = record.source_device_id
+        seen = self._seen.get(key)
+        if seen is None:
+            self._seen[key] = (self._file, line, hash(record), False)
+            self._ids[key] = self._upsert_device(record)
+            self.devices_total += 1
+            return True
+        file, first_line, first, reported = seen
+        where = f"{file}:{first_line}" if first_line is not None else file
+        if not repeat:
+            self._issue(
+                f"duplicate device ID {key!r} (first at {where}); this entry is not imported", line, entry
+            )
+            self._bad += 1
+            return False
+        if hash(record) != first and not reported:
+            self._seen[key] = (file, first_line, first, True)
+            self.note(
+                f"device {key!r} is described differently than at {where}; the first description is kept",
+                line=line,
+                entry=entry,
+            )
+        return True
+
+    def _make_app(self) -> Callable[[str, str, str | None, str | None, str | None, str | None], None]:
+        """The hot path of :meth:`InventorySink.app`, as a closure over local names."""
+        apps_get = self._apps.get
+        ids = self._ids
+        rows = self._rows
+        append = rows.append
+        snap = self._snap
+        upsert = self._upsert_app
+        flush = self._flush
+
+        def app(
+            device_key: str,
+            platform: str,
+            app_id: str | None,
+            name: str | None,
+            version: str | None,
+            source: str | None,
+        ) -> None:
+            key = (platform, app_id, name, version, source)
+            ref = apps_get(key)
+            if ref is None:
+                ref = upsert(key)
+            append((snap, ids[device_key], ref))
+            if len(rows) >= BATCH_ROWS:
+                flush()
+
+        return app
+
+    def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
+        self._bad += rows
+        self._issue(message, line, entry)
+
+    def skip(self, reason: str, rows: int = 1) -> None:
+        self._skipped += rows
+
+    def note(self, message: str, *, line: int | None, entry: str | None = None) -> None:
+        self._issue(message, line, entry)
+
+    def _issue(self, message: str, line: int | None, entry: str | None) -> None:
+        self._issues_total += 1
+        if len(self._issues) < MAX_KEPT_ISSUES:
+            self._issues.append(ImportIssue(self._file, line, message, entry))
+
+    # -- writing
+
+    def _upsert_device(self, r: DeviceRecord) -> int:
+        enrolled: Any = r.enrolled_at.astimezone(UTC).replace(tzinfo=None) if r.enrolled_at else None
+        reported: Any = r.last_report_at.astimezone(UTC).replace(tzinfo=None) if r.last_report_at else None
+        if not self._pg:  # the sqlite3 module's datetime adapter is deprecated: bind text
+            enrolled = enrolled.isoformat(" ") if enrolled else None
+            reported = reported.isoformat(" ") if reported else None
+        fields = (r.name, r.user, r.serial_number, r.model, r.os_version, enrolled, reported)
+        enums = (r.platform.value, r.ownership.value, r.management_mode.value)
+        if self._own_ids:
+            dev_id = self._existing.get(r.source_device_id)
+            if dev_id is None:
+                dev_id = self._next_device
+                self._next_device += 1
+                self._q_devices.append(
+                    (
+                        dev_id,
+                        self._source,
+                        r.source_device_id,
+                        r.name,
+                        *enums,
+                        r.user,
+                        r.serial_number,
+                        r.model,
+                        r.os_version,
+                        enrolled,
+                        reported,
+                        None,
+                        HolderMatch.NONE.value,
+                    )
+                )
+            else:
+                self._q_updates.append((*fields, *enums, dev_id))
+        else:
+            self._cur.execute(
+                self._device_sql,
+                (
+                    self._source,
+                    r.source_device_id,
+                    r.name,
+                    *enums,
+                    r.user,
+                    r.serial_number,
+                    r.model,
+                    r.os_version,
+                    enrolled,
+                    reported,
+                    None,
+                    HolderMatch.NONE.value,
+                ),
+            )
+            dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
+        self._new_devices.append((self._snap, dev_id))
+        return dev_id
+
+    def _upsert_app(self, key: _AppKey) -> int:
+        apps = self._apps
+        if len(apps) >= MAX_APP_CACHE:
+            if self._own_ids:
+                self._stop_own_ids()
+            apps.clear()  # bounded memory on hostile inputs where every row is a new app
+        if self._own_ids:
+            ref = self._next_app
+            self._next_app += 1
+            self._q_apps.append((ref, *(x or "" for x in key)))
+        else:
+            self._cur.execute(self._app_sql, tuple(x or "" for x in key))
+            ref = int(self._cur.fetchone()[0])
+        apps[key] = ref
+        return ref
+
+    def _stop_own_ids(self) -> None:
+        """Write everything queued and continue with ``RETURNING`` (the catalog is too large)."""
+        self._write_batch(self._take_batch(with_rows=False))
+        self._own_ids = False
+
+    def finish(self) -> None:
+        """Write what is buffered."""
+        self._flush()
+
+    def close(self) -> None:
+        self._cur.close()
+
+    def _take_batch(self, *, with_rows: bool = True) -> tuple[list[tuple[Any, ...]], ...]:
+        batch = (
+            self._q_devices,
+            self._q_updates,
+            self._new_devices,
+            self._q_apps,
+            list(self._rows) if with_rows else [],
+        )
+        self._q_devices, self._q_updates, self._new_devices, self._q_apps = [], [], [], []
+        if with_rows:
+            self._rows.clear()  # the same list object: the app() closure holds it
+        return batch
+
+    def _flush(self) -> None:
+        if self._own_ids:
+            inserted, given = self._write_batch(self._take_batch())
+            self.rows_total += inserted
+            self.duplicates_total += given - inserted
+            return
+        cur = self._cur
+        ph = "%s" if self._pg else "?"
+        if self._new_devices:
+            cur.executemany(
+                f"INSERT INTO snapshot_devices (snapshot_id, device_id) VALUES ({ph}, {ph})",
+                self._new_devices,
+            )
+            self._new_devices = []
+        data = self._rows
+        if not data:
+            return
+        data.sort()  # clustered inserts; nearly sorted already when a source lists device by device
+        if self._pg:
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
+                "(snapshot_id integer, device_id integer, app_ref integer) ON COMMIT DROP"
+            )
+            with cur.copy("COPY _appveto_rows (snapshot_id, device_id, app_ref) FROM STDIN") as cp:
+                for row in data:
+                    cp.write_row(row)
+            cur.execute(
+                "INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
+                "SELECT DISTINCT snapshot_id, device_id, app_ref FROM _appveto_rows "
+                "ON CONFLICT DO NOTHING"
+            )
+            inserted = cur.rowcount
+            cur.execute("TRUNCATE _appveto_rows")
+        else:
+            before = self._raw.total_changes
+            cur.executemany(
+                "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) VALUES (?, ?, ?)",
+                data,
+            )
+            inserted = self._raw.total_changes - before
+        self.rows_total += inserted
+        self.duplicates_total += len(data) - inserted
+        data.clear()
+
+    def _write_batch(self, batch: tuple[list[tuple[Any, ...]], ...]) -> tuple[int, int]:
+        """SQLite: one batch, tables in dependency order; returns (rows inserted, rows given)."""
+        devices, updates, snapshot_devices, apps, rows = batch
+        cur = self._raw.cursor()
+        try:
+            if devices:
+                cols = ", ".join(("id", *_DEVICE_COLS))
+                cur.executemany(
+                    f"INSERT INTO devices ({cols}) VALUES ({', '.join(['?'] * (len(_DEVICE_COLS) + 1))})",
+                    devices,
+                )
+            if updates:
+                cur.executemany(_DEVICE_UPDATE_SQL, updates)
+            if snapshot_devices:
+                cur.executemany(
+                    "INSERT INTO snapshot_devices (snapshot_id, device_id) VALUES (?, ?)", snapshot_devices
+                )
+            if apps:
+                cur.executemany(
+                    "INSERT INTO apps (id, platform, app_id, name, version, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    apps,
+                )
+            if not rows:
+                return 0, 0
+            rows.sort()  # clustered inserts; nearly sorted already when a source lists device by device
+            before = self._raw.total_changes
+            cur.executemany(
+                "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) VALUES (?, ?, ?)",
+                rows,
+            )
+            return self._raw.total_changes - before, len(rows)
+        finally:
+            cur.close()
