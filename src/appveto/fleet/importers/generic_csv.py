@@ -94,14 +94,9 @@ class GenericCsvImporter:
             "os_version",
             "enrolled_at",
         )
-        present = [ix[c] for c in device_cols if ix[c] >= 0]
-        getter = itemgetter(*present) if present else None
-
-        def device_sig(row: list[str]) -> tuple[str, ...]:
-            if getter is None:
-                return ()
-            got = getter(row)
-            return got if isinstance(got, tuple) else (got,)
+        # the device columns of a row, as one tuple (device_id first, so there are always
+        # two items or more and itemgetter always returns a tuple)
+        device_sig = itemgetter(i_dev, *(ix[c] for c in device_cols if ix[c] >= 0))
 
         # device -> (platform, hash of its first description): one small tuple per device
         known: dict[str, tuple[str, int]] = {}
