@@ -217,3 +217,28 @@ def test_diff_against_a_revision_holding_links_out_of_the_folder(
     assert main(["policy", "diff", "--rev", "HEAD", str(repo / "pol")]) == 2
     err = capsys.readouterr().err
     assert "at HEAD" in err and "evil.yaml" in err and "absolute path" in err
+
+
+CRAFTED_YAML = {
+    "mapping-as-key": "kind: decision\n? {a: {b: 1}}\n: x\n",
+    "list-of-mappings-as-key": "kind: decision\n? [{a: 1}]\n: x\n",
+    "bad-hex-int": "kind: decision\nx: !!int 0x_\n",
+    "set-at-the-root": "!!set\nkind: decision\n",
+    "binary-at-the-root": "!!binary aGVsbG8=\n",
+    "python-tag": "kind: decision\nx: !!python/object:os.system ls\n",
+    "merge-of-a-scalar": "kind: decision\n<<: 1\n",
+    "undefined-alias": "kind: decision\nx: *nowhere\n",
+    "two-documents": "kind: decision\n---\nkind: authorities\n",
+    "self-referencing-alias": "kind: decision\nx: &a [*a]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED_YAML))
+def test_crafted_yaml_is_a_located_policy_error(tmp_path: Path, name: str) -> None:
+    """Whatever the YAML parser trips on becomes a PolicyError naming the file."""
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(CRAFTED_YAML[name], encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    files = {d.file for d in info.value.diagnostics()}
+    assert str(f) in files, info.value

@@ -254,11 +254,16 @@ def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
         else:
             diags.append(Diagnostic(f"YAML: {problem}", file=shown))
         return None
+    except _TooBig:
+        diags.append(Diagnostic(f"too many values (limit {MAX_NODES})", file=shown))
+        return None
     except (YAMLError, ValueError, RecursionError) as exc:
         diags.append(Diagnostic(f"YAML: {' '.join(str(exc).split())[:300]}", file=shown))
         return None
-    except _TooBig:
-        diags.append(Diagnostic(f"too many values (limit {MAX_NODES})", file=shown))
+    except Exception as exc:  # the pure-Python parser fails in its own ways on crafted text
+        # (a mapping used as a key: TypeError; "!!int 0x_": IndexError)
+        reason = " ".join(str(exc).split())[:200]
+        diags.append(Diagnostic(f"YAML: the parser failed ({type(exc).__name__}: {reason})", file=shown))
         return None
     values: dict[Path_, tuple[int, int]] = {}
     keys: dict[Path_, tuple[int, int]] = {}
@@ -272,7 +277,7 @@ def _read(path: Path, shown: str, diags: list[Diagnostic]) -> _Source | None:
         return None
     source = _Source(shown, data, values, keys)
     for p, msg in problems:
-        diags.append(source.at(p, msg, key=isinstance(p[-1], str) and p[-1].startswith("<")))
+        diags.append(source.at(p, msg, key=bool(p) and isinstance(p[-1], str) and p[-1].startswith("<")))
     return None if problems else source
 
 
