@@ -101,7 +101,12 @@ def _scan_inputs(tmp: Path) -> dict[str, Path]:
     (tmp / "empty.apk").write_bytes(b"")
     (tmp / "garbage.apk").write_bytes(os.urandom(3000))
     (tmp / "folder.apk").mkdir()
+    os.mkfifo(tmp / "pipe.apk")
+    (tmp / "loop-a.apk").symlink_to("loop-b.apk")
+    (tmp / "loop-b.apk").symlink_to("loop-a.apk")
     return {
+        "fifo": tmp / "pipe.apk",
+        "symlink-loop": tmp / "loop-a.apk",
         "missing": tmp / "missing.apk",
         "folder": tmp / "folder.apk",
         "empty": tmp / "empty.apk",
@@ -110,10 +115,12 @@ def _scan_inputs(tmp: Path) -> dict[str, Path]:
     }
 
 
-@pytest.mark.parametrize("which", ["missing", "folder", "empty", "garbage", "devnull"])
+@pytest.mark.parametrize(
+    "which", ["missing", "folder", "empty", "garbage", "devnull", "fifo", "symlink-loop"]
+)
 def test_scan_unreadable_input(tmp_path: Path, which: str) -> None:
     path = _scan_inputs(tmp_path)[which]
-    done = run(["scan", str(path)], tmp_path)
+    done = run(["scan", str(path)], tmp_path, timeout=30)
     assert_clean(done, 2, str(path))
 
 
