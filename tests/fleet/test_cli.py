@@ -49,6 +49,9 @@ def test_init_import_and_refusal(tmp_path: Path, write: Write, capsys: pytest.Ca
     assert "snapshot 1 (amapi, 2024-05-20T00:00:00Z): 1 rows from 1 devices in 1 file" in out
     assert "appveto: warning:" in err and "duplicate device ID" in err
 
+    dry = cli_main.main(["fleet", "import", "-s", "amapi", str(page), "--dry-run", "-w", str(ws)])
+    assert dry == 0 and "dry run, nothing stored (amapi" in capsys.readouterr().out
+
     bad = write("bad.csv", "not,intune\n1,2\n")
     code = cli_main.main(["fleet", "import", "-s", "intune-csv", str(bad), "-w", str(ws)])
     err = capsys.readouterr().err

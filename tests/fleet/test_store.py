@@ -302,3 +302,19 @@ def test_concurrent_first_opens_on_postgres(pg_url: str) -> None:
 
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(open_and_count, range(4))) == [0, 0, 0, 0]
+
+
+def test_dry_run_reports_and_stores_nothing(store_url: str, write: Write) -> None:
+    page = write(
+        "p.json", pl.amapi_page([pl.amapi_device(f"d{i}", [(pl.TIKTOK, "TikTok", "1")]) for i in range(3)])
+    )
+    with Store.open(store_url) as store:
+        dry = store.import_inventory("amapi", [page], at=T1, dry_run=True)
+        assert dry.snapshot_id is None
+        assert store.counts().snapshots == 0 and store.import_log() == ()
+        real = store.import_inventory("amapi", [page], at=T1)
+        assert (
+            (dry.rows_ok, dry.devices, dry.rows_bad)
+            == (real.rows_ok, real.devices, real.rows_bad)
+            == (3, 3, 0)
+        )

@@ -112,6 +112,11 @@ def register(subparsers: Any) -> None:
         help="an export file, or a folder: every file directly in it (e.g. one plist per device)",
     )
     imp.add_argument("--at", type=parse_date, metavar="DATE", help="the date of the snapshot (default: now)")
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check everything, report what would be imported, store nothing",
+    )
     add_store_arguments(imp)
     imp.set_defaults(handler=_run_fleet_import)
 
@@ -175,12 +180,13 @@ def _run_fleet_import(args: argparse.Namespace) -> int:
     if not files:
         raise FleetError(f"no files to import in {', '.join(str(p) for p in args.files)}")
     with open_store(args) as store:
-        summary = store.import_inventory(args.source, files, at=at)
+        summary = store.import_inventory(args.source, files, at=at, dry_run=args.dry_run)
     _print_summary(summary)
     n = len(summary.files)
     rate = summary.rows_ok / summary.seconds if summary.seconds > 0 else 0.0
+    label = "dry run, nothing stored" if args.dry_run else f"snapshot {summary.snapshot_id}"
     sys.stdout.write(
-        f"snapshot {summary.snapshot_id} ({summary.source}, {at.strftime('%Y-%m-%dT%H:%M:%SZ')}): "
+        f"{label} ({summary.source}, {at.strftime('%Y-%m-%dT%H:%M:%SZ')}): "
         f"{summary.rows_ok} rows from {summary.devices} devices in {n} file{'s' if n != 1 else ''}, "
         f"{summary.rows_bad} bad, {summary.rows_skipped} skipped; "
         f"{summary.seconds:.1f} s ({rate:,.0f} rows/s)\n"

@@ -329,13 +329,16 @@ class Store:
         at: datetime,
         now: datetime | None = None,
         display: Sequence[str] | None = None,
+        dry_run: bool = False,
     ) -> ImportSummary:
         """Import ``files`` of one source as one snapshot dated ``at``, in one transaction.
 
         Bad rows are counted and reported in the summary and the import log. A file that
         is not of this source (or unreadable) refuses the whole import: every file is
         still read so that all refusals are reported together, then nothing is stored and
-        :class:`FleetError` carries one diagnostic per refused file.
+        :class:`FleetError` carries one diagnostic per refused file. ``dry_run`` does the
+        whole import and rolls it back: the summary tells what an import would do
+        (``snapshot_id`` is then ``None``).
         """
         importer = IMPORTERS.get(source) if isinstance(source, str) else source
         if importer is None:
@@ -402,6 +405,10 @@ class Store:
                             errors=_errors_text(fs.issues, fs.issues_total),
                         )
                     )
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
         except _Refused:
             n = len(refusals)
             summary_line = (
@@ -414,7 +421,7 @@ class Store:
         return ImportSummary(
             kind="inventory",
             source=importer.name,
-            snapshot_id=SnapshotId(snap_id),
+            snapshot_id=None if dry_run else SnapshotId(snap_id),
             taken_at=at,
             files=tuple(summaries),
             seconds=time.perf_counter() - started,
@@ -679,6 +686,10 @@ class Store:
 
 class _Refused(Exception):
     """Internal: roll the import transaction back because a file was refused."""
+
+
+class _DryRun(Exception):
+    """Internal: roll a dry-run import back after it was done in full."""
 
 
 def _errors_text(issues: Iterable[ImportIssue], total: int) -> str:
