@@ -242,3 +242,16 @@ def test_crafted_yaml_is_a_located_policy_error(tmp_path: Path, name: str) -> No
         load_policies(tmp_path)
     files = {d.file for d in info.value.diagnostics()}
     assert str(f) in files, info.value
+
+
+def test_reused_anchor_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ruamel only warns on stderr (naming '<unicode string>') and lets an alias take the
+    second value; the loader refuses it and says where both are."""
+    f = tmp_path / "a.yaml"
+    f.write_text("kind: decision\nx1: &a 1\nx2: &a 2\nx3: *a\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        read_policy_data(f)
+    d = info.value.diagnostics()[0]
+    assert (d.file, d.line) == (str(f), 3)
+    assert "anchor 'a' defined twice (first defined at line 2" in d.message
+    assert capsys.readouterr().err == ""

@@ -99,7 +99,8 @@ def _yaml() -> Any:
     class _Constructor(RoundTripConstructor):
         """Keeps timestamps as text: the model parses dates and says where a bad one is."""
 
-    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.composer import Composer, ComposerError
+    from ruamel.yaml.events import AliasEvent
 
     class _Composer(Composer):
         """Stops composing after ``MAX_NODES`` nodes, so a crafted file cannot keep the
@@ -111,6 +112,17 @@ def _yaml() -> Any:
             self.nodes += 1
             if self.nodes > MAX_NODES:
                 raise _TooBig
+            event = self.parser.peek_event()
+            anchor = getattr(event, "anchor", None)
+            if anchor is not None and not isinstance(event, AliasEvent) and anchor in self.anchors:
+                # ruamel only warns (on stderr, without the file name); an alias would then
+                # silently take the second value: refuse, saying where both are.
+                raise ComposerError(
+                    "first defined",
+                    self.anchors[anchor].start_mark,
+                    f"anchor '{anchor}' defined twice",
+                    event.start_mark,
+                )
             return super().compose_node(parent, index)
 
     _Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
