@@ -41,7 +41,8 @@ from appveto.errors import FleetError
 
 DEFAULT_PEOPLE = 20_000
 DEFAULT_TAKEN_AT = datetime(2023, 6, 1, 6, 0, tzinfo=UTC)
-DEVICES_PER_FILE = 5_000
+DEVICES_PER_FILE = 1_000
+"""Devices per export file (an MDM export page); importers hold one file in memory at a time."""
 
 
 @dataclass(frozen=True, slots=True)
