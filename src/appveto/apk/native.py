@@ -23,8 +23,6 @@ import struct
 from collections.abc import Iterable, Iterator
 from functools import cache
 
-from publicsuffixlist import PublicSuffixList
-
 from appveto.apk.model import NativeLib
 
 __all__ = ["MAX_ENDPOINT_SAMPLES", "machine_name", "parse_native"]
@@ -125,13 +123,50 @@ def _endpoint_hits(text: str) -> Iterator[str]:
         if any(c.isupper() for c in name.split(".", 1)[1]):
             continue
         # The last label must be a real top-level domain (Public Suffix List, shipped offline).
-        if _public_suffixes().publicsuffix(name.lower(), accept_unknown=False) is not None:
+        if _listed_suffix(name.lower()):
             yield name
 
 
+def _listed_suffix(name: str) -> bool:
+    """True when ``PublicSuffixList().publicsuffix(name, accept_unknown=False)`` is not None:
+    some suffix of ``name`` is a rule of the list (exact, ``*.`` wildcard or ``!`` exception).
+
+    Building ``PublicSuffixList`` IDNA-encodes all of its ~10,000 rules (~80 ms per process);
+    the names asked about here are ASCII, so only the rules that are ASCII already can match,
+    plus the punycode forms of the others when the name has an ``xn--`` label.
+    """
+    labels = name.split(".")
+    if "" in labels:
+        return False
+    rules = _psl_rules(idn="xn--" in name)
+    for depth in range(1, len(labels) + 1):
+        s = ".".join(labels[-depth:])
+        if s in rules or "*." + s in rules or "!" + s in rules:
+            return True
+    return False
+
+
 @cache
-def _public_suffixes() -> PublicSuffixList:
-    return PublicSuffixList()
+def _psl_rules(*, idn: bool) -> frozenset[str]:
+    """The Public Suffix List's rules as ``publicsuffixlist`` reads them (lower case, first
+    word of a line, comments skipped); with ``idn`` also the punycode of non-ASCII rules."""
+    from publicsuffixlist import PSLFILE
+
+    with open(PSLFILE, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    rules: set[str] = set()
+    for line in lines:
+        s = line.decode("utf8", "surrogateescape").lower().split(" ")[0].rstrip()
+        if s and not s.startswith("//"):
+            rules.add(s)
+    if idn:
+        for s in [r for r in rules if not r.isascii()]:
+            try:
+                e = s.lstrip("!").encode("idna").decode("ascii")
+            except UnicodeError:
+                continue  # publicsuffixlist fails to load such a list; nothing to match
+            rules.add("!" + e if s[0] == "!" else e)
+    return frozenset(rules)
 
 
 def _comment_strings(raw: bytes) -> tuple[str, ...]:
