@@ -346,6 +346,17 @@ class Archive:
 
 def _inflate(data: bytes | mmap.mmap, start: int, csize: int, size: int, *, file: str, entry: str) -> bytes:
     """Stream raw deflate from ``data[start:start+csize]``; the result must be ``size`` bytes."""
+    # The usual case in one call: the output is capped at size + 1 bytes (one more tells
+    # "too long"), so memory stays bounded; anything else takes the streaming path below,
+    # which says what went wrong.
+    try:
+        with memoryview(data) as view:
+            d = zlib.decompressobj(-15)
+            whole: bytes = d.decompress(view[start : start + csize], size + 1)
+        if d.eof and len(whole) == size:
+            return whole
+    except zlib.error:
+        pass
     d = zlib.decompressobj(-15)
     out = bytearray()
     pos = start
