@@ -325,3 +325,21 @@ def test_a_device_is_refused(device: str) -> None:
         pytest.skip(f"no {device}")
     with pytest.raises(ApkError, match="not a regular file"):
         load_bounded(Path(device), seconds=2)
+
+
+def test_manifest_with_many_components_parses_in_linear_time() -> None:
+    """A 1 MiB APK declaring 30,000 activities took ~30 s (each component was looked up in
+    the application's children one by one): time must grow with the count, not its square."""
+    from appveto.apk.manifest import parse_manifest
+    from tests.apkbuilder import ComponentSpec, build_manifest
+
+    def seconds(n: int) -> float:
+        comps = tuple(ComponentSpec(kind="activity", name=f"a.B{i}", exported=True) for i in range(n))
+        blob = build_manifest(ApkSpec(package="org.example.wide", components=comps, sign=None))
+        start = time.monotonic()
+        manifest, _ = parse_manifest(blob, resources=None)
+        assert len(manifest.components) == n
+        return time.monotonic() - start
+
+    small, large = seconds(1_500), seconds(15_000)
+    assert large < 25 * small + 0.5, (small, large)  # quadratic would be ~100x

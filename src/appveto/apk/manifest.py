@@ -644,23 +644,20 @@ class _Builder:
     def _misplaced(self, root: AxmlNode, application: AxmlNode | None) -> None:
         """Report component and permission elements where Android never looks."""
         stack: list[tuple[AxmlNode, str]] = [(c, "/manifest") for c in root.children]
+        in_application = {id(c) for c in application.children} if application is not None else set()
         reported = 0
         while stack:
             node, parent_path = stack.pop()
             path = f"{parent_path}/{node.tag}"
             in_app = parent_path == "/manifest/application"
             at_top = parent_path == "/manifest"
-            misplaced = (node.tag in _COMPONENT_TAGS and not (in_app and _is_child(application, node))) or (
+            misplaced = (node.tag in _COMPONENT_TAGS and not (in_app and id(node) in in_application)) or (
                 node.tag in _MANIFEST_CHILD_TAGS and not at_top
             )
             if misplaced and reported < 16:
                 reported += 1
                 self.note(node, f"<{node.tag}> at {path} is ignored by Android (not where the parser looks)")
             stack.extend((c, path) for c in node.children)
-
-
-def _is_child(parent: AxmlNode | None, node: AxmlNode) -> bool:
-    return parent is not None and any(c is node for c in parent.children)
 
 
 def _default(value: bool | None, default: bool) -> bool:
