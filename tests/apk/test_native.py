@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from appveto.apk.archive import open_archive
 from appveto.apk.model import NativeLib
-from appveto.apk.native import MAX_ENDPOINT_SAMPLES, machine_name, parse_native
+from appveto.apk.native import MAX_DOT_SYMBOLS, MAX_ENDPOINT_SAMPLES, machine_name, parse_native
 from appveto.errors import ApkError
 from tests.conftest import corpus_apks, require_tool
 
@@ -32,14 +32,21 @@ def build_elf(
     comment: bytes,
     symbols: tuple[tuple[str, int], ...],
     machine: int = 183,
+    static_symbols: tuple[str, ...] = (),
 ) -> bytes:
-    """A 64-bit little-endian shared object with .rodata, .comment, .dynsym/.dynstr sections."""
+    """A 64-bit little-endian shared object with .rodata, .comment, .dynsym/.dynstr sections
+    (and .symtab/.strtab holding ``static_symbols`` as local functions when given)."""
     dynstr = bytearray(b"\x00")
     dynsym = bytearray(_SYM.pack(0, 0, 0, 0, 0, 0))
     for name, shndx in symbols:
         dynsym += _SYM.pack(len(dynstr), 0x12, 0, shndx, 0x1000 if shndx else 0, 16)  # GLOBAL FUNC
         dynstr += name.encode() + b"\x00"
-    names = [b"", b".rodata", b".comment", b".dynsym", b".dynstr", b".shstrtab"]
+    strtab = bytearray(b"\x00")
+    symtab = bytearray(_SYM.pack(0, 0, 0, 0, 0, 0))
+    for name in static_symbols:
+        symtab += _SYM.pack(len(strtab), 0x02, 0, 7, 0x2000, 16)  # LOCAL FUNC
+        strtab += name.encode() + b"\x00"
+    names = [b"", b".rodata", b".comment", b".dynsym", b".dynstr", b".shstrtab", b".symtab", b".strtab"]
     shstrtab = bytearray()
     name_off = []
     for n in names:
@@ -47,14 +54,18 @@ def build_elf(
         shstrtab += n + b"\x00"
     body = bytearray(b"\x00" * _EHDR.size)
     placed = []
-    for blob in (rodata, comment, bytes(dynsym), bytes(dynstr), bytes(shstrtab)):
+    blobs = [rodata, comment, bytes(dynsym), bytes(dynstr), bytes(shstrtab)]
+    kinds = [(1, 0x2, 0, 0, 0), (1, 0x30, 0, 0, 1), (11, 0x2, 4, 1, 24), (3, 0x2, 0, 0, 0), (3, 0, 0, 0, 0)]
+    if static_symbols:
+        blobs += [bytes(symtab), bytes(strtab)]
+        kinds += [(2, 0, 7, len(static_symbols) + 1, 24), (3, 0, 0, 0, 0)]
+    for blob in blobs:
         body += b"\x00" * ((-len(body)) % 8)
         placed.append((len(body), len(blob)))
         body += blob
     body += b"\x00" * ((-len(body)) % 8)
     shoff = len(body)
     shdrs = [_SHDR.pack(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)]
-    kinds = [(1, 0x2, 0, 0, 0), (1, 0x30, 0, 0, 1), (11, 0x2, 4, 1, 24), (3, 0x2, 0, 0, 0), (3, 0, 0, 0, 0)]
     for i, ((off, size), (sh_type, flags, link, info, entsize)) in enumerate(zip(placed, kinds, strict=True)):
         shdrs.append(_SHDR.pack(name_off[i + 1], sh_type, flags, 0, off, size, link, info, 8, entsize))
     body += b"".join(shdrs)
@@ -77,6 +88,8 @@ def _sample_elf() -> bytes:
         ("Java_com_example_Imported_call", 0),  # undefined: an import, not an export
         ("helper", 7),
         ("JNI_OnLoadX", 7),
+        (".datadiv_decode9876543210987654321", 7),  # named by a compiler pass
+        (".imported.dot", 0),  # undefined: not this library's
     )
     return build_elf(rodata=rodata, comment=comment, symbols=symbols)
 
@@ -94,6 +107,25 @@ def test_built_elf() -> None:
     assert "203.0.113.7:443" in lib.strings_sample
     for noise in ("libc.so", "java.lang.String", "settings.current", "1.2.3"):
         assert noise not in lib.strings_sample
+    assert lib.dot_symbols == (".datadiv_decode9876543210987654321",)
+
+
+def test_dot_symbols_from_the_static_symbol_table_are_bounded() -> None:
+    static = ("plain_helper", ".datadiv_decode1", "x.y", *(f".pass{i:03d}" for i in range(200)))
+    lib = parse_native(
+        "lib/arm64-v8a/libstatic.so",
+        build_elf(rodata=b"", comment=b"", symbols=(("JNI_OnLoad", 7),), static_symbols=static),
+    )
+    assert lib.problem is None
+    assert len(lib.dot_symbols) == MAX_DOT_SYMBOLS
+    assert lib.dot_symbols == tuple(sorted(lib.dot_symbols))
+    assert all(n.startswith(".") for n in lib.dot_symbols)
+    assert ".datadiv_decode1" in lib.dot_symbols  # first in the table, so inside the bound
+    small = parse_native(
+        "lib/arm64-v8a/libsmall.so",
+        build_elf(rodata=b"", comment=b"", symbols=(), static_symbols=("main", ".datadiv_decode42")),
+    )
+    assert small.dot_symbols == (".datadiv_decode42",)
 
 
 def test_endpoint_sample_is_bounded() -> None:
@@ -167,6 +199,23 @@ def _readelf_jni(tool: str, path: Path) -> set[str]:
     return names
 
 
+def _readelf_dot_names(tool: str, path: Path) -> set[str]:
+    """Symbol names starting with '.': defined dynamic symbols and any static-table name."""
+    names: set[str] = set()
+    table = ""
+    for line in _readelf(tool, path, "--syms").splitlines():
+        if line.startswith("Symbol table"):
+            table = ".dynsym" if "'.dynsym'" in line else ".symtab"
+        cols = line.split()
+        # Num: Value Size Type Bind Vis Ndx Name (readelf shows SECTION symbols by their
+        # section's name; their own name is empty)
+        if len(cols) < 8 or not cols[0].endswith(":") or cols[3] == "SECTION":
+            continue
+        if cols[7].startswith(".") and (table == ".symtab" or cols[6] != "UND"):
+            names.add(cols[7].split("@")[0])
+    return names
+
+
 def _readelf_comment(tool: str, path: Path) -> tuple[str, ...]:
     out: list[str] = []
     for line in _readelf(tool, path, "-p", ".comment").splitlines():
@@ -209,10 +258,14 @@ def test_corpus_native_matches_readelf(corpus_file: Path, tmp_path: Path) -> Non
         assert lib.machine == machine.group(1).strip(), entry
         assert set(lib.jni_exports) == _readelf_jni(readelf, path), entry
         assert lib.comment == _readelf_comment(readelf, path), entry
+        dots = _readelf_dot_names(readelf, path)
+        assert set(lib.dot_symbols) <= dots, entry
+        assert len(lib.dot_symbols) == min(len(dots), MAX_DOT_SYMBOLS), entry
         assert lib.problem is None, f"{entry}: {lib.problem}"
         # Packers strip the section headers: the exports must still be found via PT_DYNAMIC.
         stripped = parse_native(entry, _strip_section_headers(data))
         assert stripped.jni_exports == lib.jni_exports, f"{entry}: stripped section headers"
+        assert set(stripped.dot_symbols) <= dots, f"{entry}: stripped section headers"
         assert stripped.machine == lib.machine
         # ... and without DT_HASH (GNU_HASH-only libraries): the table size comes from the layout.
         no_hash = parse_native(entry, _strip_section_headers(_without_dt_hash(data)))

@@ -405,6 +405,10 @@ class NativeLib:
     strings_sample: tuple[str, ...] = ()
     """Printable strings of ``.rodata`` that look like endpoints (URLs, hosts)."""
     problem: str | None = None
+    dot_symbols: tuple[str, ...] = ()
+    """Defined symbols (``.dynsym`` and ``.symtab``) whose names start with ``.``: names no
+    C or C++ source can spell, made by compiler passes (e.g. ``.datadiv_decode<n>``,
+    the string decoders of O-LLVM-family string encryption). Sorted, at most 64."""
 
 
 # ---------------------------------------------------------------------------- apk

@@ -4,7 +4,9 @@ For each library: the ABI folder it ships in, the ELF machine, the strings of th
 ``.comment`` section (compiler fingerprints such as ``GCC: (GNU) 4.9``, ``Android clang``,
 ``Obfuscator-LLVM``, ``Hikari``), the dynamic symbols that are JNI entry points
 (``Java_*`` and ``JNI_OnLoad``, defined in the library, as ``nm -D --defined-only`` lists
-them) and a bounded sample of printable strings from ``.rodata`` that look like
+them), the defined symbol names that start with ``.`` (made by compiler passes, never by
+source code: e.g. the ``.datadiv_decode<n>`` string decoders of O-LLVM-family string
+encryption) and a bounded sample of printable strings from ``.rodata`` that look like
 endpoints (URLs, host names with a real top-level domain, IPv4 addresses).
 
 The ELF structures are read by a small bounds-checked parser (headers, section headers,
@@ -32,6 +34,7 @@ MAX_ENDPOINT_SAMPLES = 64
 MAX_STRING_LEN = 512
 MAX_COMMENT_STRINGS = 32
 MAX_JNI_EXPORTS = 10_000
+MAX_DOT_SYMBOLS = 64
 MAX_SCAN_BYTES = 64 * 1024 * 1024
 
 # e_machine values (System V gABI) named as binutils' readelf names them.
@@ -180,6 +183,17 @@ def _comment_strings(raw: bytes) -> tuple[str, ...]:
     return tuple(out)
 
 
+_DOT_NAME = re.compile(rb"\x00(\.[\x21-\x7e]{1,255})(?=\x00)")
+
+
+def _dot_names(strtab: bytes, into: set[str]) -> None:
+    """Names starting with ``.`` in a symbol string table (``.strtab``), bounded."""
+    for m in _DOT_NAME.finditer(strtab):
+        if len(into) >= MAX_DOT_SYMBOLS:
+            return
+        into.add(m.group(1).decode("ascii"))
+
+
 class _Damaged(Exception):
     """A structure of the ELF file lies outside it or is inconsistent."""
 
@@ -275,8 +289,13 @@ class _Elf:
             out.append((type_, flags, off, vaddr, filesz))
         return out
 
-    def jni_symbols(self, symtab: int, count: int, strtab: int, strsize: int) -> list[str]:
-        """Defined JNI symbols of a symbol table (file offsets), read in one pass."""
+    def jni_symbols(
+        self, symtab: int, count: int, strtab: int, strsize: int, dots: set[str] | None = None
+    ) -> list[str]:
+        """Defined JNI symbols of a symbol table (file offsets), read in one pass.
+
+        Defined symbols whose names start with ``.`` go into ``dots`` when it is given.
+        """
         entsize = 24 if self.is64 else 16
         count = max(0, min(count, (self.size - symtab) // entsize if symtab < self.size else 0))
         table = self.blob(symtab, count * entsize)
@@ -293,6 +312,8 @@ class _Elf:
                 out.append(self.cstring(off, 4096))
                 if len(out) >= MAX_JNI_EXPORTS:
                     break
+            elif dots is not None and data[off] == 0x2E and len(dots) < MAX_DOT_SYMBOLS:
+                dots.add(self.cstring(off, 256))
         return out
 
     def vaddr_to_offset(self, vaddr: int, loads: list[tuple[int, int, int, int, int]]) -> int | None:
@@ -301,7 +322,9 @@ class _Elf:
                 return off + (vaddr - seg_vaddr)
         return None
 
-    def dynamic_jni_symbols(self, segs: list[tuple[int, int, int, int, int]]) -> list[str]:
+    def dynamic_jni_symbols(
+        self, segs: list[tuple[int, int, int, int, int]], dots: set[str] | None = None
+    ) -> list[str]:
         """JNI symbols through ``PT_DYNAMIC`` (when section headers are stripped or lie)."""
         dyn = next((s for s in segs if s[0] == 2), None)  # PT_DYNAMIC
         if dyn is None:
@@ -326,7 +349,7 @@ class _Elf:
             count = self._unpack("II", hash_at)[1] if hash_at is not None else 0
         else:  # .dynsym is laid out just before .dynstr by every linker
             count = (strtab - symtab) // sym_size if strtab > symtab else 0
-        return self.jni_symbols(symtab, count, strtab, tags.get(10, 0))
+        return self.jni_symbols(symtab, count, strtab, tags.get(10, 0), dots)
 
 
 def parse_native(entry: str, data: bytes) -> NativeLib:
@@ -346,6 +369,7 @@ def parse_native(entry: str, data: bytes) -> NativeLib:
 
     comment: tuple[str, ...] = ()
     exports: list[str] = []
+    dots: set[str] = set()
     sample: tuple[str, ...] = ()
     problems: list[str] = []
     elf = _Elf(data) if size >= (64 if data[4] == 2 else 52) else None
@@ -366,7 +390,12 @@ def parse_native(entry: str, data: bytes) -> NativeLib:
                     strtab = sections[sec.link] if 0 < sec.link < len(sections) else None
                     if strtab is not None:
                         step = sec.entsize or (24 if elf.is64 else 16)
-                        exports = elf.jni_symbols(sec.offset, sec.size // step, strtab.offset, strtab.size)
+                        exports = elf.jni_symbols(
+                            sec.offset, sec.size // step, strtab.offset, strtab.size, dots
+                        )
+                elif sec.type == 2 and 0 < sec.link < len(sections):  # SHT_SYMTAB: names only
+                    names = sections[sec.link]
+                    _dot_names(elf.blob(names.offset, min(names.size, MAX_SCAN_BYTES)), dots)
                 elif sec.name.startswith(".rodata") and sec.type == 1:  # SHT_PROGBITS
                     rodata.append(elf.blob(sec.offset, sec.size))
             except _Damaged as exc:
@@ -379,7 +408,7 @@ def parse_native(entry: str, data: bytes) -> NativeLib:
                 problems.append(f"program headers: {exc}")
         if not exports and segments:
             try:
-                exports = elf.dynamic_jni_symbols(segments)
+                exports = elf.dynamic_jni_symbols(segments, dots)
             except _Damaged as exc:
                 problems.append(f"dynamic segment: {exc}")
         if not rodata:
@@ -400,4 +429,5 @@ def parse_native(entry: str, data: bytes) -> NativeLib:
         jni_exports=tuple(sorted(set(exports))),
         strings_sample=sample,
         problem="; ".join(problems)[:MAX_STRING_LEN] if problems else None,
+        dot_symbols=tuple(sorted(dots)[:MAX_DOT_SYMBOLS]),
     )
