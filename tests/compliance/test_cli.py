@@ -34,8 +34,10 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 def test_demo_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     demo = tmp_path / "demo"
-    code, out, _ = _run(["demo-data", str(demo), "--people", "600", "--seed", "5"], capsys)
-    assert code == 0 and "600 people" in out
+    code, out, _ = _run(
+        ["demo-data", str(demo), "--people", "600", "--seed", "5", "--at", "2023-06-01"], capsys
+    )
+    assert code == 0 and "600 people" in out and "--at 2023-06-01" in out
     ws = tmp_path / "ws"
     assert _run(["init", str(ws)], capsys)[0] == 0
     shutil.copytree(EXAMPLES, ws / "policies", dirs_exist_ok=True)

@@ -100,6 +100,12 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--people", type=int, default=20_000, metavar="N")
     demo.add_argument("--seed", type=int, default=2023)
     demo.add_argument("--apps-per-device", type=int, metavar="N", help="exactly N apps per device")
+    demo.add_argument(
+        "--at",
+        type=_day,
+        metavar="DATE",
+        help="the day the exports are taken (report and enrolment times; default 2023-06-01)",
+    )
     demo.set_defaults(handler=_run_demo)
 
 
@@ -270,9 +276,12 @@ def _run_notices(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from appveto.fleet.generator import generate
+    from appveto.fleet.generator import DEFAULT_TAKEN_AT, generate
 
-    s = generate(args.out, people=args.people, seed=args.seed, apps_per_device=args.apps_per_device)
+    taken = datetime.combine(args.at, DEFAULT_TAKEN_AT.timetz()) if args.at else DEFAULT_TAKEN_AT
+    s = generate(
+        args.out, people=args.people, seed=args.seed, apps_per_device=args.apps_per_device, taken_at=taken
+    )
     print(f"{s.people} people, {s.devices} devices, {s.app_rows} app rows in {s.out}")
     print(f"  directory: appveto directory import {s.out / 'directory.json'}")
     for source, files in s.sources:
