@@ -6,16 +6,18 @@ it to the library it stands in for, on the real corpus and on names built from t
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from publicsuffixlist import PublicSuffixList
 
-from appveto.apk import native
+from appveto.apk import native, signing
 from appveto.apk.archive import open_archive
-from tests.conftest import corpus_params
+from tests.conftest import corpus_apks, corpus_params, require_shared
 
 _PRINTABLE = re.compile(rb"[\x20-\x7e]{6,512}")
 _HOST = re.compile(r"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,10}[A-Za-z]{2,24}\b")
@@ -56,3 +58,151 @@ def test_listed_suffix_matches_publicsuffixlist_on_corpus_strings(corpus_file: P
                 for m in _PRINTABLE.finditer(blob):
                     names.update(h.group().lower() for h in _HOST.finditer(m.group().decode("ascii")))
     assert _same_as_psl(sorted(names)) == []
+
+
+# ------------------------------------------------------------ certificates
+
+
+def _slow_facts(der: bytes) -> tuple[dict[str, object], list[str]]:
+    facts: dict[str, object] = {}
+    problems: list[str] = []
+    signing._cryptography_facts(der, "test", facts, problems)
+    return facts, problems
+
+
+def _corpus_certs(path: Path) -> list[bytes]:
+    """Every certificate DER that parse_signing describes for one APK."""
+    seen: list[bytes] = []
+    real = signing._common_cert_facts
+
+    def spy(der: bytes) -> dict[str, object] | None:
+        seen.append(der)
+        return real(der)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(signing, "_common_cert_facts", spy)
+        with open_archive(path) as archive:
+            signing.parse_signing(archive, file=str(path))
+    return seen
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)
+def test_common_certificates_read_as_cryptography_reads_them(corpus_file: Path) -> None:
+    for der in _corpus_certs(corpus_file):
+        fast = signing._common_cert_facts(der)
+        if fast is None:
+            continue
+        slow, problems = _slow_facts(der)
+        assert problems == []
+        assert fast == slow
+
+
+def test_the_corpus_signers_mostly_take_the_direct_path() -> None:
+    apks = corpus_apks()
+    if not apks:
+        require_shared("corpus/apk")
+    ders = [der for p in apks for der in _corpus_certs(p)]
+    direct = [der for der in ders if signing._common_cert_facts(der) is not None]
+    assert ders and len(direct) >= 0.9 * len(ders)
+
+
+def _make_cert(
+    key: Any,
+    subject: list[tuple[Any, str, Any]],
+    *,
+    not_after: datetime.datetime | None = None,
+    extensions: bool = True,
+) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.name import _ASN1Type
+
+    name = x509.Name(
+        [
+            x509.NameAttribute(oid, value, _type=_ASN1Type[kind], _validate=False)
+            for oid, value, kind in subject
+        ]
+    )
+    start = datetime.datetime(2011, 2, 28, 23, 59, 59, tzinfo=datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x1234ABCD5678)
+        .not_valid_before(start)
+        .not_valid_after(not_after or datetime.datetime(2049, 12, 31, 0, 0, 0, tzinfo=datetime.UTC))
+    )
+    if extensions:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        builder = builder.add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        )
+    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(key, algorithm).public_bytes(Encoding.DER)
+
+
+def _names() -> list[list[tuple[Any, str, Any]]]:
+    from cryptography.x509.oid import NameOID
+
+    return [
+        [
+            (NameOID.COUNTRY_NAME, "US", "PrintableString"),
+            (NameOID.COMMON_NAME, "Android Debug", "UTF8String"),
+        ],
+        [
+            (NameOID.COUNTRY_NAME, "DEU", "PrintableString"),  # 3 letters: cryptography only warns
+            (NameOID.STATE_OR_PROVINCE_NAME, "Bayern", "UTF8String"),
+            (NameOID.LOCALITY_NAME, "München", "UTF8String"),
+            (NameOID.ORGANIZATION_NAME, 'A, "B" + <C>; D\\E', "UTF8String"),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, "#lead ", "UTF8String"),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, " second", "UTF8String"),
+            (NameOID.EMAIL_ADDRESS, "dev@example.org", "IA5String"),
+            (NameOID.SERIAL_NUMBER, "42", "PrintableString"),
+            (NameOID.DOMAIN_COMPONENT, "example", "IA5String"),
+            (NameOID.COMMON_NAME, "é 中文", "UTF8String"),
+        ],
+        [(NameOID.COMMON_NAME, " ", "UTF8String"), (NameOID.USER_ID, "u1", "UTF8String")],
+        [(NameOID.COMMON_NAME, "bmp", "BMPString")],  # not a common string type: cryptography reads it
+        [],
+    ]
+
+
+@pytest.mark.parametrize("kind", ["rsa1024", "rsa3072", "ed25519", "ec"])
+def test_generated_certificates_read_as_cryptography_reads_them(kind: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    if kind.startswith("rsa"):
+        key: Any = rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
+    elif kind == "ed25519":
+        key = ed25519.Ed25519PrivateKey.generate()
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    far = datetime.datetime(2151, 7, 4, 12, 0, 1, tzinfo=datetime.UTC)  # GeneralizedTime
+    for i, subject in enumerate(_names()):
+        der = _make_cert(key, subject, not_after=far if i % 2 else None, extensions=i != 2)
+        fast = signing._common_cert_facts(der)
+        slow, problems = _slow_facts(der)
+        if kind == "ec" or "bmp" in str(subject):
+            assert fast is None  # left to cryptography
+            continue
+        assert fast is not None and problems == []
+        assert fast == slow
+        assert fast["not_after"] == ("2151-07-04T12:00:01Z" if i % 2 else "2049-12-31T00:00:00Z")
+
+
+def test_uncommon_encodings_are_left_to_cryptography() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    der = _make_cert(rsa.generate_private_key(public_exponent=65537, key_size=1024), _names()[0])
+    assert signing._common_cert_facts(der) is not None
+    assert signing._common_cert_facts(der + b"\x00") is None  # trailing data
+    assert signing._common_cert_facts(der[:-1]) is None  # truncated
+    # the outer length re-encoded in a non-minimal form
+    _tag, body, end = signing._der(der, 0, len(der))
+    longer = b"\x30\x83" + (end - body).to_bytes(3, "big") + der[body:]
+    assert signing._common_cert_facts(longer) is None
+    assert signing._common_cert_facts(b"") is None
+    assert signing._common_cert_facts(b"\x30\x80\x00\x00") is None  # indefinite length

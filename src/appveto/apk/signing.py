@@ -39,10 +39,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509.oid import NameOID
-
 from appveto.apk._reader import Reader, ReadError
 from appveto.apk.model import (
     DistinguishedName,
@@ -55,6 +51,8 @@ from appveto.apk.model import (
 from appveto.errors import ApkError, AppvetoError
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from appveto.apk.archive import Archive
 
 __all__ = [
@@ -329,6 +327,8 @@ def _subject_der(der: bytes) -> bytes | None:
 
 
 def _match_ski(certs: list[bytes], ski: bytes) -> bytes | None:
+    from cryptography import x509
+
     for c in certs:
         try:
             with warnings.catch_warnings():
@@ -345,11 +345,9 @@ def _match_ski(certs: list[bytes], ski: bytes) -> bytes | None:
 # ------------------------------------------------------------ certificates
 
 
-_DN_NAMES = {NameOID.EMAIL_ADDRESS: "EMAILADDRESS"}
-"""Attribute names beyond RFC 4514's table, spelled as apksigner and keytool print them."""
-
-
 def _dn(name: x509.Name) -> DistinguishedName:
+    from cryptography.x509.oid import NameOID
+
     def first(oid: x509.ObjectIdentifier) -> str | None:
         attrs = name.get_attributes_for_oid(oid)
         if not attrs:
@@ -358,7 +356,8 @@ def _dn(name: x509.Name) -> DistinguishedName:
         return v if isinstance(v, str) else v.hex()
 
     return DistinguishedName(
-        rfc4514=name.rfc4514_string(_DN_NAMES),
+        # EMAILADDRESS: beyond RFC 4514's table, spelled as apksigner and keytool print it.
+        rfc4514=name.rfc4514_string({NameOID.EMAIL_ADDRESS: "EMAILADDRESS"}),
         common_name=first(NameOID.COMMON_NAME),
         organization=first(NameOID.ORGANIZATION_NAME),
         organizational_unit=first(NameOID.ORGANIZATIONAL_UNIT_NAME),
@@ -369,6 +368,8 @@ def _dn(name: x509.Name) -> DistinguishedName:
 
 
 def _key_facts(cert: x509.Certificate) -> tuple[str, int | None]:
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
     try:
         key = cert.public_key()
     except Exception:  # unsupported or malformed key: fall back to the algorithm OID
@@ -397,6 +398,294 @@ def _iso(dt: object) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# ------------------------------------------------ common certificates, read directly
+#
+# Nearly every APK signer certificate is a plain DER X.509 v1/v3 certificate with an RSA
+# key and printable, UTF-8 or IA5 name strings. Those are read here without loading
+# ``cryptography`` (whose x509 import alone costs tens of milliseconds per process), giving
+# exactly what the ``cryptography`` path gives; anything else (other key types, other
+# string types, multi-valued RDNs, unusual encodings) returns None and goes that way.
+
+
+class _Uncommon(Exception):
+    """The certificate leaves the common shape: read it with ``cryptography``."""
+
+
+def _der(buf: bytes, pos: int, limit: int) -> tuple[int, int, int]:
+    """(tag, body start, end) of one strict-DER element (definite, minimal length)."""
+    if pos + 2 > limit:
+        raise _Uncommon
+    tag = buf[pos]
+    first = buf[pos + 1]
+    p = pos + 2
+    if tag & 0x1F == 0x1F:
+        raise _Uncommon
+    if first < 0x80:
+        length = first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 3 or p + n > limit or buf[p] == 0:
+            raise _Uncommon
+        length = int.from_bytes(buf[p : p + n], "big")
+        if length < 0x80:
+            raise _Uncommon
+        p += n
+    if p + length > limit:
+        raise _Uncommon
+    return tag, p, p + length
+
+
+def _der_items(buf: bytes, body: int, end: int) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    while body < end:
+        item = _der(buf, body, end)
+        out.append(item)
+        body = item[2]
+    return out
+
+
+def _der_int(buf: bytes, body: int, end: int) -> int:
+    """A minimally encoded INTEGER."""
+    if end == body or (
+        end - body > 1
+        and ((buf[body] == 0 and buf[body + 1] < 0x80) or (buf[body] == 0xFF and buf[body + 1] >= 0x80))
+    ):
+        raise _Uncommon
+    return int.from_bytes(buf[body:end], "big", signed=True)
+
+
+def _der_oid(raw: bytes) -> str:
+    if not raw or raw[-1] & 0x80:
+        raise _Uncommon
+    arcs: list[int] = []
+    value = 0
+    fresh = True
+    for b in raw:
+        if fresh and b == 0x80:
+            raise _Uncommon  # non-minimal sub-identifier
+        value = (value << 7) | (b & 0x7F)
+        fresh = not b & 0x80
+        if fresh:
+            arcs.append(value)
+            value = 0
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(map(str, head + arcs[1:]))
+
+
+_NAME_STRING_TAGS = frozenset({0x0C, 0x13, 0x14, 0x16})
+"""UTF8String, PrintableString, T61String, IA5String: cryptography decodes them as UTF-8."""
+_RFC4514_NAMES = {
+    "2.5.4.3": "CN",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.6": "C",
+    "2.5.4.9": "STREET",
+    "0.9.2342.19200300.100.1.25": "DC",
+    "0.9.2342.19200300.100.1.1": "UID",
+    "1.2.840.113549.1.9.1": "EMAILADDRESS",
+}
+"""RFC 4514's short names as cryptography spells them, plus EMAILADDRESS (apksigner)."""
+_DN_FIELDS = {
+    "2.5.4.3": "common_name",
+    "2.5.4.10": "organization",
+    "2.5.4.11": "organizational_unit",
+    "2.5.4.6": "country",
+    "2.5.4.7": "locality",
+    "2.5.4.8": "state",
+}
+_RFC4514_ESCAPES = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";": "\\;", "<": "\\<", ">": "\\>", "\0": "\\00"}
+)
+
+
+def _rfc4514_value(val: str) -> str:
+    """RFC 4514 section 2.4 escaping, as ``cryptography``'s ``Name.rfc4514_string``."""
+    if not val:
+        return ""
+    val = val.translate(_RFC4514_ESCAPES)
+    if val[0] == "#" or (val[0] == " " and len(val) > 1):
+        val = "\\" + val
+    if val[-1] == " ":
+        val = val[:-1] + "\\ "
+    return val
+
+
+def _common_dn(buf: bytes, body: int, end: int) -> DistinguishedName:
+    parts: list[str] = []
+    found: dict[str, str] = {}
+    for tag, rdn_body, rdn_end in _der_items(buf, body, end):
+        if tag != 0x31:
+            raise _Uncommon
+        atvs = _der_items(buf, rdn_body, rdn_end)
+        if len(atvs) != 1 or atvs[0][0] != 0x30:
+            raise _Uncommon  # empty or multi-valued RDN
+        pair = _der_items(buf, atvs[0][1], atvs[0][2])
+        if len(pair) != 2 or pair[0][0] != 0x06 or pair[1][0] not in _NAME_STRING_TAGS:
+            raise _Uncommon
+        oid = _der_oid(buf[pair[0][1] : pair[0][2]])
+        try:
+            value = buf[pair[1][1] : pair[1][2]].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Uncommon from None
+        parts.append(f"{_RFC4514_NAMES.get(oid, oid)}={_rfc4514_value(value)}")
+        field_name = _DN_FIELDS.get(oid)
+        if field_name is not None:
+            found.setdefault(field_name, value)
+    return DistinguishedName(rfc4514=",".join(reversed(parts)), **found)
+
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _common_time(buf: bytes, tag: int, body: int, end: int) -> str:
+    raw = buf[body:end]
+    if tag == 0x17 and len(raw) == 13:
+        yy = raw[:2]
+        digits = raw[:12]
+        year = int(yy) + (1900 if int(yy) >= 50 else 2000) if yy.isdigit() else 0
+        rest = raw[2:12]
+    elif tag == 0x18 and len(raw) == 15:
+        digits = raw[:14]
+        year = int(raw[:4]) if raw[:4].isdigit() else 0
+        rest = raw[4:14]
+    else:
+        raise _Uncommon
+    if raw[-1:] != b"Z" or not digits.isdigit() or not digits.isascii() or year < 1000:
+        raise _Uncommon
+    month, day, hour, minute, second = (int(rest[i : i + 2]) for i in range(0, 10, 2))
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 59:
+        raise _Uncommon
+    if not 1 <= day <= _DAYS[month - 1] + (1 if month == 2 and leap else 0):
+        raise _Uncommon
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+_RSA_SIG_OIDS = frozenset(
+    {"1.2.840.113549.1.1.4", "1.2.840.113549.1.1.5", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12",
+     "1.2.840.113549.1.1.13", "1.2.840.113549.1.1.14"}
+)  # fmt: skip
+_NO_PARAM_SIG_OIDS = frozenset(
+    {"1.2.840.10045.4.1", "1.2.840.10045.4.3.1", "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3",
+     "1.2.840.10045.4.3.4", "1.3.101.112", "1.3.101.113"}
+)  # fmt: skip
+_NULL = (0x05, 0x00)
+
+
+def _common_cert_facts(der: bytes) -> dict[str, object] | None:
+    """The facts of a certificate in the common shape, or None to read it with ``cryptography``."""
+    try:
+        return _common_cert_facts_unchecked(der)
+    except (_Uncommon, IndexError, ValueError):
+        return None
+
+
+def _common_cert_facts_unchecked(der: bytes) -> dict[str, object]:
+    tag, body, end = _der(der, 0, len(der))
+    if tag != 0x30 or end != len(der):
+        raise _Uncommon
+    top = _der_items(der, body, end)
+    if len(top) != 3 or top[0][0] != 0x30 or top[1][0] != 0x30 or top[2][0] != 0x03:
+        raise _Uncommon
+    if top[2][2] == top[2][1] or der[top[2][1]] != 0:
+        raise _Uncommon  # signature BIT STRING with unused bits
+    tbs = _der_items(der, top[0][1], top[0][2])
+    v3 = tbs[0][0] == 0xA0
+    if v3:
+        if der[tbs[0][1] : tbs[0][2]] != b"\x02\x01\x02":
+            raise _Uncommon  # only v3 is written explicitly; v1 leaves the field out
+        tbs = tbs[1:]
+    if len(tbs) < 6 or [t[0] for t in tbs[:6]] != [0x02, 0x30, 0x30, 0x30, 0x30, 0x30]:
+        raise _Uncommon
+    serial_t, alg_t, issuer_t, validity_t, subject_t, spki_t = tbs[:6]
+    extra = tbs[6:]
+    if extra and (not v3 or len(extra) != 1 or extra[0][0] != 0xA3):
+        raise _Uncommon
+    for _tag, ext_body, ext_end in extra:
+        exts = _der_items(der, ext_body, ext_end)
+        if len(exts) != 1 or exts[0][0] != 0x30:
+            raise _Uncommon
+        items = _der_items(der, exts[0][1], exts[0][2])
+        if not items:
+            raise _Uncommon
+        for ext_tag, b, e in items:
+            parts = _der_items(der, b, e) if ext_tag == 0x30 else []
+            shape = [p[0] for p in parts]
+            if shape == [0x06, 0x01, 0x04] and der[parts[1][1] : parts[1][2]] == b"\xff":
+                continue  # critical = TRUE (FALSE is the default and must not be written)
+            if shape != [0x06, 0x04]:
+                raise _Uncommon
+            _der_oid(der[parts[0][1] : parts[0][2]])
+    # signatureAlgorithm: the same AlgorithmIdentifier inside and outside the signed part
+    if der[alg_t[1] : alg_t[2]] != der[top[1][1] : top[1][2]]:
+        raise _Uncommon
+    alg = _der_items(der, alg_t[1], alg_t[2])
+    if not alg or alg[0][0] != 0x06:
+        raise _Uncommon
+    sig_oid = _der_oid(der[alg[0][1] : alg[0][2]])
+    params = [(t, e - b) for t, b, e in alg[1:]]
+    if sig_oid in _RSA_SIG_OIDS:
+        if params != [_NULL]:
+            raise _Uncommon
+    elif sig_oid not in _NO_PARAM_SIG_OIDS or params:
+        raise _Uncommon
+    validity = _der_items(der, validity_t[1], validity_t[2])
+    if len(validity) != 2:
+        raise _Uncommon
+    not_before = _common_time(der, *validity[0])
+    not_after = _common_time(der, *validity[1])
+    key_algorithm, key_size = _common_key(der, spki_t[1], spki_t[2])
+    return {
+        "subject": _common_dn(der, subject_t[1], subject_t[2]),
+        "issuer": _common_dn(der, issuer_t[1], issuer_t[2]),
+        "serial": format(_der_int(der, serial_t[1], serial_t[2]), "x"),
+        "not_before": not_before,
+        "not_after": not_after,
+        "signature_algorithm": _SIG_ALG_NAMES[sig_oid],
+        "self_signed": der[issuer_t[1] : issuer_t[2]] == der[subject_t[1] : subject_t[2]],
+        "key_algorithm": key_algorithm,
+        "key_size": key_size,
+    }
+
+
+def _common_key(der: bytes, body: int, end: int) -> tuple[str, int]:
+    """RSA and EdDSA subjectPublicKeyInfo; other keys go to ``cryptography``."""
+    spki = _der_items(der, body, end)
+    if len(spki) != 2 or spki[0][0] != 0x30 or spki[1][0] != 0x03:
+        raise _Uncommon
+    alg = _der_items(der, spki[0][1], spki[0][2])
+    if not alg or alg[0][0] != 0x06:
+        raise _Uncommon
+    oid = _der_oid(der[alg[0][1] : alg[0][2]])
+    params = [(t, e - b) for t, b, e in alg[1:]]
+    key_body, key_end = spki[1][1], spki[1][2]
+    if key_end == key_body or der[key_body] != 0:
+        raise _Uncommon
+    key_body += 1
+    if oid in ("1.3.101.112", "1.3.101.113") and not params:
+        want = 32 if oid == "1.3.101.112" else 57
+        if key_end - key_body != want:
+            raise _Uncommon
+        return ("Ed25519", 256) if want == 32 else ("Ed448", 456)
+    if oid != "1.2.840.113549.1.1.1" or params != [_NULL]:
+        raise _Uncommon
+    tag, b, e = _der(der, key_body, key_end)
+    ints = _der_items(der, b, e) if tag == 0x30 and e == key_end else []
+    if [t[0] for t in ints] != [0x02, 0x02]:
+        raise _Uncommon
+    n = _der_int(der, ints[0][1], ints[0][2])
+    exponent = _der_int(der, ints[1][1], ints[1][2])
+    # What any RSA implementation takes: an odd modulus of usual size, an odd exponent >= 3.
+    if n <= 0 or not n & 1 or not 512 <= n.bit_length() <= 16384:
+        raise _Uncommon
+    if not 3 <= exponent < n or not exponent & 1:
+        raise _Uncommon
+    return "RSA", n.bit_length()
+
+
 def _describe(
     der: bytes,
     schemes: tuple[SigningScheme, ...],
@@ -406,7 +695,8 @@ def _describe(
     """Facts of one DER certificate.
 
     The SHA-256/SHA-1 of the DER (the publisher identity policies match on) are always
-    reported. Facts that cannot be read - the whole certificate when ``cryptography``
+    reported. Common certificates are read directly, the others with ``cryptography``.
+    Facts that cannot be read - the whole certificate when ``cryptography``
     refuses it, or a single field - are left empty (``""``, ``"unknown"``, None) and
     the reason goes to ``problems``.
     """
@@ -424,6 +714,38 @@ def _describe(
         "signature_algorithm": "unknown",
         "self_signed": False,
     }
+    fast = _common_cert_facts(der)
+    if fast is not None:
+        facts.update(fast)
+    else:
+        _cryptography_facts(der, where, facts, problems)
+    subject, issuer = facts["subject"], facts["issuer"]
+    key_size = facts["key_size"]
+    assert isinstance(subject, DistinguishedName) and isinstance(issuer, DistinguishedName)
+    assert key_size is None or isinstance(key_size, int)
+    return SignerCert(
+        schemes=schemes,
+        subject=subject,
+        issuer=issuer,
+        serial=str(facts["serial"]),
+        not_before=str(facts["not_before"]),
+        not_after=str(facts["not_after"]),
+        sha256=sha256,
+        sha1=hashlib.sha1(der).hexdigest(),
+        key_algorithm=str(facts["key_algorithm"]),
+        key_size=key_size,
+        signature_algorithm=str(facts["signature_algorithm"]),
+        self_signed=bool(facts["self_signed"]),
+        min_sdk=sdk[0],
+        max_sdk=sdk[1],
+    )
+
+
+def _cryptography_facts(der: bytes, where: str, facts: dict[str, object], problems: list[str]) -> None:
+    """Read the facts with ``cryptography`` (any certificate it accepts); what it refuses
+    goes to ``problems``."""
+    from cryptography import x509
+
     with warnings.catch_warnings():
         # cryptography warns on non-conforming but parseable certificates (2-letter
         # country names that are not, negative serials): Android accepts them, so do we.
@@ -456,26 +778,6 @@ def _describe(
                 except Exception as exc:
                     problems.append(f"{where}: {name.replace('_', ' ')} unreadable ({exc})")
             facts["key_algorithm"], facts["key_size"] = _key_facts(cert)
-    subject, issuer = facts["subject"], facts["issuer"]
-    key_size = facts["key_size"]
-    assert isinstance(subject, DistinguishedName) and isinstance(issuer, DistinguishedName)
-    assert key_size is None or isinstance(key_size, int)
-    return SignerCert(
-        schemes=schemes,
-        subject=subject,
-        issuer=issuer,
-        serial=str(facts["serial"]),
-        not_before=str(facts["not_before"]),
-        not_after=str(facts["not_after"]),
-        sha256=sha256,
-        sha1=hashlib.sha1(der).hexdigest(),
-        key_algorithm=str(facts["key_algorithm"]),
-        key_size=key_size,
-        signature_algorithm=str(facts["signature_algorithm"]),
-        self_signed=bool(facts["self_signed"]),
-        min_sdk=sdk[0],
-        max_sdk=sdk[1],
-    )
 
 
 # ---------------------------------------------------------- signing block
