@@ -226,3 +226,21 @@ def test_update_all_three_kinds_and_use_them(tmp_path: Path) -> None:
     # the baseline's categories survive the AOSP overlay
     sms = kb.permission("android.permission.READ_SMS")
     assert sms is not None and sms.dangerous and sms.category == "sms"
+
+
+def test_compiler_symbol_markers_parse_and_bad_ones_are_located() -> None:
+    from appveto.kb.load import parse_protectors
+
+    doc = {
+        "compilers": [{"name": "X-LLVM", "kind": "obfuscator", "markers": ["X-LLVM"], "symbols": [".xdec"]}]
+    }
+    _, _, (comp,) = parse_protectors(json.dumps(doc).encode(), "extra/packers.json")
+    assert comp.symbols == (".xdec",)
+    old = {"compilers": [{"name": "Old", "kind": "obfuscator", "markers": ["Old"]}]}
+    assert parse_protectors(json.dumps(old).encode(), "p.json")[2][0].symbols == ()
+    bad = {"compilers": [{"name": "X", "kind": "obfuscator", "markers": [], "symbols": ".xdec"}]}
+    with pytest.raises(KnowledgeBaseError) as exc:
+        parse_protectors(json.dumps(bad).encode(), "extra/packers.json")
+    assert "extra/packers.json" in str(exc.value) and "compilers[0].symbols" in str(exc.value)
+    ollvm = next(c for c in load_baseline().compiler_markers if c.name.startswith("Obfuscator-LLVM"))
+    assert ollvm.symbols == (".datadiv_decode",)

@@ -17,6 +17,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from appveto.apk.model import Apk, ComponentKind, DexLocation, ZipEntry, descriptor_to_java
+from appveto.apk.native import MAX_DOT_SYMBOLS
 from appveto.checks.facts import Facts, facts, manifest_ev, memo
 from appveto.findings import Confidence, Evidence, EvidenceKind, Location
 from appveto.kb.model import KnowledgeBase, ProtectorKind
@@ -298,6 +299,37 @@ def _names(f: Facts) -> tuple[int, int, int, int, int, int, tuple[PackageNames, 
     return len(f.defined), obf_classes, methods, obf_m, fields, obf_f, pkgs, unusual, in_o
 
 
+_STUB_PROTOS = frozenset(f"({a}{b}{c})Ljava/lang/String;" for a in "ISB" for b in "ISB" for c in "ISB")
+_STUB_TABLES = frozenset(("[B", "[S"))
+_STUB_MAX_FIELDS = 4
+
+
+def _string_stubs(f: Facts) -> list[str]:
+    """Classes shaped like a DexGuard string-decryption stub, from the ID tables alone.
+
+    A small app class (at most four fields referenced) with an obfuscated method
+    ``(int, int, int) -> String`` (``short``/``byte`` variants too) and an obfuscated
+    ``byte[]`` or ``short[]`` field: the encrypted string pool and its decoder.
+    """
+    defined = f.defined
+    cand = {
+        cls
+        for cls, name, desc in f.method_refs
+        if desc in _STUB_PROTOS and cls in defined and obfuscated_name(name)
+    }
+    if not cand:
+        return []
+    fields: dict[str, list[tuple[str, str]]] = {}
+    for fr in f.field_refs:
+        if fr.class_name in cand:
+            fields.setdefault(fr.class_name, []).append((fr.name, fr.type))
+    return sorted(
+        c
+        for c, fs in fields.items()
+        if len(fs) <= _STUB_MAX_FIELDS and any(t in _STUB_TABLES and obfuscated_name(n) for n, t in fs)
+    )
+
+
 def _entry_matches(name: str, marker: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     if marker.endswith("/"):
@@ -307,7 +339,9 @@ def _entry_matches(name: str, marker: str) -> bool:
     return base == marker or (base.startswith(marker) and base[len(marker) :].startswith((".", "-", "_")))
 
 
-def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) -> list[ProtectorHit]:
+def _protectors(
+    apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int, stubs: list[str]
+) -> list[ProtectorHit]:
     hits: list[ProtectorHit] = []
     all_markers = tuple(m.rstrip("/-_") for p in kb.protectors for m in p.entries)
     names = tuple(n for n in apk.entry_names() if any(m in n for m in all_markers))
@@ -343,7 +377,7 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
             hits.append(ProtectorHit(p.name, p.kind, p.vendor, tuple(sorted(set(ev))[:8])))
     if not any(h.name.startswith("DexGuard") for h in hits):
         total = max(1, len(f.defined))
-        if unusual >= 5 or (in_o >= 10 and in_o / total >= 0.05):
+        if unusual >= 5 or (in_o >= 10 and in_o / total >= 0.05) or len(stubs) >= _STUBS_MIN:
             ev = []
             if unusual >= 5:
                 ev.append(
@@ -363,6 +397,8 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
                         + ", ".join(descriptor_to_java(s) for s in samples),
                     )
                 )
+            if len(stubs) >= _STUBS_MIN:
+                ev.append(_stubs_evidence(stubs, "DexGuard-style string encryption"))
             hits.append(
                 ProtectorHit(
                     "DexGuard (Guardsquare)", ProtectorKind.OBFUSCATOR, "Guardsquare NV", tuple(ev), True
@@ -385,6 +421,16 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
                         )
                     )
                     break
+            made = [s for s in lib.dot_symbols if _generated_by(s, cm.symbols)] if cm.symbols else []
+            if made:
+                count = f"{len(made)}{'+' if len(lib.dot_symbols) >= MAX_DOT_SYMBOLS else ''}"
+                note = (
+                    f"symbol named by an obfuscating compiler pass ({cm.name}), not by source code "
+                    "(a string decoder); "
+                    f"{count} such symbols in this library"
+                )
+                sym_ev = Evidence(EvidenceKind.NATIVE, made[0], Location(entry=lib.entry), note)
+                hits.append(ProtectorHit(cm.name, cm.kind, None, (sym_ev,)))
     merged: dict[str, ProtectorHit] = {}
     for h in hits:
         old = merged.get(h.name)
@@ -399,6 +445,29 @@ def _protectors(apk: Apk, kb: KnowledgeBase, f: Facts, unusual: int, in_o: int) 
                 old.heuristic and h.heuristic,
             )
     return sorted(merged.values(), key=lambda h: h.name)
+
+
+_STUBS_MIN = 3
+"""String-decryption stubs in at least this many classes make a DexGuard claim."""
+
+
+def _stubs_evidence(stubs: list[str], note: str) -> Evidence:
+    return Evidence(
+        EvidenceKind.METRIC,
+        f"{len(stubs)} classes pair an obfuscated (int,int,int)->String method with an "
+        "obfuscated byte[]/short[] field (string-decryption stubs)",
+        note=note + "; e.g. " + ", ".join(descriptor_to_java(c) for c in stubs[:3]),
+    )
+
+
+def _generated_by(symbol: str, prefixes: tuple[str, ...]) -> bool:
+    """``symbol`` is one of the prefixes followed by a pass-generated decimal suffix."""
+    for p in prefixes:
+        if symbol.startswith(p):
+            rest = symbol[len(p) :]
+            if rest.isascii() and rest.isdigit():
+                return True
+    return False
 
 
 def _head(apk: Apk, z: ZipEntry, size: int = 65536) -> bytes:
@@ -484,7 +553,8 @@ def _missing(apk: Apk, f: Facts) -> list[Evidence]:
 def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
     f = facts(apk)
     classes, obf_c, methods, obf_m, fields, obf_f, pkgs, unusual, in_o = _names(f)
-    protectors = _protectors(apk, kb, f, unusual, in_o)
+    stubs = _string_stubs(f)
+    protectors = _protectors(apk, kb, f, unusual, in_o, stubs)
     dynamic = [
         ev for cls, names in _DYNAMIC for ev in f.method_evidence(cls, *names, note="dynamic code loading")
     ]
@@ -502,6 +572,8 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
                     "string-encryption library",
                 )
             )
+    if len(stubs) >= _STUBS_MIN:
+        crypto.append(_stubs_evidence(stubs, "the string constants are decrypted at run time"))
     unreadable = _unreadable_strings(f)
     if unreadable[0] >= 50 and unreadable[0] >= 0.2 * max(1, unreadable[1]):
         crypto.append(

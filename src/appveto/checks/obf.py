@@ -28,7 +28,10 @@ def protector(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         string markers and ELF ``.comment`` compiler strings from the knowledge base's
         table of public facts (Jiagu, Legu, Bangcle/SecNeo, Ijiami, APKProtect, Baidu,
         Alibaba, DexProtector, DexGuard, AppSealing, LIAPP, Promon…), plus DexGuard's
-        renaming pattern (Unicode look-alike names, classes repackaged into ``o``).
+        renaming pattern (Unicode look-alike names, classes repackaged into ``o``) and
+        its string-decryption stubs as the DEX ID tables show them: in three or more
+        small classes, an obfuscated ``(int, int, int) -> String`` method (``short`` and
+        ``byte`` variants too) beside an obfuscated ``byte[]`` or ``short[]`` field.
 
     Why it matters:
         Packed code is decrypted only at run time: a static review sees a stub, so
@@ -126,8 +129,10 @@ def string_encryption(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """Flags signs that string constants are encrypted and decrypted at run time.
 
     What it checks:
-        String-encryption libraries (StringFog, Allatori markers) and a high share of
-        unreadable (binary or non-printable) string constants.
+        String-encryption libraries (StringFog, Allatori markers), a high share of
+        unreadable (binary or non-printable) string constants, and string-decryption
+        stubs (DexGuard's shape: an obfuscated ``(int, int, int) -> String`` decoder
+        beside an obfuscated ``byte[]``/``short[]`` pool, in three or more classes).
 
     Why it matters:
         Encrypted strings hide URLs, commands and class names from a review: endpoint
@@ -422,25 +427,31 @@ def anti_analysis(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     subscore=Subscore.AUDITABILITY,
 )
 def compiler(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
-    """Names obfuscating compilers found in the ``.comment`` section of native libraries.
+    """Names obfuscating compilers found in native libraries.
 
     What it checks:
-        The compiler identification strings of ``lib/*.so`` against known obfuscating
-        LLVM forks: Obfuscator-LLVM, Hikari, ByteGuard (ByteDance), Armariris, Tigress.
+        The compiler identification strings (``.comment`` section) of ``lib/*.so``
+        against known obfuscating LLVM forks: Obfuscator-LLVM, Hikari, ByteGuard
+        (ByteDance), Armariris, Tigress. When ``.comment`` is stripped, the names a
+        compiler pass gives the functions it generates: O-LLVM-family string
+        encryption leaves one ``.datadiv_decode<digits>`` decoder per encrypted
+        global, a name no C or C++ source can spell.
 
     Why it matters:
         Control-flow flattening and string encryption in native code defeat
         decompilers; ByteGuard is detected only this way.
 
     Example:
-        ``clang version 12.0.0 (ByteGuard 0.9.3-…)``
+        ``clang version 12.0.0 (ByteGuard 0.9.3-…)``; or 88 dynamic symbols
+        ``.datadiv_decode10160347175282829921``… in ``lib/arm64-v8a/libnative-lib.so``.
 
     Remediation:
         Treat the native code as unreviewable.
 
     References:
         https://github.com/obfuscator-llvm/obfuscator/wiki ;
-        https://github.com/HikariObfuscator/Hikari
+        https://github.com/HikariObfuscator/Hikari ;
+        https://github.com/GoSSIP-SJTU/Armariris
     """
     names = {cm.name for cm in kb.compiler_markers}
     for hit in measure(apk, kb).protectors:

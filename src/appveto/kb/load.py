@@ -474,6 +474,7 @@ def parse_protectors(
                 name=_str(o, "name", file, w),
                 kind=_kind(_str(o, "kind", file, w), file, w),
                 markers=_strs(o, "markers", file, w),
+                symbols=_strs(o, "symbols", file, w),
             )
         )
     return _about(doc, data, file, origin, len(prots) + len(comps)), tuple(prots), tuple(comps)

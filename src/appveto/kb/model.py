@@ -240,11 +240,15 @@ class Protector:
 
 @dataclass(frozen=True, slots=True)
 class CompilerMarker:
-    """An obfuscating compiler recognised by its ELF ``.comment`` string."""
+    """An obfuscating compiler recognised by its ELF ``.comment`` string or by the
+    names its passes give to generated functions."""
 
     name: str
     kind: ProtectorKind
     markers: tuple[str, ...]
+    symbols: tuple[str, ...] = ()
+    """Prefixes of compiler-generated symbol names (``NativeLib.dot_symbols``), each
+    followed in the symbol by decimal digits only (a pass-generated suffix)."""
 
 
 @dataclass(frozen=True, slots=True)
