@@ -184,3 +184,23 @@ def test_many_domains_export_in_bounded_time(
     assert time.monotonic() - start < 30
     hosts = (tmp_path / "b" / "test-family" / "test-family.hosts").read_text()
     assert "d4999.example.org" in hosts
+
+
+def test_export_all_never_replaces_a_readme_it_did_not_write(
+    pol: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--output .`` in a project folder must not replace the project's README.md; a bundle
+    appveto wrote before is replaced as usual."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "README.md").write_text("# Our project\n")
+    argv = ["export", "all", "--policies", str(pol), "--at", "2023-04-01", "--output"]
+    assert main([*argv, str(project)]) == 2
+    assert "README.md: exists and was not written by appveto" in capsys.readouterr().err
+    assert [p.name for p in project.iterdir()] == ["README.md"]
+    assert (project / "README.md").read_text() == "# Our project\n"
+    bundle = tmp_path / "bundle"
+    assert main([*argv, str(bundle)]) == 0
+    first = _snapshot(bundle)
+    assert main([*argv, str(bundle)]) == 0
+    assert _snapshot(bundle) == first

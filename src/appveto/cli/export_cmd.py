@@ -102,6 +102,9 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     policy_root = Path(args.policies).resolve()
     if folder.resolve() == policy_root or policy_root in folder.resolve().parents:
         raise AppvetoError(f"{folder}: is inside the policy folder {args.policies}; write elsewhere")
+    for rel, content in bundle.files:
+        if rel == "README.md":  # the other files sit in folders named after the decisions
+            _refuse_foreign(folder / rel, content)
     inputs = _policy_inputs(args.policies)
     for rel, content in bundle.files:
         write_output(content, str(folder / rel), inputs=inputs)
@@ -114,6 +117,24 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
         f"({len(bundle.skipped)} skipped; see README.md)\n"
     )
     return 0
+
+
+def _refuse_foreign(path: Any, content: bytes) -> None:
+    """Refuse to replace a README.md the user wrote (``--output .`` in a project): an existing
+    one is replaced only when its first line is the one appveto writes there."""
+    from appveto.errors import AppvetoError
+
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(4096)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise AppvetoError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if first.rstrip(b"\r\n") != content.split(b"\n", 1)[0].rstrip(b"\r"):
+        raise AppvetoError(
+            f"{path}: exists and was not written by appveto export; choose a new or empty folder"
+        )
 
 
 def _policy_inputs(directory: str) -> list[str]:
