@@ -9,9 +9,10 @@ of every parser are gathered in one sorted tuple.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from appveto.apk.archive import Archive, Limits, open_archive
 from appveto.apk.model import (
@@ -28,6 +29,9 @@ from appveto.apk.model import (
     ZipEntry,
 )
 from appveto.errors import ApkError
+
+if TYPE_CHECKING:
+    import threading
 
 _PRIMARY_DEX = re.compile(r"^classes(\d*)\.dex$")
 _NATIVE = re.compile(r"^lib/([^/]+)/([^/]+\.so)$")
@@ -71,9 +75,11 @@ def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
     archive = open_archive(path, limits=limits or Limits())
     data = archive.data
     size = len(data)
-    sha256 = hashlib.sha256(data).hexdigest()
-    sha1 = hashlib.sha1(data).hexdigest()
-    md5 = hashlib.md5(data).hexdigest()
+    # The three digests of the whole file are computed while the parts are parsed: hashlib
+    # lets go of the GIL on large buffers, so with a second core they cost no wall time.
+    # (Should a parser fail unexpectedly, the daemon thread just finishes its hashing.)
+    digests: list[str] = []
+    hasher = _start_digests(data, digests)
 
     problems: list[ApkProblem] = []
     tampering: list[Tampering] = list(archive.tampering)
@@ -144,6 +150,12 @@ def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
             if lib is not None:
                 native.append(lib)
 
+    if hasher is not None:
+        hasher.join()
+    if len(digests) != 3:  # no thread could be started: compute them here
+        digests[:] = _digests(data)
+    sha256, sha1, md5 = digests
+
     return Apk(
         path=path,
         size=size,
@@ -161,6 +173,22 @@ def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
         problems=_capped(problems),
         archive=archive,
     )
+
+
+def _digests(data: bytes | mmap.mmap) -> list[str]:
+    return [hashlib.sha256(data).hexdigest(), hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest()]
+
+
+def _start_digests(data: bytes | mmap.mmap, into: list[str]) -> threading.Thread | None:
+    """Hash ``data`` into ``into`` on a helper thread; None when no thread can be started."""
+    import threading
+
+    hasher = threading.Thread(target=lambda: into.extend(_digests(data)), name="appveto-digests", daemon=True)
+    try:
+        hasher.start()
+    except RuntimeError:
+        return None
+    return hasher
 
 
 def _capped(problems: list[ApkProblem]) -> tuple[ApkProblem, ...]:
