@@ -255,3 +255,24 @@ def test_reused_anchor_is_a_located_error(tmp_path: Path, capsys: pytest.Capture
     assert (d.file, d.line) == (str(f), 3)
     assert "anchor 'a' defined twice (first defined at line 2" in d.message
     assert capsys.readouterr().err == ""
+
+
+def test_linked_folder_is_reported_with_the_other_problems(pol: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shutil.move(str(pol / "test-family.yaml"), shared / "test-family.yaml")
+    (pol / "shared").symlink_to(shared)
+    (pol / "broken.yaml").write_text("kind: [\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policies(pol)
+    got = _messages(info.value)
+    assert got[f"{pol}/shared"].startswith("a linked folder is not read")
+    assert f"{pol}/broken.yaml" in got
+    (pol / "broken.yaml").unlink()
+    with pytest.raises(PolicyError, match="shared: a linked folder is not read"):
+        load_policies(pol)
+
+
+def test_upper_case_suffix_is_read_not_skipped(pol: Path) -> None:
+    (pol / "test-family.yaml").rename(pol / "TEST-FAMILY.YAML")
+    assert "test-family" in {d.id for d in load_policies(pol).decisions}

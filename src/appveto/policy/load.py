@@ -917,7 +917,7 @@ def policy_files(directory: Path) -> list[Path]:
     found = [
         p
         for p in directory.rglob("*")
-        if p.suffix in (".yaml", ".yml")
+        if p.suffix.lower() in (".yaml", ".yml")
         and not p.is_dir()
         and not any(part.startswith(".") for part in p.relative_to(directory).parts)
     ]
@@ -983,13 +983,30 @@ def load_policies(directory: str | Path) -> PolicySet:
     if not str(directory) or not root.is_dir():
         shown = str(directory) or "''"
         raise PolicyError(f"{shown}: not a folder", diagnostics=(Diagnostic("not a folder", file=shown),))
+    # rglob does not enter linked folders: say so rather than leave their files out unseen
+    linked = tuple(
+        Diagnostic(
+            "a linked folder is not read (copy its policy files here)", file=str(Path(directory) / rel)
+        )
+        for rel in sorted(p.relative_to(root) for p in root.rglob("*") if p.is_symlink() and p.is_dir())
+        if not any(part.startswith(".") for part in rel.parts)
+    )
     files = policy_files(root)
     if not files:
         raise PolicyError(
             f"{directory}: no policy files",
             diagnostics=(Diagnostic("no *.yaml policy files", file=str(directory)),),
         )
-    return load_documents([(p, str(Path(directory) / p.relative_to(root))) for p in files])
+    try:
+        policies = load_documents([(p, str(Path(directory) / p.relative_to(root))) for p in files])
+    except PolicyError as exc:
+        if not linked:
+            raise
+        diags = (*linked, *exc.diagnostics())
+        raise PolicyError(f"{len(diags)} problems in the policy files", diagnostics=diags) from None
+    if linked:
+        raise PolicyError(f"{directory}: linked folders are not read", diagnostics=linked)
+    return policies
 
 
 def load_policy_text(text: str, *, name: str = "policy.yaml", authorities: str | None = None) -> PolicySet:
