@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime
 import random
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from publicsuffixlist import PublicSuffixList
 
-from appveto.apk import native, signing
+from appveto.apk import archive, native, signing
 from appveto.apk.archive import open_archive
+from appveto.apk.model import ZipEntry
+from appveto.errors import ApkError
 from tests.conftest import corpus_apks, corpus_params, require_shared
 
 _PRINTABLE = re.compile(rb"[\x20-\x7e]{6,512}")
@@ -170,6 +173,7 @@ def _names() -> list[list[tuple[Any, str, Any]]]:
     ]
 
 
+@pytest.mark.filterwarnings("ignore:Attribute's length must be")  # the 3-letter country, on purpose
 @pytest.mark.parametrize("kind", ["rsa1024", "rsa3072", "ed25519", "ec"])
 def test_generated_certificates_read_as_cryptography_reads_them(kind: str) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -206,3 +210,47 @@ def test_uncommon_encodings_are_left_to_cryptography() -> None:
     assert signing._common_cert_facts(longer) is None
     assert signing._common_cert_facts(b"") is None
     assert signing._common_cert_facts(b"\x30\x80\x00\x00") is None  # indefinite length
+
+
+# ------------------------------------------------------------------ inflation
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)
+def test_inflation_gives_the_same_bytes_with_and_without_isal(corpus_file: Path) -> None:
+    with open_archive(corpus_file) as arch:
+        deflated = [e for e in arch.entries if e.method == 8 and 0 < e.uncompressed_size < 20_000_000]
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(archive, "_FAST_ZLIB", None)
+            plain = [_read_or_error(arch, e) for e in deflated]
+        assert [_read_or_error(arch, e) for e in deflated] == plain
+
+
+def _read_or_error(arch: archive.Archive, entry: ZipEntry) -> bytes | str:
+    try:
+        return arch.read(entry)
+    except ApkError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "longer", "shorter"])
+def test_damaged_streams_report_the_same_errors_with_and_without_isal(damage: str) -> None:
+    payload = bytes(range(256)) * 400
+    good = zlib.compressobj(6, zlib.DEFLATED, -15)
+    stream = good.compress(payload) + good.flush()
+    size = len(payload)
+    if damage == "truncated":
+        stream = stream[: len(stream) // 2]
+    elif damage == "corrupt":
+        stream = b"\xff" * 8 + stream[8:]
+    elif damage == "longer":
+        size -= 10
+    else:
+        size += 10
+    errors = []
+    for fast in (archive._FAST_ZLIB, None):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(archive, "_FAST_ZLIB", fast)
+            with pytest.raises(ApkError) as info:
+                archive._inflate(stream, 0, len(stream), size, file="t.apk", entry="e")
+            errors.append(str(info.value))
+    assert errors[0] == errors[1]

@@ -76,7 +76,7 @@ import struct
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 
 from appveto.apk.model import Tampering, TamperKind, ZipEntry
 from appveto.errors import ApkError, LimitExceeded
@@ -148,6 +148,19 @@ _MAX_EOCD_CANDIDATES = 4096
 _PER_KIND_CAP = 200
 _MAX_NAME_LEN = 1024
 _INFLATE_CHUNK = 256 * _KIB
+
+
+def _load_fast_zlib() -> ModuleType | None:
+    """``isal.isal_zlib`` (Intel ISA-L) when installed: the same API and the same bytes as
+    ``zlib``, inflating about 2.5 times faster. Optional; ``zlib`` is used without it."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    return isal_zlib
+
+
+_FAST_ZLIB = _load_fast_zlib()
 
 _SUSPICIOUS_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -346,16 +359,17 @@ class Archive:
 
 def _inflate(data: bytes | mmap.mmap, start: int, csize: int, size: int, *, file: str, entry: str) -> bytes:
     """Stream raw deflate from ``data[start:start+csize]``; the result must be ``size`` bytes."""
-    # The usual case in one call: the output is capped at size + 1 bytes (one more tells
-    # "too long"), so memory stays bounded; anything else takes the streaming path below,
-    # which says what went wrong.
+    # The usual case in one call (with ISA-L when installed): the output is capped at
+    # size + 1 bytes (one more tells "too long"), so memory stays bounded; anything else
+    # takes the streaming path below, which says what went wrong.
+    fast = _FAST_ZLIB or zlib
     try:
         with memoryview(data) as view:
-            d = zlib.decompressobj(-15)
+            d = fast.decompressobj(-15)
             whole: bytes = d.decompress(view[start : start + csize], size + 1)
         if d.eof and len(whole) == size:
             return whole
-    except zlib.error:
+    except (zlib.error, fast.error):
         pass
     d = zlib.decompressobj(-15)
     out = bytearray()
