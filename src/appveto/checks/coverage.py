@@ -312,11 +312,9 @@ def _string_stubs(f: Facts) -> list[str]:
     ``byte[]`` or ``short[]`` field: the encrypted string pool and its decoder.
     """
     defined = f.defined
-    cand = {
-        cls
-        for cls, name, desc in f.method_refs
-        if desc in _STUB_PROTOS and cls in defined and obfuscated_name(name)
-    }
+    protos = _STUB_PROTOS
+    # m[2] first: one hashed-set probe per reference, the rest only for the few hits
+    cand = {m[0] for m in f.method_refs if m[2] in protos and m[0] in defined and obfuscated_name(m[1])}
     if not cand:
         return []
     fields: dict[str, list[tuple[str, str]]] = {}
