@@ -165,7 +165,13 @@ def test_machine_names() -> None:
 @settings(max_examples=300, deadline=2000, derandomize=True)
 @given(st.data())
 def test_damaged_elf_never_raises(data: st.DataObject) -> None:
-    blob = bytearray(_sample_elf())
+    if data.draw(st.booleans()):
+        blob = bytearray(_sample_elf())
+    else:
+        statics = (".datadiv_decode1", "local", ".x")
+        blob = bytearray(
+            build_elf(rodata=b"", comment=b"", symbols=(("JNI_OnLoad", 7),), static_symbols=statics)
+        )
     for _ in range(data.draw(st.integers(1, 4))):
         if data.draw(st.booleans()):
             del blob[data.draw(st.integers(0, len(blob))) :]
@@ -176,6 +182,8 @@ def test_damaged_elf_never_raises(data: st.DataObject) -> None:
     lib = parse_native("lib/arm64-v8a/libfuzz.so", bytes(blob))
     assert lib.size == len(blob)
     assert len(lib.strings_sample) <= MAX_ENDPOINT_SAMPLES
+    assert len(lib.dot_symbols) <= MAX_DOT_SYMBOLS
+    assert all(n.startswith(".") for n in lib.dot_symbols)
 
 
 # ------------------------------------------------------------------------ corpus
