@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "appveto.cli.policy_cmd",
     "appveto.cli.export_cmd",
     "appveto.cli.fleet_cmd",
+    "appveto.cli.compliance_cmd",
     "appveto.cli.report_cmds",
 )
 
