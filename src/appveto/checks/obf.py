@@ -336,6 +336,15 @@ _ANTI = (
         re.compile(r"TracerPid|frida|xposed|de\.robv\.android\.xposed|gum-js-loop", re.IGNORECASE),
     ),
 )
+# The same case-insensitive pattern as bytes over an ASCII-lowered UTF-8 copy of the blob:
+# bytes.lower() keeps every offset, so lines map back exactly, and a case-sensitive
+# literal search is several times faster than re.IGNORECASE over a large str. Only ASCII
+# patterns without letter escapes (``\S`` would become ``\s``) are folded.
+_ANTI_FOLDED = {
+    rx.pattern: re.compile(rx.pattern.lower().encode())
+    for _, rx in _ANTI
+    if rx.flags & re.IGNORECASE and rx.pattern.isascii() and not re.search(r"\\[A-Za-z]", rx.pattern)
+}
 
 
 def _first_lines(rx: re.Pattern[str], blob: str, n: int) -> list[str]:
@@ -353,6 +362,26 @@ def _first_lines(rx: re.Pattern[str], blob: str, n: int) -> list[str]:
         if nxt < 0:
             break
         pos = nxt + 1
+    return sorted(out)
+
+
+def _first_lines_folded(rx: re.Pattern[bytes], folded: bytes, raw: bytes, n: int) -> list[str]:
+    """:func:`_first_lines` of a case-insensitive pattern, searched in ``folded``
+    (``raw.lower()``) and read back from ``raw`` (the UTF-8 of the blob)."""
+    out: list[str] = []
+    pos = 0
+    while len(out) < n:
+        m = rx.search(folded, pos)
+        if m is None:
+            break
+        start = raw.rfind(b"\n", 0, m.start()) + 1
+        end = raw.find(b"\n", m.end())
+        line = raw[start : end if end >= 0 else len(raw)].decode("utf-8", "surrogatepass")
+        if line[:120] not in out:
+            out.append(line[:120])
+        if end < 0:
+            break
+        pos = end + 1
     return sorted(out)
 
 
@@ -392,8 +421,16 @@ def anti_analysis(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """
     f = facts(apk)
     native_blob = "\n".join(s for lib in apk.native_libs for s in (*lib.strings_sample, *lib.jni_exports))
+    raw = folded = b""
     for label, rx in _ANTI:
-        hits = _first_lines(rx, f.blob, 4)
+        folded_rx = _ANTI_FOLDED.get(rx.pattern)
+        if folded_rx is not None:
+            if not raw:
+                raw = f.blob.encode("utf-8", "surrogatepass")
+                folded = raw.lower()
+            hits = _first_lines_folded(folded_rx, folded, raw, 4)
+        else:
+            hits = _first_lines(rx, f.blob, 4)
         nhits = _first_lines(rx, native_blob, 2)
         if label.startswith("debugger") and f.has_method(
             "Landroid/os/Debug;", "isDebuggerConnected", "waitingForDebugger"
