@@ -55,11 +55,19 @@ class Done:
     rss_mib: float
 
 
-def run(argv: list[str], cwd: Path, *, stdout: int | None = None, timeout: float = 60) -> Done:
+def run(
+    argv: list[str],
+    cwd: Path,
+    *,
+    stdout: int | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> Done:
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, *argv],
         cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
         stdout=subprocess.PIPE if stdout is None else stdout,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -460,3 +468,35 @@ def test_export_with_a_hostile_file_in_the_policy_folder(pol: Path) -> None:
     done = run(["export", "all", "--policies", "pol", "-o", "bundle"], pol.parent)
     assert_clean(done, 2, "pol/bad.yaml")
     assert not (pol.parent / "bundle").exists()
+
+
+# --------------------------------------------------------------------------- names that are not UTF-8
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["policy", "check", "pol\udcff"],
+        ["policy", "show", "pol\udcff", "--format", "json"],
+        ["scan", "app\udcff.apk"],
+        ["scan", "app\udcff.apk", "--format", "json"],
+        ["scan", "missing\udcff.apk"],
+        ["export", "all", "--policies", "pol\udcff", "--output", "out\udcff"],
+    ],
+    ids=lambda v: "_".join(v[:2] + v[3:4]),
+)
+def test_names_that_are_not_utf8_with_a_strict_output_encoding(tmp_path: Path, argv: list[str]) -> None:
+    """A file name with a byte that is not UTF-8 (Python holds it as a lone surrogate) must not
+    crash an output stream that encodes strictly, as it does under a UTF-8 locale."""
+    shutil.copytree(POLICIES, tmp_path / os.fsdecode(b"pol\xff"))
+    shutil.copy(corpus_apk("fdroid-urzip-badsig.apk"), tmp_path / os.fsdecode(b"app\xff.apk"))
+    done = run(argv, tmp_path, env={"PYTHONIOENCODING": "utf-8:strict"})
+    assert "Traceback" not in done.err, done.err
+    assert done.rc == (2 if "missing" in argv[1] else 0), done.err
+    if "json" in argv:
+        import json
+
+        json.loads(done.out)
+    shown = done.out.decode("utf-8") + done.err
+    if argv[0] == "scan" or argv[1] == "check":  # the name is shown, escaped
+        assert "\\udcff" in shown, shown

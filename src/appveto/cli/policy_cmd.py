@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from appveto.cli._io import encodable as _encodable
 from appveto.cli._io import printable as _printable
 
 
@@ -129,7 +130,7 @@ def _report_errors(exc: Any) -> int:
 
 
 def _emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    sys.stdout.write(_encodable(text if text.endswith("\n") or not text else text + "\n"))
 
 
 def _json(value: object) -> str:
