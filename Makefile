@@ -26,7 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 demo: $(STAMP)
-	$(BIN)/python -m appveto.cli.main demo --output demo-out
+	rm -rf demo-out
+	$(BIN)/appveto demo --output demo-out --policies examples/policies
 
 docs: $(STAMP)
 	$(BIN)/python -m appveto.cli.main checks docs --output docs/checks

@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_MAX_NOTES = 5
+"""Skip notes printed by ``export all``; the bundle's README lists every one."""
+
+
 def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, kb: Any) -> int:
     import sys
     from pathlib import Path
@@ -108,9 +112,15 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     inputs = _policy_inputs(args.policies)
     for rel, content in bundle.files:
         write_output(content, str(folder / rel), inputs=inputs)
-    for s in bundle.skipped:
+    shown = bundle.skipped[:_MAX_NOTES]
+    for s in shown:
         sys.stderr.write(
             printable(f"appveto: note: not exported: {s.decision_id} ({s.target}): {s.reason}") + "\n"
+        )
+    if len(bundle.skipped) > len(shown):
+        sys.stderr.write(
+            f"appveto: note: ... and {len(bundle.skipped) - len(shown)} more not exported "
+            f"(every one, with the reason, is listed in {folder / 'README.md'})\n"
         )
     sys.stderr.write(
         f"appveto: wrote {len(bundle.files)} files for {len(targets)} decisions to {folder} "

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "appveto.cli.export_cmd",
     "appveto.cli.fleet_cmd",
     "appveto.cli.compliance_cmd",
+    "appveto.cli.demo_cmd",
     "appveto.cli.report_cmds",
 )
 
