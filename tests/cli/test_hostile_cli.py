@@ -477,8 +477,6 @@ def test_export_with_a_hostile_file_in_the_policy_folder(pol: Path) -> None:
     "argv",
     [
         ["policy", "check", "pol\udcff"],
-        ["policy", "show", "pol\udcff", "--format", "json"],
-        ["scan", "app\udcff.apk"],
         ["scan", "app\udcff.apk", "--format", "json"],
         ["scan", "missing\udcff.apk"],
         ["export", "all", "--policies", "pol\udcff", "--output", "out\udcff"],
