@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import random
 import re
+import struct
 import zlib
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from publicsuffixlist import PublicSuffixList
 
-from appveto.apk import archive, native, signing
+from appveto.apk import archive, axml, native, signing
 from appveto.apk.archive import open_archive
 from appveto.apk.model import ZipEntry
 from appveto.errors import ApkError
@@ -254,3 +255,51 @@ def test_damaged_streams_report_the_same_errors_with_and_without_isal(damage: st
                 archive._inflate(stream, 0, len(stream), size, file="t.apk", entry="e")
             errors.append(str(info.value))
     assert errors[0] == errors[1]
+
+
+# ---------------------------------------------------------------- string pools
+
+
+def _pool_by_string(buf: bytes, start: int, notes: list[str]) -> list[str | None]:
+    """Every string of a UTF-8 pool read one by one with axml._utf8_at (no fast path)."""
+    _type, header_size, size = struct.unpack_from("<HHI", buf, start)
+    count, _styles, flags, strings_start, styles_start = struct.unpack_from("<IIIII", buf, start + 8)
+    assert flags & 0x100
+    end = start + size
+    limit = start + styles_start if strings_start < styles_start < size else end
+    offsets = struct.unpack_from(f"<{count}I", buf, start + header_size)
+
+    def note(offset: int | None, detail: str, *, once: str | None = None) -> None:
+        notes.append(detail)
+
+    out: list[str | None] = []
+    for i, off in enumerate(offsets):
+        p = start + strings_start + off
+        out.append(axml._utf8_at(buf, p, limit if p < limit else end, i, note))
+    return out
+
+
+@pytest.mark.parametrize("corpus_file", corpus_params(), indirect=True)
+def test_utf8_pool_fast_path_reads_what_the_string_reader_reads(corpus_file: Path) -> None:
+    with open_archive(corpus_file) as arch:
+        if arch.get("resources.arsc") is None:
+            pytest.skip("no resources.arsc")
+        try:
+            buf = arch.read("resources.arsc")
+        except ApkError:
+            pytest.skip("resources.arsc unreadable")
+    header = struct.unpack_from("<H", buf, 2)[0] if len(buf) >= 12 else 0
+    if header < 12 or len(buf) < header + 36 or struct.unpack_from("<H", buf, header)[0] != 0x0001:
+        pytest.skip("no global string pool right after the table header")
+    if not struct.unpack_from("<I", buf, header + 16)[0] & 0x100:
+        pytest.skip("UTF-16 pool")
+    fast_notes: list[str] = []
+    slow_notes: list[str] = []
+
+    def note(offset: int | None, detail: str, *, once: str | None = None) -> None:
+        fast_notes.append(detail)
+
+    fast = axml.read_string_pool(buf, header, len(buf), note)
+    slow = _pool_by_string(buf, header, slow_notes)
+    assert list(fast) == slow[: len(fast)]
+    assert fast_notes == slow_notes

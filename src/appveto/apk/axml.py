@@ -355,7 +355,21 @@ def read_string_pool(buf: bytes, start: int, end: int, note: NoteFn) -> tuple[st
             if bad <= 3:
                 note(start, f"string #{index} offset {off:#x} outside the pool")
         else:
-            s = (_utf8_at if utf8 else _utf16_at)(buf, p, limit if p < limit else chunk_end, index, note)
+            lim = limit if p < limit else chunk_end
+            s = None
+            if utf8:
+                # Inline fast path for the usual string (lengths under 0x80 bytes, NUL right
+                # after, valid UTF-8); anything else goes through _utf8_at and its notes.
+                q = p + 1 if buf[p] < 0x80 else p + 2
+                if q < lim and buf[q] < 0x80:
+                    e = q + 1 + buf[q]
+                    if e < lim and buf[e] == 0:
+                        try:
+                            s = buf[q + 1 : e].decode("utf-8")
+                        except UnicodeDecodeError:
+                            s = None
+            if s is None:
+                s = (_utf8_at if utf8 else _utf16_at)(buf, p, lim, index, note)
             if s is not None:
                 budget -= len(s)
                 if budget < 0:
