@@ -65,16 +65,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return EXIT_USAGE
+    from appveto.cli._io import printable
+
     try:
         code: int = handler(args)
     except AppvetoError as exc:
         for diag in exc.diagnostics():
-            sys.stderr.write(f"appveto: error: {diag}\n")
+            sys.stderr.write(f"appveto: error: {printable(str(diag))}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # an input or output the command could not open or write, named with its reason
+        where = exc.filename if exc.filename is not None else "input/output"
+        sys.stderr.write(f"appveto: error: {printable(str(where))}: {exc.strerror or exc}\n")
+        return EXIT_USAGE
     return code
 
 

@@ -61,6 +61,11 @@ def knowledge_base(args: argparse.Namespace) -> KnowledgeBase:
     if getattr(args, "baseline_data", False):
         return load_kb(use_downloaded=False)
     data_dir = getattr(args, "data_dir", None)
+    if data_dir:
+        from appveto.errors import KnowledgeBaseError
+
+        if not Path(data_dir).is_dir():
+            raise KnowledgeBaseError(f"{data_dir}: --data-dir is not a folder (run 'appveto data update')")
     return load_kb(Path(data_dir) if data_dir else None)
 
 
@@ -68,14 +73,24 @@ def report_errors(records: tuple[ScanRecord, ...] | list[ScanRecord]) -> int:
     """Print each unreadable input; the number of them."""
     import sys
 
+    from appveto.cli._io import printable
+
     bad = [r for r in records if r.error is not None]
     for r in bad:
         for line in (r.error or "").splitlines():
-            sys.stderr.write(f"appveto: error: {line}\n")
+            sys.stderr.write(f"appveto: error: {printable(line)}\n")
     return len(bad)
 
 
 def _is_document(path: str) -> bool:
+    import os
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False  # a FIFO or device is never opened here (the reader refuses it)
+    except OSError:
+        return False
     if path.lower().endswith(".json"):
         return True
     try:

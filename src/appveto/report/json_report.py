@@ -15,6 +15,7 @@ but ``--now``: the same input and ``--now`` give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -272,11 +273,28 @@ def scan_records(
     if workers <= 1 or len(paths) < 2:
         return tuple(scan_record(p, kb, now=now) for p in paths)
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    results: dict[int, ScanRecord] = {}
     with ProcessPoolExecutor(
         max_workers=min(workers, len(paths)), initializer=_init_worker, initargs=(kb, now)
     ) as pool:
-        return tuple(pool.map(_scan_job, paths, chunksize=1))
+        futures = [pool.submit(_scan_job, p) for p in paths]
+        # a dead worker breaks the pool: what is missing is retried below, each file alone,
+        # so a dying worker costs only its own file
+        for i, fut in enumerate(futures):
+            with contextlib.suppress(BrokenProcessPool):
+                results[i] = fut.result()
+    for i, p in enumerate(paths):
+        if i in results:
+            continue
+        try:
+            with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(kb, now)) as solo:
+                results[i] = solo.submit(_scan_job, p).result()
+        except BrokenProcessPool:
+            died = f"{p}: the process scanning this file died (out of memory or crashed)"
+            results[i] = error_record(p, died)
+    return tuple(results[i] for i in range(len(paths)))
 
 
 def document(records: Sequence[ScanRecord]) -> ScanDocument:

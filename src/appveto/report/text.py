@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from appveto.report.json_report import ScanRecord
+
+
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _clean(line: str) -> str:
+    """One output line: control, line-breaking and bidi characters that came from an APK
+    (a crafted label or permission name) become escapes, so they cannot add lines or
+    drive the terminal."""
+    return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], line)
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
@@ -64,7 +75,7 @@ def render_facts_text(results: Sequence[dict[str, Any]]) -> str:
             where = f" ({p['entry']})" if p["entry"] else ""
             out.append(f"   unreadable  {p['part']}: {p['message']}{where}")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(_clean(line) for line in out)
 
 
 def render_scan_text(records: Sequence[ScanRecord]) -> str:
@@ -75,7 +86,7 @@ def render_scan_text(records: Sequence[ScanRecord]) -> str:
     for r in records:
         facts = render_facts_text([r.model_dump(mode="json")])
         if r.error is not None or r.score is None:
-            out.append(facts)
+            out.extend(facts.split("\n"))
             continue
         v = verdict(r)
         head, _, rest = facts.partition("\n")
@@ -109,5 +120,5 @@ def render_scan_text(records: Sequence[ScanRecord]) -> str:
             out += ["     " + line for line in _table(rows, ("severity", "check", "confidence", "message"))]
         for fail in r.failures:
             out.append(f"   check crashed {fail.check_id}: {fail.error} ({fail.where})")
-        out.append(rest)
-    return "\n".join(out)
+        out.extend(rest.split("\n"))
+    return "\n".join(_clean(line) for line in out)
