@@ -160,13 +160,16 @@ def exported(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     m = apk.manifest
     if m is None:
         return
-    for c in m.components:
-        if not c.exported or not c.enabled or c.permission:
-            continue
-        if c.kind is ComponentKind.PROVIDER and (c.read_permission or c.write_permission):
-            continue
-        if c.kind in (ComponentKind.ACTIVITY, ComponentKind.ACTIVITY_ALIAS) and _launcher(c):
-            continue
+    open_components = [
+        c
+        for c in m.components
+        if c.exported
+        and c.enabled
+        and not c.permission
+        and not (c.kind is ComponentKind.PROVIDER and (c.read_permission or c.write_permission))
+        and not (c.kind in (ComponentKind.ACTIVITY, ComponentKind.ACTIVITY_ALIAS) and _launcher(c))
+    ]
+    for c in open_components[:_MAX_COMPONENT_FINDINGS]:
         sev = Severity.MEDIUM if c.kind in (ComponentKind.PROVIDER, ComponentKind.SERVICE) else Severity.LOW
         how = "explicitly" if c.exported_declared else "implicitly (intent filter)"
         yield finding(
@@ -176,6 +179,28 @@ def exported(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
             severity=sev,
             evidence=(manifest_ev(c.name, c.xpath or None, f"exported {how}"),),
         )
+    rest = open_components[_MAX_COMPONENT_FINDINGS:]
+    if rest:
+        # A crafted manifest can declare tens of thousands of components: one finding
+        # sums up the rest, with a bounded sample as evidence, so reports stay small.
+        worst = (
+            Severity.MEDIUM
+            if any(c.kind in (ComponentKind.PROVIDER, ComponentKind.SERVICE) for c in rest)
+            else Severity.LOW
+        )
+        yield finding(
+            "AV-MAN-004",
+            f"{len(rest)} more components are exported without a permission "
+            f"(first {_MAX_COMPONENT_FINDINGS} reported one by one)",
+            subject=f"+{len(rest)} more",
+            severity=worst,
+            evidence=tuple(
+                manifest_ev(c.name, c.xpath or None, "exported") for c in rest[:_MAX_COMPONENT_FINDINGS]
+            ),
+        )
+
+
+_MAX_COMPONENT_FINDINGS = 50
 
 
 @check(
