@@ -78,10 +78,13 @@ def test_adoption(loaded: tuple[PolicySet, StoreFleet]) -> None:
     assert region["p-region"].adopted_by is None
     binding = {a.authority_id: a.binding for a in ev.adoptions}
     assert binding == {"muni-a": True, "muni-b": False}
-    # the day before the adoption, municipality A is not bound yet
+    # the day before the adoption, municipality A is not bound yet; from its day on, it is
     before = evaluate(policies, store, at=date(2024, 1, 31), stale_after=LONG)
     assert "p-muni-a" not in statuses(before, "region-ban")
     assert "p-region" in statuses(before, "region-ban")
+    assert not next(a for a in before.adoptions if a.authority_id == "muni-a").binding
+    on_the_day = evaluate(policies, store, at=date(2024, 2, 1), stale_after=LONG)
+    assert statuses(on_the_day, "region-ban")["p-muni-a"] is Status.VIOLATION
 
 
 def test_network_only_ban_has_no_device_result(loaded: tuple[PolicySet, StoreFleet]) -> None:
@@ -135,6 +138,7 @@ def test_exception_granted_later_does_not_cover(loaded: tuple[PolicySet, StoreFl
         (date(2024, 1, 10), True),  # effective day
         (date(2025, 1, 9), True),
         (date(2025, 1, 10), False),  # expiry day
+        (date(2025, 1, 11), False),
     ],
 )
 def test_decision_term_boundaries(loaded: tuple[PolicySet, StoreFleet], at: date, in_force: bool) -> None:
