@@ -177,3 +177,19 @@ term: {{effective: 2024-01-01}}
         ("p1", "violation", facts.package)
     ]
     assert results[0]["matched_by"].startswith(f"signer {facts.signer_sha256[0][:16]}")
+
+
+def test_output_paths_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    code, _, err = _run(["demo-data", str(blocker), "--people", "3"], capsys)
+    assert code == 2 and "a-file" in err
+    ws = tmp_path / "ws"
+    assert _run(["init", str(ws)], capsys)[0] == 0
+    shutil.copytree(EXAMPLES, ws / "policies", dirs_exist_ok=True)
+    code, _, err = _run(["fleet", "notices", "--at", "2023-06-01", "-o", str(blocker), "-w", str(ws)], capsys)
+    assert code == 2 and "a-file" in err
+    code, _, err = _run(
+        ["fleet", "evaluate", "--at", "2023-06-01", "-o", str(tmp_path), "-w", str(ws)], capsys
+    )
+    assert code == 2 and str(tmp_path) in err

@@ -109,6 +109,21 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(handler=_run_demo)
 
 
+def _writing(inner: Any) -> Any:
+    """A handler whose file-system errors (output folder is a file, no permission) are exit 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            code: int = inner(args)
+        except OSError as exc:
+            where = exc.filename if exc.filename is not None else "output"
+            print(f"appveto: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        return code
+
+    return run
+
+
 def _policies_dir(args: argparse.Namespace) -> Path:
     if args.policies is not None:
         return Path(args.policies)
@@ -156,7 +171,7 @@ def _load(args: argparse.Namespace) -> tuple[PolicySet, date, timedelta]:
     return load_policies(_policies_dir(args)), at, timedelta(days=args.stale_days)
 
 
-def _run_evaluate(args: argparse.Namespace) -> int:
+def _run_evaluate_inner(args: argparse.Namespace) -> int:
     from appveto.compliance.evaluate import evaluate
 
     policies, at, stale = _load(args)
@@ -242,7 +257,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     return 0 if ex.found else 1
 
 
-def _run_notices(args: argparse.Namespace) -> int:
+def _run_notices_inner(args: argparse.Namespace) -> int:
     from appveto.compliance.evaluate import evaluate
     from appveto.compliance.notices import (
         Recipient,
@@ -275,7 +290,7 @@ def _run_notices(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_demo(args: argparse.Namespace) -> int:
+def _run_demo_inner(args: argparse.Namespace) -> int:
     from appveto.fleet.generator import DEFAULT_TAKEN_AT, generate
 
     taken = datetime.combine(args.at, DEFAULT_TAKEN_AT.timetz()) if args.at else DEFAULT_TAKEN_AT
@@ -493,3 +508,8 @@ def render_html(ev: Evaluation) -> str:
 
 
 RENDERERS = {"text": render_text, "json": render_json, "csv": render_csv, "html": render_html}
+
+
+_run_evaluate = _writing(_run_evaluate_inner)
+_run_notices = _writing(_run_notices_inner)
+_run_demo = _writing(_run_demo_inner)
