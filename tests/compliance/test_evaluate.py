@@ -251,3 +251,27 @@ def test_by_person_takes_the_most_serious_status(loaded: tuple[PolicySet, StoreF
     people = {p.person_id: p.status for p in ev.by_person()}
     assert people["p-viol"] is Status.OVERDUE and people["p-adv"] is Status.ADVISORY
     assert people["p-exempt"] is Status.EXEMPTED and "p-clean" not in people
+
+
+def test_devices_of_unknown_relation_are_counted_not_dropped(tmp_path: Path) -> None:
+    import json
+
+    from appveto.fleet.directory import read_directory
+
+    policies = load_policies(world.write_policies(tmp_path))
+    doc = {
+        "people": [{"id": "p1", "org_unit": "fed-services", "roles": ["civil_servant"], "devices": ["U1"]}]
+    }
+    (tmp_path / "dir.json").write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "inv.csv").write_text(
+        f"device_id,app_id\nU1,{world.TIKTOK}\nU2,{world.TIKTOK}\n", encoding="utf-8"
+    )
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        parsed = read_directory(tmp_path / "dir.json", "json")
+        store.import_directory(parsed.directory, file="dir.json", source="json")
+        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        ev = evaluate(policies, StoreFleet(store), at=AT)
+    assert not ev.results
+    assert ev.undetermined_with_selected_apps == 1  # U1: held, ownership and mode not reported
+    assert ev.unheld_with_selected_apps == 1  # U2: nobody holds it
+    assert any("neither ownership nor management mode" in x for x in ev.limitations)

@@ -317,6 +317,7 @@ def _plain(ev: Evaluation) -> dict[str, Any]:
         "devices_total": ev.devices_total,
         "devices_observed": ev.devices_observed,
         "unheld_with_selected_apps": ev.unheld_with_selected_apps,
+        "undetermined_with_selected_apps": ev.undetermined_with_selected_apps,
         "decisions": [
             {
                 "id": d.decision_id,

@@ -504,6 +504,7 @@ class _Pass:
     devices_total: int = 0
     devices_observed: int = 0
     unheld: int = 0
+    undetermined: int = 0
 
 
 def _run(
@@ -531,6 +532,13 @@ def _run(
             continue
         who = ctx.who(key)
         rel, _ = device_relations(device)
+        if (
+            fresh
+            and device.ownership is Ownership.UNKNOWN
+            and device.management_mode is ManagementMode.UNKNOWN
+            and any(m.match(a.platform, a.app_id, a.name) for a in inv.apps for m in matchers.values())
+        ):
+            out.undetermined += 1
         groups = ctx.applicable(who, rel)
         if not groups:
             continue
@@ -704,6 +712,12 @@ def evaluate(
         )
     if not ctx.active:
         ctx.limitations.append(f"no decision is in force on {at.isoformat()}")
+    if cur.undetermined:
+        ctx.limitations.append(
+            f"{cur.undetermined} held devices carry a selected app but their MDM reports neither ownership "
+            "nor management mode (e.g. Intune's discovered-apps export): parts limited to issued or "
+            "personal devices cannot cover them"
+        )
     return Evaluation(
         at=at,
         stale_after=stale_after,
@@ -715,6 +729,7 @@ def evaluate(
         devices_total=cur.devices_total,
         devices_observed=cur.devices_observed,
         unheld_with_selected_apps=cur.unheld,
+        undetermined_with_selected_apps=cur.undetermined,
         limitations=tuple(sorted(set(ctx.limitations))),
     )
 

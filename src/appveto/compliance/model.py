@@ -218,6 +218,9 @@ class Evaluation:
     """Devices with an inventory recent enough at the date."""
     unheld_with_selected_apps: int
     """Devices carrying a selected app that no active directory person holds (so in no scope)."""
+    undetermined_with_selected_apps: int
+    """Held devices carrying a selected app whose MDM reports neither ownership nor management
+    mode, so only parts without a device criterion or with ``accesses_system`` can cover them."""
     limitations: tuple[str, ...]
     """What could not be evaluated (selectors without data, unknown vendors, ...)."""
 
