@@ -468,6 +468,11 @@ def render_text(ev: Evaluation) -> str:
     if ev.changes:
         new = sum(1 for c in ev.changes if c.kind == "new")
         lines.append(f"  since the previous snapshot: {new} new, {len(ev.changes) - new} resolved")
+    if ev.undetermined_with_selected_apps:
+        lines.append(
+            f"  {ev.undetermined_with_selected_apps} held devices with a selected app report neither "
+            "ownership nor management mode"
+        )
     if ev.unheld_with_selected_apps:
         lines.append(
             f"  {ev.unheld_with_selected_apps} devices with a selected app have no holder in the directory"
