@@ -303,3 +303,35 @@ def test_utf8_pool_fast_path_reads_what_the_string_reader_reads(corpus_file: Pat
     slow = _pool_by_string(buf, header, slow_notes)
     assert list(fast) == slow[: len(fast)]
     assert fast_notes == slow_notes
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_mutated_certificates_read_as_cryptography_reads_them() -> None:
+    """Differential check on damaged copies of the corpus signers: whenever the direct path
+    accepts a mutated certificate, cryptography accepts it too and gives the same facts."""
+    apks = corpus_apks()
+    if not apks:
+        require_shared("corpus/apk")
+    ders = list(dict.fromkeys(der for p in apks for der in _corpus_certs(p)))
+    rng = random.Random(7)
+    accepted = 0
+    for _ in range(3000):
+        d = bytearray(rng.choice(ders))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(d))
+            r = rng.random()
+            if r < 0.6:
+                d[i] = rng.randrange(256)
+            elif r < 0.8:
+                d[i] ^= 1 << rng.randrange(8)
+            elif r < 0.9:
+                del d[i]
+            else:
+                d[i:i] = bytes([rng.randrange(256)])
+        fast = signing._common_cert_facts(bytes(d))
+        if fast is None:
+            continue
+        accepted += 1
+        slow, problems = _slow_facts(bytes(d))
+        assert problems == [] and fast == slow, bytes(d).hex()
+    assert accepted > 100  # the mutations exercise the direct path, not only the fallback

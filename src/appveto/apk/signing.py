@@ -473,8 +473,9 @@ def _der_oid(raw: bytes) -> str:
     return ".".join(map(str, head + arcs[1:]))
 
 
-_NAME_STRING_TAGS = frozenset({0x0C, 0x13, 0x14, 0x16})
-"""UTF8String, PrintableString, T61String, IA5String: cryptography decodes them as UTF-8."""
+_PRINTABLE_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?")
+_NAME_STRING_TAGS = frozenset({0x0C, 0x13, 0x16})
+"""UTF8String, PrintableString, IA5String (the parser checks their character sets)."""
 _RFC4514_NAMES = {
     "2.5.4.3": "CN",
     "2.5.4.7": "L",
@@ -526,8 +527,14 @@ def _common_dn(buf: bytes, body: int, end: int) -> DistinguishedName:
         if len(pair) != 2 or pair[0][0] != 0x06 or pair[1][0] not in _NAME_STRING_TAGS:
             raise _Uncommon
         oid = _der_oid(buf[pair[0][1] : pair[0][2]])
+        raw = buf[pair[1][1] : pair[1][2]]
+        string_tag = pair[1][0]
+        if (string_tag == 0x13 and not _PRINTABLE_CHARS.issuperset(raw)) or (
+            string_tag == 0x16 and not raw.isascii()
+        ):
+            raise _Uncommon
         try:
-            value = buf[pair[1][1] : pair[1][2]].decode("utf-8")
+            value = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise _Uncommon from None
         parts.append(f"{_RFC4514_NAMES.get(oid, oid)}={_rfc4514_value(value)}")
