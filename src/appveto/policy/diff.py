@@ -7,27 +7,14 @@ file is not a change and a renamed item shows as one removal and one addition.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel
 
-from appveto.policy.model import PolicySet
+from appveto.policy.model import ITEM_NAMES, PolicySet
 
-_ITEM_NAMES: Mapping[str, str] = {
-    "authorities": "authority",
-    "units": "unit",
-    "evidence": "evidence link",
-    "apps": "app selector",
-    "scope": "scope part",
-    "network_zones": "network zone",
-    "deadlines": "deadline",
-    "renewals": "renewal",
-    "exceptions": "exception",
-    "asks": "adoption request",
-    "official_accounts": "official account",
-}
 _KEYS = ("id", "name", "authority", "decided", "handle", "kind", "title", "url")
 
 
@@ -101,7 +88,7 @@ def _diff(
         return
     if isinstance(old, list) and isinstance(new, list):
         key = _key_of(old, new) if (old or new) else None
-        noun = _ITEM_NAMES.get(field.rsplit(".", 1)[-1], "entry")
+        noun = ITEM_NAMES.get(field.rsplit(".", 1)[-1], "entry")
         if key is not None:
             o = {str(i[key]): i for i in old if isinstance(i, dict)}
             n = {str(i[key]): i for i in new if isinstance(i, dict)}

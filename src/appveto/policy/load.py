@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from appveto.errors import Diagnostic, PolicyError
 from appveto.policy.model import (
+    ITEM_NAMES,
     PATTERN_NAMES,
     AuthoritiesFile,
     Authority,
@@ -46,19 +47,6 @@ MAX_DEPTH = 40
 
 Path_ = tuple[str | int, ...]
 
-_ITEM_NAMES: Mapping[str, str] = {
-    "authorities": "authority",
-    "units": "unit",
-    "evidence": "evidence link",
-    "apps": "app selector",
-    "scope": "scope part",
-    "network_zones": "network zone",
-    "deadlines": "deadline",
-    "renewals": "renewal",
-    "exceptions": "exception",
-    "asks": "adoption request",
-    "official_accounts": "official account",
-}
 _ITEM_KEYS = ("id", "name", "kind", "handle", "authority", "decided", "title")
 _BLANKET_IDS = frozenset({"*", "all", "any", "everyone", "everybody", "all-staff", "agency-wide"})
 
@@ -319,8 +307,8 @@ def _label(data: object, path: Path_) -> tuple[str, Path_]:
     rest_start = 0
     node = data
     for i, seg in enumerate(path):
-        if isinstance(seg, int) and i > 0 and isinstance(path[i - 1], str) and path[i - 1] in _ITEM_NAMES:
-            noun = _ITEM_NAMES[str(path[i - 1])]
+        if isinstance(seg, int) and i > 0 and isinstance(path[i - 1], str) and path[i - 1] in ITEM_NAMES:
+            noun = ITEM_NAMES[str(path[i - 1])]
             name = None
             if isinstance(node, list) and 0 <= seg < len(node) and isinstance(node[seg], dict):
                 item = node[seg]

@@ -750,3 +750,19 @@ def resolve_all(policies: PolicySet, *, at: date) -> tuple[ResolvedDecision, ...
     from appveto.policy.resolve import resolve_all as _resolve_all
 
     return _resolve_all(policies, at=at)
+
+
+ITEM_NAMES: Mapping[str, str] = {
+    "authorities": "authority",
+    "units": "unit",
+    "evidence": "evidence link",
+    "apps": "app selector",
+    "scope": "scope part",
+    "network_zones": "network zone",
+    "deadlines": "deadline",
+    "renewals": "renewal",
+    "exceptions": "exception",
+    "asks": "adoption request",
+    "official_accounts": "official account",
+}
+"""How a list field's items are named in messages (``exception 'x' needs 'expires'``)."""
