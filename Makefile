@@ -23,6 +23,8 @@ test: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
+	# compiled bytecode, as a pip-installed package has (androguard's has it too)
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python bench/run.py
 
 demo: $(STAMP)
