@@ -305,6 +305,11 @@ def clean(value: str) -> str:
 
 def text_or_none(value: Any) -> str | None:
     """A non-empty string, or ``None``; numbers become strings (versions are sometimes numbers)."""
+    if value.__class__ is str:  # the common case first: this runs for every field of every row
+        value = value.strip()
+        if value.isascii() and "\x00" not in value:
+            return value or None
+        return clean(value) or None
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):

@@ -70,13 +70,17 @@ _PRELUDE = re.compile(
     r'"http://www\.apple\.com/DTDs/PropertyList-1\.0\.dtd">[ \t\n]*)?'
     r'<plist(?: version="1\.0")?>'
 )
-_END = re.compile(r"</plist>[ \t\n]*\Z")
+_AFTER = re.compile(r"[ \t\n]*")
 # anything that XML treats specially (references, CDATA ends, line-end normalisation) or
 # refuses (control characters, non-characters): such documents take the strict reader
-_SPECIAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r&\ufffe\uffff]|]]>")
-# one token: a leaf element with its text, an empty element, a start tag or an end
-# tag, each followed by the text up to the next "<" (ignored, as the tree reader does)
-_TOKEN = re.compile(r"<(?:([a-z]+)>([^<]*)</\1>|([a-z]+)/>|([a-z]+)>|/([a-z]+)>)[^<]*")
+_SPECIAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r&\ufffe\uffff]")
+# one token: a <key> with its <string> value (most of a response), a leaf element with
+# its text, an empty element, a start tag or an end tag; each followed by the text up to
+# the next "<" (ignored, as the tree reader does)
+_TOKEN = re.compile(
+    r"<(?:(k)ey>([^<]*)</key>[^<]*<string>([^<]*)</string>"
+    r"|([a-z]+)>([^<]*)</\4>|([a-z]+)/>|([a-z]+)>|/([a-z]+)>)[^<]*"
+)
 _EMPTY: dict[str, Any] = {"true": True, "false": False, "string": "", "key": ""}
 
 
@@ -94,10 +98,16 @@ def _loads_plain(data: bytes) -> Any:
     except UnicodeDecodeError:
         return _UNUSUAL
     head = _PRELUDE.match(text)
-    tail = _END.search(text)
-    if head is None or tail is None or _SPECIAL.search(text) is not None:
+    end = text.rfind("</plist>")
+    if (
+        head is None
+        or end < head.end()
+        or _AFTER.fullmatch(text, end + 8) is None
+        or "]]>" in text
+        or _SPECIAL.search(text) is not None
+    ):
         return _UNUSUAL
-    body = text[head.end() : tail.start()]
+    body = text[head.end() : end]
     tokens = _TOKEN.findall(body)
     result: Any = _UNUSUAL
     stack: list[Any] = []  # open containers
@@ -107,7 +117,13 @@ def _loads_plain(data: bytes) -> Any:
     lt = len(tokens)  # each token starts with "<", a leaf has a second one
     value: Any
     try:
-        for leaf, leaf_text, empty, start, end in tokens:
+        for pair, pair_key, pair_value, leaf, leaf_text, empty, start, end_tag in tokens:
+            if pair:
+                if key is not None or top.__class__ is not dict:
+                    return _UNUSUAL
+                top[pair_key] = pair_value
+                lt += 3
+                continue
             if leaf:
                 lt += 1
                 if leaf == "string":
@@ -151,7 +167,7 @@ def _loads_plain(data: bytes) -> Any:
                 if key is not None or not stack:
                     return _UNUSUAL
                 value = stack.pop()
-                if end != ("dict" if value.__class__ is dict else "array"):
+                if end_tag != ("dict" if value.__class__ is dict else "array"):
                     return _UNUSUAL
                 key = keys.pop()
                 top = stack[-1] if stack else None

@@ -174,18 +174,30 @@ class AppleImporter:
             return
         prefix = f"{entry}." if entry else ""
         plat = platform.value
+        app = sink.app
+        text = text_or_none
         for j, item in enumerate(apps):
-            where = f"{prefix}InstalledApplicationList[{j}]"
-            if not isinstance(item, dict):
-                sink.bad("an InstalledApplicationList item must be a dictionary", line=None, entry=where)
+            # the hot loop: one pass per installed app of the fleet
+            if item.__class__ is not dict:
+                sink.bad(
+                    "an InstalledApplicationList item must be a dictionary",
+                    line=None,
+                    entry=f"{prefix}InstalledApplicationList[{j}]",
+                )
                 continue
-            ident = text_or_none(item.get("Identifier"))
-            name = text_or_none(item.get("Name"))
+            get = item.get
+            ident = text(get("Identifier"))
+            name = text(get("Name"))
             if ident is None and name is None:
-                sink.bad("app without 'Identifier' or 'Name'", line=None, entry=where)
+                sink.bad(
+                    "app without 'Identifier' or 'Name'",
+                    line=None,
+                    entry=f"{prefix}InstalledApplicationList[{j}]",
+                )
                 continue
-            version = text_or_none(item.get("ShortVersion")) or text_or_none(item.get("Version"))
-            sink.app(key, plat, ident, name, version, text_or_none(item.get("Source")))
+            app(
+                key, plat, ident, name, text(get("ShortVersion")) or text(get("Version")), text(get("Source"))
+            )
 
 
 IMPORTER = AppleImporter()
