@@ -59,6 +59,7 @@ def test_a_real_response() -> None:
         (b"<plist><blob/></plist>", "unknown plist element <blob>"),
         (b"<html><body/></html>", "root element is <html>"),
         (b"<plist><dict>", "not well-formed XML"),
+        (b'<?xml version="1.0" encoding="UT-8"?><plist><true/></plist>', "unknown encoding"),
         (b"<plist>" + b"<array>" * 300 + b"</array>" * 300 + b"</plist>", "nested too deeply"),
     ],
 )

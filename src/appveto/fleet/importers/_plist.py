@@ -54,6 +54,8 @@ def _loads_tree(data: bytes) -> Any:
         line, column = exc.position
         reason = str(exc).split(": line ", 1)[0]
         raise PlistError(f"not well-formed XML ({reason})", line, column + 1) from None
+    except LookupError as exc:  # an XML declaration naming an encoding Python does not know
+        raise PlistError(f"not readable XML ({exc})", 1, 1) from None
     if root.tag != "plist":
         raise PlistError(f"the root element is <{root.tag}>, not <plist>")
     if len(root) != 1:
@@ -74,13 +76,15 @@ _AFTER = re.compile(r"[ \t\n]*")
 # anything that XML treats specially (references, CDATA ends, line-end normalisation) or
 # refuses (control characters, non-characters): such documents take the strict reader
 _SPECIAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r&\ufffe\uffff]")
-# one token: a <key> with its <string> value (most of a response), a leaf element with
-# its text, an empty element, a start tag or an end tag; each followed by the text up to
-# the next "<" (ignored, as the tree reader does)
+# one token: a dictionary of <key>/<string> pairs only (an installed app), a <key> with
+# its <string> value, a leaf element with its text, an empty element, a start tag or an
+# end tag; each followed by the text up to the next "<" (ignored, as the tree reader does)
 _TOKEN = re.compile(
-    r"<(?:(k)ey>([^<]*)</key>[^<]*<string>([^<]*)</string>"
-    r"|([a-z]+)>([^<]*)</\4>|([a-z]+)/>|([a-z]+)>|/([a-z]+)>)[^<]*"
+    r"<(?:dict>((?:[^<]*<key>[^<]*</key>[^<]*<string>[^<]*</string>)+)[^<]*</dict>"
+    r"|(k)ey>([^<]*)</key>[^<]*<string>([^<]*)</string>"
+    r"|([a-z]+)>([^<]*)</\5>|([a-z]+)/>|([a-z]+)>|/([a-z]+)>)[^<]*"
 )
+_PAIR = re.compile(r"<key>([^<]*)</key>[^<]*<string>([^<]*)</string>")
 _EMPTY: dict[str, Any] = {"true": True, "false": False, "string": "", "key": ""}
 
 
@@ -117,14 +121,19 @@ def _loads_plain(data: bytes) -> Any:
     lt = len(tokens)  # each token starts with "<", a leaf has a second one
     value: Any
     try:
-        for pair, pair_key, pair_value, leaf, leaf_text, empty, start, end_tag in tokens:
-            if pair:
+        for flat, pair, pair_key, pair_value, leaf, leaf_text, empty, start, end_tag in tokens:
+            if flat:
+                if len(stack) >= MAX_DEPTH:
+                    return _UNUSUAL
+                value = dict(_PAIR.findall(flat))
+                lt += flat.count("<") + 1
+            elif pair:
                 if key is not None or top.__class__ is not dict:
                     return _UNUSUAL
                 top[pair_key] = pair_value
                 lt += 3
                 continue
-            if leaf:
+            elif leaf:
                 lt += 1
                 if leaf == "string":
                     value = leaf_text
