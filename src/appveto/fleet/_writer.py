@@ -120,7 +120,11 @@ class InventoryWriter:
         self._seen: dict[str, tuple[str, int | None, int, bool]] = {}
         self._new_devices: list[tuple[int, int]] = []
         self._apps: dict[_AppKey, int] = {}
-        self._rows: list[tuple[int, int, int]] = []
+        self._rows: list[tuple[int, int]] = []  # (device, app): the snapshot is a constant
+        self._insert_rows = (
+            "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
+            f"VALUES ({int(snapshot_id)}, ?, ?)"
+        )
         # SQLite: IDs assigned by the writer
         self._own_ids = False
         self._existing: dict[str, int] = {}
@@ -230,7 +234,6 @@ class InventoryWriter:
         ids = self._ids
         rows = self._rows
         append = rows.append
-        snap = self._snap
         upsert = self._upsert_app
         flush = self._flush
 
@@ -246,7 +249,7 @@ class InventoryWriter:
             ref = apps_get(key)
             if ref is None:
                 ref = upsert(key)
-            append((snap, ids[device_key], ref))
+            append((ids[device_key], ref))
             if len(rows) >= BATCH_ROWS:
                 flush()
 
@@ -385,14 +388,14 @@ class InventoryWriter:
         if self._pg:
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
-                "(snapshot_id integer, device_id integer, app_ref integer) ON COMMIT DROP"
+                "(device_id integer, app_ref integer) ON COMMIT DROP"
             )
-            with cur.copy("COPY _appveto_rows (snapshot_id, device_id, app_ref) FROM STDIN") as cp:
+            with cur.copy("COPY _appveto_rows (device_id, app_ref) FROM STDIN") as cp:
                 for row in data:
                     cp.write_row(row)
             cur.execute(
                 "INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
-                "SELECT DISTINCT snapshot_id, device_id, app_ref FROM _appveto_rows "
+                f"SELECT DISTINCT {int(self._snap)}, device_id, app_ref FROM _appveto_rows "
                 "ON CONFLICT DO NOTHING"
             )
             inserted = cur.rowcount
@@ -400,7 +403,7 @@ class InventoryWriter:
         else:
             before = self._raw.total_changes
             cur.executemany(
-                "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) VALUES (?, ?, ?)",
+                self._insert_rows,
                 data,
             )
             inserted = self._raw.total_changes - before
@@ -436,7 +439,7 @@ class InventoryWriter:
             rows.sort()  # clustered inserts; nearly sorted already when a source lists device by device
             before = self._raw.total_changes
             cur.executemany(
-                "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) VALUES (?, ?, ?)",
+                self._insert_rows,
                 rows,
             )
             return self._raw.total_changes - before, len(rows)
