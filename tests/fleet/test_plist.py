@@ -159,6 +159,10 @@ def test_plain_reader_on_mutated_input(edits: list[tuple[float, int, int]]) -> N
         b'  <?xml version="1.0"?><plist><true/></plist>',
         b"\xef\xbb\xbf<plist><true/></plist>",
         b"<plist><string>\xff</string></plist>",
+        b"<plist><string>\xef\xbf\xbe</string></plist>",
+        b"<plist><string>a\x0bb</string></plist>",
+        b"<plist><string>a]]>b</string></plist>",
+        b"<plist><string>\xc3\xa9t\xc3\xa9</string></plist>",
         b"<plist>" + b"<array>" * 250 + b"</array>" * 250 + b"</plist>",
     ],
 )

@@ -75,7 +75,8 @@ _PRELUDE = re.compile(
 _AFTER = re.compile(r"[ \t\n]*")
 # anything that XML treats specially (references, CDATA ends, line-end normalisation) or
 # refuses (control characters, non-characters): such documents take the strict reader
-_SPECIAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r&\ufffe\uffff]")
+_SPECIAL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x0D, 0x26])  # ..., CR, &
+_PLAIN_BYTES = bytes(b for b in range(256) if b not in _SPECIAL_BYTES)
 # one token: a dictionary of <key>/<string> pairs only (an installed app), a <key> with
 # its <string> value, a leaf element with its text, an empty element, a start tag or an
 # end tag; each followed by the text up to the next "<" (ignored, as the tree reader does)
@@ -108,7 +109,8 @@ def _loads_plain(data: bytes) -> Any:
         or end < head.end()
         or _AFTER.fullmatch(text, end + 8) is None
         or "]]>" in text
-        or _SPECIAL.search(text) is not None
+        or data.translate(None, _PLAIN_BYTES)  # what is left are special bytes
+        or (not text.isascii() and ("\ufffe" in text or "\uffff" in text))
     ):
         return _UNUSUAL
     body = text[head.end() : end]
@@ -125,8 +127,9 @@ def _loads_plain(data: bytes) -> Any:
             if flat:
                 if len(stack) >= MAX_DEPTH:
                     return _UNUSUAL
-                value = dict(_PAIR.findall(flat))
-                lt += flat.count("<") + 1
+                pairs = _PAIR.findall(flat)
+                value = dict(pairs)
+                lt += 4 * len(pairs) + 1  # the pairs are all there is in the flat text
             elif pair:
                 if key is not None or top.__class__ is not dict:
                     return _UNUSUAL
