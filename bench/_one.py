@@ -48,9 +48,12 @@ def main() -> None:
         _a, _d, dx = AnalyzeAPK(path)
         n = len(list(dx.get_classes()))
         dt = time.perf_counter() - t0
-    elif tool == "inflate":
+    elif tool in ("inflate", "inflate-isal"):
         import zipfile
         import zlib
+
+        if tool == "inflate-isal":
+            from isal import isal_zlib as zlib  # type: ignore[no-redef]
 
         t0 = time.perf_counter()
         n = 0
