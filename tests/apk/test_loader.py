@@ -154,3 +154,29 @@ def test_janus_sample_is_flagged() -> None:
     apk = load_apk(str(corpus_apk("fdroid-janus.apk")))
     kinds = {t.kind for t in apk.tampering}
     assert TamperKind.DATA_BEFORE_ARCHIVE in kinds and TamperKind.DEX_MAGIC_AT_START in kinds
+
+
+def test_fast_adler32_agrees_with_zlib() -> None:
+    import random
+    import zlib
+
+    from appveto.apk import dex
+
+    rng = random.Random(7)
+    for n in (0, 1, 5551, 5552, 5553, 1 << 20):
+        blob = rng.randbytes(n)
+        assert dex._adler32(blob) & 0xFFFFFFFF == zlib.adler32(blob)
+
+
+def test_multidex_is_read_in_order_with_prefetch(tmp_path: Path) -> None:
+    """The next DEX is inflated on a helper thread; order, content and errors are unchanged."""
+    classes = [(ClassSpec(f"Lorg/example/C{i};"),) for i in range(2, 6)]
+    spec = ApkSpec(
+        package="org.example.multi",
+        sign=None,
+        classes=(ClassSpec("Lorg/example/C1;"),),
+        extra_dex=tuple(classes),
+    )
+    apk = load_apk(str(_write(tmp_path, spec)))
+    assert [d.entry for d in apk.dex] == ["classes.dex"] + [f"classes{i}.dex" for i in range(2, 6)]
+    assert [d.class_names for d in apk.dex] == [(f"org.example.C{i}",) for i in range(1, 6)]

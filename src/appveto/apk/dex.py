@@ -21,7 +21,6 @@ import gc
 import re
 import struct
 import sys
-import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -55,6 +54,11 @@ _U32 = struct.Struct("<I")
 _LITTLE = sys.byteorder == "little"
 _HIGH_LEAD = re.compile(rb"[\xf0-\xff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+try:  # Intel ISA-L's Adler-32 (about 4x faster) when installed; same values as zlib's
+    from isal.isal_zlib import adler32 as _adler32
+except ImportError:  # pragma: no cover - isal is a dependency, but stays optional here
+    from zlib import adler32 as _adler32
 
 
 def looks_like_dex(data: bytes) -> bool:
@@ -413,7 +417,7 @@ def _check_header(dex: _Dex) -> tuple[str, tuple[int, ...]]:
             f"file_size {file_size} is {more} than the entry ({dex.size} bytes): ART rejects it"
         )
     covered = dex.mv[12 : min(file_size, dex.size)] if file_size > 12 else dex.mv[12:]
-    actual = zlib.adler32(covered) & 0xFFFFFFFF
+    actual = _adler32(covered) & 0xFFFFFFFF
     if actual != checksum:
         dex.anomalies.append(
             f"checksum {checksum:#010x} does not match the Adler-32 of the file ({actual:#010x})"

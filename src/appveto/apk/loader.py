@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 from appveto.apk.archive import Archive, Limits, open_archive
@@ -121,11 +121,11 @@ def load_apk(path: str, *, limits: Limits | None = None) -> Apk:
     dex_files: list[DexFile] = []
     primary = _primary_dex_order(archive.entries)
     primary_names = {e.name for e in primary}
-    for entry in primary:
+    for entry, data_of in _dex_reads(archive, primary):
         dex = attempt(
             "dex",
             entry.name,
-            lambda e=entry: parse_dex(archive.read(e), entry=e.name, location=DexLocation.PRIMARY),  # type: ignore[misc]
+            lambda e=entry, d=data_of: parse_dex(d(), entry=e.name, location=DexLocation.PRIMARY),  # type: ignore[misc]
         )
         if dex is not None:
             dex_files.append(dex)
@@ -202,6 +202,30 @@ def _capped(problems: list[ApkProblem]) -> tuple[ApkProblem, ...]:
         if n > _PROBLEMS_PER_PART:
             kept.append(ApkProblem(part, f"{n - _PROBLEMS_PER_PART} more '{part}' problems not listed"))
     return tuple(kept)
+
+
+def _dex_reads(archive: Archive, entries: list[ZipEntry]) -> Iterator[tuple[ZipEntry, Callable[[], bytes]]]:
+    """Each primary DEX entry with a function giving its inflated bytes.
+
+    With several entries, the next one is inflated on a helper thread while the current
+    one is parsed (inflation releases the GIL), so the two overlap on a second core. At
+    most two inflated entries are held at once; a read error surfaces when its bytes are
+    asked for, like a direct read.
+    """
+    if len(entries) < 2:
+        for e in entries:
+            yield e, (lambda e=e: archive.read(e))  # type: ignore[misc]
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="appveto-inflate") as pool:
+        pending = pool.submit(archive.read, entries[0])
+        for i, e in enumerate(entries):
+            current = pending
+            if i + 1 < len(entries):
+                pending = pool.submit(archive.read, entries[i + 1])
+            yield e, current.result
+            del current
 
 
 def _tamper_key(t: Tampering) -> tuple[str, str, int, str]:
