@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate, repeat
+from typing import Any
 
 from appveto.apk.model import DexFile, DexLocation, FieldRef, MethodRef
 from appveto.errors import ApkError, LimitExceeded
@@ -445,6 +446,45 @@ def _check_header(dex: _Dex) -> tuple[str, tuple[int, ...]]:
     return version, tuple(fields[6:18])
 
 
+def _member_refs(
+    dex: _Dex,
+    table: str,
+    count: int,
+    offset: int,
+    ref_type: Any,
+    types: Sequence[str],
+    strings: Sequence[str],
+    seconds: Sequence[str],
+    second_kind: str,
+) -> list[Any]:
+    """``field_ids`` and ``method_ids`` share one layout: u16 class type, u16 second index
+    (field type or proto), u32 name string. Built column-wise; a bad index is located."""
+    if not count:
+        return []
+    halves = dex.u16_columns(table, count, offset, 4)
+    c_class = halves[0::4].tolist()
+    c_second = halves[1::4].tolist()
+    c_name = dex.u32_columns(table, count, offset, 2)[1::2].tolist()
+    try:
+        return list(
+            map(
+                tuple.__new__,
+                repeat(ref_type),
+                zip(
+                    map(types.__getitem__, c_class),
+                    map(strings.__getitem__, c_name),
+                    map(seconds.__getitem__, c_second),
+                    strict=True,
+                ),
+            )
+        )
+    except IndexError:  # locate the bad index (the fast path does not look for it)
+        dex.check_indices(table, c_class, len(types), "type", offset, 8)
+        dex.check_indices(table, c_second, len(seconds), second_kind, offset, 8)
+        dex.check_indices(table, c_name, len(strings), "string", offset, 8)
+        raise dex.error(f"{table}: an index is out of range", offset) from None
+
+
 def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PRIMARY) -> DexFile:
     """Read the header and the ID tables of one DEX file.
 
@@ -483,57 +523,12 @@ def parse_dex(data: bytes, *, entry: str, location: DexLocation = DexLocation.PR
 
         protos = _proto_descriptors(dex, n_protos, protos_off, types)
 
-        field_refs: list[FieldRef] = []
-        if n_fields:
-            halves = dex.u16_columns("field_ids", n_fields, fields_off, 4)
-            f_class = halves[0::4].tolist()
-            f_type = halves[1::4].tolist()
-            f_name = dex.u32_columns("field_ids", n_fields, fields_off, 2)[1::2].tolist()
-            try:
-                field_refs = list(
-                    map(
-                        tuple.__new__,
-                        repeat(FieldRef),
-                        zip(
-                            map(types.__getitem__, f_class),
-                            map(strings.__getitem__, f_name),
-                            map(types.__getitem__, f_type),
-                            strict=True,
-                        ),
-                    )
-                )
-            except IndexError:  # locate the bad index (the fast path does not look for it)
-                dex.check_indices("field_ids", f_class, len(types), "type", fields_off, 8)
-                dex.check_indices("field_ids", f_type, len(types), "type", fields_off, 8)
-                dex.check_indices("field_ids", f_name, len(strings), "string", fields_off, 8)
-                raise dex.error("field_ids: an index is out of range", fields_off) from None
-            del f_class, f_type, f_name
-
-        method_refs: list[MethodRef] = []
-        if n_methods:
-            halves = dex.u16_columns("method_ids", n_methods, methods_off, 4)
-            m_class = halves[0::4].tolist()
-            m_proto = halves[1::4].tolist()
-            m_name = dex.u32_columns("method_ids", n_methods, methods_off, 2)[1::2].tolist()
-            try:
-                method_refs = list(
-                    map(
-                        tuple.__new__,
-                        repeat(MethodRef),
-                        zip(
-                            map(types.__getitem__, m_class),
-                            map(strings.__getitem__, m_name),
-                            map(protos.__getitem__, m_proto),
-                            strict=True,
-                        ),
-                    )
-                )
-            except IndexError:  # locate the bad index (the fast path does not look for it)
-                dex.check_indices("method_ids", m_class, len(types), "type", methods_off, 8)
-                dex.check_indices("method_ids", m_proto, len(protos), "proto", methods_off, 8)
-                dex.check_indices("method_ids", m_name, len(strings), "string", methods_off, 8)
-                raise dex.error("method_ids: an index is out of range", methods_off) from None
-            del m_class, m_proto, m_name
+        field_refs: list[FieldRef] = _member_refs(
+            dex, "field_ids", n_fields, fields_off, FieldRef, types, strings, types, "type"
+        )
+        method_refs: list[MethodRef] = _member_refs(
+            dex, "method_ids", n_methods, methods_off, MethodRef, types, strings, protos, "proto"
+        )
 
         class_defs: list[str] = []
         if n_classes:
