@@ -2,6 +2,7 @@
 
     python bench/fleet_bench.py [--devices 300000] [--apps 60] [--backends sqlite,postgresql]
                                 [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--keep DIR]
+                                [--reuse] [--jobs 0]
 
 Generates a synthetic fleet (``appveto.fleet.generator``: Android Management API JSON,
 Apple MDM plists and Intune CSV in the real export formats, plus a directory), imports it
@@ -16,6 +17,7 @@ a full evaluation <= 20 s, bounded memory.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import resource
 import sys
@@ -51,7 +53,9 @@ def _generate(out: str, devices: int, apps: int, q: Any) -> None:
     )
 
 
-def _import(url: str, out: str, sources: list[tuple[str, list[str]]], taken_at: str, q: Any) -> None:
+def _import(
+    url: str, out: str, sources: list[tuple[str, list[str]]], taken_at: str, jobs: int, q: Any
+) -> None:
     from appveto.fleet.directory import read_directory
     from appveto.fleet.store import Store
 
@@ -66,7 +70,7 @@ def _import(url: str, out: str, sources: list[tuple[str, list[str]]], taken_at: 
         t_all = time.perf_counter()
         for source, files in sources:
             t = time.perf_counter()
-            summary = store.import_inventory(source, [Path(f) for f in files], at=at, now=at)
+            summary = store.import_inventory(source, [Path(f) for f in files], at=at, now=at, jobs=jobs)
             secs = time.perf_counter() - t
             total_rows += summary.rows_ok
             figures["sources"].append((source, summary.rows_ok, summary.rows_bad, secs))
@@ -137,13 +141,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--keep", type=Path, help="generate into (and keep) this folder")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: import the fleet generated there by an earlier run (same size)",
+    )
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        help="worker processes reading inventory files (0: one per core, as the CLI; 1: none)",
+    )
     args = ap.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory(prefix="appveto-fleet-bench-")
     work = args.keep or Path(tmp.name)
     out = work / "fleet"
     print(f"fleet: {args.devices:,} devices x {args.apps} apps", flush=True)
-    g = _child(_generate, str(out), args.devices, args.apps)
+    manifest = work / "bench-manifest.json"
+    if args.reuse and manifest.is_file():
+        g = json.loads(manifest.read_text())
+        if (g["devices"], g["apps"]) != (args.devices, args.apps):
+            raise SystemExit(
+                f"{work} holds another fleet ({g['devices']:,} devices x {g['apps']}); drop --reuse"
+            )
+        g["seconds"] = 0.0
+    else:
+        g = _child(_generate, str(out), args.devices, args.apps)
+        g["apps"] = args.apps
+        if args.keep:
+            manifest.write_text(json.dumps(g))
     print(
         f"generate   {g['seconds']:8.1f} s  {g['rows']:,} rows, "
         f"{g['bytes'] / 2**20:,.0f} MiB of export files, peak {g['peak']:,.0f} MiB",
@@ -164,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown backend {backend!r}", file=sys.stderr)
             return 2
         try:
-            imp = _child(_import, url, str(out), g["sources"], g["taken_at"])
+            imp = _child(_import, url, str(out), g["sources"], g["taken_at"], args.jobs)
             rate = imp["rows"] / imp["seconds"] if imp["seconds"] else 0.0
             print(
                 f"{backend:10} import   {imp['seconds']:8.1f} s  {imp['rows']:,} rows  {rate:,.0f} rows/s  "

@@ -120,3 +120,60 @@ def test_a_folder_of_responses(tmp_path: Path, capsys: pytest.CaptureFixture[str
     empty.mkdir()
     assert cli_main.main(["fleet", "import", "-s", "apple", str(empty), "--db", db]) == 2
     assert "no files to import" in capsys.readouterr().err
+
+
+def test_import_jobs_through_the_installed_command(tmp_path: Path, write: Write) -> None:
+    """Worker processes started from the real console script give the serial result."""
+    import re
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("appveto")
+    if not script.exists():
+        pytest.skip("the appveto console script is not installed next to this Python")
+    files = [
+        write(
+            f"p{i}.json",
+            pl.amapi_page([pl.amapi_device(f"d{i}{j}", [(pl.TIKTOK, "TikTok", "1")]) for j in range(3)]),
+        )
+        for i in range(3)
+    ]
+    outputs = []
+    for jobs in ("1", "2"):
+        ws = tmp_path / f"ws{jobs}"
+        assert cli_main.main(["init", str(ws)]) == 0
+        run = subprocess.run(
+            [
+                str(script),
+                "fleet",
+                "import",
+                "-s",
+                "amapi",
+                "--jobs",
+                jobs,
+                "--at",
+                "2024-05-20",
+                "-w",
+                str(ws),
+            ]
+            + [str(f) for f in files],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(re.sub(r"; [0-9.]+ s \([0-9,]+ rows/s\)", "", run.stdout))
+    assert outputs[0] == outputs[1]
+    assert "9 rows from 9 devices in 3 files" in outputs[1]
+
+
+@pytest.mark.parametrize("value", ["-1", "x", "1000"])
+def test_import_jobs_must_be_a_sane_number(
+    tmp_path: Path, write: Write, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = write("page.json", pl.amapi_page([]))
+    with pytest.raises(SystemExit) as exc:
+        cli_main.main(["fleet", "import", "-s", "amapi", "--jobs", value, str(page), "-w", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "--jobs" in capsys.readouterr().err

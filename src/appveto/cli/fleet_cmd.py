@@ -117,6 +117,15 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="read and check everything, report what would be imported, store nothing",
     )
+    imp.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="worker processes reading the files (default 0: one per core when there are several "
+        "large files; 1: read everything in this process). The result is the same either way.",
+    )
     add_store_arguments(imp)
     imp.set_defaults(handler=_run_fleet_import)
 
@@ -172,6 +181,16 @@ def _print_summary(summary: ImportSummary) -> None:
             )
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
+    if not 0 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"--jobs must be between 0 and 256, not {n}")
+    return n
+
+
 def _run_fleet_import(args: argparse.Namespace) -> int:
     from appveto.errors import FleetError
 
@@ -180,7 +199,7 @@ def _run_fleet_import(args: argparse.Namespace) -> int:
     if not files:
         raise FleetError(f"no files to import in {', '.join(str(p) for p in args.files)}")
     with open_store(args) as store:
-        summary = store.import_inventory(args.source, files, at=at, dry_run=args.dry_run)
+        summary = store.import_inventory(args.source, files, at=at, dry_run=args.dry_run, jobs=args.jobs)
     _print_summary(summary)
     n = len(summary.files)
     rate = summary.rows_ok / summary.seconds if summary.seconds > 0 else 0.0

@@ -12,6 +12,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from appveto.fleet._parallel import (
+    AppKey,
+    BadEvent,
+    DeviceEvent,
+    NoteEvent,
+    ParsedFile,
+    SkipEvent,
+)
 from appveto.fleet.model import (
     DeviceRecord,
     FileSummary,
@@ -27,7 +35,11 @@ MAX_APP_CACHE = 500_000
 MAX_KEPT_ISSUES = 1_000
 """Issues kept per file (in the summary and the import log); the rest are counted."""
 
-_AppKey = tuple[str, str | None, str | None, str | None, str | None]
+
+_DEVICE_SHIFT = 32
+_APP_MASK = (1 << _DEVICE_SHIFT) - 1
+"""A buffered row is one integer, ``device_id << 32 | app_ref``: sorting it clusters by
+device, and SQLite expands a batch of them from one JSON array (see ``_JSON_ROWS``)."""
 
 _DEVICE_COLS = (
     "source",
@@ -84,6 +96,23 @@ def _app_upsert_sql(ph: str) -> str:
     )
 
 
+def _json_rows_sql(snapshot_id: int) -> str:
+    return (
+        "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
+        f"SELECT {snapshot_id}, value >> {_DEVICE_SHIFT}, value & {_APP_MASK} FROM json_each(?)"
+    )
+
+
+def _has_json_each(cur: Any) -> bool:
+    """SQLite's JSON functions are built in since 3.38 and usually compiled in before."""
+    try:
+        cur.execute("SELECT COUNT(*) FROM json_each('[1]')")
+        cur.fetchone()
+    except Exception:
+        return False
+    return True
+
+
 class InventoryWriter:
     """The :class:`InventorySink` the store hands to importers.
 
@@ -114,16 +143,19 @@ class InventoryWriter:
         ph = "%s" if self._pg else "?"
         self._device_sql = _device_upsert_sql(ph)
         self._app_sql = _app_upsert_sql(ph)
-        self._ids: dict[str, int] = {}
+        self._ids: dict[str, int] = {}  # source device ID -> device_id << 32
         # per device: where it was first declared and a hash of that description (not the
         # record itself: memory is one small tuple per device)
         self._seen: dict[str, tuple[str, int | None, int, bool]] = {}
         self._new_devices: list[tuple[int, int]] = []
-        self._apps: dict[_AppKey, int] = {}
-        self._rows: list[tuple[int, int]] = []  # (device, app): the snapshot is a constant
+        self._apps: dict[AppKey, int] = {}
+        self._rows: list[int] = []  # device_id << 32 | app_ref: the snapshot is a constant
         self._insert_rows = (
             "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
             f"VALUES ({int(snapshot_id)}, ?, ?)"
+        )
+        self._json_rows = (
+            _json_rows_sql(int(snapshot_id)) if not self._pg and _has_json_each(self._cur) else None
         )
         # SQLite: IDs assigned by the writer
         self._own_ids = False
@@ -208,7 +240,7 @@ class InventoryWriter:
         seen = self._seen.get(key)
         if seen is None:
             self._seen[key] = (self._file, line, hash(record), False)
-            self._ids[key] = self._upsert_device(record)
+            self._ids[key] = self._upsert_device(record) << _DEVICE_SHIFT
             self.devices_total += 1
             return True
         file, first_line, first, reported = seen
@@ -249,11 +281,54 @@ class InventoryWriter:
             ref = apps_get(key)
             if ref is None:
                 ref = upsert(key)
-            append((ids[device_key], ref))
+            append(ids[device_key] | ref)
             if len(rows) >= BATCH_ROWS:
                 flush()
 
         return app
+
+    # -- a file read by a worker process (see appveto.fleet._parallel)
+
+    def conflicts(self, parsed: ParsedFile) -> bool:
+        """Whether the recording took a course a serial import would not have taken.
+
+        That is: it declares (``repeat=False``) a device that an earlier file declared,
+        which the writer refuses, so the importer would have counted its apps as bad.
+        """
+        seen = self._seen
+        for e in parsed.events:
+            if (
+                isinstance(e, DeviceEvent)
+                and e.accepted
+                and not e.repeat
+                and e.record.source_device_id in seen
+            ):
+                return True
+        return False
+
+    def replay(self, parsed: ParsedFile) -> None:
+        """Write a worker's recording of the current file, as if its importer ran here."""
+        for e in parsed.events:
+            if isinstance(e, DeviceEvent):
+                self.device(e.record, line=e.line, entry=e.entry, repeat=e.repeat)
+            elif isinstance(e, BadEvent):
+                self.bad(e.message, line=e.line, entry=e.entry, rows=e.rows)
+            elif isinstance(e, SkipEvent):
+                self.skip(e.reason, e.rows)
+            elif isinstance(e, NoteEvent):
+                self.note(e.message, line=e.line, entry=e.entry)
+        ids = self._ids
+        devices = [ids[k] for k in parsed.device_keys]
+        apps_get = self._apps.get
+        upsert = self._upsert_app
+        apps = []
+        for key in parsed.app_keys:
+            ref = apps_get(key)
+            apps.append(upsert(key) if ref is None else ref)
+        rows = self._rows
+        rows.extend(parsed.translated_rows(devices, apps))
+        if len(rows) >= BATCH_ROWS:
+            self._flush()
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
         self._bad += rows
@@ -326,7 +401,7 @@ class InventoryWriter:
         self._new_devices.append((self._snap, dev_id))
         return dev_id
 
-    def _upsert_app(self, key: _AppKey) -> int:
+    def _upsert_app(self, key: AppKey) -> int:
         apps = self._apps
         if len(apps) >= MAX_APP_CACHE:
             if self._own_ids:
@@ -354,12 +429,9 @@ class InventoryWriter:
     def close(self) -> None:
         self._cur.close()
 
-    def _take_batch(self, *, with_rows: bool = True) -> tuple[list[tuple[Any, ...]], ...]:
+    def _take_batch(self, *, with_rows: bool = True) -> tuple[tuple[list[Any], ...], list[int]]:
         batch = (
-            self._q_devices,
-            self._q_updates,
-            self._new_devices,
-            self._q_apps,
+            (self._q_devices, self._q_updates, self._new_devices, self._q_apps),
             list(self._rows) if with_rows else [],
         )
         self._q_devices, self._q_updates, self._new_devices, self._q_apps = [], [], [], []
@@ -386,13 +458,14 @@ class InventoryWriter:
             return
         data.sort()  # clustered inserts; nearly sorted already when a source lists device by device
         if self._pg:
+            mask = _APP_MASK
             cur.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
                 "(device_id integer, app_ref integer) ON COMMIT DROP"
             )
             with cur.copy("COPY _appveto_rows (device_id, app_ref) FROM STDIN") as cp:
                 for row in data:
-                    cp.write_row(row)
+                    cp.write_row((row >> _DEVICE_SHIFT, row & mask))
             cur.execute(
                 "INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
                 f"SELECT DISTINCT {int(self._snap)}, device_id, app_ref FROM _appveto_rows "
@@ -401,19 +474,26 @@ class InventoryWriter:
             inserted = cur.rowcount
             cur.execute("TRUNCATE _appveto_rows")
         else:
-            before = self._raw.total_changes
-            cur.executemany(
-                self._insert_rows,
-                data,
-            )
-            inserted = self._raw.total_changes - before
+            inserted = self._insert_sqlite_rows(cur, data)
         self.rows_total += inserted
         self.duplicates_total += len(data) - inserted
         data.clear()
 
-    def _write_batch(self, batch: tuple[list[tuple[Any, ...]], ...]) -> tuple[int, int]:
+    def _insert_sqlite_rows(self, cur: Any, rows: list[int]) -> int:
+        """Insert sorted packed rows; returns how many were new (the rest are duplicates)."""
+        before = self._raw.total_changes
+        if self._json_rows is not None:
+            # one statement per batch: SQLite expands the JSON array itself, about twice the
+            # rate of executemany, which crosses into Python for every row
+            cur.execute(self._json_rows, ("[" + ",".join(map(str, rows)) + "]",))
+        else:
+            mask = _APP_MASK
+            cur.executemany(self._insert_rows, [(r >> _DEVICE_SHIFT, r & mask) for r in rows])
+        return int(self._raw.total_changes - before)
+
+    def _write_batch(self, batch: tuple[tuple[list[Any], ...], list[int]]) -> tuple[int, int]:
         """SQLite: one batch, tables in dependency order; returns (rows inserted, rows given)."""
-        devices, updates, snapshot_devices, apps, rows = batch
+        (devices, updates, snapshot_devices, apps), rows = batch
         cur = self._raw.cursor()
         try:
             if devices:
@@ -437,11 +517,6 @@ class InventoryWriter:
             if not rows:
                 return 0, 0
             rows.sort()  # clustered inserts; nearly sorted already when a source lists device by device
-            before = self._raw.total_changes
-            cur.executemany(
-                self._insert_rows,
-                rows,
-            )
-            return self._raw.total_changes - before, len(rows)
+            return self._insert_sqlite_rows(cur, rows), len(rows)
         finally:
             cur.close()

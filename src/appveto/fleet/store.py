@@ -42,6 +42,7 @@ from sqlalchemy.pool import NullPool
 
 from appveto.errors import Diagnostic, FleetError
 from appveto.fleet import _schema as t
+from appveto.fleet._parallel import ParsedFile, default_jobs, read_in_pool
 from appveto.fleet._writer import MAX_KEPT_ISSUES, InventoryWriter
 from appveto.fleet.importers import IMPORTERS
 from appveto.fleet.importers._base import InventoryImporter
@@ -330,6 +331,7 @@ class Store:
         now: datetime | None = None,
         display: Sequence[str] | None = None,
         dry_run: bool = False,
+        jobs: int = 1,
     ) -> ImportSummary:
         """Import ``files`` of one source as one snapshot dated ``at``, in one transaction.
 
@@ -339,6 +341,12 @@ class Store:
         :class:`FleetError` carries one diagnostic per refused file. ``dry_run`` does the
         whole import and rolls it back: the summary tells what an import would do
         (``snapshot_id`` is then ``None``).
+
+        ``jobs`` worker processes read the files: ``1`` (the default) reads them in this
+        process, ``0`` chooses (one per core when there are several large files). The
+        result is the same either way (see :mod:`appveto.fleet._parallel`). Workers are
+        started with ``spawn``: a script that imports with ``jobs != 1`` needs the usual
+        ``if __name__ == "__main__":`` guard.
         """
         importer = IMPORTERS.get(source) if isinstance(source, str) else source
         if importer is None:
@@ -366,9 +374,21 @@ class Store:
                     .returning(t.snapshots.c.id)
                 ).scalar_one()
                 writer = InventoryWriter(conn, importer.name, SnapshotId(snap_id))
+                n_jobs = default_jobs(files) if jobs == 0 else max(1, jobs)
+                pooled = n_jobs > 1 and len(files) > 1 and IMPORTERS.get(importer.name) is importer
+                parsed_files = read_in_pool(importer.name, files, names, n_jobs) if pooled else None
                 try:
                     for path, name in zip(files, names, strict=True):
                         writer.start_file(name)
+                        parsed: ParsedFile | None = next(parsed_files) if parsed_files is not None else None
+                        if parsed is not None and parsed.refusals:
+                            refusals.extend(parsed.refusals)
+                            writer.abandon_file()
+                            continue
+                        if parsed is not None and not writer.conflicts(parsed):
+                            writer.replay(parsed)
+                            summaries.append(writer.end_file())
+                            continue
                         try:
                             importer.read(path, name, writer)
                         except FleetError as exc:
@@ -384,6 +404,8 @@ class Store:
                         raise _Refused
                     writer.finish()
                 finally:
+                    if parsed_files is not None:
+                        parsed_files.close()  # stops the pool
                     writer.close()
                 conn.execute(
                     update(t.snapshots)

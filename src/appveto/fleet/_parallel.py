@@ -1,0 +1,229 @@
+"""Inventory files read in worker processes, written by the one importing process.
+
+An import of many large files spends most of its time in the importers' per-row Python
+(JSON objects, plist dictionaries, CSV rows), and a database takes one writer at a time.
+So the files are read in a process pool: each worker runs the file's importer into a
+:class:`RecordingSink`, which keeps everything the importer said, in order, in a compact
+form (one integer per app row, each distinct app record once, each device once). The
+importing process replays the recordings into the store's writer, file by file in the
+order given, so an import gives exactly what the same files imported one after the
+other give: the same device and app IDs, rows, counts and issues (a test compares the
+two ways on every source).
+
+What a worker cannot know is what earlier files declared. The one thing that changes an
+importer's course is a device declared again in a later file (``repeat=False``): the
+writer refuses it and the importer then counts its apps as bad. When a recording holds
+such a device, the importing process reads that file again itself, straight into the
+writer, as a serial import would.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from array import array
+from collections.abc import Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appveto.errors import Diagnostic, FleetError
+from appveto.fleet.importers import IMPORTERS
+from appveto.fleet.model import DeviceRecord
+
+AppKey = tuple[str, str | None, str | None, str | None, str | None]
+"""An app record as an importer gives it: platform, app ID, name, version, source."""
+
+PARALLEL_MIN_BYTES = 8 * 2**20
+"""Below this much input, an import is read in the importing process (no pool to start)."""
+
+_DEVICE_SHIFT = 32
+_APP_MASK = (1 << _DEVICE_SHIFT) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    record: DeviceRecord
+    line: int | None
+    entry: str | None
+    repeat: bool
+    accepted: bool
+    """What the worker answered: ``False`` for a second declaration within the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadEvent:
+    message: str
+    line: int | None
+    entry: str | None
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkipEvent:
+    reason: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEvent:
+    message: str
+    line: int | None
+    entry: str | None
+
+
+Event = DeviceEvent | BadEvent | SkipEvent | NoteEvent
+
+
+@dataclass(slots=True)
+class RecordingSink:
+    """An :class:`~appveto.fleet.importers.InventorySink` that records one file's import.
+
+    Devices are numbered in the order the file declares them (``device_keys``) and app
+    records in the order first seen (``app_keys``); each app row is the integer
+    ``device_number << 32 | app_number`` in ``rows``.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    device_keys: list[str] = field(default_factory=list)
+    app_keys: list[AppKey] = field(default_factory=list)
+    rows: array[int] = field(default_factory=lambda: array("q"))
+    _devices: dict[str, int] = field(default_factory=dict)
+    _first_hash: dict[str, int] = field(default_factory=dict)
+    _differs: set[str] = field(default_factory=set)
+    _apps: dict[AppKey, int] = field(default_factory=dict)
+
+    def device(
+        self, record: DeviceRecord, *, line: int | None, entry: str | None = None, repeat: bool = False
+    ) -> bool:
+        key = record.source_device_id
+        number = self._devices.get(key)
+        if number is None:
+            self._devices[key] = len(self.device_keys) << _DEVICE_SHIFT
+            self.device_keys.append(key)
+            self._first_hash[key] = hash(record)
+            self.events.append(DeviceEvent(record, line, entry, repeat, True))
+            return True
+        if not repeat:
+            self.events.append(DeviceEvent(record, line, entry, repeat, False))
+            return False
+        # A repeated declaration matters only where it may differ from the import's first
+        # one: the file's first declaration (kept above) and the first that differs from it.
+        if key not in self._differs and hash(record) != self._first_hash[key]:
+            self._differs.add(key)
+            self.events.append(DeviceEvent(record, line, entry, repeat, True))
+        return True
+
+    def app(
+        self,
+        device_key: str,
+        platform: str,
+        app_id: str | None,
+        name: str | None,
+        version: str | None,
+        source: str | None,
+    ) -> None:
+        key = (platform, app_id, name, version, source)
+        number = self._apps.get(key)
+        if number is None:
+            number = self._apps[key] = len(self.app_keys)
+            self.app_keys.append(key)
+        self.rows.append(self._devices[device_key] | number)
+
+    def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
+        self.events.append(BadEvent(message, line, entry, rows))
+
+    def skip(self, reason: str, rows: int = 1) -> None:
+        self.events.append(SkipEvent(reason, rows))
+
+    def note(self, message: str, *, line: int | None, entry: str | None = None) -> None:
+        self.events.append(NoteEvent(message, line, entry))
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """One file read by a worker: its recording, or why the file was refused."""
+
+    path: Path
+    display: str
+    refusals: tuple[Diagnostic, ...]
+    events: tuple[Event, ...] = ()
+    device_keys: tuple[str, ...] = ()
+    app_keys: tuple[AppKey, ...] = ()
+    rows: array[int] = field(default_factory=lambda: array("q"))
+
+    def translated_rows(self, devices: Sequence[int], apps: Sequence[int]) -> list[int]:
+        """The rows with the store's IDs: ``devices`` (shifted) and ``apps`` by number."""
+        mask = _APP_MASK
+        return [devices[r >> _DEVICE_SHIFT] | apps[r & mask] for r in self.rows]
+
+
+def read_file(source: str, path: Path, display: str) -> ParsedFile:
+    """The worker's job: read one file with the named importer into a recording."""
+    sink = RecordingSink()
+    try:
+        IMPORTERS[source].read(path, display, sink)
+    except FleetError as exc:
+        return ParsedFile(path, display, exc.diagnostics())
+    except OSError as exc:
+        return ParsedFile(path, display, (Diagnostic(f"cannot read: {exc.strerror or exc}", file=display),))
+    return ParsedFile(
+        path,
+        display,
+        (),
+        tuple(sink.events),
+        tuple(sink.device_keys),
+        tuple(sink.app_keys),
+        sink.rows,
+    )
+
+
+def default_jobs(paths: Sequence[Path]) -> int:
+    """How many worker processes suit these files: one per core, none for small imports."""
+    if len(paths) < 2:
+        return 1
+    size = 0
+    for p in paths:
+        try:
+            size += p.stat().st_size
+        except OSError:
+            continue  # the importer reports it
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(_cores(), len(paths)))
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def read_in_pool(
+    source: str, paths: Sequence[Path], names: Sequence[str], jobs: int
+) -> Generator[ParsedFile, None, None]:
+    """Read ``paths`` in ``jobs`` worker processes; yields the recordings in the given order.
+
+    At most ``jobs + 1`` files are read ahead of the one being written, so memory stays
+    bounded by a few files' recordings whatever the number of files.
+    """
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding a database connection
+    ahead = jobs + 1
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        pending: list[Future[ParsedFile]] = []
+        todo = iter(zip(paths, names, strict=True))
+        try:
+            for path, name in todo:
+                pending.append(pool.submit(read_file, source, path, name))
+                if len(pending) >= ahead:
+                    break
+            while pending:
+                parsed = pending.pop(0).result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(read_file, source, *nxt))
+                yield parsed
+        finally:
+            for f in pending:
+                f.cancel()

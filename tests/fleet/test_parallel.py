@@ -1,0 +1,240 @@
+"""Imports read in worker processes give exactly what a serial import gives.
+
+Each test imports the same files twice, with ``jobs=1`` (every file read in the
+importing process) and with ``jobs=2`` (files read in a process pool and replayed), and
+compares everything stored and reported: devices with their IDs, app records, rows,
+snapshot membership, counts and every issue with its file and line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from appveto.errors import FleetError
+from appveto.fleet import _parallel
+from appveto.fleet._parallel import RecordingSink, default_jobs, read_file
+from appveto.fleet.generator import generate
+from appveto.fleet.model import DeviceRecord, ImportSummary
+from appveto.fleet.store import Store
+from tests.fleet import payloads as pl
+
+AT = datetime(2024, 5, 20, tzinfo=UTC)
+Write = Callable[[str, "str | bytes"], Path]
+
+_DUMP = {
+    "devices": "SELECT id, source, source_device_id, name, platform, ownership, management_mode, user_ref, "
+    "serial_number, model, os_version, enrolled_at, last_report_at, person_id, holder_match FROM devices",
+    "apps": "SELECT id, platform, app_id, name, version, source FROM apps",
+    "installed_apps": "SELECT snapshot_id, device_id, app_ref FROM installed_apps",
+    "snapshot_devices": "SELECT snapshot_id, device_id FROM snapshot_devices",
+    "snapshots": "SELECT id, source, devices, apps FROM snapshots",
+    "import_log": "SELECT file, snapshot_id, rows_ok, rows_bad, rows_skipped, errors FROM import_log",
+}
+
+
+def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            return {k: sorted(tuple(r) for r in conn.execute(text(q))) for k, q in _DUMP.items()}
+    finally:
+        engine.dispose()
+
+
+def _summary(s: ImportSummary) -> tuple[Any, ...]:
+    return (s.kind, s.source, s.snapshot_id, s.taken_at, s.files)
+
+
+def _both(
+    tmp_path: Path, source: str, batches: list[list[Path]], fresh_url: Callable[[int], str] | None = None
+) -> tuple[Any, Any]:
+    """Import each batch (one snapshot each) serially and pooled; returns both results."""
+    results = []
+    for jobs in (1, 2):
+        url = fresh_url(jobs) if fresh_url else f"sqlite:///{tmp_path / f'jobs{jobs}.db'}"
+        summaries: list[Any] = []
+        with Store.open(url) as store:
+            for files in batches:
+                try:
+                    summaries.append(
+                        _summary(store.import_inventory(source, files, at=AT, now=AT, jobs=jobs))
+                    )
+                except FleetError as exc:
+                    summaries.append((str(exc), exc.diagnostics()))
+        results.append((summaries, _dump(url)))
+    return results[0], results[1]
+
+
+def test_amapi_duplicates_within_and_across_files_bad_and_skipped_rows(tmp_path: Path, write: Write) -> None:
+    tiktok = (pl.TIKTOK, "TikTok", "34.1.2")
+    auth = (pl.AUTHENTICATOR, "Authenticator", "6.2404.2444")
+    removed = pl.amapi_device("d5", [tiktok])
+    removed["applicationReports"][0]["state"] = "REMOVED"
+    f1 = write(
+        "p1.json",
+        pl.amapi_page(
+            [
+                pl.amapi_device("d1", [tiktok, auth]),
+                pl.amapi_device("d2", [auth], serial="S2"),
+                pl.amapi_device("d2", [tiktok]),  # duplicate within the file
+                {"managementMode": "DEVICE_OWNER", "applicationReports": []},  # no name: bad
+            ]
+        ),
+    )
+    f2 = write(
+        "p2.json",
+        pl.amapi_page(
+            [
+                pl.amapi_device("d3", [tiktok], enrollmentTime="yesterday"),  # a note
+                pl.amapi_device("d1", [tiktok]),  # declared by p1: refused, its apps bad
+                removed,
+            ],
+            token=None,
+        ),
+    )
+    f3 = write("p3.json", pl.amapi_page([pl.amapi_device("d4", [tiktok, tiktok, auth])], token=None))
+    serial, pooled = _both(tmp_path, "amapi", [[f1, f2, f3], [f3, f1]])
+    assert serial == pooled
+    messages = [i.message for fs in serial[0][0][4] for i in fs.issues]
+    assert any("duplicate device ID" in m for m in messages)
+    assert any("application reports of the duplicate device" in m for m in messages)
+
+
+def test_pooled_import_on_postgresql(tmp_path: Path, write: Write, pg_database: str) -> None:
+    import psycopg
+
+    def fresh(_jobs: int) -> str:
+        with psycopg.connect(
+            pg_database.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+        ) as c:
+            c.execute("DROP SCHEMA public CASCADE")
+            c.execute("CREATE SCHEMA public")
+        return pg_database
+
+    tiktok = (pl.TIKTOK, "TikTok", "34.1.2")
+    f1 = write("p1.json", pl.amapi_page([pl.amapi_device("d1", [tiktok]), pl.amapi_device("d2", [tiktok])]))
+    f2 = write("p2.json", pl.amapi_page([pl.amapi_device("d1", [tiktok]), pl.amapi_device("d3", [tiktok])]))
+    serial, pooled = _both(tmp_path, "amapi", [[f1, f2], [f2]], fresh)
+    assert serial == pooled
+    assert len(serial[1]["installed_apps"]) == 3 + 2
+
+
+def test_apple_and_intune_repeated_devices(tmp_path: Path, write: Write) -> None:
+    a1 = write(
+        "a1.plist",
+        pl.plist(
+            [
+                pl.apple_response(
+                    "U1", [pl.apple_app("com.x", "X", "1", "1"), pl.apple_app(None, "Y", "2", "2")]
+                ),
+                pl.apple_response("U2", [{"Version": "1"}]),  # neither Identifier nor Name
+            ]
+        ),
+    )
+    a2 = write("a2.plist", pl.plist([pl.apple_response("U1", [pl.apple_app("com.z", "Z", "1", "1")])]))
+    (tmp_path / "apple").mkdir()
+    serial, pooled = _both(tmp_path / "apple", "apple", [[a1, a2], [a2, a1]])
+    assert serial == pooled
+    assert any("duplicate device" in i.message for fs in serial[0][1][4] for i in fs.issues)
+
+    header = pl.INTUNE_HEADER
+    i1 = write(
+        "i1.csv",
+        "\n".join(
+            [
+                header,
+                pl.intune_row("TikTok", "34.1", "dev-1", "iPhone A", "a@example.org"),
+                pl.intune_row("Teams", "1.0", "dev-1", "iPhone A", "a@example.org"),
+                pl.intune_row("Teams", "1.0", "dev-2", "iPhone B", "b@example.org"),
+                "not,enough,columns",
+            ]
+        )
+        + "\n",
+    )
+    i2 = write(
+        "i2.csv",
+        "\n".join(
+            [
+                header,
+                pl.intune_row("Signal", "7.0", "dev-2", "iPhone B", "b@example.org"),
+                # the same device described differently than in i1: one note
+                pl.intune_row("Signal", "7.0", "dev-1", "iPhone A renamed", "a@example.org"),
+                pl.intune_row("Teams", "1.0", "dev-1", "iPhone A again", "a@example.org"),
+            ]
+        )
+        + "\n",
+    )
+    (tmp_path / "intune").mkdir()
+    serial, pooled = _both(tmp_path / "intune", "intune-csv", [[i1, i2], [i2, i1]])
+    assert serial == pooled
+    notes = [i.message for fs in serial[0][0][4] for i in fs.issues if "described differently" in i.message]
+    assert len(notes) == 1
+
+
+def test_a_refused_file_refuses_the_pooled_import_the_same_way(tmp_path: Path, write: Write) -> None:
+    good = write("good.json", pl.amapi_page([pl.amapi_device("d1", [(pl.TIKTOK, "TikTok", "1")])]))
+    wrong = write("wrong.json", json.dumps({"hosts": []}))
+    broken = write("broken.json", '{"devices": [')
+    serial, pooled = _both(tmp_path, "amapi", [[good, wrong, broken, good]])
+    assert serial == pooled
+    message, diagnostics = serial[0][0]
+    assert "nothing was stored" in message
+    assert {d.file for d in diagnostics if d.file} == {str(wrong), str(broken)}
+    assert serial[1]["installed_apps"] == []
+
+
+@pytest.mark.parametrize("source", ["amapi", "apple", "intune-csv"])
+def test_generated_fleet_files(tmp_path: Path, source: str) -> None:
+    """A realistic fleet: several files per source and a shared app catalog."""
+    s = generate(tmp_path / "fleet", people=300, apps_per_device=12, devices_per_file=12)
+    files = dict(s.sources)[source]
+    assert len(files) > 1
+    serial, pooled = _both(tmp_path, source, [list(files)])
+    assert serial == pooled
+    assert len(serial[1]["installed_apps"]) >= 12 * len(files)
+
+
+def test_recording_keeps_only_the_declarations_a_replay_needs() -> None:
+    sink = RecordingSink()
+    first = DeviceRecord("dev-1", name="A")
+    assert sink.device(first, line=2, repeat=True)
+    for line in range(3, 10):
+        assert sink.device(first, line=line, repeat=True)  # same description: nothing to replay
+    assert sink.device(DeviceRecord("dev-1", name="B"), line=10, repeat=True)
+    assert sink.device(DeviceRecord("dev-1", name="C"), line=11, repeat=True)
+    assert [e.line for e in sink.events] == [2, 10]  # type: ignore[union-attr]
+    assert sink.device(DeviceRecord("dev-2"), line=12)
+    assert not sink.device(DeviceRecord("dev-2"), line=13)  # a duplicate, recorded for its message
+    sink.app("dev-2", "ios", "com.x", "X", "1", None)
+    sink.app("dev-1", "ios", "com.x", "X", "1", None)
+    assert sink.device_keys == ["dev-1", "dev-2"]
+    assert sink.app_keys == [("ios", "com.x", "X", "1", None)]
+    assert list(sink.rows) == [1 << 32, 0]
+
+
+def test_a_worker_reports_an_unreadable_file(tmp_path: Path) -> None:
+    parsed = read_file("amapi", tmp_path / "missing.json", "missing.json")
+    assert parsed.refusals and parsed.refusals[0].file == "missing.json"
+    assert not parsed.rows
+
+
+def test_default_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"f{i}.json")
+        files[-1].write_bytes(b"x" * 100)
+    assert default_jobs(files) == 1  # small: not worth a pool
+    assert default_jobs(files[:1]) == 1
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_BYTES", 10)
+    monkeypatch.setattr(_parallel, "_cores", lambda: 2)
+    assert default_jobs(files) == 2
+    assert default_jobs([*files[:2], tmp_path / "missing"]) == 2
+    monkeypatch.setattr(_parallel, "_cores", lambda: 8)
+    assert default_jobs(files) == 3
