@@ -26,13 +26,12 @@ from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from appveto.errors import Diagnostic, FleetError
+from appveto.fleet._rows import AppKey, DeviceValues, device_values
 from appveto.fleet.importers import IMPORTERS
 from appveto.fleet.model import DeviceRecord
-
-AppKey = tuple[str, str | None, str | None, str | None, str | None]
-"""An app record as an importer gives it: platform, app ID, name, version, source."""
 
 PARALLEL_MIN_BYTES = 8 * 2**20
 """Below this much input, an import is read in the importing process (no pool to start)."""
@@ -41,9 +40,12 @@ _DEVICE_SHIFT = 32
 _APP_MASK = (1 << _DEVICE_SHIFT) - 1
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceEvent:
-    record: DeviceRecord
+# Events are named tuples, not slotted dataclasses: a recording holds one per device and
+# the importing process unpickles them, which for a tuple is C work, not a Python call.
+
+
+class DeviceEvent(NamedTuple):
+    values: DeviceValues
     line: int | None
     entry: str | None
     repeat: bool
@@ -51,22 +53,19 @@ class DeviceEvent:
     """What the worker answered: ``False`` for a second declaration within the file."""
 
 
-@dataclass(frozen=True, slots=True)
-class BadEvent:
+class BadEvent(NamedTuple):
     message: str
     line: int | None
     entry: str | None
     rows: int
 
 
-@dataclass(frozen=True, slots=True)
-class SkipEvent:
+class SkipEvent(NamedTuple):
     reason: str
     rows: int
 
 
-@dataclass(frozen=True, slots=True)
-class NoteEvent:
+class NoteEvent(NamedTuple):
     message: str
     line: int | None
     entry: str | None
@@ -99,19 +98,22 @@ class RecordingSink:
         key = record.source_device_id
         number = self._devices.get(key)
         if number is None:
+            values = device_values(record)
             self._devices[key] = len(self.device_keys) << _DEVICE_SHIFT
             self.device_keys.append(key)
-            self._first_hash[key] = hash(record)
-            self.events.append(DeviceEvent(record, line, entry, repeat, True))
+            self._first_hash[key] = hash(values)
+            self.events.append(DeviceEvent(values, line, entry, repeat, True))
             return True
         if not repeat:
-            self.events.append(DeviceEvent(record, line, entry, repeat, False))
+            self.events.append(DeviceEvent(device_values(record), line, entry, repeat, False))
             return False
         # A repeated declaration matters only where it may differ from the import's first
         # one: the file's first declaration (kept above) and the first that differs from it.
-        if key not in self._differs and hash(record) != self._first_hash[key]:
-            self._differs.add(key)
-            self.events.append(DeviceEvent(record, line, entry, repeat, True))
+        if key not in self._differs:
+            values = device_values(record)
+            if hash(values) != self._first_hash[key]:
+                self._differs.add(key)
+                self.events.append(DeviceEvent(values, line, entry, repeat, True))
         return True
 
     def app(

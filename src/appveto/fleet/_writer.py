@@ -7,19 +7,12 @@ DB-API to the two backends, for speed: see :class:`InventoryWriter`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Connection
 
-from appveto.fleet._parallel import (
-    AppKey,
-    BadEvent,
-    DeviceEvent,
-    NoteEvent,
-    ParsedFile,
-    SkipEvent,
-)
+from appveto.fleet._parallel import BadEvent, DeviceEvent, NoteEvent, ParsedFile, SkipEvent
+from appveto.fleet._rows import AppKey, DeviceValues, device_values
 from appveto.fleet.model import (
     DeviceRecord,
     FileSummary,
@@ -236,11 +229,15 @@ class InventoryWriter:
     def device(
         self, record: DeviceRecord, *, line: int | None, entry: str | None = None, repeat: bool = False
     ) -> bool:
-        key = record.source_device_id
+        return self.declare(device_values(record), line, entry, repeat)
+
+    def declare(self, values: DeviceValues, line: int | None, entry: str | None, repeat: bool) -> bool:
+        """:meth:`device`, for a record already in the writer's shape."""
+        key = values[0]
         seen = self._seen.get(key)
         if seen is None:
-            self._seen[key] = (self._file, line, hash(record), False)
-            self._ids[key] = self._upsert_device(record) << _DEVICE_SHIFT
+            self._seen[key] = (self._file, line, hash(values), False)
+            self._ids[key] = self._upsert_device(values) << _DEVICE_SHIFT
             self.devices_total += 1
             return True
         file, first_line, first, reported = seen
@@ -251,7 +248,7 @@ class InventoryWriter:
             )
             self._bad += 1
             return False
-        if hash(record) != first and not reported:
+        if hash(values) != first and not reported:
             self._seen[key] = (file, first_line, first, True)
             self.note(
                 f"device {key!r} is described differently than at {where}; the first description is kept",
@@ -297,12 +294,7 @@ class InventoryWriter:
         """
         seen = self._seen
         for e in parsed.events:
-            if (
-                isinstance(e, DeviceEvent)
-                and e.accepted
-                and not e.repeat
-                and e.record.source_device_id in seen
-            ):
+            if isinstance(e, DeviceEvent) and e.accepted and not e.repeat and e.values[0] in seen:
                 return True
         return False
 
@@ -310,7 +302,7 @@ class InventoryWriter:
         """Write a worker's recording of the current file, as if its importer ran here."""
         for e in parsed.events:
             if isinstance(e, DeviceEvent):
-                self.device(e.record, line=e.line, entry=e.entry, repeat=e.repeat)
+                self.declare(e.values, e.line, e.entry, e.repeat)
             elif isinstance(e, BadEvent):
                 self.bad(e.message, line=e.line, entry=e.entry, rows=e.rows)
             elif isinstance(e, SkipEvent):
@@ -347,56 +339,53 @@ class InventoryWriter:
 
     # -- writing
 
-    def _upsert_device(self, r: DeviceRecord) -> int:
-        enrolled: Any = r.enrolled_at.astimezone(UTC).replace(tzinfo=None) if r.enrolled_at else None
-        reported: Any = r.last_report_at.astimezone(UTC).replace(tzinfo=None) if r.last_report_at else None
+    def _upsert_device(self, v: DeviceValues) -> int:
+        key, name, platform, ownership, mode, user, serial, model, os_version, enrolled_at, reported_at = v
+        enrolled: Any = enrolled_at
+        reported: Any = reported_at
         if not self._pg:  # the sqlite3 module's datetime adapter is deprecated: bind text
-            enrolled = enrolled.isoformat(" ") if enrolled else None
-            reported = reported.isoformat(" ") if reported else None
-        fields = (r.name, r.user, r.serial_number, r.model, r.os_version, enrolled, reported)
-        enums = (r.platform.value, r.ownership.value, r.management_mode.value)
+            enrolled = enrolled_at.isoformat(" ") if enrolled_at else None
+            reported = reported_at.isoformat(" ") if reported_at else None
+        row = (
+            self._source,
+            key,
+            name,
+            platform,
+            ownership,
+            mode,
+            user,
+            serial,
+            model,
+            os_version,
+            enrolled,
+            reported,
+            None,
+            HolderMatch.NONE.value,
+        )
         if self._own_ids:
-            dev_id = self._existing.get(r.source_device_id)
+            dev_id = self._existing.get(key)
             if dev_id is None:
                 dev_id = self._next_device
                 self._next_device += 1
-                self._q_devices.append(
+                self._q_devices.append((dev_id, *row))
+            else:
+                self._q_updates.append(
                     (
-                        dev_id,
-                        self._source,
-                        r.source_device_id,
-                        r.name,
-                        *enums,
-                        r.user,
-                        r.serial_number,
-                        r.model,
-                        r.os_version,
+                        name,
+                        user,
+                        serial,
+                        model,
+                        os_version,
                         enrolled,
                         reported,
-                        None,
-                        HolderMatch.NONE.value,
+                        platform,
+                        ownership,
+                        mode,
+                        dev_id,
                     )
                 )
-            else:
-                self._q_updates.append((*fields, *enums, dev_id))
         else:
-            self._cur.execute(
-                self._device_sql,
-                (
-                    self._source,
-                    r.source_device_id,
-                    r.name,
-                    *enums,
-                    r.user,
-                    r.serial_number,
-                    r.model,
-                    r.os_version,
-                    enrolled,
-                    reported,
-                    None,
-                    HolderMatch.NONE.value,
-                ),
-            )
+            self._cur.execute(self._device_sql, row)
             dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
         self._new_devices.append((self._snap, dev_id))
         return dev_id
