@@ -7,7 +7,7 @@ DB-API to the two backends, for speed: see :class:`InventoryWriter`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -311,12 +311,15 @@ class InventoryWriter:
                 self.note(e.message, line=e.line, entry=e.entry)
         ids = self._ids
         devices = [ids[k] for k in parsed.device_keys]
+        app_keys = parsed.app_keys
         apps_get = self._apps.get
-        upsert = self._upsert_app
-        apps = []
-        for key in parsed.app_keys:
-            ref = apps_get(key)
-            apps.append(upsert(key) if ref is None else ref)
+        found = [apps_get(k) for k in app_keys]
+        if None in found:
+            upsert = self._upsert_app
+            for i, ref in enumerate(found):
+                if ref is None:
+                    found[i] = upsert(app_keys[i])
+        apps = cast(list[int], found)
         rows = self._rows
         rows.extend(parsed.translated_rows(devices, apps))
         if len(rows) >= BATCH_ROWS:
@@ -396,12 +399,14 @@ class InventoryWriter:
             if self._own_ids:
                 self._stop_own_ids()
             apps.clear()  # bounded memory on hostile inputs where every row is a new app
+        platform, app_id, name, version, source = key
+        stored = (platform, app_id or "", name or "", version or "", source or "")
         if self._own_ids:
             ref = self._next_app
             self._next_app += 1
-            self._q_apps.append((ref, *(x or "" for x in key)))
+            self._q_apps.append((ref, *stored))
         else:
-            self._cur.execute(self._app_sql, tuple(x or "" for x in key))
+            self._cur.execute(self._app_sql, stored)
             ref = int(self._cur.fetchone()[0])
         apps[key] = ref
         return ref
