@@ -6,7 +6,7 @@ DB-API to the two backends, for speed: see :class:`InventoryWriter`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from sqlalchemy import Connection
@@ -106,6 +106,12 @@ def _has_json_each(cur: Any) -> bool:
     return True
 
 
+def _stored_app(key: AppKey) -> tuple[str, str, str, str, str]:
+    """An app record as stored: missing values are '' (the unique key needs values)."""
+    platform, app_id, name, version, source = key
+    return (platform, app_id or "", name or "", version or "", source or "")
+
+
 class InventoryWriter:
     """The :class:`InventorySink` the store hands to importers.
 
@@ -142,6 +148,7 @@ class InventoryWriter:
         self._seen: dict[str, tuple[str, int | None, int, bool]] = {}
         self._new_devices: list[tuple[int, int]] = []
         self._apps: dict[AppKey, int] = {}
+        self._prefetched: dict[str, int] = {}  # PostgreSQL: device IDs upserted ahead of their replay
         self._rows: list[int] = []  # device_id << 32 | app_ref: the snapshot is a constant
         self._insert_rows = (
             "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
@@ -300,6 +307,8 @@ class InventoryWriter:
 
     def replay(self, parsed: ParsedFile) -> None:
         """Write a worker's recording of the current file, as if its importer ran here."""
+        if self._pg:
+            self._prefetch_devices(parsed)
         for e in parsed.events:
             if isinstance(e, DeviceEvent):
                 self.declare(e.values, e.line, e.entry, e.repeat)
@@ -315,6 +324,9 @@ class InventoryWriter:
         apps_get = self._apps.get
         found = [apps_get(k) for k in app_keys]
         if None in found:
+            if self._pg:
+                self._prefetch_apps([k for k, ref in zip(app_keys, found, strict=True) if ref is None])
+                found = [apps_get(k) for k in app_keys]
             upsert = self._upsert_app
             for i, ref in enumerate(found):
                 if ref is None:
@@ -324,6 +336,38 @@ class InventoryWriter:
         rows.extend(parsed.translated_rows(devices, apps))
         if len(rows) >= BATCH_ROWS:
             self._flush()
+
+    def _prefetch_devices(self, parsed: ParsedFile) -> None:
+        """PostgreSQL: upsert a recording's new devices in one pipelined batch, not one round trip each."""
+        seen = self._seen
+        firsts: dict[str, DeviceValues] = {}
+        for e in parsed.events:
+            if isinstance(e, DeviceEvent) and e.accepted and e.values[0] not in seen:
+                firsts.setdefault(e.values[0], e.values)
+        if firsts:
+            self._prefetched.update(
+                zip(
+                    firsts,
+                    self._returning(self._device_sql, map(self._device_row, firsts.values())),
+                    strict=True,
+                )
+            )
+
+    def _prefetch_apps(self, keys: list[AppKey]) -> None:
+        """PostgreSQL: upsert new app records in one pipelined batch; they join the app cache."""
+        if len(self._apps) + len(keys) >= MAX_APP_CACHE:
+            return  # one at a time, with the cache's bound
+        self._apps.update(zip(keys, self._returning(self._app_sql, map(_stored_app, keys)), strict=True))
+
+    def _returning(self, sql: str, params: Iterable[tuple[Any, ...]]) -> list[int]:
+        """The ``RETURNING id`` of each statement of a pipelined ``executemany`` (psycopg 3)."""
+        cur = self._cur
+        cur.executemany(sql, list(params), returning=True)
+        ids: list[int] = []
+        while True:
+            ids.append(int(cur.fetchone()[0]))
+            if not cur.nextset():
+                return ids
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
         self._bad += rows
@@ -342,14 +386,15 @@ class InventoryWriter:
 
     # -- writing
 
-    def _upsert_device(self, v: DeviceValues) -> int:
+    def _device_row(self, v: DeviceValues) -> tuple[Any, ...]:
+        """The ``_DEVICE_COLS`` of a device."""
         key, name, platform, ownership, mode, user, serial, model, os_version, enrolled_at, reported_at = v
         enrolled: Any = enrolled_at
         reported: Any = reported_at
         if not self._pg:  # the sqlite3 module's datetime adapter is deprecated: bind text
             enrolled = enrolled_at.isoformat(" ") if enrolled_at else None
             reported = reported_at.isoformat(" ") if reported_at else None
-        row = (
+        return (
             self._source,
             key,
             name,
@@ -364,6 +409,12 @@ class InventoryWriter:
             reported,
             None,
             HolderMatch.NONE.value,
+        )
+
+    def _upsert_device(self, v: DeviceValues) -> int:
+        row = self._device_row(v)
+        _, key, name, platform, ownership, mode, user, serial, model, os_version, enrolled, reported, _, _ = (
+            row
         )
         if self._own_ids:
             dev_id = self._existing.get(key)
@@ -388,8 +439,12 @@ class InventoryWriter:
                     )
                 )
         else:
-            self._cur.execute(self._device_sql, row)
-            dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
+            prefetched = self._prefetched.pop(key, None)
+            if prefetched is not None:
+                dev_id = prefetched
+            else:
+                self._cur.execute(self._device_sql, row)
+                dev_id = int(self._cur.fetchone()[0])  # RETURNING always gives the row
         self._new_devices.append((self._snap, dev_id))
         return dev_id
 
@@ -399,8 +454,7 @@ class InventoryWriter:
             if self._own_ids:
                 self._stop_own_ids()
             apps.clear()  # bounded memory on hostile inputs where every row is a new app
-        platform, app_id, name, version, source = key
-        stored = (platform, app_id or "", name or "", version or "", source or "")
+        stored = _stored_app(key)
         if self._own_ids:
             ref = self._next_app
             self._next_app += 1
