@@ -211,19 +211,23 @@ class _Builder:
         # People: references must resolve.
         people: dict[str, Person] = {}
         holders: dict[str, str] = {}
-        for pid, (given, line, entry) in self.people.items():
-            p = given
-            if p.org_unit_id is not None and p.org_unit_id not in units:
-                self.issue(f"person {pid!r}: unknown org unit {p.org_unit_id!r}; ignored", line, entry)
-                p = replace(p, org_unit_id=None)
-            if p.authority_id is not None and p.authority_id not in auths:
-                self.issue(f"person {pid!r}: unknown authority {p.authority_id!r}; ignored", line, entry)
-                p = replace(p, authority_id=None)
-            if p.authority_id is None and p.org_unit_id is not None:
-                p = replace(p, authority_id=units[p.org_unit_id].authority_id)
-            if p.manager_id is not None and p.manager_id not in self.people:
-                self.issue(f"person {pid!r}: unknown manager {p.manager_id!r}; ignored", line, entry)
-                p = replace(p, manager_id=None)
+        for pid, (p, line, entry) in self.people.items():
+            # the person is built once at the end (dataclasses.replace per change is slow
+            # for directories of hundreds of thousands of people)
+            org_unit_id = p.org_unit_id
+            authority_id = p.authority_id
+            manager_id = p.manager_id
+            if org_unit_id is not None and org_unit_id not in units:
+                self.issue(f"person {pid!r}: unknown org unit {org_unit_id!r}; ignored", line, entry)
+                org_unit_id = None
+            if authority_id is not None and authority_id not in auths:
+                self.issue(f"person {pid!r}: unknown authority {authority_id!r}; ignored", line, entry)
+                authority_id = None
+            if authority_id is None and org_unit_id is not None:
+                authority_id = units[org_unit_id].authority_id
+            if manager_id is not None and manager_id not in self.people:
+                self.issue(f"person {pid!r}: unknown manager {manager_id!r}; ignored", line, entry)
+                manager_id = None
             roles = []
             for r in dict.fromkeys(p.roles):
                 if r not in self.roles:
@@ -243,7 +247,19 @@ class _Builder:
                     continue
                 holders[key] = pid
                 devices.append(key)
-            people[pid] = replace(p, roles=tuple(sorted(roles)), devices=tuple(sorted(devices)))
+            people[pid] = Person(
+                id=p.id,
+                user_name=p.user_name,
+                display_name=p.display_name,
+                email=p.email,
+                title=p.title,
+                org_unit_id=org_unit_id,
+                authority_id=authority_id,
+                manager_id=manager_id,
+                active=p.active,
+                roles=tuple(sorted(roles)),
+                devices=tuple(sorted(devices)),
+            )
         return Directory(
             authorities=tuple(auths[k] for k in sorted(auths)),
             org_units=tuple(units[k] for k in sorted(units)),
