@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plistlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -168,6 +169,201 @@ def test_plain_reader_on_mutated_input(edits: list[tuple[float, int, int]]) -> N
 )
 def test_plain_reader_edge_cases(doc: bytes) -> None:
     fast, strict = _both(doc)
+    assert fast is _plist._UNUSUAL or fast == strict
+    if strict is PlistError:
+        assert fast is _plist._UNUSUAL
+
+
+# Arrays of dictionaries with the same string-valued keys (installed apps) are read a
+# whole array at a time (_plist._tokens); they must give what the strict reader gives.
+
+_PRELUDE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
+    '"http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n'
+)
+_raw_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)  # any, escaped below
+_gap = st.sampled_from(["", "\n", "\n\t\t", " ", "x", "\t \n"])
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _flat_dict(pairs: list[tuple[str, str]], gap: str) -> str:
+    inner = "".join(f"{gap}<key>{_esc(k)}</key>{gap}<string>{_esc(v)}</string>" for k, v in pairs)
+    return f"<dict>{inner}{gap}</dict>"
+
+
+def _doc(body: str) -> bytes:
+    return (_PRELUDE + body + "\n</plist>\n").encode("utf-8", "surrogatepass")
+
+
+def _plain_tokens(data: bytes) -> list[Any]:
+    text = data.decode()
+    head = _plist._PRELUDE.match(text)
+    assert head is not None
+    return _plist._tokens(text[head.end() : text.rfind("</plist>")])[0]
+
+
+def _whole_arrays(data: bytes) -> int:
+    return sum(1 for token in _plain_tokens(data) if token[0].__class__ is list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.lists(
+        st.one_of(_raw_text, st.sampled_from(["Identifier", "Name", ".*(", "\\1", "a b"])),
+        min_size=1,
+        max_size=5,
+    ),
+    rows=st.lists(st.lists(_raw_text, min_size=5, max_size=5), max_size=6),
+    gap=_gap,
+    odd=st.one_of(
+        st.none(), st.tuples(st.integers(0, 5), st.sampled_from(["drop", "int", "empty", "swap", "extra"]))
+    ),
+)
+def test_whole_array_same_as_tree_reader(
+    keys: list[str], rows: list[list[str]], gap: str, odd: tuple[int, str] | None
+) -> None:
+    dicts = [_flat_dict(list(zip(keys, row, strict=False)), gap) for row in rows]
+    if odd is not None and dicts:
+        i, how = odd[0] % len(dicts), odd[1]
+        pairs = list(zip(keys, rows[i], strict=False))
+        if how == "drop":
+            dicts[i] = _flat_dict(pairs[1:], gap)
+        elif how == "int":
+            dicts[i] = _flat_dict(pairs, gap)[:-7] + "<key>n</key><integer>1</integer></dict>"
+        elif how == "empty":
+            dicts[i] = _flat_dict(pairs, gap).replace("<string></string>", "<string/>")
+        elif how == "swap":
+            dicts[i] = _flat_dict(pairs[::-1], gap)
+        else:
+            dicts[i] = _flat_dict([*pairs, ("x", "y")], gap)
+    data = _doc(
+        f"<dict>{gap}<key>InstalledApplicationList</key>{gap}<array>{gap}{gap.join(dicts)}{gap}</array></dict>"
+    )
+    fast, strict = _both(data)
+    assert fast is _plist._UNUSUAL or fast == strict
+    if strict is not PlistError:
+        assert loads_xml(data) == strict == plistlib.loads(data)
+    texts = "".join(keys) + "".join("".join(row) for row in rows)
+    if odd is None and rows and re.search(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]", texts) is None:
+        assert _whole_arrays(data) == 1  # the usual case must take the whole-array path
+        assert fast == strict
+
+
+def test_whole_array_is_taken_for_apps() -> None:
+    apps = [
+        {"Identifier": f"com.a{i}", "Name": f"A {i}", "ShortVersion": "1.0", "Version": "1"} for i in range(5)
+    ]
+    data = plistlib.dumps(
+        [{"UDID": "u", "InstalledApplicationList": apps}, {"UDID": "v", "InstalledApplicationList": apps[:1]}]
+    )
+    assert _whole_arrays(data) == 2
+    fast, strict = _both(data)
+    assert fast == strict == plistlib.loads(data)
+
+
+@pytest.mark.parametrize(
+    ("body", "whole"),
+    [
+        (
+            "<array><dict><key>a</key><string>b</string></dict><dict><key>a</key><string>c</string></dict></array>",
+            1,
+        ),
+        ("<array><dict><key>a</key><string>1</string><key>a</key><string>2</string></dict></array>", 1),
+        (
+            "<array><dict><key>.*(</key><string>1</string></dict><dict><key>.*(</key><string/></dict></array>",
+            0,
+        ),
+        ("<array><dict><key>\\1</key><string>x</string><key>b</key><string></string></dict></array>", 1),
+        (
+            "<array><dict><key>a</key><string>b</string></dict><dict><key>b</key><string>b</string></dict></array>",
+            0,
+        ),
+        ("<array><dict><key>a</key><string>b</string></dict><array/></array>", 0),
+        ("<array><dict><key>a</key><string>b</string></dict><!-- c --></array>", 0),
+        ("<array><dict><key>a</key><string>b</string></dict><?pi x?></array>", 0),
+        ("<array><dict><key>a</key><string>b</string></dict>", 0),
+        ("<array><dict><key>a</key><string>b</string></dict></array><string/>", 1),
+        (
+            "<array><dict><key>a</key><string>b</string></dict><array><dict><key>a</key><string>b</string></dict></array></array>",
+            0,
+        ),
+        ("<array><array><dict><key>a</key><string>b</string></dict></array></array>", 1),
+        ("<dict><array><dict><key>a</key><string>b</string></dict></array></dict>", 1),
+        (
+            "<dict><key>k</key><array><dict><key>a</key><string>b</string></dict></array><key>l</key></dict>",
+            1,
+        ),
+        ("<dict><key>k</key><array>x<dict>y<key>a</key>z<string>b</string>w</dict>v</array>u</dict>", 1),
+        ("<array><dict><key>a</key><string>b</string></dict></dict></array>", 0),
+        ("<array><dict><key>a</key><string>b</string></dict></array></array>", 1),
+        ("<array><dict><key>é</key><string>\u3000ü\u00a0</string></dict></array>", 1),
+        ("<array><dict><key>a</key><string>&amp;</string></dict></array>", 1),
+    ],
+)
+def test_whole_array_edge_cases(body: str, whole: int) -> None:
+    data = _doc(body)
+    if b"&" not in data:
+        assert _whole_arrays(data) == whole
+    fast, strict = _both(data)
+    assert fast is _plist._UNUSUAL or fast == strict
+    if strict is PlistError:
+        assert fast is _plist._UNUSUAL
+    else:
+        assert fast is not _plist._UNUSUAL or b"&" in data or b"<!--" in data or b"<?pi" in data
+
+
+@pytest.mark.parametrize("depth", [197, 198, 199, 200])
+def test_whole_array_depth_limit(depth: int) -> None:
+    flat = "<array><dict><key>a</key><string>b</string></dict></array>"
+    data = _doc("<array>" * depth + flat + "</array>" * depth)
+    fast, strict = _both(data)
+    assert fast is _plist._UNUSUAL or fast == strict
+    assert (strict is PlistError) == (depth >= _plist.MAX_DEPTH - 1)
+    if strict is PlistError:
+        assert fast is _plist._UNUSUAL
+
+
+def test_whole_array_many_shapes() -> None:
+    """More key sets than the per-document budget: the rest go through the general tokens."""
+    arrays = [
+        f"<array><dict><key>k{i}</key><string>{i}</string></dict></array>"
+        for i in range(3 * _plist._SHAPE_BUDGET)
+    ]
+    data = _doc("<array>" + "".join(arrays) + "</array>")
+    fast, strict = _both(data)
+    assert fast == strict == [[{f"k{i}": str(i)}] for i in range(3 * _plist._SHAPE_BUDGET)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1, exclude_max=True),
+            st.integers(0, 3),
+            st.sampled_from([*b"<>/ak&\r\x01\n\t\"'?!-[]", 0xEF, 0xBF, 0xBE, 0xC3]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_whole_array_on_mutated_input(edits: list[tuple[float, int, int]]) -> None:
+    """Byte edits of a response with plain apps: the strict answer, or a hand-over."""
+    apps = [{"Identifier": "com.a", "Name": "A", "ShortVersion": "1.0", "Version": "1"}] * 3
+    data = bytearray(plistlib.dumps([{"UDID": "u", "InstalledApplicationList": apps}]))
+    for where, op, byte in edits:
+        i = int(where * len(data))
+        if op == 0:
+            data[i] = byte
+        elif op == 1:
+            data.insert(i, byte)
+        elif op == 2:
+            del data[i]
+        else:
+            data[i:i] = data[i : i + 12]
+    fast, strict = _both(bytes(data))
     assert fast is _plist._UNUSUAL or fast == strict
     if strict is PlistError:
         assert fast is _plist._UNUSUAL

@@ -6,13 +6,15 @@ lets expat build the element tree in C and converts it in one pass. The result e
 ``plistlib.loads`` for every valid XML plist (a test compares them on generated values);
 binary plists still go through ``plistlib``. Documents of the plain subset that MDM
 servers write (UTF-8, no comments, CDATA, references or attributes) are read faster
-still by two regular expressions and a token loop (:func:`_loads_plain`); anything
-unusual, every error included, goes to the strict tree reader, which decides and
-locates the error (a differential test checks the two agree).
+still by regular expressions and a token loop (:func:`_loads_plain`; an array of
+dictionaries with the same string-valued keys, such as a list of installed apps, is
+read by one regular expression); anything unusual, every error included, goes to the
+strict tree reader, which decides and locates the error (differential tests check the
+two agree).
 
 Hostile input: plists have no entities, so any ``<!ENTITY`` declaration is refused
-before parsing (no entity expansion of any kind); nesting deeper than
-:data:`MAX_DEPTH` is refused.
+before the strict reader parses (no entity expansion of any kind; the plain reader
+takes no declarations at all); nesting deeper than :data:`MAX_DEPTH` is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import binascii
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 MAX_DEPTH = 200
@@ -38,11 +41,11 @@ class PlistError(ValueError):
 
 
 def loads_xml(data: bytes) -> Any:
-    if b"<!ENTITY" in data:
-        raise PlistError("XML entity declarations are not allowed in a plist")
-    fast = _loads_plain(data)
+    fast = _loads_plain(data)  # never takes an entity declaration (its "<" is no token)
     if fast is not _UNUSUAL:
         return fast
+    if b"<!ENTITY" in data:
+        raise PlistError("XML entity declarations are not allowed in a plist")
     return _loads_tree(data)
 
 
@@ -86,6 +89,78 @@ _TOKEN = re.compile(
     r"|([a-z]+)>([^<]*)</\5>|([a-z]+)/>|([a-z]+)>|/([a-z]+)>)[^<]*"
 )
 _PAIR = re.compile(r"<key>([^<]*)</key>[^<]*<string>([^<]*)</string>")
+# an array whose first element is a dictionary of <key>/<string> pairs only (group 1: that
+# dictionary's start): the installed apps of a response, read a whole array at a time
+_FLAT_ARRAY = re.compile(
+    r"<array>[^<]*(<dict>)(?:[^<]*<key>[^<]*</key>[^<]*<string>[^<]*</string>)+[^<]*</dict>"
+)
+_KEY = re.compile(r"<key>([^<]*)</key>")
+_SHAPES: dict[tuple[str, ...], re.Pattern[str]] = {}
+"""Per key sequence: one dictionary of exactly those keys, each with a <string> (captured)."""
+_SHAPE_BUDGET = 8  # new key sequences compiled per document (a hostile one has many)
+_SHAPE_MAX_KEYS = 64
+_SHAPE_MAX_CHARS = 2000
+
+
+def _shape(keys: tuple[str, ...]) -> re.Pattern[str]:
+    if len(_SHAPES) >= 256:
+        _SHAPES.clear()
+    pattern = _SHAPES[keys] = re.compile(
+        "<dict>"
+        + "".join(rf"[^<]*<key>{re.escape(k)}</key>[^<]*<string>([^<]*)</string>" for k in keys)
+        + r"[^<]*</dict>"
+        + ("()" if len(keys) == 1 else "")  # findall then gives tuples for one key too
+    )
+    return pattern
+
+
+def _tokens(body: str) -> tuple[list[Any], int, int]:
+    """The tokens of ``body`` (see :data:`_TOKEN`), the "<" they hold beyond one each, and
+    the number of "<" in ``body``.
+
+    An array of dictionaries that all have the same <key>/<string> pairs (the same keys in
+    the same order) becomes one token that carries the finished list in its first field:
+    one regular expression per array captures every value, so no Python runs per pair.
+    The "<" count proves that the array holds nothing else (``findall`` skips what does not
+    match); any other array is left to the general tokens.
+    """
+    tokens: list[Any] = []
+    extra = 0
+    total = 0
+    pos = 0  # where the general tokens go on
+    at = 0  # where the next array is looked for
+    budget = _SHAPE_BUDGET
+    search = _FLAT_ARRAY.search
+    findall = _TOKEN.findall
+    count = body.count
+    while (m := search(body, at)) is not None:
+        start = m.start()
+        close = at = body.find("</array>", m.end())
+        if close < 0:
+            break
+        keys = tuple(_KEY.findall(body, m.start(1), m.end()))
+        shape = _SHAPES.get(keys)
+        if shape is None:
+            if not budget or len(keys) > _SHAPE_MAX_KEYS or sum(map(len, keys)) > _SHAPE_MAX_CHARS:
+                continue
+            budget -= 1
+            shape = _shape(keys)
+        found = shape.findall(body, start, close)
+        inner = len(found) * (2 + 4 * len(keys))  # "<" of the dictionaries
+        if inner + 1 != count("<", start, close):  # something else in the array
+            continue
+        if pos < start:
+            tokens += findall(body, pos, start)
+            total += count("<", pos, start)
+        tokens.append((list(map(dict, map(zip, repeat(keys), found))), "", "", "", "", "", "", "", ""))
+        extra += inner + 1  # the dictionaries and </array>; the token counts <array>
+        total += inner + 2
+        pos = at = close + 8
+    tokens += findall(body, pos)
+    total += count("<", pos)
+    return tokens, extra, total
+
+
 _EMPTY: dict[str, Any] = {"true": True, "false": False, "string": "", "key": ""}
 
 
@@ -108,28 +183,33 @@ def _loads_plain(data: bytes) -> Any:
         head is None
         or end < head.end()
         or _AFTER.fullmatch(text, end + 8) is None
-        or "]]>" in text
+        or ("]" in text and "]]>" in text)
         or data.translate(None, _PLAIN_BYTES)  # what is left are special bytes
         or (not text.isascii() and ("\ufffe" in text or "\uffff" in text))
     ):
         return _UNUSUAL
     body = text[head.end() : end]
-    tokens = _TOKEN.findall(body)
+    tokens, extra, total = _tokens(body)
     result: Any = _UNUSUAL
     stack: list[Any] = []  # open containers
     keys: list[str | None] = []  # per open dict: the key waiting for its value
     key: str | None = None
     top: Any = None
-    lt = len(tokens)  # each token starts with "<", a leaf has a second one
+    lt = len(tokens) + extra  # each token starts with "<", a leaf has a second one
     value: Any
     try:
         for flat, pair, pair_key, pair_value, leaf, leaf_text, empty, start, end_tag in tokens:
             if flat:
-                if len(stack) >= MAX_DEPTH:
-                    return _UNUSUAL
-                pairs = _PAIR.findall(flat)
-                value = dict(pairs)
-                lt += 4 * len(pairs) + 1  # the pairs are all there is in the flat text
+                if flat.__class__ is list:  # a whole array of flat dictionaries
+                    if len(stack) >= MAX_DEPTH - 1:
+                        return _UNUSUAL
+                    value = flat
+                else:
+                    if len(stack) >= MAX_DEPTH:
+                        return _UNUSUAL
+                    pairs = _PAIR.findall(flat)
+                    value = dict(pairs)
+                    lt += 4 * len(pairs) + 1  # the pairs are all there is in the flat text
             elif pair:
                 if key is not None or top.__class__ is not dict:
                     return _UNUSUAL
@@ -196,7 +276,7 @@ def _loads_plain(data: bytes) -> Any:
                 top.append(value)
     except PlistError:
         return _UNUSUAL
-    if stack or lt != body.count("<"):
+    if stack or lt != total:
         return _UNUSUAL
     return result
 
