@@ -22,7 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from array import array
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +74,6 @@ class NoteEvent(NamedTuple):
 Event = DeviceEvent | BadEvent | SkipEvent | NoteEvent
 
 
-@dataclass(slots=True)
 class RecordingSink:
     """An :class:`~appveto.fleet.importers.InventorySink` that records one file's import.
 
@@ -83,14 +82,28 @@ class RecordingSink:
     ``device_number << 32 | app_number`` in ``rows``.
     """
 
-    events: list[Event] = field(default_factory=list)
-    device_keys: list[str] = field(default_factory=list)
-    app_keys: list[AppKey] = field(default_factory=list)
-    rows: array[int] = field(default_factory=lambda: array("q"))
-    _devices: dict[str, int] = field(default_factory=dict)
-    _first_hash: dict[str, int] = field(default_factory=dict)
-    _differs: set[str] = field(default_factory=set)
-    _apps: dict[AppKey, int] = field(default_factory=dict)
+    __slots__ = (
+        "_apps",
+        "_devices",
+        "_differs",
+        "_first_hash",
+        "app",
+        "app_keys",
+        "device_keys",
+        "events",
+        "rows",
+    )
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.device_keys: list[str] = []
+        self.app_keys: list[AppKey] = []
+        self.rows: array[int] = array("q")
+        self._devices: dict[str, int] = {}
+        self._first_hash: dict[str, int] = {}
+        self._differs: set[str] = set()
+        self._apps: dict[AppKey, int] = {}
+        self.app = self._make_app()
 
     def device(
         self, record: DeviceRecord, *, line: int | None, entry: str | None = None, repeat: bool = False
@@ -116,21 +129,31 @@ class RecordingSink:
                 self.events.append(DeviceEvent(values, line, entry, repeat, True))
         return True
 
-    def app(
-        self,
-        device_key: str,
-        platform: str,
-        app_id: str | None,
-        name: str | None,
-        version: str | None,
-        source: str | None,
-    ) -> None:
-        key = (platform, app_id, name, version, source)
-        number = self._apps.get(key)
-        if number is None:
-            number = self._apps[key] = len(self.app_keys)
-            self.app_keys.append(key)
-        self.rows.append(self._devices[device_key] | number)
+    def _make_app(self) -> Callable[[str, str, str | None, str | None, str | None, str | None], None]:
+        """The hot path (:meth:`InventorySink.app`), as a closure over local names."""
+        apps = self._apps
+        apps_get = apps.get
+        keys = self.app_keys
+        add_key = keys.append
+        devices = self._devices
+        add_row = self.rows.append
+
+        def app(
+            device_key: str,
+            platform: str,
+            app_id: str | None,
+            name: str | None,
+            version: str | None,
+            source: str | None,
+        ) -> None:
+            key = (platform, app_id, name, version, source)
+            number = apps_get(key)
+            if number is None:
+                number = apps[key] = len(keys)
+                add_key(key)
+            add_row(devices[device_key] | number)
+
+        return app
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
         self.events.append(BadEvent(message, line, entry, rows))
