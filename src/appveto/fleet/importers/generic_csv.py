@@ -100,7 +100,7 @@ class GenericCsvImporter:
 
         # device -> (platform, hash of its first description): one small tuple per device
         known: dict[str, tuple[str, int]] = {}
-        last_dev: str | None = None
+        last_dev = ""
         last_sig: tuple[str, ...] = ()
         last_seen: tuple[str, int] | None = None
         app = sink.app
@@ -110,24 +110,34 @@ class GenericCsvImporter:
             bad(message, line=line)
 
         reader = csv_file.reader
+        lines, parse, delimiter, limit = csv_file.lines, csv_file.parse, csv_file.delimiter, csv_file.limit
+        fast = 0  # lines split here; the row just read ends on line fast + reader.line_num
         with csv_file:
             while True:  # the for loop resumes after a row the csv module cannot split
                 try:
-                    for row in reader:
+                    for line in lines:
+                        if '"' in line or len(line) > limit:
+                            row = parse(line)
+                            if row is None:
+                                break
+                        else:
+                            fast += 1
+                            row = line.rstrip("\r\n").split(delimiter)
                         if len(row) != width:
                             if not row or (len(row) == 1 and not row[0].strip()):
                                 continue
-                            bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
-                            continue
-                        dev = row[i_dev].strip()
-                        if not dev:
-                            bad("empty device_id", line=csv_file.line)
+                            bad(f"expected {width} fields, found {len(row)}", line=fast + reader.line_num)
                             continue
                         sig = device_sig(row)
-                        if dev == last_dev and sig == last_sig:
-                            seen = last_seen  # the usual case: rows of one device follow each other
-                            changed = False
+                        if sig == last_sig:
+                            # the usual case: rows of one device follow each other (the same raw
+                            # device columns, so the same non-empty device_id)
+                            dev, seen, changed = last_dev, last_seen, False
                         else:
+                            dev = row[i_dev].strip()
+                            if not dev:
+                                bad("empty device_id", line=fast + reader.line_num)
+                                continue
                             seen = known.get(dev)
                             changed = seen is None or seen[1] != hash(sig)
                         if changed:
@@ -157,8 +167,8 @@ class GenericCsvImporter:
                             )
                             if seen is None:
                                 for p in problems:
-                                    sink.note(p, line=csv_file.line)
-                            sink.device(record, line=csv_file.line, repeat=True)
+                                    sink.note(p, line=fast + reader.line_num)
+                            sink.device(record, line=fast + reader.line_num, repeat=True)
                             if seen is None:
                                 known[dev] = (record.platform.value, hash(sig))
                             seen = known[dev]
@@ -170,7 +180,7 @@ class GenericCsvImporter:
                             if any(row[i].strip() for i in (i_ver, i_src) if i >= 0):
                                 bad(
                                     "app_version or install_source without app_id or app_name",
-                                    line=csv_file.line,
+                                    line=fast + reader.line_num,
                                 )
                             continue  # a device row without apps
                         app(
@@ -183,7 +193,7 @@ class GenericCsvImporter:
                         )
 
                 except csv.Error as exc:
-                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
+                    on_error(fast + reader.line_num, f"unreadable CSV row: {exc}")
                     continue
                 except UnicodeDecodeError:
                     raise csv_file.not_utf8() from None

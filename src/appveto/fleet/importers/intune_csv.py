@@ -14,6 +14,7 @@ by name. ``ApplicationShortVersion`` is preferred over ``ApplicationVersion``.
 from __future__ import annotations
 
 import csv
+from operator import itemgetter
 from pathlib import Path
 
 from appveto.fleet.importers._base import InventorySink
@@ -56,9 +57,14 @@ class IntuneCsvImporter:
         i_dname, i_user, i_mail = ix["DeviceName"], ix["UserId"], ix["EmailAddress"]
         # device -> (platform, hash of its first description): one small tuple per device
         known: dict[str, tuple[str, int]] = {}
-        last_dev: str | None = None
+        last_dev = ""
         last_sig = ""
         last_seen: tuple[str, int] | None = None
+        # the raw (DeviceId, DeviceName, UserId) of the last row that declared or used its
+        # device: a row with the same three is the same device with the same description
+        key_of = itemgetter(i_dev, i_dname, i_user)
+        last_key: tuple[str, ...] = ()
+        last_platform = ""
         app = sink.app
         bad = sink.bad
 
@@ -66,22 +72,46 @@ class IntuneCsvImporter:
             bad(message, line=line)
 
         reader = csv_file.reader
+        lines, parse, delimiter, limit = csv_file.lines, csv_file.parse, csv_file.delimiter, csv_file.limit
+        fast = 0  # lines split here; the row just read ends on line fast + reader.line_num
         with csv_file:
             while True:  # the for loop resumes after a row the csv module cannot split
                 try:
-                    for row in reader:
+                    for line in lines:
+                        if '"' in line or len(line) > limit:
+                            row = parse(line)
+                            if row is None:
+                                break
+                        else:
+                            fast += 1
+                            row = line.rstrip("\r\n").split(delimiter)
                         if len(row) != width:
                             if not row or (len(row) == 1 and not row[0].strip()):
                                 continue  # blank line
-                            bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
+                            bad(f"expected {width} fields, found {len(row)}", line=fast + reader.line_num)
+                            continue
+                        if key_of(row) == last_key:
+                            # the usual case: the next app of the device of the row before
+                            name = row[i_name].strip()
+                            if not name:
+                                bad("empty ApplicationName", line=fast + reader.line_num)
+                                continue
+                            app(
+                                last_dev,
+                                last_platform,
+                                None,
+                                name,
+                                row[i_short].strip() or row[i_ver].strip() or None,
+                                None,
+                            )
                             continue
                         dev = row[i_dev].strip()
                         if not dev:
-                            bad("empty DeviceId", line=csv_file.line)
+                            bad("empty DeviceId", line=fast + reader.line_num)
                             continue
                         name = row[i_name].strip()
                         if not name:
-                            bad("empty ApplicationName", line=csv_file.line)
+                            bad("empty ApplicationName", line=fast + reader.line_num)
                             continue
                         sig = row[i_dname] + "\0" + row[i_user]
                         if dev == last_dev and sig == last_sig:
@@ -99,18 +129,19 @@ class IntuneCsvImporter:
                                 model=row[ix["OSDescription"]].strip() or None,
                                 os_version=row[ix["OSVersion"]].strip() or None,
                             )
-                            sink.device(record, line=csv_file.line, repeat=True)
+                            sink.device(record, line=fast + reader.line_num, repeat=True)
                             if seen is None:
                                 known[dev] = (record.platform.value, hash(sig))
                             seen = known[dev]
                         assert seen is not None
                         last_dev, last_sig, last_seen = dev, sig, seen
+                        last_key, last_platform = key_of(row), seen[0]
                         app(
                             dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None
                         )
 
                 except csv.Error as exc:
-                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
+                    on_error(fast + reader.line_num, f"unreadable CSV row: {exc}")
                     continue
                 except UnicodeDecodeError:
                     raise csv_file.not_utf8() from None

@@ -1,0 +1,647 @@
+"""The importers' fast paths give exactly what the general paths gave.
+
+Differential tests: each importer against a copy of its code before the fast paths
+(``_Ref*``: every CSV line through the csv module, every AMAPI application report through
+the per-report loop, line numbers by counting), on generated and hostile input: quotes,
+delimiters and line breaks in fields, NUL, non-ASCII, lone surrogates (invalid UTF-8),
+whitespace-only and empty values, wrong JSON types, REMOVED reports, oversized fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from appveto.errors import FleetError
+from appveto.fleet._parallel import RecordingSink
+from appveto.fleet.importers import amapi, generic_csv, intune_csv
+from appveto.fleet.importers._base import InventorySink, refuse
+from appveto.fleet.importers._common import _Lines, _not_utf8, clean, obj, parse_time, text_or_none
+from appveto.fleet.importers._platforms import platform_of
+from appveto.fleet.importers.generic_csv import _enum
+from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
+
+# ---------------------------------------------------------------- the code before the fast paths
+
+
+class _RefCsvFile:
+    """The CSV reader before the line fast path (every line through the csv module).
+
+    Importers iterate :attr:`reader` directly (a generator in between costs a third of
+    the parse time); a row the csv module cannot split (NUL byte, a field over the size
+    limit) raises ``csv.Error``, is reported as a bad row, and the loop resumes.
+    """
+
+    def __init__(self, path: Path, display: str, required: tuple[str, ...], what: str) -> None:
+        self.display = display
+        self._path = path
+        self._fh = path.open("r", encoding="utf-8-sig", newline="")
+        try:
+            try:
+                first = self._fh.readline()
+                self._fh.seek(0)
+                # Spreadsheets in many European locales save CSV with semicolons.
+                delimiter = ";" if "," not in first and ";" in first else ","
+                self._reader = csv.reader(self._fh, delimiter=delimiter)
+                header = next(self._reader)
+            except StopIteration:
+                raise refuse(display, f"the file is empty (expected {what})", line=1) from None
+            except UnicodeDecodeError:
+                raise _not_utf8(path, display) from None
+            except csv.Error as exc:
+                raise refuse(display, f"not a CSV file: {exc}", line=1) from None
+            self.header = [h.strip() for h in header]
+            missing = [c for c in required if c not in self.header]
+            if missing:
+                found = ", ".join(self.header[:8]) + (", ..." if len(self.header) > 8 else "")
+                raise refuse(
+                    display,
+                    f"not {what}: missing column{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(missing)} (found: {found})",
+                    line=1,
+                )
+        except BaseException:
+            self._fh.close()
+            raise
+
+    @property
+    def reader(self) -> Any:
+        """The csv reader; iterate it and call :meth:`not_utf8` on ``UnicodeDecodeError``."""
+        return self._reader
+
+    @property
+    def line(self) -> int:
+        """The physical line the current row ends on."""
+        return int(self._reader.line_num)
+
+    def not_utf8(self) -> Exception:
+        return _not_utf8(self._path, self.display)
+
+    def __enter__(self) -> _RefCsvFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._fh.close()
+
+
+class _RefIntune(intune_csv.IntuneCsvImporter):
+    def read(self, path: Path, display: str, sink: InventorySink) -> None:
+        csv_file = _RefCsvFile(path, display, intune_csv.COLUMNS, "an Intune AppInvRawData export")
+        header = csv_file.header
+        ix = {c: header.index(c) for c in intune_csv.COLUMNS}
+        width = len(header)
+        i_dev, i_name, i_short, i_ver = (
+            ix["DeviceId"],
+            ix["ApplicationName"],
+            ix["ApplicationShortVersion"],
+            ix["ApplicationVersion"],
+        )
+        i_dname, i_user, i_mail = ix["DeviceName"], ix["UserId"], ix["EmailAddress"]
+        # device -> (platform, hash of its first description): one small tuple per device
+        known: dict[str, tuple[str, int]] = {}
+        last_dev: str | None = None
+        last_sig = ""
+        last_seen: tuple[str, int] | None = None
+        app = sink.app
+        bad = sink.bad
+
+        def on_error(line: int, message: str) -> None:
+            bad(message, line=line)
+
+        reader = csv_file.reader
+        with csv_file:
+            while True:  # the for loop resumes after a row the csv module cannot split
+                try:
+                    for row in reader:
+                        if len(row) != width:
+                            if not row or (len(row) == 1 and not row[0].strip()):
+                                continue  # blank line
+                            bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
+                            continue
+                        dev = row[i_dev].strip()
+                        if not dev:
+                            bad("empty DeviceId", line=csv_file.line)
+                            continue
+                        name = row[i_name].strip()
+                        if not name:
+                            bad("empty ApplicationName", line=csv_file.line)
+                            continue
+                        sig = row[i_dname] + "\0" + row[i_user]
+                        if dev == last_dev and sig == last_sig:
+                            seen = last_seen  # the usual case: rows of one device follow each other
+                            changed = False
+                        else:
+                            seen = known.get(dev)
+                            changed = seen is None or seen[1] != hash(sig)
+                        if changed:
+                            record = DeviceRecord(
+                                source_device_id=dev,
+                                name=row[i_dname].strip() or None,
+                                platform=platform_of(row[ix["Platform"]]),
+                                user=row[i_mail].strip() or row[i_user].strip() or None,
+                                model=row[ix["OSDescription"]].strip() or None,
+                                os_version=row[ix["OSVersion"]].strip() or None,
+                            )
+                            sink.device(record, line=csv_file.line, repeat=True)
+                            if seen is None:
+                                known[dev] = (record.platform.value, hash(sig))
+                            seen = known[dev]
+                        assert seen is not None
+                        last_dev, last_sig, last_seen = dev, sig, seen
+                        app(
+                            dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None
+                        )
+
+                except csv.Error as exc:
+                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
+                    continue
+                except UnicodeDecodeError:
+                    raise csv_file.not_utf8() from None
+                break
+
+
+class _RefGeneric(generic_csv.GenericCsvImporter):
+    def read(self, path: Path, display: str, sink: InventorySink) -> None:
+        csv_file = _RefCsvFile(path, display, generic_csv.REQUIRED, "an appveto generic inventory CSV")
+        header = csv_file.header
+        if "app_id" not in header and "app_name" not in header:
+            raise refuse(
+                display,
+                "not an appveto generic inventory CSV: needs an 'app_id' or 'app_name' column",
+                line=1,
+            )
+        width = len(header)
+
+        def col(name: str) -> int:
+            return header.index(name) if name in header else -1
+
+        ix = {c: col(c) for c in (*generic_csv.REQUIRED, *generic_csv.OPTIONAL)}
+        i_dev, i_id, i_name, i_ver, i_src = (
+            ix["device_id"],
+            ix["app_id"],
+            ix["app_name"],
+            ix["app_version"],
+            ix["install_source"],
+        )
+        device_cols = (
+            "device_name",
+            "platform",
+            "ownership",
+            "management_mode",
+            "user",
+            "serial_number",
+            "model",
+            "os_version",
+            "enrolled_at",
+        )
+        # the device columns of a row, as one tuple (device_id first, so there are always
+        # two items or more and itemgetter always returns a tuple)
+        device_sig = itemgetter(i_dev, *(ix[c] for c in device_cols if ix[c] >= 0))
+
+        # device -> (platform, hash of its first description): one small tuple per device
+        known: dict[str, tuple[str, int]] = {}
+        last_dev: str | None = None
+        last_sig: tuple[str, ...] = ()
+        last_seen: tuple[str, int] | None = None
+        app = sink.app
+        bad = sink.bad
+
+        def on_error(line: int, message: str) -> None:
+            bad(message, line=line)
+
+        reader = csv_file.reader
+        with csv_file:
+            while True:  # the for loop resumes after a row the csv module cannot split
+                try:
+                    for row in reader:
+                        if len(row) != width:
+                            if not row or (len(row) == 1 and not row[0].strip()):
+                                continue
+                            bad(f"expected {width} fields, found {len(row)}", line=csv_file.line)
+                            continue
+                        dev = row[i_dev].strip()
+                        if not dev:
+                            bad("empty device_id", line=csv_file.line)
+                            continue
+                        sig = device_sig(row)
+                        if dev == last_dev and sig == last_sig:
+                            seen = last_seen  # the usual case: rows of one device follow each other
+                            changed = False
+                        else:
+                            seen = known.get(dev)
+                            changed = seen is None or seen[1] != hash(sig)
+                        if changed:
+                            problems: list[str] = []
+                            get = {c: row[ix[c]] if ix[c] >= 0 else "" for c in device_cols}
+                            enrolled = parse_time(get["enrolled_at"])
+                            if get["enrolled_at"].strip() and enrolled is None:
+                                problems.append(
+                                    f"enrolled_at {get['enrolled_at']!r} is not an ISO 8601 timestamp; "
+                                    "ignored"
+                                )
+                            record = DeviceRecord(
+                                source_device_id=dev,
+                                name=get["device_name"].strip() or None,
+                                platform=Platform(_enum(get["platform"], Platform, "platform", problems)),
+                                ownership=Ownership(
+                                    _enum(get["ownership"], Ownership, "ownership", problems)
+                                ),
+                                management_mode=ManagementMode(
+                                    _enum(get["management_mode"], ManagementMode, "management_mode", problems)
+                                ),
+                                user=get["user"].strip() or None,
+                                serial_number=get["serial_number"].strip() or None,
+                                model=get["model"].strip() or None,
+                                os_version=get["os_version"].strip() or None,
+                                enrolled_at=enrolled,
+                            )
+                            if seen is None:
+                                for p in problems:
+                                    sink.note(p, line=csv_file.line)
+                            sink.device(record, line=csv_file.line, repeat=True)
+                            if seen is None:
+                                known[dev] = (record.platform.value, hash(sig))
+                            seen = known[dev]
+                        assert seen is not None
+                        last_dev, last_sig, last_seen = dev, sig, seen
+                        app_id = row[i_id].strip() if i_id >= 0 else ""
+                        name = row[i_name].strip() if i_name >= 0 else ""
+                        if not app_id and not name:
+                            if any(row[i].strip() for i in (i_ver, i_src) if i >= 0):
+                                bad(
+                                    "app_version or install_source without app_id or app_name",
+                                    line=csv_file.line,
+                                )
+                            continue  # a device row without apps
+                        app(
+                            dev,
+                            seen[0],
+                            app_id or None,
+                            name or None,
+                            (row[i_ver].strip() or None) if i_ver >= 0 else None,
+                            (row[i_src].strip() or None) if i_src >= 0 else None,
+                        )
+
+                except csv.Error as exc:
+                    on_error(reader.line_num, f"unreadable CSV row: {exc}")
+                    continue
+                except UnicodeDecodeError:
+                    raise csv_file.not_utf8() from None
+                break
+
+
+class _RefAmapi(amapi.AmapiImporter):
+    def _device(self, dev: Any, line: int, entry: str | None, sink: InventorySink) -> None:
+        if not isinstance(dev, dict):
+            sink.bad("a Device must be a JSON object", line=line, entry=entry)
+            return
+        name = dev.get("name")
+        reports = dev.get("applicationReports")
+        n_apps = len(reports) if isinstance(reports, list) else 0
+        if not amapi._is_device_name(name):
+            sink.bad(
+                "Device without a 'name' of the form enterprises/{e}/devices/{d}; "
+                f"its {n_apps} application reports are not imported",
+                line=line,
+                entry=entry,
+                rows=1 + n_apps,
+            )
+            return
+        assert isinstance(name, str)
+        name = clean(name.strip())
+        if dev.get("state") == "DELETED":
+            sink.skip("device state DELETED", 1 + n_apps)
+            return
+        if reports is None:
+            sink.bad(
+                f"device {name} has no 'applicationReports' (application reports are off in its "
+                "policy); its apps are unknown, so it is not part of this snapshot",
+                line=line,
+                entry=entry,
+            )
+            return
+        if not isinstance(reports, list):
+            sink.bad(f"device {name}: 'applicationReports' must be an array", line=line, entry=entry)
+            return
+        hw = obj(dev.get("hardwareInfo"))
+        sw = obj(dev.get("softwareInfo"))
+        enrolled = parse_time(dev.get("enrollmentTime"))
+        if dev.get("enrollmentTime") is not None and enrolled is None:
+            sink.note(
+                f"device {name}: enrollmentTime {dev.get('enrollmentTime')!r} is not an RFC 3339 "
+                "timestamp; ignored",
+                line=line,
+                entry=entry,
+            )
+        record = DeviceRecord(
+            source_device_id=name,
+            name=name.rsplit("/", 1)[-1],
+            platform=Platform.ANDROID,
+            ownership=amapi._OWNERSHIP.get(str(dev.get("ownership")), Ownership.UNKNOWN),
+            management_mode=amapi._MODE.get(str(dev.get("managementMode")), ManagementMode.UNKNOWN),
+            user=text_or_none(dev.get("userName")),
+            serial_number=text_or_none(hw.get("serialNumber")),
+            model=text_or_none(hw.get("model")),
+            os_version=text_or_none(sw.get("androidVersion")),
+            enrolled_at=enrolled,
+            last_report_at=parse_time(dev.get("lastStatusReportTime")),
+        )
+        if not sink.device(record, line=line, entry=entry):
+            sink.bad(
+                f"application reports of the duplicate device {name}", line=line, entry=entry, rows=n_apps
+            )
+            return
+        app = sink.app
+        where = entry or ""
+        for i, rep in enumerate(reports):
+            if not isinstance(rep, dict):
+                sink.bad(
+                    "an ApplicationReport must be a JSON object",
+                    line=line,
+                    entry=f"{where}.applicationReports[{i}]",
+                )
+                continue
+            pkg = rep.get("packageName")
+            if type(pkg) is not str or not (pkg := pkg.strip()):
+                sink.bad(
+                    "ApplicationReport without 'packageName'",
+                    line=line,
+                    entry=f"{where}.applicationReports[{i}]",
+                )
+                continue
+            if rep.get("state") == "REMOVED":
+                sink.skip("app reported REMOVED")
+                continue
+            label = rep.get("displayName")
+            version = rep.get("versionName")
+            source = rep.get("applicationSource")
+            if type(label) is str and type(version) is str and type(source) is str:
+                # fast path (the usual case): plain ASCII strings need no cleaning
+                joined = pkg + label + version + source
+                if joined.isascii() and "\x00" not in joined:
+                    app(
+                        name,
+                        "android",
+                        pkg,
+                        label.strip() or None,
+                        version.strip() or None,
+                        source.strip() or None,
+                    )
+                    continue
+            app(name, "android", clean(pkg), text_or_none(label), text_or_none(version), text_or_none(source))
+
+
+# ---------------------------------------------------------------- harness
+
+
+def _record(importer: Any, path: Path) -> object:
+    """Everything an importer told its sink, or the refusal."""
+    sink = RecordingSink()
+    try:
+        importer.read(path, path.name, sink)
+    except FleetError as exc:
+        return ("refused", [str(d) for d in exc.diagnostics()])
+    return (sink.events, sink.device_keys, sink.app_keys, list(sink.rows))
+
+
+def _same(new: Any, ref: Any, path: Path) -> None:
+    got, want = _record(new, path), _record(ref, path)
+    assert got == want
+
+
+# Field values that exercise every branch: CSV syntax in values, line breaks, NUL,
+# non-ASCII, a lone surrogate (not encodable: the file becomes invalid UTF-8 when it is
+# written with surrogatepass), whitespace around and instead of values, a long field.
+_PIECES = st.sampled_from(
+    [
+        "",
+        " ",
+        "\t",
+        "a",
+        "A00000001",
+        "A00000002",
+        "Meta Platforms, Inc.",
+        "x;y",
+        '"',
+        '""',
+        '"quoted, field"',
+        '"two\nlines"',
+        '"cr\rlf\r\n"',
+        "\r",
+        "\n",
+        "\r\n",
+        "\x00",
+        "é",
+        "\u2028",
+        "\x1c",
+        "\ud800",
+        " pad ",
+        "REMOVED",
+        "android",
+        "Android",
+        "ios",
+        "company",
+        "2024-01-02T03:04:05Z",
+        "not a time",
+        "y" * 40,
+    ]
+)
+_FIELD = st.lists(_PIECES, max_size=3).map("".join)
+
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    return path
+
+
+@st.composite
+def _csv_text(draw: st.DrawFn, columns: tuple[str, ...]) -> str:
+    cols = list(columns) + draw(st.lists(st.sampled_from(["Extra", "x"]), max_size=1))
+    cols = draw(st.permutations(cols))
+    delimiter = draw(st.sampled_from([",", ";"]))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    devices = draw(st.lists(st.lists(_FIELD, min_size=len(cols), max_size=len(cols)), min_size=1, max_size=3))
+    lines = [delimiter.join(cols)]
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            lines.append(draw(_FIELD))  # blank, short or odd line
+            continue
+        base = list(draw(st.sampled_from(devices)))
+        for i in draw(st.lists(st.integers(0, len(cols) - 1), max_size=2)):
+            base[i] = draw(_FIELD)  # a value that differs from the device's other rows
+        if kind == 1:
+            base = base[: draw(st.integers(0, len(base)))]
+        lines.append(delimiter.join(base))
+    text = newline.join(lines)
+    return text + draw(st.sampled_from(["", newline]))
+
+
+_SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture()
+def small_field_limit() -> Iterator[None]:
+    old = csv.field_size_limit(30)
+    yield
+    csv.field_size_limit(old)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+@_SETTINGS
+@given(text=_csv_text(intune_csv.COLUMNS))
+def test_intune_csv_same_as_before(tmp_path: Path, text: str) -> None:
+    _same(intune_csv.IMPORTER, _RefIntune(), _write(tmp_path, "i.csv", text))
+
+
+@_SETTINGS
+@given(text=_csv_text((*generic_csv.REQUIRED, *generic_csv.OPTIONAL)))
+def test_generic_csv_same_as_before(tmp_path: Path, text: str) -> None:
+    _same(generic_csv.IMPORTER, _RefGeneric(), _write(tmp_path, "g.csv", text))
+
+
+@_SETTINGS
+@given(text=_csv_text(("device_id", "app_name", "platform")))
+def test_generic_csv_few_columns_same_as_before(tmp_path: Path, text: str) -> None:
+    _same(generic_csv.IMPORTER, _RefGeneric(), _write(tmp_path, "g.csv", text))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_csv_text(intune_csv.COLUMNS))
+def test_csv_fields_over_the_size_limit_same_as_before(
+    tmp_path: Path, small_field_limit: None, text: str
+) -> None:
+    path = _write(tmp_path, "i.csv", text)
+    _same(intune_csv.IMPORTER, _RefIntune(), path)
+    _same(
+        generic_csv.IMPORTER, _RefGeneric(), _write(tmp_path, "g.csv", text.replace("DeviceId", "device_id"))
+    )
+
+
+def test_csv_line_numbers_after_quoted_line_breaks(tmp_path: Path) -> None:
+    header = ",".join(intune_csv.COLUMNS)
+    row = "k,{name},p,1.0,1.0,{dev},n,Android 14,14,Android,u,e@x,user"
+    text = "\r\n".join(
+        [
+            header,
+            row.format(name="A", dev="D1"),
+            row.format(name='"multi\nline\r\nname"', dev="D1"),
+            row.format(name="", dev="D1"),  # bad: empty ApplicationName, on line 6
+            "",
+            row.format(name="B", dev="D2").replace(",n,", ',"n2, quoted",'),
+            row.format(name="C", dev="D2").replace(",u,", ",u2,"),  # a contradicting description
+            "too,few",
+        ]
+    )
+    path = _write(tmp_path, "i.csv", text)
+    _same(intune_csv.IMPORTER, _RefIntune(), path)
+    events = _record(intune_csv.IMPORTER, path)[0]  # type: ignore[index]
+    assert [getattr(e, "line", None) for e in events] == [2, 6, 8, 9, 10]
+
+
+def test_csv_usual_rows_take_the_split_path(tmp_path: Path) -> None:
+    header = ",".join(intune_csv.COLUMNS)
+    rows = [f"k{i},App {i},p,1.{i},1.{i},D{i // 3},n,Android 14,14,Android,u,e@x,user" for i in range(9)]
+    path = _write(tmp_path, "i.csv", "\n".join([header, *rows]) + "\n")
+    _same(intune_csv.IMPORTER, _RefIntune(), path)
+
+
+# ---------------------------------------------------------------- AMAPI
+
+_JSON_VALUE = st.one_of(
+    _FIELD,
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.lists(st.integers(0, 1), max_size=1),
+    st.just({}),
+)
+_REPORT_KEYS = ("packageName", "displayName", "versionName", "applicationSource", "state")
+
+
+@st.composite
+def _report(draw: st.DrawFn) -> Any:
+    if draw(st.integers(0, 15)) == 0:
+        return draw(_JSON_VALUE)  # not an object
+    plain = {
+        "packageName": f"com.example.app{draw(st.integers(0, 3))}",
+        "displayName": draw(st.sampled_from(["Example", "Teams", "App 1"])),
+        "versionName": draw(st.sampled_from(["1.0", "2.3.4"])),
+        "state": draw(st.sampled_from(["INSTALLED", "INSTALLED", "REMOVED", "PENDING"])),
+        "applicationSource": "INSTALLED_FROM_PLAY_STORE",
+    }
+    for key in draw(st.lists(st.sampled_from(_REPORT_KEYS), max_size=2)):
+        if draw(st.booleans()):
+            plain[key] = draw(_JSON_VALUE)
+        else:
+            plain.pop(key, None)
+    return plain
+
+
+@st.composite
+def _amapi_text(draw: st.DrawFn) -> str:
+    devices = []
+    for d in range(draw(st.integers(1, 4))):
+        reports = draw(st.lists(_report(), max_size=5))
+        dev: dict[str, Any] = {
+            "name": f"enterprises/E/devices/D{draw(st.integers(0, 4)) if d else 0}",
+            "hardwareInfo": {"model": draw(_FIELD)},
+            "applicationReports": reports,
+        }
+        if d and draw(st.integers(0, 8)) == 0:
+            dev = draw(
+                st.sampled_from([{"name": "x"}, {k: v for k, v in dev.items() if k != "applicationReports"}])
+            )
+        devices.append(dev)
+    ensure_ascii = draw(st.booleans())  # True writes a lone surrogate as a \\ud800 escape
+    indent = draw(st.sampled_from([None, 0, 2]))
+    if draw(st.booleans()):
+        return json.dumps({"devices": devices}, ensure_ascii=ensure_ascii, indent=indent)
+    return "\n".join(json.dumps(d, ensure_ascii=ensure_ascii) for d in devices)
+
+
+@_SETTINGS
+@given(text=_amapi_text())
+def test_amapi_same_as_before(tmp_path: Path, text: str) -> None:
+    _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", text))
+
+
+def test_amapi_plain_reports_take_the_fast_path() -> None:
+    reports = [{k: f" v{i}{k} " for k in _REPORT_KEYS} for i in range(3)]
+    flat = amapi._plain_reports(reports)
+    assert flat is not None and flat[:5] == [f"v0{k}" for k in _REPORT_KEYS]
+    for odd in ("", "  ", "REMOVED", "é", "a\x00", None, 1):
+        bad = [dict(r) for r in reports]
+        bad[1]["versionName" if odd != "REMOVED" else "state"] = odd
+        assert amapi._plain_reports(bad) is None
+    assert amapi._plain_reports([*reports, "x"]) is None
+    assert amapi._plain_reports([*reports, {"packageName": "p"}]) is None
+
+
+# ---------------------------------------------------------------- line numbers
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(st.sampled_from("ab\n\r{}"), max_size=60),
+    steps=st.lists(st.integers(0, 60), max_size=8),
+)
+def test_lines_match_a_newline_count(text: str, steps: list[int]) -> None:
+    lines = _Lines(text)
+    for step in steps:
+        pos = min(step, len(text))
+        assert lines.at(pos) == text.count("\n", 0, pos) + 1
