@@ -69,11 +69,12 @@ def _plain_columns(apps: list[Any]) -> tuple[list[Any], list[Any], list[Any], It
     versions: list[Any] = list(map(get, apps, repeat("ShortVersion", n)))
     sources: list[Any] = list(map(get, apps, repeat("Source", n)))
     plain_sources = sources.count(None) == n
-    columns = (ids, names, versions) if plain_sources else (ids, names, versions, sources)
-    for column in columns:
-        if set(map(type, column)) != {str}:
-            return None
-    joined = "".join(map("".join, columns))
+    try:  # join refuses anything but strings (a str subclass strips to the same str)
+        joined = "".join(ids) + "".join(names) + "".join(versions)
+        if not plain_sources:
+            joined += "".join(sources)
+    except TypeError:
+        return None
     if not joined.isascii() or "\x00" in joined:
         return None
     ids = list(map(str.strip, ids))
