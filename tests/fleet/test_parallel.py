@@ -238,3 +238,18 @@ def test_default_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_jobs([*files[:2], tmp_path / "missing"]) == 2
     monkeypatch.setattr(_parallel, "_cores", lambda: 8)
     assert default_jobs(files) == 3
+
+
+def test_the_collector_is_back_on_after_a_read(tmp_path: Path, write: Write) -> None:
+    import gc
+
+    good = write("good.json", pl.amapi_page([pl.amapi_device("d1", [(pl.TIKTOK, "TikTok", "1")])]))
+    for path in (good, tmp_path / "missing.json"):
+        read_file("amapi", path, path.name)
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        read_file("amapi", good, "good.json")
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
