@@ -24,7 +24,7 @@ from appveto.errors import FleetError
 from appveto.fleet._parallel import RecordingSink
 from appveto.fleet.importers import amapi, generic_csv, intune_csv
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import _Lines, _not_utf8, clean, obj, parse_time, text_or_none
+from appveto.fleet.importers._common import _Lines, _not_utf8, clean, obj, parse_time, read_text, text_or_none
 from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.importers.generic_csv import _enum
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
@@ -645,3 +645,14 @@ def test_lines_match_a_newline_count(text: str, steps: list[int]) -> None:
     for step in steps:
         pos = min(step, len(text))
         assert lines.at(pos) == text.count("\n", 0, pos) + 1
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t\r ", "\u2028\u3000", "\ufeff ", " x ", "\x00", "\ufeff"])
+def test_read_text_refuses_the_files_strip_would_find_empty(tmp_path: Path, text: str) -> None:
+    path = _write(tmp_path, "t.json", text)
+    empty = not text.encode("utf-8").decode("utf-8-sig").strip()
+    if empty:
+        with pytest.raises(FleetError, match="the file is empty"):
+            read_text(path, "t.json")
+    else:
+        assert read_text(path, "t.json") == text.removeprefix("\ufeff")

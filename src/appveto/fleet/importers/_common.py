@@ -27,7 +27,7 @@ def read_text(path: Path, display: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise refuse(display, f"not UTF-8 text (byte offset {exc.start})", line=line) from None
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), which copies the whole file
         raise refuse(display, "the file is empty")
     return text
 

@@ -56,9 +56,7 @@ def _plain_reports(reports: list[Any]) -> list[str] | None:
     if not joined.isascii() or "\x00" in joined or "REMOVED" in flat[4::5]:
         return None
     stripped = list(map(_strip, flat))
-    if "" in stripped:
-        return None
-    return stripped
+    return stripped if all(stripped) else None  # an empty value: the general loop
 
 
 class AmapiImporter:
