@@ -466,7 +466,7 @@ def _write(tmp: Path, name: str, text: str) -> Path:
 @st.composite
 def _csv_text(draw: st.DrawFn, columns: tuple[str, ...]) -> str:
     cols = list(columns) + draw(st.lists(st.sampled_from(["Extra", "x"]), max_size=1))
-    cols = draw(st.permutations(cols))
+    cols = draw(st.one_of(st.just(cols), st.permutations(cols)))  # the export order, or any
     delimiter = draw(st.sampled_from([",", ";"]))
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     devices = draw(st.lists(st.lists(_FIELD, min_size=len(cols), max_size=len(cols)), min_size=1, max_size=3))
@@ -477,6 +477,10 @@ def _csv_text(draw: st.DrawFn, columns: tuple[str, ...]) -> str:
             lines.append(draw(_FIELD))  # blank, short or odd line
             continue
         base = list(draw(st.sampled_from(devices)))
+        if kind == 2 and len(lines) > 1:
+            base = lines[-1].split(delimiter)  # the line before, one value changed below
+            if len(base) != len(cols):
+                continue
         for i in draw(st.lists(st.integers(0, len(cols) - 1), max_size=2)):
             base[i] = draw(_FIELD)  # a value that differs from the device's other rows
         if kind == 1:
@@ -656,3 +660,14 @@ def test_read_text_refuses_the_files_strip_would_find_empty(tmp_path: Path, text
             read_text(path, "t.json")
     else:
         assert read_text(path, "t.json") == text.removeprefix("\ufeff")
+
+
+@pytest.mark.parametrize("column", [*intune_csv.COLUMNS, None])
+def test_intune_rows_that_differ_in_one_column(tmp_path: Path, column: str | None) -> None:
+    """The device of a row is the one of the row before only if its device columns agree."""
+    values = {c: c.lower() for c in intune_csv.COLUMNS} | {"DeviceId": "D1", "Platform": "Android"}
+    changed = values | ({column: "other"} if column else {})
+    rows = [values, changed, values, changed | {"ApplicationName": " "}, values]
+    for order in (intune_csv.COLUMNS, tuple(reversed(intune_csv.COLUMNS))):
+        text = "\n".join([",".join(order), *(",".join(r[c] for c in order) for r in rows)])
+        _same(intune_csv.IMPORTER, _RefIntune(), _write(tmp_path, "i.csv", text + "\n"))

@@ -65,6 +65,14 @@ class IntuneCsvImporter:
         key_of = itemgetter(i_dev, i_dname, i_user)
         last_key: tuple[str, ...] = ()
         last_platform = ""
+        # When the device columns all come after the app columns (as in the export), the
+        # text of a line after its k-th delimiter holds every device column and at least one
+        # delimiter: a line whose tail equals the last one's (``last_tail``, from a line with
+        # the key ``last_key`` and the right width, split here) has that key and that width,
+        # and only its first k fields need splitting.
+        k = min(i_dev, i_dname, i_user)
+        by_tail = max(i_name, i_short, i_ver) < k <= width - 2
+        last_tail: str | None = None
         app = sink.app
         bad = sink.bad
 
@@ -73,6 +81,13 @@ class IntuneCsvImporter:
 
         reader = csv_file.reader
         lines, parse, delimiter, limit = csv_file.lines, csv_file.parse, csv_file.delimiter, csv_file.limit
+
+        def tail_of(line: str) -> str | None:
+            """``line``'s tail, if the row was split here (not by the csv module)."""
+            if not by_tail or '"' in line or len(line) > limit:
+                return None
+            return line.split(delimiter, k)[-1]
+
         fast = 0  # lines split here; the row just read ends on line fast + reader.line_num
         with csv_file:
             while True:  # the for loop resumes after a row the csv module cannot split
@@ -84,6 +99,22 @@ class IntuneCsvImporter:
                                 break
                         else:
                             fast += 1
+                            if by_tail:
+                                head = line.split(delimiter, k)
+                                if head[-1] == last_tail:
+                                    name = head[i_name].strip()
+                                    if not name:
+                                        bad("empty ApplicationName", line=fast + reader.line_num)
+                                        continue
+                                    app(
+                                        last_dev,
+                                        last_platform,
+                                        None,
+                                        name,
+                                        head[i_short].strip() or head[i_ver].strip() or None,
+                                        None,
+                                    )
+                                    continue
                             row = line.rstrip("\r\n").split(delimiter)
                         if len(row) != width:
                             if not row or (len(row) == 1 and not row[0].strip()):
@@ -104,6 +135,7 @@ class IntuneCsvImporter:
                                 row[i_short].strip() or row[i_ver].strip() or None,
                                 None,
                             )
+                            last_tail = tail_of(line)
                             continue
                         dev = row[i_dev].strip()
                         if not dev:
@@ -136,6 +168,7 @@ class IntuneCsvImporter:
                         assert seen is not None
                         last_dev, last_sig, last_seen = dev, sig, seen
                         last_key, last_platform = key_of(row), seen[0]
+                        last_tail = tail_of(line)
                         app(
                             dev, seen[0], None, name, row[i_short].strip() or row[i_ver].strip() or None, None
                         )
