@@ -55,14 +55,19 @@ class IntuneCsvImporter:
             ix["ApplicationVersion"],
         )
         i_dname, i_user, i_mail = ix["DeviceName"], ix["UserId"], ix["EmailAddress"]
+        i_plat, i_desc, i_osv = ix["Platform"], ix["OSDescription"], ix["OSVersion"]
+        # the columns that describe the device, after DeviceId: a row that changes any of
+        # them describes its device differently (reported once by the sink)
+        described = (i_dname, i_desc, i_osv, i_plat, i_user, i_mail)
+        signature_of = itemgetter(*described)
         # device -> (platform, hash of its first description): one small tuple per device
         known: dict[str, tuple[str, int]] = {}
         last_dev = ""
         last_sig = ""
         last_seen: tuple[str, int] | None = None
-        # the raw (DeviceId, DeviceName, UserId) of the last row that declared or used its
-        # device: a row with the same three is the same device with the same description
-        key_of = itemgetter(i_dev, i_dname, i_user)
+        # the raw DeviceId and description of the last row that declared or used its device:
+        # a row with the same is the same device with the same description
+        key_of = itemgetter(i_dev, *described)
         last_key: tuple[str, ...] = ()
         last_platform = ""
         # When the device columns all come after the app columns (as in the export), the
@@ -70,7 +75,7 @@ class IntuneCsvImporter:
         # delimiter: a line whose tail equals the last one's (``last_tail``, from a line with
         # the key ``last_key`` and the right width, split here) has that key and that width,
         # and only its first k fields need splitting.
-        k = min(i_dev, i_dname, i_user)
+        k = min(i_dev, *described)
         by_tail = max(i_name, i_short, i_ver) < k <= width - 2
         last_tail: str | None = None
         app = sink.app
@@ -145,7 +150,7 @@ class IntuneCsvImporter:
                         if not name:
                             bad("empty ApplicationName", line=fast + reader.line_num)
                             continue
-                        sig = row[i_dname] + "\0" + row[i_user]
+                        sig = "\0".join(signature_of(row))
                         if dev == last_dev and sig == last_sig:
                             seen = last_seen  # the usual case: rows of one device follow each other
                             changed = False
@@ -156,10 +161,10 @@ class IntuneCsvImporter:
                             record = DeviceRecord(
                                 source_device_id=dev,
                                 name=row[i_dname].strip() or None,
-                                platform=platform_of(row[ix["Platform"]]),
+                                platform=platform_of(row[i_plat]),
                                 user=row[i_mail].strip() or row[i_user].strip() or None,
-                                model=row[ix["OSDescription"]].strip() or None,
-                                os_version=row[ix["OSVersion"]].strip() or None,
+                                model=row[i_desc].strip() or None,
+                                os_version=row[i_osv].strip() or None,
                             )
                             sink.device(record, line=fast + reader.line_num, repeat=True)
                             if seen is None:
