@@ -253,3 +253,53 @@ def test_the_collector_is_back_on_after_a_read(tmp_path: Path, write: Write) -> 
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+_COLUMNS = (
+    ["com.a", "com.b", "com.a", None, "com.c", "com.b"],
+    ["A", "B", "A", "Notes", "C", "B2"],
+    ["1", "2", "1", "3", None, "2"],
+    [None, "play", None, None, None, "play"],
+)
+
+
+class _ColumnImporter:
+    """Declares two devices and gives them the same apps, per row or column-wise."""
+
+    title = "test"
+
+    def __init__(self, name: str, columnwise: bool) -> None:
+        self.name = name
+        self.columnwise = columnwise
+
+    def read(self, path: Path, display: str, sink: Any) -> None:
+        for dev in ("d1", "d2"):
+            sink.device(DeviceRecord(dev), line=1)
+            if self.columnwise:
+                sink.apps(dev, "ios", *_COLUMNS)
+            else:
+                for row in zip(*_COLUMNS, strict=True):
+                    sink.app(dev, "ios", *row)
+
+
+def test_apps_by_columns_equal_apps_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from appveto.fleet import _writer
+
+    recorded = []
+    for columnwise in (False, True):
+        sink = RecordingSink()
+        _ColumnImporter("amapi", columnwise).read(tmp_path, "x", sink)
+        recorded.append((sink.app_keys, list(sink.rows)))
+    assert recorded[0] == recorded[1]
+    assert len(recorded[0][0]) == 5 and len(recorded[0][1]) == 12  # the repeated app is one key
+
+    for cache in (_writer.MAX_APP_CACHE, 2):  # 2: the writer's bounded app cache overflows
+        monkeypatch.setattr(_writer, "MAX_APP_CACHE", cache)
+        dumps = []
+        for columnwise in (False, True):
+            url = f"sqlite:///{tmp_path / f'{cache}-{columnwise}.db'}"
+            with Store.open(url) as store:
+                store.import_inventory(_ColumnImporter("amapi", columnwise), [tmp_path], at=AT, now=AT)
+            dumps.append(_dump(url))
+        assert dumps[0] == dumps[1]
+        assert len(dumps[0]["installed_apps"]) == 10  # the exact duplicate row counts once per device

@@ -23,11 +23,12 @@ import gc
 import multiprocessing
 import os
 from array import array
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from appveto.errors import Diagnostic, FleetError
 from appveto.fleet._rows import AppKey, DeviceValues, device_values
@@ -155,6 +156,31 @@ class RecordingSink:
             add_row(devices[device_key] | number)
 
         return app
+
+    def apps(
+        self,
+        device_key: str,
+        platform: str,
+        app_ids: Iterable[str | None],
+        names: Iterable[str | None],
+        versions: Iterable[str | None],
+        sources: Iterable[str | None],
+    ) -> None:
+        keys = list(zip(repeat(platform), app_ids, names, versions, sources))
+        apps = self._apps
+        apps_get = apps.get
+        numbers = list(map(apps_get, keys))
+        if None in numbers:
+            app_keys = self.app_keys
+            for i, found in enumerate(numbers):
+                if found is None:
+                    key = keys[i]
+                    number = apps_get(key)  # an earlier position may have added it
+                    if number is None:
+                        number = apps[key] = len(app_keys)
+                        app_keys.append(key)
+                    numbers[i] = number
+        self.rows.extend(map(self._devices[device_key].__or__, cast(list[int], numbers)))
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
         self.events.append(BadEvent(message, line, entry, rows))

@@ -7,6 +7,7 @@ DB-API to the two backends, for speed: see :class:`InventoryWriter`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import Connection
@@ -290,6 +291,29 @@ class InventoryWriter:
                 flush()
 
         return app
+
+    def apps(
+        self,
+        device_key: str,
+        platform: str,
+        app_ids: Iterable[str | None],
+        names: Iterable[str | None],
+        versions: Iterable[str | None],
+        sources: Iterable[str | None],
+    ) -> None:
+        keys = list(zip(repeat(platform), app_ids, names, versions, sources))
+        apps_get = self._apps.get
+        refs = list(map(apps_get, keys))
+        if None in refs:
+            upsert = self._upsert_app
+            for i, found in enumerate(refs):
+                if found is None:
+                    ref = apps_get(keys[i])  # an earlier position may have added it
+                    refs[i] = upsert(keys[i]) if ref is None else ref
+        rows = self._rows
+        rows.extend(map(self._ids[device_key].__or__, cast(list[int], refs)))
+        if len(rows) >= BATCH_ROWS:
+            self._flush()
 
     # -- a file read by a worker process (see appveto.fleet._parallel)
 

@@ -10,6 +10,7 @@ importer reads raises :class:`~appveto.errors.FleetError` located at file:line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +42,23 @@ class InventorySink(Protocol):
         source: str | None,
     ) -> None:
         """One installed app of a declared device (``device_key`` is its source device ID)."""
+        ...
+
+    def apps(
+        self,
+        device_key: str,
+        platform: str,
+        app_ids: Iterable[str | None],
+        names: Iterable[str | None],
+        versions: Iterable[str | None],
+        sources: Iterable[str | None],
+    ) -> None:
+        """Several installed apps of one declared device, as columns of equal length.
+
+        The same as :meth:`app` for each position, in order; importers that already hold
+        a device's apps column by column (a parsed JSON array, a plist array) use it so that
+        the sink handles them with a few C-level passes.
+        """
         ...
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:

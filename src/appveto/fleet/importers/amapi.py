@@ -158,10 +158,8 @@ class AmapiImporter:
             return
         app = sink.app
         plain = _plain_reports(reports)
-        if plain is not None:
-            it = iter(plain)
-            for p_pkg, p_label, p_version, p_source, _state in zip(it, it, it, it, it, strict=True):
-                app(name, "android", p_pkg, p_label, p_version, p_source)
+        if plain is not None:  # the usual device: its reports handed over column by column
+            sink.apps(name, "android", plain[0::5], plain[1::5], plain[2::5], plain[3::5])
             return
         where = entry or ""
         for i, rep in enumerate(reports):

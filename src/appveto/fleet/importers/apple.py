@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import plistlib
 import re
-from collections import deque
 from collections.abc import Iterable
 from itertools import repeat
 from pathlib import Path
@@ -222,8 +221,8 @@ class AppleImporter:
         plat = platform.value
         app = sink.app
         columns = _plain_columns(apps)
-        if columns is not None:  # the usual list: sink.app called from C, app after app
-            deque(map(app, repeat(key), repeat(plat), *columns), maxlen=0)
+        if columns is not None:  # the usual list: handed over column by column
+            sink.apps(key, plat, *columns)
             return
         text = text_or_none
         for j, item in enumerate(apps):
