@@ -168,3 +168,73 @@ def test_head_of_the_file(tmp_path: Path, data: bytes, expected: str | None) -> 
         assert got is None
     else:
         assert got is not None and expected in got
+
+
+def _file_record(path: Path, tables: bool) -> object:
+    from appveto.fleet.importers import _plist
+
+    sink = RecordingSink()
+    with pytest.MonkeyPatch.context() as m:
+        if not tables:
+            m.setattr(apple, "loads_xml", lambda data, tables=False: _plist.loads_xml(data))
+        try:
+            apple.IMPORTER.read(path, path.name, sink)
+        except FleetError as exc:
+            return str(exc)
+    return sink.events, sink.app_keys, list(sink.rows)
+
+
+_table_values = st.one_of(
+    st.sampled_from(["", " ", "ok", " ok ", "é", "a\x00b", "\u3000x", "com.x", "1.0"]), _ascii
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    keys=st.lists(st.sampled_from([*_KEYS, "Other"]), min_size=1, max_size=6),
+    rows=st.lists(st.lists(_table_values, min_size=6, max_size=6), min_size=1, max_size=5),
+    extra=st.sampled_from(["none", "status", "query"]),
+)
+def test_app_lists_read_as_tables(
+    tmp_path_factory: pytest.TempPathFactory, keys: list[str], rows: list[list[str]], extra: str
+) -> None:
+    """A file whose app lists the plist reader gives as tables (every app the same string
+    keys) imports exactly as when the reader gives lists of dictionaries."""
+    apps = "".join(
+        "<dict>"
+        + "".join(f"<key>{k}</key><string>{v}</string>" for k, v in zip(keys, row, strict=False))
+        + "</dict>"
+        for row in rows
+    )
+    tail = {
+        "none": "",
+        "status": "<key>Status</key><array><dict><key>a</key><string>b</string></dict></array>",
+        "query": "<key>QueryResponses</key><dict><key>L</key><array>"
+        "<dict><key>a</key><string>b</string></dict></array></dict>",
+    }[extra]
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<array>'
+        f"<dict><key>UDID</key><string>u1</string><key>InstalledApplicationList</key><array>{apps}</array>{tail}</dict>"
+        f"<dict><key>UDID</key><string>u2</string><key>InstalledApplicationList</key><array>{apps}</array></dict>"
+        "</array>\n</plist>\n"
+    )
+    path = tmp_path_factory.mktemp("t") / "apps.plist"
+    path.write_text(body, encoding="utf-8", errors="surrogatepass")
+    assert _file_record(path, True) == _file_record(path, False)
+
+
+def test_a_repeated_key_in_a_table_keeps_its_last_value(tmp_path: Path) -> None:
+    app = (
+        "<dict><key>Identifier</key><string>first</string><key>Name</key><string>N</string>"
+        "<key>ShortVersion</key><string>1</string><key>Identifier</key><string>last</string></dict>"
+    )
+    path = tmp_path / "dup.plist"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n'
+        "<dict><key>UDID</key><string>u</string>"
+        f"<key>InstalledApplicationList</key><array>{app}{app}</array></dict>\n</plist>\n",
+        encoding="utf-8",
+    )
+    tabled = _file_record(path, True)
+    assert tabled == _file_record(path, False)
+    assert tabled[1] == [("unknown", "last", "N", "1", None)]  # type: ignore[index]

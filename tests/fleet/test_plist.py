@@ -97,6 +97,7 @@ def test_plain_reader_same_as_tree_reader(value: Any) -> None:
     fast, strict = _both(data)
     assert fast is _plist._UNUSUAL or fast == strict
     assert loads_xml(data) == plistlib.loads(data)
+    assert _plist.with_lists(loads_xml(data, tables=True)) == plistlib.loads(data)
 
 
 def test_plain_reader_takes_a_real_response() -> None:
@@ -244,12 +245,22 @@ def test_whole_array_same_as_tree_reader(
     )
     fast, strict = _both(data)
     assert fast is _plist._UNUSUAL or fast == strict
+    tabled = _plist._loads_plain(data, True)
+    assert (tabled is _plist._UNUSUAL) == (fast is _plist._UNUSUAL)
+    assert tabled is _plist._UNUSUAL or _plist.with_lists(tabled) == fast
     if strict is not PlistError:
         assert loads_xml(data) == strict == plistlib.loads(data)
+        assert _plist.with_lists(loads_xml(data, tables=True)) == strict
     texts = "".join(keys) + "".join("".join(row) for row in rows)
     if odd is None and rows and re.search(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]", texts) is None:
         assert _whole_arrays(data) == 1  # the usual case must take the whole-array path
         assert fast == strict
+        table = tabled["InstalledApplicationList"]
+        assert isinstance(table, _plist.StringTable)
+        assert table.dicts() == fast["InstalledApplicationList"]
+        columns = table.columns()
+        rebuilt = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        assert rebuilt == table.dicts()
 
 
 def test_whole_array_is_taken_for_apps() -> None:

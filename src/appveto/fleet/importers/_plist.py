@@ -23,6 +23,7 @@ import base64
 import binascii
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
 from typing import Any
@@ -40,8 +41,44 @@ class PlistError(ValueError):
         self.column = column
 
 
-def loads_xml(data: bytes) -> Any:
-    fast = _loads_plain(data)  # never takes an entity declaration (its "<" is no token)
+@dataclass(frozen=True, slots=True)
+class StringTable:
+    """An array of dictionaries that all have the same keys (in the same order) and only
+    string values, as :func:`loads_xml` gives it with ``tables=True``: the keys once and
+    one tuple of values per dictionary (a list of installed apps, for instance).
+
+    ``rows`` may hold one more value than there are keys (ignored); a key given twice in
+    each dictionary has, as in a dictionary, its last value.
+    """
+
+    keys: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+    def dicts(self) -> list[dict[str, str]]:
+        """The array as :func:`loads_xml` gives it without ``tables``."""
+        return list(map(dict, map(zip, repeat(self.keys), self.rows)))
+
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        """Each key's values, in the order of the rows (the last value of a repeated key)."""
+        return dict(zip(self.keys, zip(*self.rows, strict=True), strict=False))
+
+
+def with_lists(value: Any) -> Any:
+    """``value`` with every :class:`StringTable` in it turned into a list of dictionaries."""
+    if isinstance(value, StringTable):
+        return value.dicts()
+    if isinstance(value, dict):
+        return {k: with_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_lists(v) for v in value]
+    return value
+
+
+def loads_xml(data: bytes, *, tables: bool = False) -> Any:
+    """The value of an XML plist; with ``tables``, arrays the plain reader reads as a whole
+    (same-shape string dictionaries) come as :class:`StringTable` (``with_lists`` gives the
+    value without ``tables``)."""
+    fast = _loads_plain(data, tables)  # never takes an entity declaration (its "<" is no token)
     if fast is not _UNUSUAL:
         return fast
     if b"<!ENTITY" in data:
@@ -114,7 +151,7 @@ def _shape(keys: tuple[str, ...]) -> re.Pattern[str]:
     return pattern
 
 
-def _tokens(body: str) -> tuple[list[Any], int, int]:
+def _tokens(body: str, tables: bool = False) -> tuple[list[Any], int, int]:
     """The tokens of ``body`` (see :data:`_TOKEN`), the "<" they hold beyond one each, and
     the number of "<" in ``body``.
 
@@ -152,7 +189,8 @@ def _tokens(body: str) -> tuple[list[Any], int, int]:
         if pos < start:
             tokens += findall(body, pos, start)
             total += count("<", pos, start)
-        tokens.append((list(map(dict, map(zip, repeat(keys), found))), "", "", "", "", "", "", "", ""))
+        table = StringTable(keys, found)
+        tokens.append((table if tables else table.dicts(), "", "", "", "", "", "", "", ""))
         extra += inner + 1  # the dictionaries and </array>; the token counts <array>
         total += inner + 2
         pos = at = close + 8
@@ -164,7 +202,7 @@ def _tokens(body: str) -> tuple[list[Any], int, int]:
 _EMPTY: dict[str, Any] = {"true": True, "false": False, "string": "", "key": ""}
 
 
-def _loads_plain(data: bytes) -> Any:
+def _loads_plain(data: bytes, tables: bool = False) -> Any:
     """The plain subset of XML plists, read with two regular expressions.
 
     Plain means: UTF-8, the usual XML declaration and DOCTYPE, elements without
@@ -189,7 +227,7 @@ def _loads_plain(data: bytes) -> Any:
     ):
         return _UNUSUAL
     body = text[head.end() : end]
-    tokens, extra, total = _tokens(body)
+    tokens, extra, total = _tokens(body, tables)
     result: Any = _UNUSUAL
     stack: list[Any] = []  # open containers
     keys: list[str | None] = []  # per open dict: the key waiting for its value
@@ -200,7 +238,7 @@ def _loads_plain(data: bytes) -> Any:
     try:
         for flat, pair, pair_key, pair_value, leaf, leaf_text, empty, start, end_tag in tokens:
             if flat:
-                if flat.__class__ is list:  # a whole array of flat dictionaries
+                if flat.__class__ is list or flat.__class__ is StringTable:  # a whole array
                     if len(stack) >= MAX_DEPTH - 1:
                         return _UNUSUAL
                     value = flat

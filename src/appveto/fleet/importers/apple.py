@@ -28,7 +28,7 @@ from xml.parsers.expat import ExpatError
 
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
-from appveto.fleet.importers._plist import PlistError, loads_xml
+from appveto.fleet.importers._plist import PlistError, StringTable, loads_xml, with_lists
 from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 
 _LEAD = re.compile(rb"[\xef\xbb\xbf \t\r\n]*")
@@ -89,6 +89,35 @@ def _plain_columns(apps: list[Any]) -> tuple[list[Any], list[Any], list[Any], It
     return ids, names, versions, sources
 
 
+def _table_columns(table: StringTable) -> tuple[list[Any], list[Any], list[Any], Iterable[Any]] | None:
+    """:func:`_plain_columns` of an app list the plist reader gave as a table (every value
+    a string already): the columns are the table's, no dictionary is built."""
+    columns = table.columns()
+    try:
+        ids, names, versions = columns["Identifier"], columns["Name"], columns["ShortVersion"]
+    except KeyError:
+        return None
+    sources = columns.get("Source")
+    plain = (ids, names, versions) if sources is None else (ids, names, versions, sources)
+    joined = "".join(map("".join, plain))
+    if not joined.isascii() or "\x00" in joined:
+        return None
+    stripped = [list(map(str.strip, column)) for column in plain]
+    if any("" in column for column in stripped):
+        return None
+    n = len(table.rows)
+    return stripped[0], stripped[1], stripped[2], stripped[3] if sources is not None else repeat(None, n)
+
+
+def _lists_but_apps(doc: Any) -> Any:
+    """The parsed document as without ``tables``, but for each response's app list."""
+    if isinstance(doc, dict):
+        return {k: v if k == "InstalledApplicationList" else with_lists(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_lists_but_apps(r) if isinstance(r, dict) else with_lists(r) for r in doc]
+    return with_lists(doc)
+
+
 def _device_key(resp: dict[str, Any]) -> str | None:
     return text_or_none(resp.get("UDID")) or text_or_none(resp.get("EnrollmentID"))
 
@@ -109,7 +138,7 @@ class AppleImporter:
                 "InstalledApplicationList command response",
             )
         try:
-            doc = plistlib.loads(data) if data.startswith(b"bplist", head) else loads_xml(data)
+            doc = plistlib.loads(data) if data.startswith(b"bplist", head) else loads_xml(data, tables=True)
         except PlistError as exc:
             raise refuse(display, f"broken plist: {exc}", line=exc.line, column=exc.column) from None
         except ExpatError as exc:
@@ -133,6 +162,7 @@ class AppleImporter:
             RecursionError,
         ) as exc:
             raise refuse(display, f"broken plist: {exc or type(exc).__name__}") from None
+        doc = _lists_but_apps(doc)
         single = isinstance(doc, dict)
         responses: list[Any] = [doc] if single else doc if isinstance(doc, list) else []
         if not responses:
@@ -179,8 +209,15 @@ class AppleImporter:
     def _response(
         self, resp: dict[str, Any], entry: str | None, info: dict[str, dict[str, Any]], sink: InventorySink
     ) -> None:
-        apps = resp.get("InstalledApplicationList")
-        n_apps = len(apps) if isinstance(apps, list) else 0
+        apps: Any = resp.get("InstalledApplicationList")
+        table: tuple[list[Any], list[Any], list[Any], Iterable[Any]] | None = None
+        if isinstance(apps, StringTable):
+            table = _table_columns(apps)
+            n_apps = len(apps.rows)
+            if table is None:
+                apps = apps.dicts()
+        else:
+            n_apps = len(apps) if isinstance(apps, list) else 0
         key = _device_key(resp)
         if key is None:
             sink.bad(
@@ -194,7 +231,7 @@ class AppleImporter:
         if status != "Acknowledged":
             sink.bad(f"device {key}: command status {status!r}, no app list", line=None, entry=entry)
             return
-        if not isinstance(apps, list):
+        if table is None and not isinstance(apps, list):
             sink.bad(f"device {key}: 'InstalledApplicationList' must be an array", line=None, entry=entry)
             return
         q = info.get(key, {})
@@ -220,7 +257,7 @@ class AppleImporter:
         prefix = f"{entry}." if entry else ""
         plat = platform.value
         app = sink.app
-        columns = _plain_columns(apps)
+        columns = table if table is not None else _plain_columns(apps)
         if columns is not None:  # the usual list: handed over column by column
             sink.apps(key, plat, *columns)
             return
