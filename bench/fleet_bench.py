@@ -107,6 +107,22 @@ def _evaluate(url: str, taken_at: str, q: Any) -> None:
     )
 
 
+def _speed() -> float:
+    """A machine-speed reading: millions of simple Python loop steps per second (best of 3).
+
+    This machine's speed varies with its neighbours (the same run can take 1.5x longer a
+    minute later); printed beside each phase so that figures of different runs compare.
+    """
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        s = 0
+        for i in range(1_000_000):
+            s += i
+        best = min(best, time.perf_counter() - t)
+    return 1.0 / best
+
+
 def _child(target: Any, *args: Any) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -191,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown backend {backend!r}", file=sys.stderr)
             return 2
         try:
+            before = _speed()
             imp = _child(_import, url, str(out), g["sources"], g["taken_at"], args.jobs)
             rate = imp["rows"] / imp["seconds"] if imp["seconds"] else 0.0
+            after = _speed()
             print(
                 f"{backend:10} import   {imp['seconds']:8.1f} s  {imp['rows']:,} rows  {rate:,.0f} rows/s  "
                 f"peak {imp['peak']:,.0f} MiB  (directory {imp['directory_seconds']:.1f} s)",
@@ -204,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{ok / secs if secs else 0:>12,.0f} rows/s",
                     flush=True,
                 )
+            print(
+                f"{'':10}   machine speed {before:.1f} before, {after:.1f} after (M loop steps/s)", flush=True
+            )
             ev = _child(_evaluate, url, g["taken_at"])
             print(
                 f"{backend:10} evaluate {ev['seconds']:8.1f} s  "
