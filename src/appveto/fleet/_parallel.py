@@ -265,11 +265,12 @@ def read_in_pool(
 ) -> Generator[ParsedFile, None, None]:
     """Read ``paths`` in ``jobs`` worker processes; yields the recordings in the given order.
 
-    At most ``jobs + 1`` files are read ahead of the one being written, so memory stays
+    At most ``2 * jobs + 1`` files are read ahead of the one being written (workers keep
+    busy while the writer catches up on a slow file), so memory stays
     bounded by a few files' recordings whatever the number of files.
     """
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding a database connection
-    ahead = jobs + 1
+    ahead = 2 * jobs + 1
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         pending: list[Future[ParsedFile]] = []
         todo = iter(zip(paths, names, strict=True))
