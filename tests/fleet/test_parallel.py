@@ -303,3 +303,48 @@ def test_apps_by_columns_equal_apps_one_by_one(tmp_path: Path, monkeypatch: pyte
             dumps.append(_dump(url))
         assert dumps[0] == dumps[1]
         assert len(dumps[0]["installed_apps"]) == 10  # the exact duplicate row counts once per device
+
+
+def _kill_workers() -> None:
+    import multiprocessing
+    import os
+    import signal
+
+    for child in multiprocessing.active_children():
+        if child.pid is not None:
+            os.kill(child.pid, signal.SIGKILL)
+
+
+def test_a_dying_pool_hands_the_rest_back(
+    tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers killed in the middle (out of memory, say): the import finishes here, the same."""
+    from appveto.fleet import store as store_mod
+
+    files = [
+        write(
+            f"p{i}.json",
+            pl.amapi_page([pl.amapi_device(f"d{i}-{j}", [(pl.TIKTOK, "TikTok", "1")]) for j in range(3)]),
+        )
+        for i in range(12)
+    ]
+    gen = _parallel.read_in_pool("amapi", files, [f.name for f in files], 2)
+    got = [next(gen)]
+    _kill_workers()
+    got += list(gen)
+    assert len(got) == len(files)
+    assert got[0] is not None and None in got
+    assert [p.display for p in got if p is not None] == [f.name for f, p in zip(files, got, strict=True) if p]
+
+    original = store_mod.read_in_pool
+
+    def dying(*args: Any) -> Any:
+        gen = original(*args)
+        yield next(gen)
+        _kill_workers()
+        yield from gen
+
+    monkeypatch.setattr(store_mod, "read_in_pool", dying)
+    serial, pooled = _both(tmp_path, "amapi", [files])
+    assert serial == pooled
+    assert len(serial[1]["installed_apps"]) == 36

@@ -22,9 +22,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from array import array
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -262,29 +264,57 @@ def _cores() -> int:
 
 def read_in_pool(
     source: str, paths: Sequence[Path], names: Sequence[str], jobs: int
-) -> Generator[ParsedFile, None, None]:
+) -> Generator[ParsedFile | None, None, None]:
     """Read ``paths`` in ``jobs`` worker processes; yields the recordings in the given order.
 
+    ``None`` for a file means: read it yourself. That is what the pool answers for every
+    file from the first it could not read on, when a worker died (killed, out of memory)
+    or the pool could not start: the import then goes on in the importing process.
+
     At most ``2 * jobs + 1`` files are read ahead of the one being written (workers keep
-    busy while the writer catches up on a slow file), so memory stays
-    bounded by a few files' recordings whatever the number of files.
+    busy while the writer catches up on a slow file), so memory stays bounded by a few
+    files' recordings whatever the number of files.
     """
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding a database connection
     ahead = 2 * jobs + 1
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        pending: list[Future[ParsedFile]] = []
-        todo = iter(zip(paths, names, strict=True))
+    todo = iter(zip(paths, names, strict=True))
+    pending: list[Future[ParsedFile]] = []
+    lost = 0  # files taken from todo that no future stands for (their submit failed)
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+    except (OSError, ValueError):
+        pool = None
+    if pool is not None:
+        broken = False
         try:
             for path, name in todo:
+                lost = 1
                 pending.append(pool.submit(read_file, source, path, name))
+                lost = 0
                 if len(pending) >= ahead:
                     break
             while pending:
-                parsed = pending.pop(0).result()
+                parsed = pending[0].result()
+                pending.pop(0)
+                yield parsed
                 nxt = next(todo, None)
                 if nxt is not None:
+                    lost = 1
                     pending.append(pool.submit(read_file, source, *nxt))
-                yield parsed
+                    lost = 0
+        except (BrokenProcessPool, OSError):
+            broken = True
         finally:
             for f in pending:
                 f.cancel()
+            pool.shutdown(wait=not broken, cancel_futures=True)
+    # what the pool did not read: the importing process reads it
+    for _ in range(len(pending) + lost):
+        yield None
+    for _ in todo:
+        yield None
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the importing process, which stops the pool and rolls back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
