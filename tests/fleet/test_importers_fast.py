@@ -1,8 +1,9 @@
 """The importers' fast paths give exactly what the general paths gave.
 
 Differential tests: each importer against a copy of its code before the fast paths
-(``_Ref*``: every CSV line through the csv module, every AMAPI application report through
-the per-report loop, line numbers by counting), on generated and hostile input: quotes,
+(``_Ref*``: every CSV line through the csv module, every AMAPI document through
+``iter_json`` and json, every AMAPI application report through the per-report loop, line
+numbers by counting), on generated and hostile input: quotes,
 delimiters and line breaks in fields, NUL, non-ASCII, lone surrogates (invalid UTF-8),
 whitespace-only and empty values, wrong JSON types, REMOVED reports, oversized fields.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+import sys
 from collections.abc import Iterator
 from operator import itemgetter
 from pathlib import Path
@@ -24,7 +27,16 @@ from appveto.errors import FleetError
 from appveto.fleet._parallel import RecordingSink
 from appveto.fleet.importers import amapi, generic_csv, intune_csv
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import _Lines, _not_utf8, clean, obj, parse_time, read_text, text_or_none
+from appveto.fleet.importers._common import (
+    _Lines,
+    _not_utf8,
+    clean,
+    iter_json,
+    obj,
+    parse_time,
+    read_text,
+    text_or_none,
+)
 from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.importers.generic_csv import _enum
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
@@ -303,6 +315,43 @@ class _RefGeneric(generic_csv.GenericCsvImporter):
 
 
 class _RefAmapi(amapi.AmapiImporter):
+    def read(self, path: Path, display: str, sink: InventorySink) -> None:
+        text = read_text(path, display)
+        first = True
+        for item in iter_json(text, display, "devices"):
+            if item.error is not None:
+                if first:
+                    raise refuse(
+                        display, f"not an Android Management API device list: {item.error}", line=item.line
+                    )
+                sink.bad(item.error, line=item.line)
+                continue
+            value = item.value
+            if (
+                item.entry is None
+                and isinstance(value, dict)
+                and not amapi._is_device_name(value.get("name"))
+            ):
+                if not value or set(value) <= {"nextPageToken", "totalSize"}:
+                    return  # an empty devices.list page
+                keys = ", ".join(sorted(value)[:6])
+                raise refuse(
+                    display,
+                    "not an Android Management API devices.list response: no 'devices' "
+                    f"array and not a Device (top-level keys: {keys})",
+                    line=item.line,
+                )
+            if first and not (isinstance(value, dict) and amapi._is_device_name(value.get("name"))):
+                raise refuse(
+                    display,
+                    "not an Android Management API Device: the first entry has no "
+                    "'name' of the form enterprises/{enterprise}/devices/{device}",
+                    line=item.line,
+                    entry=item.entry,
+                )
+            first = False
+            self._device(value, item.line, item.entry, sink)
+
     def _device(self, dev: Any, line: int, entry: str | None, sink: InventorySink) -> None:
         if not isinstance(dev, dict):
             sink.bad("a Device must be a JSON object", line=line, entry=entry)
@@ -407,12 +456,14 @@ class _RefAmapi(amapi.AmapiImporter):
 
 
 def _record(importer: Any, path: Path) -> object:
-    """Everything an importer told its sink, or the refusal."""
+    """Everything an importer told its sink, or the refusal (or the error json raised)."""
     sink = RecordingSink()
     try:
         importer.read(path, path.name, sink)
     except FleetError as exc:
         return ("refused", [str(d) for d in exc.diagnostics()])
+    except (ValueError, RecursionError) as exc:  # an integer too long for json, say
+        return ("raised", type(exc), str(exc))
     return (sink.events, sink.device_keys, sink.app_keys, list(sink.rows))
 
 
@@ -626,6 +677,291 @@ def _amapi_text(draw: st.DrawFn) -> str:
 @given(text=_amapi_text())
 def test_amapi_same_as_before(tmp_path: Path, text: str) -> None:
     _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", text))
+
+
+_DEVICE_KEYS = (
+    "state",
+    "userName",
+    "ownership",
+    "managementMode",
+    "enrollmentTime",
+    "lastStatusReportTime",
+    "hardwareInfo",
+    "softwareInfo",
+)
+_DEVICE_VALUES = st.one_of(
+    _JSON_VALUE,
+    _FIELD,
+    st.sampled_from(
+        [
+            "DELETED",
+            "ACTIVE",
+            "COMPANY_OWNED",
+            "PERSONALLY_OWNED",
+            "DEVICE_OWNER",
+            "PROFILE_OWNER",
+            "2024-01-02T03:04:05.123456789Z",
+            "2024-01-02 03:04:05+02:00",
+            {"model": "Pixel 8", "serialNumber": " SN1 ", "brand": "Google"},
+            {"model": 7, "serialNumber": None},
+            {"androidVersion": "14"},
+            {"androidVersion": 14},
+            {"androidVersion": "\ud800"},
+            {"nested": {"deeper": [1, 2.5, None, True, "é"]}},
+        ]
+    ),
+)
+
+
+@st.composite
+def _page_device(draw: st.DrawFn, d: int) -> Any:
+    if d and draw(st.integers(0, 12)) == 0:
+        return draw(_JSON_VALUE)  # not an object
+    dev: dict[str, Any] = {
+        "name": draw(
+            st.sampled_from(
+                [
+                    f"enterprises/E/devices/D{draw(st.integers(0, 4)) if d else 0}",
+                    f"enterprises/E/devices/é{d} ",
+                    f" enterprises/E/devices/D{d}",  # not a name (refused when first)
+                    "enterprises/E/devices/\x00",
+                ][: 4 if d else 2]
+            )
+        ),
+        "applicationReports": draw(st.lists(_report(), max_size=5)),
+    }
+    for key in draw(st.lists(st.sampled_from(_DEVICE_KEYS), max_size=4)):
+        dev[key] = draw(_DEVICE_VALUES)
+    if draw(st.integers(0, 6)) == 0:
+        dev["unknownField"] = draw(st.one_of(_DEVICE_VALUES, _FIELD))
+    if draw(st.integers(0, 5)) == 0:  # a wrong or missing value where one is needed
+        key = draw(st.sampled_from(["name", "applicationReports"]))
+        if draw(st.booleans()):
+            dev[key] = draw(_JSON_VALUE)
+        else:
+            dev.pop(key, None)
+    return dev
+
+
+@st.composite
+def _page_text(draw: st.DrawFn) -> str:
+    """A ``devices.list`` page, usually well formed, laid out in many ways, sometimes broken."""
+    devices = [draw(_page_device(d)) for d in range(draw(st.integers(0, 4)))]
+    ensure_ascii = draw(st.booleans())
+    indent = draw(st.sampled_from([None, None, 0, 2]))
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": ")]))
+    elements = [
+        json.dumps(dev, ensure_ascii=ensure_ascii, indent=indent, separators=separators) for dev in devices
+    ]
+    for i in draw(st.lists(st.integers(0, 3), max_size=2)):
+        if i < len(elements) and elements[i].startswith("{"):  # a duplicate key (json keeps the last)
+            dup = draw(
+                st.sampled_from(['"name":"enterprises/E/devices/X",', '"applicationReports":7,', '"x":1,'])
+            )
+            elements[i] = "{" + dup + elements[i][1:]
+    ws = st.sampled_from(["", "", " ", "\n", "\r\n", "\t", " \n  "])
+    head = draw(st.sampled_from(["", "\ufeff", " \n"])) + "{" + draw(ws) + '"devices"' + draw(ws) + ":"
+    head += draw(ws) + "[" + draw(ws)
+    # well formed, mostly; else broken in one place (the general reading refuses it, or
+    # reads it in its own way: a second devices array, JSON Lines)
+    broken = draw(st.integers(0, 5)) == 0
+    where = draw(st.sampled_from(["separator", "tail", "after"])) if broken else ""
+    seps = [draw(st.sampled_from([",", ",\n", " ,\r\n ", "\t,"])) for _ in elements[1:]]
+    if where == "separator" and seps:
+        seps[draw(st.integers(0, len(seps) - 1))] = draw(st.sampled_from([",,", ";", "\n", "]", "", ", ]"]))
+    body = elements[0] if elements else ""
+    for sep, element in zip(seps, elements[1:], strict=True):
+        body += sep + element
+    tails = ["", ', "nextPageToken": "tok"', ',"totalSize":3,"nextPageToken":"é"', ', "x": [[[{"a": []}]]]']
+    if where == "tail":
+        tails = [
+            ', "devices": []',
+            ', "devices": [{"name": "enterprises/E/devices/Z", "applicationReports": []}]',
+            ', "dev\\u0069ces": []',
+            ', "nextPageToken": NaN',
+            ', "nextPageToken": "\\ud800"',
+            ",",
+            ', "x": }',
+            ', "x" 1',
+            ", 1: 2",
+        ]
+    tail = draw(st.sampled_from(tails))
+    after = draw(st.sampled_from([" x", "\n{}", "]", "\x00"])) if where == "after" else draw(ws)
+    close = draw(ws) + "]" + draw(ws) + tail + draw(ws) + "}" + after
+    return head + body + close
+
+
+@_SETTINGS
+@given(text=_page_text())
+def test_amapi_pages_same_as_before(tmp_path: Path, text: str) -> None:
+    _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", text))
+
+
+def _usual_page(n: int) -> str:
+    """A page laid out as the generator (and most exporters) write it: a device a line."""
+    devices = [
+        {
+            "name": f"enterprises/LC00demo/devices/A{i:08d}",
+            "managementMode": "DEVICE_OWNER",
+            "ownership": "COMPANY_OWNED",
+            "state": "ACTIVE",
+            "userName": f"user.{i}@example.be",
+            "enrollmentTime": "2022-09-30T04:51:08Z",
+            "lastStatusReportTime": "2023-05-31T00:20:23Z",
+            "hardwareInfo": {"brand": "Galaxy", "model": "Galaxy S23", "serialNumber": f"SN{i}"},
+            "softwareInfo": {"androidVersion": "15"},
+            "applicationReports": [
+                {
+                    "packageName": f"com.vendor.app{j}",
+                    "displayName": f"App {j}",
+                    "versionName": f"1.{j}",
+                    "state": "INSTALLED",
+                    "applicationSource": "INSTALLED_FROM_PLAY_STORE",
+                }
+                for j in range(i % 4 + 1)
+            ],
+        }
+        for i in range(n)
+    ]
+    return '{"devices": [\n' + ",\n".join(json.dumps(d, separators=(",", ":")) for d in devices) + "\n]}\n"
+
+
+def _general_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the general reading fail the test if it runs (the reference has its own copy)."""
+
+    def forbidden(*_args: Any) -> None:
+        raise AssertionError("the general reading ran")
+
+    monkeypatch.setattr(amapi, "read_text", forbidden)
+    monkeypatch.setattr(amapi.AmapiImporter, "_device", forbidden)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_amapi_usual_pages_take_the_msgspec_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: int | None
+) -> None:
+    text = _usual_page(50)
+    if indent is not None:  # as the API itself writes it
+        text = json.dumps(json.loads(text) | {"nextPageToken": "t"}, indent=indent)
+    path = _write(tmp_path, "a.json", text)
+    want = _record(_RefAmapi(), path)
+    devices = amapi._split(path.read_bytes())
+    assert devices is not None and all(type(d) is amapi._Device for _, d in devices)
+    _general_forbidden(monkeypatch)
+    got = _record(amapi.IMPORTER, path)
+    assert got == want
+    assert len(got[3]) == sum(i % 4 + 1 for i in range(50))  # type: ignore[index]
+
+
+def test_amapi_odd_devices_are_decoded_by_json_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device msgspec refuses goes the general way; its neighbours stay on the msgspec path."""
+    page = json.loads(_usual_page(4))
+    page["devices"][1]["userName"] = 5
+    page["devices"][2]["hardwareInfo"] = "x"
+    path = _write(tmp_path, "a.json", json.dumps(page))
+    devices = amapi._split(path.read_bytes())
+    assert devices is not None
+    assert [type(d) is amapi._Device for _, d in devices] == [True, False, False, True]
+    _same(amapi.IMPORTER, _RefAmapi(), path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"devices": []}',
+        '{"nextPageToken": "t"}',
+        "{}",
+        '[{"name": "enterprises/E/devices/D", "applicationReports": []}]',
+        '{"name": "enterprises/E/devices/D", "applicationReports": []}',
+        '{"devices": [{"name": "x", "applicationReports": []}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}]}\n{"a": 1}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}], "devices": []}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [], "n": NaN}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D\\ud800", "applicationReports": []}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D\\udc00\\ud800", "applicationReports": []}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [], "x": "\\q"}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [], "x": "\t"}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [],}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []} {"a": 1}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []},]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [{"packageName": "p"',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}],}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}]}}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}]\x0b}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}]} \x00',
+        '{"devices": [{"n\\u0061me": "enterprises/E/devices/D", "applicationReports": []}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [], "x": 1e999}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [], "x": -0.0}]}',
+        '{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": [{"packageName": "p", '
+        '"displayName": "\\ud83d\\ude00", "versionName": "1", "state": "INSTALLED", '
+        '"applicationSource": "s"}]}]}',
+        '\ufeff\ufeff{"devices": [{"name": "enterprises/E/devices/D", "applicationReports": []}]}',
+        ' \n{"devices":[{"name":"enterprises/E/devices/D0","applicationReports":[]}]}',  # "line 1"
+        '\n\n{"devices": [\n{"name": "enterprises/E/devices/D0", "applicationReports": []}\n]}\n',
+        '\ufeff{"devices":[{"name":"enterprises/E/devices/D0","applicationReports":[]}]} \n ',
+    ],
+)
+def test_amapi_odd_documents_same_as_before(tmp_path: Path, text: str) -> None:
+    _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", text))
+
+
+def test_amapi_invalid_utf8_in_a_skipped_field_is_refused(tmp_path: Path) -> None:
+    """msgspec does not check the strings it skips; the file is refused as before."""
+    text = _usual_page(3).replace('"brand":"Galaxy"', '"brand":"Gal\ud800axy"')
+    path = _write(tmp_path, "a.json", text)
+    assert amapi._split(path.read_bytes()) is None
+    _same(amapi.IMPORTER, _RefAmapi(), path)
+    assert _record(amapi.IMPORTER, path)[0] == "refused"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("digits", [10, 4299, 4300, 4301, 4302, 9000])
+@pytest.mark.parametrize("where", ["skipped", "kept", "tail"])
+def test_amapi_long_integers_same_as_before(tmp_path: Path, digits: int, where: str) -> None:
+    """json refuses to convert an integer over sys.get_int_max_str_digits(); msgspec skips it."""
+    number = "9" * digits
+    page = _usual_page(3)
+    if where == "skipped":
+        page = page.replace('"brand":"Galaxy"', f'"brand":{number}', 2)
+    elif where == "kept":
+        page = page.replace('"model":"Galaxy S23"', f'"model":{number}', 1)
+    else:
+        page = page.replace("\n]}", f'\n], "totalSize": {number}}}')
+    _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", page))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    data=st.binary(max_size=60).map(lambda b: bytes(c % 13 + 46 for c in b)),  # mostly digits
+    limit=st.integers(1, 12),
+)
+def test_long_digit_run_finds_every_run_over_the_limit(data: bytes, limit: int) -> None:
+    longest = max(map(len, re.findall(rb"[0-9]+", data)), default=0)
+    found = amapi._long_digit_run(data, limit)
+    if longest > limit:
+        assert found
+    if found:
+        assert longest > max(1, limit // 2)
+
+
+@pytest.mark.parametrize("where", ["first", "later", "kept", "tail"])
+def test_amapi_deep_nesting_same_as_before(tmp_path: Path, where: str) -> None:
+    """Nesting deep enough to exceed the recursion limit somewhere: the same refusal as before."""
+    limit = sys.getrecursionlimit()
+    for depth in range(limit - 200, limit + 5):
+        deep = "[" * depth + "]" * depth
+        page = _usual_page(3)
+        if where == "first":
+            page = page.replace('"brand":"Galaxy"', f'"brand":{deep}', 1)
+        elif where == "later":
+            page = page.replace('"brand":"Galaxy"', f'"brand":{deep}', 2).replace(
+                f'"brand":{deep}', '"brand":"Galaxy"', 1
+            )
+        elif where == "kept":
+            page = page.replace('"model":"Galaxy S23"', f'"model":{deep}', 2)
+        else:
+            page = page.replace("\n]}", f'\n], "nextPageToken": {deep}}}')
+        _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", page))
 
 
 def test_amapi_plain_reports_take_the_fast_path() -> None:

@@ -15,14 +15,27 @@ API's discovery document (``androidmanagement.v1.json``):
 An app reported ``REMOVED`` is counted as skipped. A device without ``applicationReports``
 (reporting off in its policy) is a bad row: its apps are unknown, and importing it with
 no apps would make it look clean.
+
+The usual file (a well-formed ``devices.list`` page) is read by msgspec: the ``devices``
+array split into raw elements, each element decoded into typed structs holding only the
+fields read here. Whatever that reading is not sure to give exactly as the general reading
+(``iter_json`` and :meth:`AmapiImporter._device`) goes the general way: an element msgspec
+refuses (a wrong type, a lone surrogate escape) is decoded by json, and a document of any
+other shape, or one msgspec and json may disagree on, is read the general way as a whole.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+from collections.abc import Callable
 from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import clean, iter_json, obj, parse_time, read_text, text_or_none
@@ -40,23 +53,197 @@ _REPORT_FIELDS = itemgetter("packageName", "displayName", "versionName", "applic
 _strip = str.strip
 
 
-def _plain_reports(reports: list[Any]) -> list[str] | None:
+_STRUCT_REPORT_FIELDS = attrgetter("packageName", "displayName", "versionName", "applicationSource", "state")
+
+
+def _plain_reports(reports: list[Any], fields: Callable[[Any], Any] = _REPORT_FIELDS) -> list[str] | None:
     """The usual device's reports, read with a few C-level passes instead of a loop.
 
     When every report is an object with the five fields as non-empty (once stripped)
     plain ASCII strings without NUL, and none is ``REMOVED``, the general loop below
     would give each report's stripped fields as they are, in order: this returns them
     flat (five per report, state last). Otherwise ``None``, and the general loop runs.
+    ``fields`` reads a report's five fields: from a dict, or (attrgetter) from a struct.
     """
     try:
-        flat = list(chain.from_iterable(map(_REPORT_FIELDS, reports)))
+        flat = list(chain.from_iterable(map(fields, reports)))
         joined = "".join(flat)
     except (KeyError, TypeError):
-        return None  # a report that is not an object, lacks a field, or has a non-string
+        # a report that is not an object, lacks a field, or has a non-string (a struct's
+        # missing or null field is None: a TypeError too)
+        return None
     if not joined.isascii() or "\x00" in joined or "REMOVED" in flat[4::5]:
         return None
     stripped = list(map(_strip, flat))
     return stripped if all(stripped) else None  # an empty value: the general loop
+
+
+# ---------------------------------------------------------------- the msgspec reading
+# (struct fields are named as the API names them)
+
+
+class _Hardware(msgspec.Struct, gc=False):
+    serialNumber: str | None = None
+    model: str | None = None
+
+
+class _Software(msgspec.Struct, gc=False):
+    androidVersion: str | None = None
+
+
+class _Report(msgspec.Struct, gc=False):
+    packageName: str | None = None
+    displayName: str | None = None
+    versionName: str | None = None
+    applicationSource: str | None = None
+    state: str | None = None
+
+
+class _Device(msgspec.Struct, gc=False):
+    """The fields :meth:`AmapiImporter._device` reads (absent and ``null`` are both ``None``,
+    as ``dict.get`` gives them); a value of another JSON type fails the decoding."""
+
+    name: str | None = None
+    state: str | None = None
+    userName: str | None = None
+    enrollmentTime: str | None = None
+    lastStatusReportTime: str | None = None
+    ownership: str | None = None
+    managementMode: str | None = None
+    hardwareInfo: _Hardware | None = None
+    softwareInfo: _Software | None = None
+    applicationReports: list[_Report] | None = None
+
+
+class _Page(msgspec.Struct, gc=False):
+    devices: list[msgspec.Raw]
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+_DEVICE = msgspec.json.Decoder(_Device)
+_HEAD = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"devices"[ \t\n\r]*:[ \t\n\r]*\[[ \t\n\r]*')
+_COMMA = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*")
+_CLOSE = re.compile(rb"[ \t\n\r]*\][ \t\n\r]*")
+_WS = b" \t\n\r"
+_BOM = b"\xef\xbb\xbf"
+_DIGIT_MAP = bytes(49 if 48 <= b <= 57 else 48 for b in range(256))  # digits -> "1", others -> "0"
+
+# The general reading decodes an element a few Python frames below ``read`` (json counts
+# them against the recursion limit, as msgspec does): the msgspec reading runs this many
+# frames lower, so that a document nested deeply enough to fail the general reading fails
+# it too (and is then read the general way).
+_DEPTH_MARGIN = 8
+
+_T = TypeVar("_T")
+
+
+def _lower(levels: int, fn: Callable[[bytes], _T], arg: bytes) -> _T:
+    return fn(arg) if levels <= 0 else _lower(levels - 1, fn, arg)
+
+
+def _long_digit_run(data: bytes, limit: int) -> bool:
+    """Whether ``data`` may hold a run of more than ``limit`` digits (``True`` for every such run).
+
+    msgspec skips an integer in a field it does not keep; json raises ``ValueError`` on one
+    of more than ``sys.get_int_max_str_digits()`` digits. A run of more than ``limit`` digits
+    holds two consecutive multiples of ``limit // 2`` and the digits between them.
+    """
+    if not limit:
+        return False
+    step = max(1, limit // 2)
+    marks = data[::step].translate(_DIGIT_MAP)
+    i = marks.find(b"11")
+    while i != -1:
+        if data[i * step : (i + 1) * step + 1].isdigit():
+            return True
+        i = marks.find(b"11", i + 1)
+    return False
+
+
+def _split(data: bytes) -> list[tuple[int, Any]] | None:
+    """The devices of a well-formed ``devices.list`` page, each with the line it starts on.
+
+    A device is a :class:`_Device`, or (when msgspec refuses it) the value json gives. ``None``
+    when the document is not such a page, or when msgspec and json may not agree on it: the
+    general reading then reads it (and gives its refusal, if any).
+    """
+    start = 3 if data.startswith(_BOM) else 0
+    head = _HEAD.match(data, start)
+    if head is None:
+        return None
+    if data.find(b"\n", start, data.find(b"{", start)) != -1:
+        # iter_json says line 1 for all of a one-line document, even after blank lines
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")  # msgspec does not check the strings it skips
+        except UnicodeDecodeError:
+            return None
+    if _long_digit_run(data, sys.get_int_max_str_digits()):
+        return None
+    body = data[start:] if start else data
+    try:
+        elements = _PAGE.decode(body).devices
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if not elements:
+        return None
+    pos = head.end() - start
+    line = 1 + body.count(b"\n", 0, pos)
+    last = len(elements) - 1
+    out: list[tuple[int, Any]] = []
+    add = out.append
+    count = body.count
+    find = body.find
+    decode = _DEVICE.decode
+    for i, raw in enumerate(elements):
+        # the elements are the page's, in order: each must start where the one before ends
+        if not body.startswith(raw, pos):
+            return None
+        end = pos + len(raw)
+        try:
+            device: Any = decode(raw)
+        except (msgspec.DecodeError, RecursionError):
+            try:  # a wrong type, a lone surrogate escape: what json makes of it
+                device = json.loads(bytes(raw).decode("utf-8"))
+            except (ValueError, RecursionError):
+                return None
+        if i == 0 and not _is_device_name(
+            device.name
+            if type(device) is _Device
+            else device.get("name")
+            if isinstance(device, dict)
+            else None
+        ):
+            return None  # the general reading refuses the file
+        add((line, device))
+        if i < last:
+            sep = _COMMA.match(body, end)
+            if sep is None:
+                return None
+            # the next element's line: find (memchr) skips the usual one-line element
+            # much faster than count
+            nl = find(b"\n", pos, sep.end())
+            pos = sep.end()
+            if nl != -1:
+                line += 1 + count(b"\n", nl + 1, pos)
+            continue
+        close = _CLOSE.match(body, end)
+        if close is None:
+            return None
+        rest = body[close.end() :]
+        if rest.strip(_WS) == b"}":
+            return out
+        # other top-level keys after the array (nextPageToken): a JSON object's members, and
+        # no second "devices" array (the general reading reads it too)
+        if not rest.startswith(b",") or not rest[1:].lstrip(_WS).startswith(b'"'):
+            return None
+        try:
+            members = json.loads(b"{" + rest[1:], object_pairs_hook=list)
+        except (ValueError, RecursionError):
+            return None
+        return None if any(key == "devices" for key, _ in members) else out
+    return None
 
 
 class AmapiImporter:
@@ -64,6 +251,12 @@ class AmapiImporter:
     title = "Android Management API devices.list JSON"
 
     def read(self, path: Path, display: str, sink: InventorySink) -> None:
+        devices = _lower(_DEPTH_MARGIN, _split, path.read_bytes())
+        if devices is not None:
+            self._devices(devices, sink)
+            return
+        # The general reading: any document iter_json reads, decoded by json (here, not in a
+        # method of its own: json must decode at the depth it always did, see _DEPTH_MARGIN).
         text = read_text(path, display)
         first = True
         for item in iter_json(text, display, "devices"):
@@ -95,6 +288,16 @@ class AmapiImporter:
                 )
             first = False
             self._device(value, item.line, item.entry, sink)
+
+    def _devices(self, devices: list[tuple[int, Any]], sink: InventorySink) -> None:
+        """The devices :func:`_split` found, in order (entry ``devices[i]``)."""
+        fast = self._fast_device
+        general = self._device
+        for i, (line, device) in enumerate(devices):
+            if type(device) is _Device:
+                fast(device, line, f"devices[{i}]", sink)
+            else:
+                general(device, line, f"devices[{i}]", sink)
 
     def _device(self, dev: Any, line: int, entry: str | None, sink: InventorySink) -> None:
         if not isinstance(dev, dict):
@@ -186,6 +389,95 @@ class AmapiImporter:
             source = rep.get("applicationSource")
             if type(label) is str and type(version) is str and type(source) is str:
                 # fast path (the usual case): plain ASCII strings need no cleaning
+                joined = pkg + label + version + source
+                if joined.isascii() and "\x00" not in joined:
+                    app(
+                        name,
+                        "android",
+                        pkg,
+                        label.strip() or None,
+                        version.strip() or None,
+                        source.strip() or None,
+                    )
+                    continue
+            app(name, "android", clean(pkg), text_or_none(label), text_or_none(version), text_or_none(source))
+
+    def _fast_device(self, dev: _Device, line: int, entry: str, sink: InventorySink) -> None:
+        """:meth:`_device` for a device msgspec decoded (every field a string or ``None``)."""
+        name = dev.name
+        reports = dev.applicationReports
+        n_apps = len(reports) if reports is not None else 0
+        if not _is_device_name(name):
+            sink.bad(
+                "Device without a 'name' of the form enterprises/{e}/devices/{d}; "
+                f"its {n_apps} application reports are not imported",
+                line=line,
+                entry=entry,
+                rows=1 + n_apps,
+            )
+            return
+        assert name is not None
+        name = clean(name.strip())
+        if dev.state == "DELETED":
+            sink.skip("device state DELETED", 1 + n_apps)
+            return
+        if reports is None:
+            sink.bad(
+                f"device {name} has no 'applicationReports' (application reports are off in its "
+                "policy); its apps are unknown, so it is not part of this snapshot",
+                line=line,
+                entry=entry,
+            )
+            return
+        hw = dev.hardwareInfo
+        sw = dev.softwareInfo
+        enrollment = dev.enrollmentTime
+        enrolled = parse_time(enrollment)
+        if enrollment is not None and enrolled is None:
+            sink.note(
+                f"device {name}: enrollmentTime {enrollment!r} is not an RFC 3339 timestamp; ignored",
+                line=line,
+                entry=entry,
+            )
+        record = DeviceRecord(
+            source_device_id=name,
+            name=name.rsplit("/", 1)[-1],
+            platform=Platform.ANDROID,
+            ownership=_OWNERSHIP.get(str(dev.ownership), Ownership.UNKNOWN),
+            management_mode=_MODE.get(str(dev.managementMode), ManagementMode.UNKNOWN),
+            user=text_or_none(dev.userName),
+            serial_number=None if hw is None else text_or_none(hw.serialNumber),
+            model=None if hw is None else text_or_none(hw.model),
+            os_version=None if sw is None else text_or_none(sw.androidVersion),
+            enrolled_at=enrolled,
+            last_report_at=parse_time(dev.lastStatusReportTime),
+        )
+        if not sink.device(record, line=line, entry=entry):
+            sink.bad(
+                f"application reports of the duplicate device {name}", line=line, entry=entry, rows=n_apps
+            )
+            return
+        plain = _plain_reports(reports, _STRUCT_REPORT_FIELDS)
+        if plain is not None:  # the usual device: its reports handed over column by column
+            sink.apps(name, "android", plain[0::5], plain[1::5], plain[2::5], plain[3::5])
+            return
+        app = sink.app
+        for i, rep in enumerate(reports):
+            pkg = rep.packageName
+            if pkg is None or not (pkg := pkg.strip()):
+                sink.bad(
+                    "ApplicationReport without 'packageName'",
+                    line=line,
+                    entry=f"{entry}.applicationReports[{i}]",
+                )
+                continue
+            if rep.state == "REMOVED":
+                sink.skip("app reported REMOVED")
+                continue
+            label = rep.displayName
+            version = rep.versionName
+            source = rep.applicationSource
+            if label is not None and version is not None and source is not None:
                 joined = pkg + label + version + source
                 if joined.isascii() and "\x00" not in joined:
                     app(
