@@ -223,6 +223,8 @@ def test_refusals(write: Write) -> None:
         read_directory(write("staff.csv", "name,email\nx,y\n"), display="staff.csv")
     with pytest.raises(FleetError, match=r"d.json:1:\d+: truncated JSON"):
         read_directory(write("d.json", '{"people": [{"id": "p1"'), "json", display="d.json")
+    with pytest.raises(FleetError, match=r"n.json: a number too long to read \(more than 4300 digits\)"):
+        read_directory(write("n.json", '{"people": [{"id": ' + "9" * 5000 + "}]}"), "json", display="n.json")
     with pytest.raises(FleetError, match=r"not SCIM 2\.0 Users/Groups"):
         read_directory(write("s.json", json.dumps({"people": []})), "scim")
     with pytest.raises(FleetError, match="not an appveto directory JSON"):

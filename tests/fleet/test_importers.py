@@ -545,3 +545,39 @@ def test_a_refused_file_among_good_ones_refuses_all(sqlite_store: Store, write: 
 def test_missing_file_is_refused(sqlite_store: Store, tmp_path: Path) -> None:
     with pytest.raises(FleetError, match="cannot read"):
         sqlite_store.import_inventory("amapi", [tmp_path / "absent.json"], at=AT)
+
+
+_HUGE = "9" * 5000  # Python's int() refuses more than 4300 digits (a ValueError, not a JSON error)
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "where"),
+    [
+        ("amapi", '{"devices": [{"name": "enterprises/e/devices/d", "x": %s}]}', "devices[0]"),
+        (
+            "amapi",
+            '{"devices": [\n{"name": "enterprises/e/devices/d", "applicationReports": []},\n{"x": %s}\n]}',
+            "devices[1]",
+        ),
+        ("intune-graph", '{"value": [{"id": %s}]}', "value[0]"),
+        ("fleet", '{"hosts": [{"id": %s}]}', "hosts[0]"),
+        ("headwind", '{"deviceId": %s}', "'deviceId'"),
+    ],
+)
+def test_a_number_too_long_to_read_is_refused_with_its_place(
+    sqlite_store: Store, write: Write, source: str, text: str, where: str
+) -> None:
+    path = write(f"{source}.json", text % _HUGE)
+    with pytest.raises(FleetError) as exc:
+        sqlite_store.import_inventory(source, [path], at=AT)
+    (diag,) = [d for d in exc.value.diagnostics() if d.file]
+    assert diag.message == f"a number too long to read (more than 4300 digits) in {where}"
+    assert diag.line == text.count("\n", 0, text.index("%s")) + 1
+
+
+def test_a_json_line_with_a_number_too_long_to_read_is_a_bad_row(sqlite_store: Store, write: Write) -> None:
+    good = pl.osquery_line("apps", "mac-1", "added", columns=pl.osquery_app("com.x", "X", "1"))
+    bad = '{"name": "apps", "x": ' + _HUGE + '}'
+    summary = sqlite_store.import_inventory("osquery", [write("o.log", f"{good}\n{bad}\n{good}\n")], at=AT)
+    issues = [(i.line, i.message) for f in summary.files for i in f.issues]
+    assert (2, "a number too long to read (more than 4300 digits)") in issues

@@ -244,3 +244,16 @@ def test_compiler_symbol_markers_parse_and_bad_ones_are_located() -> None:
     assert "extra/packers.json" in str(exc.value) and "compilers[0].symbols" in str(exc.value)
     ollvm = next(c for c in load_baseline().compiler_markers if c.name.startswith("Obfuscator-LLVM"))
     assert ollvm.symbols == (".datadiv_decode",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [('{"a": ' + "9" * 5000 + "}", "a number too long to read"), ("[" * 100_000, "JSON nested too deeply")],
+)
+def test_unreadable_json_is_a_located_error(text: str, message: str) -> None:
+    from appveto.errors import KnowledgeBaseError
+    from appveto.kb.load import _json
+
+    with pytest.raises(KnowledgeBaseError) as exc:
+        _json(text.encode(), "trackers.json")
+    assert [(d.file, d.message) for d in exc.value.diagnostics()] == [("trackers.json", message)]

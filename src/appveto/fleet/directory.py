@@ -419,6 +419,8 @@ def _load_json(path: Path, display: str) -> Any:
         raise _refuse(display, what, line=exc.lineno, column=exc.colno) from None
     except RecursionError:
         raise _refuse(display, "JSON nested too deeply") from None
+    except ValueError:  # an integer of more than 4300 digits (not a JSONDecodeError)
+        raise _refuse(display, "a number too long to read (more than 4300 digits)") from None
 
 
 def _items(b: _Builder, doc: dict[str, Any], key: str) -> Iterable[tuple[str, dict[str, Any]]]:

@@ -77,6 +77,11 @@ def _json(data: bytes, file: str) -> Any:
                 Diagnostic(f"invalid JSON: {exc.msg}", file=file, line=exc.lineno, column=exc.colno),
             ),
         ) from None
+    except (ValueError, RecursionError) as exc:  # an integer over 4300 digits; deep nesting
+        what = "JSON nested too deeply" if isinstance(exc, RecursionError) else "a number too long to read"
+        raise KnowledgeBaseError(
+            f"{file} is not readable JSON", diagnostics=(Diagnostic(what, file=file),)
+        ) from None
 
 
 def _bad(file: str, where: str, message: str) -> KnowledgeBaseError:

@@ -86,6 +86,13 @@ def _scan(text: str, pos: int, display: str, lines: _Lines, what: str) -> tuple[
         raise _broken(display, text, lines, exc.pos, what, exc.msg) from None
     except RecursionError:
         raise refuse(display, f"JSON nested too deeply in {what}", line=lines.at(pos)) from None
+    except ValueError:  # Python refuses to convert an integer of more than 4300 digits
+        raise refuse(display, f"{TOO_LONG_NUMBER} in {what}", line=lines.at(pos)) from None
+
+
+TOO_LONG_NUMBER = "a number too long to read (more than 4300 digits)"
+"""What Python's int() refuses (``sys.get_int_max_str_digits``); a JSON decoder raises
+``ValueError`` for it, not ``JSONDecodeError``."""
 
 
 def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
@@ -120,7 +127,7 @@ def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
     line_end = nl if nl != -1 else len(text)
     try:
         value = json.loads(text[pos:line_end])
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or a number too long to read
         value = None
         whole_line = False
     else:
@@ -150,6 +157,8 @@ def _iter_json_lines(text: str, display: str, lines: _Lines) -> Iterator[JsonIte
             yield JsonItem(number, None, None, f"invalid JSON line ({exc.msg} at column {exc.colno})")
         except RecursionError:
             yield JsonItem(number, None, None, "JSON nested too deeply")
+        except ValueError:
+            yield JsonItem(number, None, None, TOO_LONG_NUMBER)
 
 
 def _iter_array(
