@@ -160,37 +160,6 @@ def _long_digit_run(data: bytes, limit: int) -> bool:
     return False
 
 
-def _device_a_line(body: bytes, pos: int, line: int) -> list[tuple[int, Any]] | None:
-    """:func:`_split` for the usual layout (and the generator's): a device a line, each but the
-    last followed by a comma, then ``]}``; ``None`` for any other (or a device msgspec refuses).
-
-    Each line holds a whole JSON value, as msgspec decoding it shows; the document is the
-    lines with the commas between them, so it needs no decoding of its own.
-    """
-    out: list[tuple[int, Any]] = []
-    add = out.append
-    find = body.find
-    view = memoryview(body)
-    decode = _DEVICE.decode
-    while True:
-        nl = find(b"\n", pos)
-        if nl == -1:
-            return None
-        more = body[nl - 1] == 44  # a comma ends the line: another device follows
-        try:
-            device = decode(view[pos : nl - 1 if more else nl])
-        except (msgspec.DecodeError, RecursionError):
-            return None
-        if not out and not _is_device_name(device.name):
-            return None  # the general reading refuses the file
-        add((line, device))
-        line += 1
-        pos = nl + 1
-        if not more:
-            break
-    return out if body[pos:].strip(_WS) == b"]}" else None
-
-
 def _split(data: bytes) -> list[tuple[int, Any]] | None:
     """The devices of a well-formed ``devices.list`` page, each with the line it starts on.
 
@@ -213,17 +182,14 @@ def _split(data: bytes) -> list[tuple[int, Any]] | None:
     if _long_digit_run(data, sys.get_int_max_str_digits()):
         return None
     body = data[start:] if start else data
-    pos = head.end() - start
-    line = 1 + body.count(b"\n", 0, pos)
-    one_a_line = _device_a_line(body, pos, line)
-    if one_a_line is not None:
-        return one_a_line
     try:
         elements = _PAGE.decode(body).devices
     except (msgspec.DecodeError, RecursionError):
         return None
     if not elements:
         return None
+    pos = head.end() - start
+    line = 1 + body.count(b"\n", 0, pos)
     last = len(elements) - 1
     out: list[tuple[int, Any]] = []
     add = out.append
