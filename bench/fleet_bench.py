@@ -31,6 +31,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the import's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -67,6 +74,7 @@ def _import(
         store.import_directory(d.directory, file="directory.json", source="json", now=at)
         figures["directory_seconds"] = time.perf_counter() - t
         total_rows = 0
+        cpu_all = _cpu()
         t_all = time.perf_counter()
         for source, files in sources:
             t = time.perf_counter()
@@ -76,6 +84,7 @@ def _import(
             figures["sources"].append((source, summary.rows_ok, summary.rows_bad, secs))
         figures["rows"] = total_rows
         figures["seconds"] = time.perf_counter() - t_all
+        figures["cpu"] = _cpu() - cpu_all
     figures["peak"] = _peak_mib()
     q.put(figures)
 
@@ -223,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             print(
-                f"{'':10}   machine speed {before:.1f} before, {after:.1f} after (M loop steps/s)", flush=True
+                f"{'':10}   CPU {imp['cpu'] / max(imp['rows'], 1) * 1e6:.2f} us/row in all processes; "
+                f"machine speed {before:.1f} before, {after:.1f} after (M loop steps/s)",
+                flush=True,
             )
             ev = _child(_evaluate, url, g["taken_at"])
             print(
