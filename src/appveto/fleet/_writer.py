@@ -343,14 +343,14 @@ class InventoryWriter:
             elif isinstance(e, NoteEvent):
                 self.note(e.message, line=e.line, entry=e.entry)
         ids = self._ids
-        devices = [ids[k] for k in parsed.device_keys]
+        devices = list(map(ids.__getitem__, parsed.device_keys))
         app_keys = parsed.app_keys
         apps_get = self._apps.get
-        found = [apps_get(k) for k in app_keys]
+        found = list(map(apps_get, app_keys))
         if None in found:
             if self._pg:
                 self._prefetch_apps([k for k, ref in zip(app_keys, found, strict=True) if ref is None])
-                found = [apps_get(k) for k in app_keys]
+                found = list(map(apps_get, app_keys))
             upsert = self._upsert_app
             for i, ref in enumerate(found):
                 if ref is None:
