@@ -6,6 +6,7 @@ DB-API to the two backends, for speed: see :class:`InventoryWriter`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from itertools import repeat
 from typing import Any, cast
@@ -102,7 +103,7 @@ def _has_json_each(cur: Any) -> bool:
     try:
         cur.execute("SELECT COUNT(*) FROM json_each('[1]')")
         cur.fetchone()
-    except Exception:
+    except sqlite3.Error:  # no such table-valued function
         return False
     return True
 
@@ -116,16 +117,20 @@ def _stored_app(key: AppKey) -> tuple[str, str, str, str, str]:
 class InventoryWriter:
     """The :class:`InventorySink` the store hands to importers.
 
-    App rows are plain ``(snapshot, device, app)`` integer tuples, buffered and written in
-    batches of :data:`BATCH_ROWS`.
+    An app row is one integer, ``device_id << 32 | app_ref`` (the snapshot is the import's),
+    buffered and written in batches of :data:`BATCH_ROWS`. Rows come from an importer one
+    by one (:meth:`app`), a device's at once (:meth:`apps`), or from a worker's recording
+    of a whole file (:meth:`replay`).
 
     * PostgreSQL: a device is upserted when declared and an app record when first seen
-      (``RETURNING id``); rows go in with ``COPY``.
+      (``RETURNING id``; a worker's recording upserts its new ones in one pipelined
+      batch); rows go in with ``COPY``.
     * SQLite: the import holds the database's single write lock, so the writer assigns
       new device and app IDs itself (from the current maxima, with the known devices of
-      the source and the app catalog loaded first) and writes each batch (new devices,
-      updates, new apps, rows) with one ``executemany`` per table: no statement per
-      device or app. When the app catalog outgrows :data:`MAX_APP_CACHE` the writer
+      the source and the app catalog loaded first) and writes each batch with one
+      ``executemany`` per table for new devices, updates and new apps, and one
+      ``INSERT ... SELECT FROM json_each(?)`` for the rows: no statement per row, device
+      or app. When the app catalog outgrows :data:`MAX_APP_CACHE` the writer
       falls back to the PostgreSQL way (``RETURNING``), so memory stays bounded.
       (A background writer thread was tried: ``sqlite3`` drops and retakes the GIL for
       every row, and the convoy with the parsing thread made imports three times slower.)

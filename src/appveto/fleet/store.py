@@ -5,9 +5,11 @@ SQLAlchemy 2 Core over SQLite (the default, one file in the workspace) or Postgr
 shipped in ``appveto.fleet.migrations`` (``upgrade head``).
 
 Every import is one transaction: it lands whole or not at all. Inventory rows are
-streamed from the importer into batched bulk inserts (``executemany`` on SQLite,
-``COPY`` on PostgreSQL); the store keeps one small tuple per pending row and one entry
-per device in memory, never the whole inventory.
+streamed from the importer into batched bulk inserts (one ``json_each`` statement per
+batch on SQLite, ``COPY`` on PostgreSQL); the store keeps one integer per pending row and
+one entry per device in memory, never the whole inventory. Large imports of several
+files are read in worker processes and written here in order
+(:mod:`appveto.fleet._parallel`).
 
 Reading for evaluation is streaming too: :meth:`Store.observations` yields every device
 with the snapshot that last saw it at a date, :meth:`Store.installed` yields the apps of
