@@ -827,13 +827,21 @@ def _usual_page(n: int) -> str:
 
 
 def _general_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the general reading fail the test if it runs (the reference has its own copy)."""
+    """Make the general reading fail the test if it runs (the reference has its own copy):
+    the file is not read as text, and every device comes decoded by msgspec."""
 
     def forbidden(*_args: Any) -> None:
         raise AssertionError("the general reading ran")
 
+    device = amapi.AmapiImporter._device
+
+    def decoded_only(self: Any, dev: Any, *args: Any) -> None:
+        assert type(dev) is amapi._Device, "a device was decoded by json"
+        device(self, dev, *args)
+
     monkeypatch.setattr(amapi, "read_text", forbidden)
-    monkeypatch.setattr(amapi.AmapiImporter, "_device", forbidden)
+    monkeypatch.setattr(amapi, "iter_json", forbidden)
+    monkeypatch.setattr(amapi.AmapiImporter, "_device", decoded_only)
 
 
 @pytest.mark.parametrize("indent", [None, 2])

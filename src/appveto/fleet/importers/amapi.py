@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import clean, iter_json, obj, parse_time, read_text, text_or_none
+from appveto.fleet.importers._common import clean, iter_json, parse_time, read_text, text_or_none
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
 
 _OWNERSHIP = {"COMPANY_OWNED": Ownership.COMPANY, "PERSONALLY_OWNED": Ownership.PERSONAL}
@@ -117,6 +117,17 @@ class _Device(msgspec.Struct, gc=False):
 
 class _Page(msgspec.Struct, gc=False):
     devices: list[msgspec.Raw]
+
+
+def _field(value: Any, key: str) -> Any:
+    """A field of a decoded Device, ApplicationReport or sub-object: the key of a JSON
+    object as json decodes it, the attribute of a msgspec struct (absent and ``null`` are
+    ``None`` in both); ``None`` for anything else (a sub-object that is not an object)."""
+    if value.__class__ is dict:
+        return value.get(key)
+    if isinstance(value, msgspec.Struct):
+        return getattr(value, key)
+    return None
 
 
 _PAGE = msgspec.json.Decoder(_Page)
@@ -291,20 +302,18 @@ class AmapiImporter:
 
     def _devices(self, devices: list[tuple[int, Any]], sink: InventorySink) -> None:
         """The devices :func:`_split` found, in order (entry ``devices[i]``)."""
-        fast = self._fast_device
-        general = self._device
+        read = self._device
         for i, (line, device) in enumerate(devices):
-            if type(device) is _Device:
-                fast(device, line, f"devices[{i}]", sink)
-            else:
-                general(device, line, f"devices[{i}]", sink)
+            read(device, line, f"devices[{i}]", sink)
 
     def _device(self, dev: Any, line: int, entry: str | None, sink: InventorySink) -> None:
-        if not isinstance(dev, dict):
+        """One Device: a JSON object as json decodes it, or the :class:`_Device` msgspec
+        decoded (then every field read is a string or ``None`` already)."""
+        if not isinstance(dev, dict | _Device):
             sink.bad("a Device must be a JSON object", line=line, entry=entry)
             return
-        name = dev.get("name")
-        reports = dev.get("applicationReports")
+        name = _field(dev, "name")
+        reports = _field(dev, "applicationReports")
         n_apps = len(reports) if isinstance(reports, list) else 0
         if not _is_device_name(name):
             sink.bad(
@@ -317,7 +326,7 @@ class AmapiImporter:
             return
         assert isinstance(name, str)
         name = clean(name.strip())
-        if dev.get("state") == "DELETED":
+        if _field(dev, "state") == "DELETED":
             sink.skip("device state DELETED", 1 + n_apps)
             return
         if reports is None:
@@ -331,107 +340,9 @@ class AmapiImporter:
         if not isinstance(reports, list):
             sink.bad(f"device {name}: 'applicationReports' must be an array", line=line, entry=entry)
             return
-        hw = obj(dev.get("hardwareInfo"))
-        sw = obj(dev.get("softwareInfo"))
-        enrolled = parse_time(dev.get("enrollmentTime"))
-        if dev.get("enrollmentTime") is not None and enrolled is None:
-            sink.note(
-                f"device {name}: enrollmentTime {dev.get('enrollmentTime')!r} is not an RFC 3339 "
-                "timestamp; ignored",
-                line=line,
-                entry=entry,
-            )
-        record = DeviceRecord(
-            source_device_id=name,
-            name=name.rsplit("/", 1)[-1],
-            platform=Platform.ANDROID,
-            ownership=_OWNERSHIP.get(str(dev.get("ownership")), Ownership.UNKNOWN),
-            management_mode=_MODE.get(str(dev.get("managementMode")), ManagementMode.UNKNOWN),
-            user=text_or_none(dev.get("userName")),
-            serial_number=text_or_none(hw.get("serialNumber")),
-            model=text_or_none(hw.get("model")),
-            os_version=text_or_none(sw.get("androidVersion")),
-            enrolled_at=enrolled,
-            last_report_at=parse_time(dev.get("lastStatusReportTime")),
-        )
-        if not sink.device(record, line=line, entry=entry):
-            sink.bad(
-                f"application reports of the duplicate device {name}", line=line, entry=entry, rows=n_apps
-            )
-            return
-        app = sink.app
-        plain = _plain_reports(reports)
-        if plain is not None:  # the usual device: its reports handed over column by column
-            sink.apps(name, "android", plain[0::5], plain[1::5], plain[2::5], plain[3::5])
-            return
-        where = entry or ""
-        for i, rep in enumerate(reports):
-            if not isinstance(rep, dict):
-                sink.bad(
-                    "an ApplicationReport must be a JSON object",
-                    line=line,
-                    entry=f"{where}.applicationReports[{i}]",
-                )
-                continue
-            pkg = rep.get("packageName")
-            if type(pkg) is not str or not (pkg := pkg.strip()):
-                sink.bad(
-                    "ApplicationReport without 'packageName'",
-                    line=line,
-                    entry=f"{where}.applicationReports[{i}]",
-                )
-                continue
-            if rep.get("state") == "REMOVED":
-                sink.skip("app reported REMOVED")
-                continue
-            label = rep.get("displayName")
-            version = rep.get("versionName")
-            source = rep.get("applicationSource")
-            if type(label) is str and type(version) is str and type(source) is str:
-                # fast path (the usual case): plain ASCII strings need no cleaning
-                joined = pkg + label + version + source
-                if joined.isascii() and "\x00" not in joined:
-                    app(
-                        name,
-                        "android",
-                        pkg,
-                        label.strip() or None,
-                        version.strip() or None,
-                        source.strip() or None,
-                    )
-                    continue
-            app(name, "android", clean(pkg), text_or_none(label), text_or_none(version), text_or_none(source))
-
-    def _fast_device(self, dev: _Device, line: int, entry: str, sink: InventorySink) -> None:
-        """:meth:`_device` for a device msgspec decoded (every field a string or ``None``)."""
-        name = dev.name
-        reports = dev.applicationReports
-        n_apps = len(reports) if reports is not None else 0
-        if not _is_device_name(name):
-            sink.bad(
-                "Device without a 'name' of the form enterprises/{e}/devices/{d}; "
-                f"its {n_apps} application reports are not imported",
-                line=line,
-                entry=entry,
-                rows=1 + n_apps,
-            )
-            return
-        assert name is not None
-        name = clean(name.strip())
-        if dev.state == "DELETED":
-            sink.skip("device state DELETED", 1 + n_apps)
-            return
-        if reports is None:
-            sink.bad(
-                f"device {name} has no 'applicationReports' (application reports are off in its "
-                "policy); its apps are unknown, so it is not part of this snapshot",
-                line=line,
-                entry=entry,
-            )
-            return
-        hw = dev.hardwareInfo
-        sw = dev.softwareInfo
-        enrollment = dev.enrollmentTime
+        hw = _field(dev, "hardwareInfo")
+        sw = _field(dev, "softwareInfo")
+        enrollment = _field(dev, "enrollmentTime")
         enrolled = parse_time(enrollment)
         if enrollment is not None and enrolled is None:
             sink.note(
@@ -443,41 +354,50 @@ class AmapiImporter:
             source_device_id=name,
             name=name.rsplit("/", 1)[-1],
             platform=Platform.ANDROID,
-            ownership=_OWNERSHIP.get(str(dev.ownership), Ownership.UNKNOWN),
-            management_mode=_MODE.get(str(dev.managementMode), ManagementMode.UNKNOWN),
-            user=text_or_none(dev.userName),
-            serial_number=None if hw is None else text_or_none(hw.serialNumber),
-            model=None if hw is None else text_or_none(hw.model),
-            os_version=None if sw is None else text_or_none(sw.androidVersion),
+            ownership=_OWNERSHIP.get(str(_field(dev, "ownership")), Ownership.UNKNOWN),
+            management_mode=_MODE.get(str(_field(dev, "managementMode")), ManagementMode.UNKNOWN),
+            user=text_or_none(_field(dev, "userName")),
+            serial_number=text_or_none(_field(hw, "serialNumber")),
+            model=text_or_none(_field(hw, "model")),
+            os_version=text_or_none(_field(sw, "androidVersion")),
             enrolled_at=enrolled,
-            last_report_at=parse_time(dev.lastStatusReportTime),
+            last_report_at=parse_time(_field(dev, "lastStatusReportTime")),
         )
         if not sink.device(record, line=line, entry=entry):
             sink.bad(
                 f"application reports of the duplicate device {name}", line=line, entry=entry, rows=n_apps
             )
             return
-        plain = _plain_reports(reports, _STRUCT_REPORT_FIELDS)
+        app = sink.app
+        plain = _plain_reports(reports, _STRUCT_REPORT_FIELDS if dev.__class__ is _Device else _REPORT_FIELDS)
         if plain is not None:  # the usual device: its reports handed over column by column
             sink.apps(name, "android", plain[0::5], plain[1::5], plain[2::5], plain[3::5])
             return
-        app = sink.app
+        where = entry or ""
         for i, rep in enumerate(reports):
-            pkg = rep.packageName
-            if pkg is None or not (pkg := pkg.strip()):
+            if not isinstance(rep, dict | _Report):
+                sink.bad(
+                    "an ApplicationReport must be a JSON object",
+                    line=line,
+                    entry=f"{where}.applicationReports[{i}]",
+                )
+                continue
+            pkg = _field(rep, "packageName")
+            if type(pkg) is not str or not (pkg := pkg.strip()):
                 sink.bad(
                     "ApplicationReport without 'packageName'",
                     line=line,
-                    entry=f"{entry}.applicationReports[{i}]",
+                    entry=f"{where}.applicationReports[{i}]",
                 )
                 continue
-            if rep.state == "REMOVED":
+            if _field(rep, "state") == "REMOVED":
                 sink.skip("app reported REMOVED")
                 continue
-            label = rep.displayName
-            version = rep.versionName
-            source = rep.applicationSource
-            if label is not None and version is not None and source is not None:
+            label = _field(rep, "displayName")
+            version = _field(rep, "versionName")
+            source = _field(rep, "applicationSource")
+            if type(label) is str and type(version) is str and type(source) is str:
+                # fast path (the usual case): plain ASCII strings need no cleaning
                 joined = pkg + label + version + source
                 if joined.isascii() and "\x00" not in joined:
                     app(
