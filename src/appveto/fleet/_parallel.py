@@ -30,10 +30,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from appveto.errors import Diagnostic, FleetError
-from appveto.fleet._rows import AppKey, DeviceValues, device_values
+from appveto.fleet._rows import AppKey, DeviceValues, device_values, numbers_of
 from appveto.fleet.importers import IMPORTERS
 from appveto.fleet.model import DeviceRecord
 
@@ -169,20 +169,13 @@ class RecordingSink:
         sources: Iterable[str | None],
     ) -> None:
         keys = list(zip(repeat(platform), app_ids, names, versions, sources))
-        apps = self._apps
-        apps_get = apps.get
-        numbers = list(map(apps_get, keys))
-        if None in numbers:
-            app_keys = self.app_keys
-            for i, found in enumerate(numbers):
-                if found is None:
-                    key = keys[i]
-                    number = apps_get(key)  # an earlier position may have added it
-                    if number is None:
-                        number = apps[key] = len(app_keys)
-                        app_keys.append(key)
-                    numbers[i] = number
-        self.rows.extend(map(self._devices[device_key].__or__, cast(list[int], numbers)))
+        numbers = numbers_of(keys, self._apps.get, self._new_app)
+        self.rows.extend(map(self._devices[device_key].__or__, numbers))
+
+    def _new_app(self, key: AppKey) -> int:
+        number = self._apps[key] = len(self.app_keys)
+        self.app_keys.append(key)
+        return number
 
     def bad(self, message: str, *, line: int | None, entry: str | None = None, rows: int = 1) -> None:
         self.events.append(BadEvent(message, line, entry, rows))

@@ -7,6 +7,7 @@ which are cheap to compare, hash and send between processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from appveto.fleet.model import DeviceRecord
@@ -44,3 +45,20 @@ def device_values(r: DeviceRecord) -> DeviceValues:
         r.enrolled_at.astimezone(UTC).replace(tzinfo=None) if r.enrolled_at else None,
         r.last_report_at.astimezone(UTC).replace(tzinfo=None) if r.last_report_at else None,
     )
+
+
+def numbers_of(
+    keys: Sequence[AppKey], known: Callable[[AppKey], int | None], add: Callable[[AppKey], int]
+) -> list[int]:
+    """The number of each key: ``known(key)``, else ``add(key)`` (once per new key, in order).
+
+    The lookups run as one C-level pass; only keys not known yet cost Python steps.
+    """
+    found = list(map(known, keys))
+    if None in found:
+        for i, number in enumerate(found):
+            if number is None:
+                key = keys[i]
+                again = known(key)  # an earlier position may have added it
+                found[i] = add(key) if again is None else again
+    return found  # type: ignore[return-value]  # no None is left

@@ -9,12 +9,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from itertools import repeat
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection
 
 from appveto.fleet._parallel import BadEvent, DeviceEvent, NoteEvent, ParsedFile, SkipEvent
-from appveto.fleet._rows import AppKey, DeviceValues, device_values
+from appveto.fleet._rows import AppKey, DeviceValues, device_values, numbers_of
 from appveto.fleet.model import (
     DeviceRecord,
     FileSummary,
@@ -307,16 +307,9 @@ class InventoryWriter:
         sources: Iterable[str | None],
     ) -> None:
         keys = list(zip(repeat(platform), app_ids, names, versions, sources))
-        apps_get = self._apps.get
-        refs = list(map(apps_get, keys))
-        if None in refs:
-            upsert = self._upsert_app
-            for i, found in enumerate(refs):
-                if found is None:
-                    ref = apps_get(keys[i])  # an earlier position may have added it
-                    refs[i] = upsert(keys[i]) if ref is None else ref
+        refs = numbers_of(keys, self._apps.get, self._upsert_app)
         rows = self._rows
-        rows.extend(map(self._ids[device_key].__or__, cast(list[int], refs)))
+        rows.extend(map(self._ids[device_key].__or__, refs))
         if len(rows) >= BATCH_ROWS:
             self._flush()
 
@@ -350,17 +343,9 @@ class InventoryWriter:
         ids = self._ids
         devices = list(map(ids.__getitem__, parsed.device_keys))
         app_keys = parsed.app_keys
-        apps_get = self._apps.get
-        found = list(map(apps_get, app_keys))
-        if None in found:
-            if self._pg:
-                self._prefetch_apps([k for k, ref in zip(app_keys, found, strict=True) if ref is None])
-                found = list(map(apps_get, app_keys))
-            upsert = self._upsert_app
-            for i, ref in enumerate(found):
-                if ref is None:
-                    found[i] = upsert(app_keys[i])
-        apps = cast(list[int], found)
+        if self._pg:
+            self._prefetch_apps([k for k in app_keys if k not in self._apps])
+        apps = numbers_of(app_keys, self._apps.get, self._upsert_app)
         rows = self._rows
         rows.extend(parsed.translated_rows(devices, apps))
         if len(rows) >= BATCH_ROWS:
@@ -384,8 +369,8 @@ class InventoryWriter:
 
     def _prefetch_apps(self, keys: list[AppKey]) -> None:
         """PostgreSQL: upsert new app records in one pipelined batch; they join the app cache."""
-        if len(self._apps) + len(keys) >= MAX_APP_CACHE:
-            return  # one at a time, with the cache's bound
+        if not keys or len(self._apps) + len(keys) >= MAX_APP_CACHE:
+            return  # none, or one at a time with the cache's bound
         self._apps.update(zip(keys, self._returning(self._app_sql, map(_stored_app, keys)), strict=True))
 
     def _returning(self, sql: str, params: Iterable[tuple[Any, ...]]) -> list[int]:
