@@ -318,3 +318,31 @@ def test_dry_run_reports_and_stores_nothing(store_url: str, write: Write) -> Non
             == (real.rows_ok, real.devices, real.rows_bad)
             == (3, 3, 0)
         )
+
+
+def test_duplicate_rows_within_and_across_batches(
+    store_url: str, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeated row is counted once whether it repeats within a written batch or in a
+    later one (PostgreSQL copies a batch of new devices directly, any other through
+    ON CONFLICT)."""
+    from appveto.fleet import _writer
+
+    monkeypatch.setattr(_writer, "BATCH_ROWS", 3)
+    rows = [
+        pl.intune_row("TikTok", "1", "dev-1", "A", "a@example.org"),
+        pl.intune_row("TikTok", "1", "dev-1", "A", "a@example.org"),  # within the first batch
+        pl.intune_row("Teams", "2", "dev-1", "A", "a@example.org"),
+        pl.intune_row("Teams", "2", "dev-2", "B", "b@example.org"),
+        pl.intune_row("Signal", "3", "dev-2", "B", "b@example.org"),
+        pl.intune_row("Teams", "2", "dev-2", "B", "b@example.org"),  # same batch as its first
+        pl.intune_row("TikTok", "1", "dev-1", "A", "a@example.org"),  # a later batch, dev-1 again
+        pl.intune_row("Zoom", "4", "dev-1", "A", "a@example.org"),
+    ]
+    path = write("i.csv", "\n".join([pl.INTUNE_HEADER, *rows]) + "\n")
+    with Store.open(store_url) as store:
+        summary = store.import_inventory("intune-csv", [path], at=T1)
+        (fs,) = summary.files
+        assert (fs.rows_ok, fs.rows_skipped) == (5, 3)
+        got = sorted((a.device_id, a.app_id or a.name) for a in store.installed())
+        assert len(got) == 5

@@ -155,6 +155,7 @@ class InventoryWriter:
         self._new_devices: list[tuple[int, int]] = []
         self._apps: dict[AppKey, int] = {}
         self._prefetched: dict[str, int] = {}  # PostgreSQL: device IDs upserted ahead of their replay
+        self._copied_devices: set[int] = set()  # PostgreSQL: devices with rows already copied
         self._rows: list[int] = []  # device_id << 32 | app_ref: the snapshot is a constant
         self._insert_rows = (
             "INSERT OR IGNORE INTO installed_apps (snapshot_id, device_id, app_ref) "
@@ -519,27 +520,43 @@ class InventoryWriter:
         if not data:
             return
         data.sort()  # clustered inserts; nearly sorted already when a source lists device by device
-        if self._pg:
-            mask = _APP_MASK
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
-                "(device_id integer, app_ref integer) ON COMMIT DROP"
-            )
-            with cur.copy("COPY _appveto_rows (device_id, app_ref) FROM STDIN") as cp:
-                for row in data:
-                    cp.write_row((row >> _DEVICE_SHIFT, row & mask))
-            cur.execute(
-                "INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
-                f"SELECT DISTINCT {int(self._snap)}, device_id, app_ref FROM _appveto_rows "
-                "ON CONFLICT DO NOTHING"
-            )
-            inserted = cur.rowcount
-            cur.execute("TRUNCATE _appveto_rows")
-        else:
-            inserted = self._insert_sqlite_rows(cur, data)
+        inserted = self._copy_pg_rows(cur, data) if self._pg else self._insert_sqlite_rows(cur, data)
         self.rows_total += inserted
         self.duplicates_total += len(data) - inserted
         data.clear()
+
+    def _copy_pg_rows(self, cur: Any, rows: list[int]) -> int:
+        """PostgreSQL: ``COPY`` sorted packed rows; returns how many were new.
+
+        The snapshot is this import's own, so a row can only exist already if an earlier
+        batch had its device: a batch of devices not seen before (the usual case) goes
+        straight into ``installed_apps`` once its own repeats are dropped; any other goes
+        through a temporary table and ``ON CONFLICT DO NOTHING``.
+        """
+        mask = _APP_MASK
+        snap = int(self._snap)
+        unique = sorted(set(rows))
+        devices = {r >> _DEVICE_SHIFT for r in unique}
+        fresh = self._copied_devices.isdisjoint(devices)
+        self._copied_devices |= devices
+        text = "".join([f"{r >> _DEVICE_SHIFT}\t{r & mask}\n" for r in unique])
+        if fresh:
+            with cur.copy("COPY installed_apps (device_id, app_ref, snapshot_id) FROM STDIN") as cp:
+                cp.write(text.replace("\n", f"\t{snap}\n"))
+            return len(unique)
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _appveto_rows "
+            "(device_id integer, app_ref integer) ON COMMIT DROP"
+        )
+        with cur.copy("COPY _appveto_rows (device_id, app_ref) FROM STDIN") as cp:
+            cp.write(text)
+        cur.execute(
+            "INSERT INTO installed_apps (snapshot_id, device_id, app_ref) "
+            f"SELECT {snap}, device_id, app_ref FROM _appveto_rows ON CONFLICT DO NOTHING"
+        )
+        inserted = int(cur.rowcount)
+        cur.execute("TRUNCATE _appveto_rows")
+        return inserted
 
     def _insert_sqlite_rows(self, cur: Any, rows: list[int]) -> int:
         """Insert sorted packed rows; returns how many were new (the rest are duplicates)."""
