@@ -238,3 +238,63 @@ def test_a_repeated_key_in_a_table_keeps_its_last_value(tmp_path: Path) -> None:
     tabled = _file_record(path, True)
     assert tabled == _file_record(path, False)
     assert tabled[1] == [("unknown", "last", "N", "1", None)]  # type: ignore[index]
+
+
+def _two_platforms(apps: str) -> str:
+    """An iPhone and an iPad (from their DeviceInformation responses) with the same app list."""
+    devices = ""
+    for udid, product in (("u1", "iPhone15,2"), ("u2", "iPad13,1"), ("u3", "iPhone14,5")):
+        devices += (
+            f"<dict><key>UDID</key><string>{udid}</string><key>QueryResponses</key>"
+            f"<dict><key>ProductName</key><string>{product}</string></dict></dict>"
+            f"<dict><key>UDID</key><string>{udid}</string>"
+            f"<key>InstalledApplicationList</key><array>\n\t{apps}\n</array></dict>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<array>{devices}</array>\n</plist>\n'
+    )
+
+
+@pytest.mark.parametrize("bound", [None, 1, 2])
+def test_app_texts_remembered_per_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: int | None
+) -> None:
+    """The same app text read again (on another device, of another platform) gives that
+    device's key; small memory bounds (the memos start afresh often) change nothing."""
+    from appveto.fleet.importers import _plist
+
+    monkeypatch.setattr(apple, "_TABLE_KEYS", {})
+    monkeypatch.setattr(_plist, "_PIECES", _plist._PieceMemo())
+    if bound is not None:
+        monkeypatch.setattr(apple, "MAX_TABLE_KEYS", bound)
+        monkeypatch.setattr(_plist, "_PIECES_MAX", bound)
+    apps = "\n\t".join(
+        f"<dict><key>Identifier</key><string>com.a{i % 3}</string><key>Name</key><string>A {i % 3}</string>"
+        f"<key>ShortVersion</key><string> 1.{i % 3} </string></dict>"
+        for i in range(7)
+    )
+    path = tmp_path / "apps.plist"
+    path.write_text(_two_platforms(apps), encoding="utf-8")
+    got = _file_record(path, True)
+    assert got == _file_record(path, False)
+    keys = got[1]  # type: ignore[index]
+    assert sorted({k[0] for k in keys}) == ["ios", "ipados"]
+    assert ("ios", "com.a1", "A 1", "1.1", None) in keys and ("ipados", "com.a1", "A 1", "1.1", None) in keys
+    if bound is None:
+        # three apps, each text once (the first app of a list has no text before its <dict>)
+        assert len(_plist._PIECES.table(("Identifier", "Name", "ShortVersion"))) == 4
+
+
+def test_an_unusual_app_text_read_before_still_takes_the_general_loop(tmp_path: Path) -> None:
+    """A text remembered as not usual (a blank name) sends its list, each time, the general way."""
+    app = (
+        "<dict><key>Identifier</key><string>{}</string><key>Name</key><string>{}</string>"
+        "<key>ShortVersion</key><string>1</string></dict>"
+    )
+    odd = app.format("com.b", " ")
+    usual = app.format("com.a", "A")
+    path = tmp_path / "apps.plist"
+    path.write_text(_two_platforms(usual + odd), encoding="utf-8")
+    got = _file_record(path, True)
+    assert got == _file_record(path, False)
+    assert ("ios", "com.b", None, "1", None) in got[1]  # type: ignore[index]

@@ -577,7 +577,7 @@ def test_a_number_too_long_to_read_is_refused_with_its_place(
 
 def test_a_json_line_with_a_number_too_long_to_read_is_a_bad_row(sqlite_store: Store, write: Write) -> None:
     good = pl.osquery_line("apps", "mac-1", "added", columns=pl.osquery_app("com.x", "X", "1"))
-    bad = '{"name": "apps", "x": ' + _HUGE + '}'
+    bad = '{"name": "apps", "x": ' + _HUGE + "}"
     summary = sqlite_store.import_inventory("osquery", [write("o.log", f"{good}\n{bad}\n{good}\n")], at=AT)
     issues = [(i.line, i.message) for f in summary.files for i in f.issues]
     assert (2, "a number too long to read (more than 4300 digits)") in issues

@@ -19,6 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -836,7 +837,7 @@ def _general_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
     device = amapi.AmapiImporter._device
 
     def decoded_only(self: Any, dev: Any, *args: Any) -> None:
-        assert type(dev) is amapi._Device, "a device was decoded by json"
+        assert isinstance(dev, amapi._DeviceFields), "a device was decoded by json"
         device(self, dev, *args)
 
     monkeypatch.setattr(amapi, "read_text", forbidden)
@@ -854,7 +855,8 @@ def test_amapi_usual_pages_take_the_msgspec_path(
     path = _write(tmp_path, "a.json", text)
     want = _record(_RefAmapi(), path)
     devices = amapi._split(path.read_bytes())
-    assert devices is not None and all(type(d) is amapi._Device for _, d in devices)
+    # every report is plain: each device comes with its apps' keys, its reports undecoded
+    assert devices is not None and all(type(d) is amapi._RawDevice and k is not None for _, d, k in devices)
     _general_forbidden(monkeypatch)
     got = _record(amapi.IMPORTER, path)
     assert got == want
@@ -869,7 +871,7 @@ def test_amapi_odd_devices_are_decoded_by_json_alone(tmp_path: Path, monkeypatch
     path = _write(tmp_path, "a.json", json.dumps(page))
     devices = amapi._split(path.read_bytes())
     assert devices is not None
-    assert [type(d) is amapi._Device for _, d in devices] == [True, False, False, True]
+    assert [type(d) is amapi._RawDevice for _, d, _ in devices] == [True, False, False, True]
     _same(amapi.IMPORTER, _RefAmapi(), path)
 
 
@@ -970,6 +972,43 @@ def test_amapi_deep_nesting_same_as_before(tmp_path: Path, where: str) -> None:
         else:
             page = page.replace("\n]}", f'\n], "nextPageToken": {deep}}}')
         _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", page))
+
+
+def test_amapi_report_keys_only_for_plain_flat_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(amapi, "_KEYS", {})
+    plain = {k: f" v{k} " for k in _REPORT_KEYS}
+    text = json.dumps(plain).encode()
+    want = ("android", "vpackageName", "vdisplayName", "vversionName", "vapplicationSource")
+    first = amapi._report_keys([msgspec.Raw(text)])
+    again = amapi._report_keys([msgspec.Raw(text), msgspec.Raw(text)])
+    assert first == [want] and again is not None and again[0] is again[1] is first[0]
+    odd = [
+        {**plain, "state": "REMOVED"},
+        {**plain, "versionName": " "},
+        {**plain, "displayName": "é"},
+        {**plain, "displayName": "a\x00"},
+        {**plain, "displayName": None},
+        {**plain, "displayName": 1},
+        {k: v for k, v in plain.items() if k != "packageName"},
+        {**plain, "extra": {"nested": 1}},
+        {**plain, "extra": []},
+        [plain],
+        "x",
+    ]
+    for value in odd:
+        assert amapi._report_keys([msgspec.Raw(text), msgspec.Raw(json.dumps(value).encode())]) is None
+    assert amapi._report_keys([msgspec.Raw(b'{"packageName": "\\ud800"}')]) is None  # msgspec refuses it
+    assert amapi._report_keys([]) == [] and amapi._report_keys(None) is None
+    assert set(amapi._KEYS) == {text}  # only plain reports are remembered
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_amapi_report_keys_memory_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """A small bound (the table starts afresh often) gives the same recording."""
+    monkeypatch.setattr(amapi, "_KEYS", {})
+    monkeypatch.setattr(amapi, "MAX_KEYS", size)
+    _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", _usual_page(30)))
+    assert len(amapi._KEYS) <= size
 
 
 def test_amapi_plain_reports_take_the_fast_path() -> None:

@@ -378,3 +378,19 @@ def test_whole_array_on_mutated_input(edits: list[tuple[float, int, int]]) -> No
     assert fast is _plist._UNUSUAL or fast == strict
     if strict is PlistError:
         assert fast is _plist._UNUSUAL
+
+
+def test_whole_array_texts_remembered_per_key_sequence() -> None:
+    """A dictionary text read in a table of one shape does not make it fit another shape."""
+    one = "<dict><key>a</key><string>x</string></dict>"
+    two = "<dict><key>a</key><string>x</string><key>b</key><string>y</string></dict>"
+    data = _doc(f"<array><array>{one}{one}</array><array>{two}{one}</array><array>{one}{two}</array></array>")
+    fast, strict = _both(data)
+    assert (
+        fast
+        == strict
+        == [[{"a": "x"}] * 2, [{"a": "x", "b": "y"}, {"a": "x"}], [{"a": "x"}, {"a": "x", "b": "y"}]]
+    )
+    assert _whole_arrays(data) == 1  # only the first array is a table
+    tabled = _plist.loads_xml(data, tables=True)
+    assert tabled[0].rows[0] is tabled[0].rows[1]  # one text, one tuple

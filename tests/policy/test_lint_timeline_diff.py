@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Lint warnings, the timeline and the diff on small folders and on the example library."""
 
 from __future__ import annotations
@@ -71,13 +70,18 @@ def test_exception_warnings(tmp_path: Path, at: date, expected: list[LintCode]) 
 
 
 def test_scope_conflict_only_when_parts_overlap(tmp_path: Path) -> None:
-    conflict = BASE.replace("term:", "  - id: press\n    mode: advisory\n    units: [fed-press]\n"
-                                     "    devices: [issued]\nterm:")
+    conflict = BASE.replace(
+        "term:", "  - id: press\n    mode: advisory\n    units: [fed-press]\n    devices: [issued]\nterm:"
+    )
     assert _codes(_load(tmp_path / "a", conflict), date(2023, 4, 1)) == [LintCode.SCOPE_CONFLICT]
-    disjoint = conflict.replace("units: [fed-press]\n    devices: [issued]", "units: [fed-press]\n    devices: [personal]")
+    disjoint = conflict.replace(
+        "units: [fed-press]\n    devices: [issued]", "units: [fed-press]\n    devices: [personal]"
+    )
     assert _codes(_load(tmp_path / "b", disjoint), date(2023, 4, 1)) == []
-    no_sub = conflict.replace("  - id: staff\n    mode: mandatory\n",
-                              "  - id: staff\n    mode: mandatory\n    include_sub_units: false\n")
+    no_sub = conflict.replace(
+        "  - id: staff\n    mode: mandatory\n",
+        "  - id: staff\n    mode: mandatory\n    include_sub_units: false\n",
+    )
     assert _codes(_load(tmp_path / "c", no_sub), date(2023, 4, 1)) == []
 
 
@@ -87,14 +91,19 @@ def test_adoption_warnings(tmp_path: Path) -> None:
     assert _codes(ps, date(2023, 4, 1)) == [LintCode.ADOPTION_PENDING]
     declined = BASE + "asks:\n  - authority: region\n    status: declined\n    date: 2023-03-20\n"
     assert _codes(_load(tmp_path / "b", declined), date(2023, 4, 1)) == [LintCode.ADOPTION_DECLINED]
-    child = (BASE.replace("id: ban", "id: child").replace("authority: fed", "authority: region")
-             + "follows:\n  decision: ban\n")
+    child = (
+        BASE.replace("id: ban", "id: child").replace("authority: fed", "authority: region")
+        + "follows:\n  decision: ban\n"
+    )
     assert LintCode.ADOPTION_OUT_OF_DATE in _codes(_load(tmp_path / "c", parent, child), date(2023, 4, 1))
 
 
 def test_name_only_selector(tmp_path: Path) -> None:
     text = BASE.replace("    android: [com.zhiliaoapp.musically]\n", "")
-    assert sorted(_codes(_load(tmp_path, text), date(2023, 4, 1))) == [LintCode.NAME_ONLY_SELECTOR, LintCode.NO_APPS]
+    assert sorted(_codes(_load(tmp_path, text), date(2023, 4, 1))) == [
+        LintCode.NAME_ONLY_SELECTOR,
+        LintCode.NO_APPS,
+    ]
 
 
 def test_examples_lint_names_the_real_open_questions() -> None:
@@ -116,15 +125,23 @@ def test_timeline_renewal_never_missed() -> None:
     assert (date(2023, 8, 18), EventKind.RENEWAL_DUE) in kinds
     assert (date(2023, 9, 14), EventKind.RENEWED) in kinds
     assert (date(2023, 9, 17), EventKind.EXPIRY) not in kinds  # renewed in time
-    late = [(e.date, e.kind) for e in timeline(ps, start=date(2024, 2, 1), days=60)
-            if e.decision == "be-fed-2023-tiktok"]
+    late = [
+        (e.date, e.kind)
+        for e in timeline(ps, start=date(2024, 2, 1), days=60)
+        if e.decision == "be-fed-2023-tiktok"
+    ]
     assert late == [(date(2024, 2, 16), EventKind.RENEWAL_DUE), (date(2024, 3, 17), EventKind.EXPIRY)]
     # starting after the reminder date still shows the reminder, on the first day
-    short = [(e.date, e.kind) for e in timeline(ps, start=date(2024, 3, 10), days=3)
-             if e.decision == "be-fed-2023-tiktok"]
+    short = [
+        (e.date, e.kind)
+        for e in timeline(ps, start=date(2024, 3, 10), days=3)
+        if e.decision == "be-fed-2023-tiktok"
+    ]
     assert short == [(date(2024, 3, 10), EventKind.RENEWAL_DUE)]
     # after the expiry, nothing more for this decision
-    assert not [e for e in timeline(ps, start=date(2024, 3, 18), days=365) if e.decision == "be-fed-2023-tiktok"]
+    assert not [
+        e for e in timeline(ps, start=date(2024, 3, 18), days=365) if e.decision == "be-fed-2023-tiktok"
+    ]
 
 
 def test_timeline_phases_and_exceptions() -> None:
@@ -141,17 +158,28 @@ def test_diff_in_words(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, new)
     fed = new / "be-federal-tiktok.yaml"
     text = fed.read_text(encoding="utf-8")
-    text = text.replace("  - id: police-advice\n    mode: advisory", "  - id: police-advice\n    mode: mandatory")
+    text = text.replace(
+        "  - id: police-advice\n    mode: advisory", "  - id: police-advice\n    mode: mandatory"
+    )
     text = text.replace("com.ss.android.ugc.trill]", "com.ss.android.ugc.aweme]")
-    text = text.replace("  review: >-", "    - decided: 2024-03-10\n      extends_to: 2024-09-17\n  review: >-")
+    text = text.replace(
+        "  review: >-", "    - decided: 2024-03-10\n      extends_to: 2024-09-17\n  review: >-"
+    )
     fed.write_text(text, encoding="utf-8")
     (new / "nl-country-of-origin.yaml").unlink()
     changes = [str(c) for c in diff_policies(load_policies(EXAMPLES), load_policies(new))]
-    assert "decision 'be-fed-2023-tiktok': scope part 'police-advice': 'mode' changed from advisory to mandatory" \
+    assert (
+        "decision 'be-fed-2023-tiktok': scope part 'police-advice': 'mode' changed from advisory to mandatory"
         in changes
-    assert "decision 'be-fed-2023-tiktok': app selector 'TikTok': 'android': added com.ss.android.ugc.aweme" in changes
-    assert "decision 'be-fed-2023-tiktok': app selector 'TikTok': 'android': removed com.ss.android.ugc.trill" \
+    )
+    assert (
+        "decision 'be-fed-2023-tiktok': app selector 'TikTok': 'android': added com.ss.android.ugc.aweme"
         in changes
+    )
+    assert (
+        "decision 'be-fed-2023-tiktok': app selector 'TikTok': 'android': removed com.ss.android.ugc.trill"
+        in changes
+    )
     assert any(c.startswith("decision 'be-fed-2023-tiktok': renewal '2024-03-10' added") for c in changes)
     assert "decision 'nl-gov-2023-country-of-origin': removed" in changes
     assert len(changes) == 5, changes
@@ -160,9 +188,11 @@ def test_diff_in_words(tmp_path: Path) -> None:
 
 def test_diff_ignores_reordering(tmp_path: Path) -> None:
     a = _load(tmp_path / "a", BASE + EXC)
-    swapped = BASE.replace("  - id: staff\n    mode: mandatory\n    units: [fed-staff]\n    devices: [issued]\n",
-                           "  - id: other\n    mode: advisory\n    devices: [personal]\n"
-                           "  - id: staff\n    mode: mandatory\n    units: [fed-staff]\n    devices: [issued]\n")
+    swapped = BASE.replace(
+        "  - id: staff\n    mode: mandatory\n    units: [fed-staff]\n    devices: [issued]\n",
+        "  - id: other\n    mode: advisory\n    devices: [personal]\n"
+        "  - id: staff\n    mode: mandatory\n    units: [fed-staff]\n    devices: [issued]\n",
+    )
     b = _load(tmp_path / "b", swapped + EXC)
     (change,) = diff_policies(a, b)
     assert change.kind is ChangeKind.ADDED and "scope part 'other' added" in str(change)

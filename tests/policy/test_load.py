@@ -23,7 +23,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
 def _validator() -> jsonschema.Draft202012Validator:
     schema = policy_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def test_examples_load() -> None:
@@ -77,12 +79,15 @@ def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_all_errors_of_a_folder_at_once(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, {
-        "authorities.yaml": AUTHORITIES,
-        "a.yaml": BASE.replace("id: ban", "id: a").replace("title: A ban", "title: 1"),
-        "b.yaml": BASE.replace("id: ban", "id: b").replace("authority: fed", "authority: nobody"),
-        "c.yaml": "kind: decision\n  bad: [\n",
-    })
+    folder = _folder(
+        tmp_path,
+        {
+            "authorities.yaml": AUTHORITIES,
+            "a.yaml": BASE.replace("id: ban", "id: a").replace("title: A ban", "title: 1"),
+            "b.yaml": BASE.replace("id: ban", "id: b").replace("authority: fed", "authority: nobody"),
+            "c.yaml": "kind: decision\n  bad: [\n",
+        },
+    )
     with pytest.raises(PolicyError) as info:
         load_policies(folder)
     files = sorted({Path(d.file or "").name for d in info.value.diagnostics()})
@@ -92,8 +97,15 @@ def test_all_errors_of_a_folder_at_once(tmp_path: Path) -> None:
 def test_adoption_cycle_and_duplicate_ids(tmp_path: Path) -> None:
     a = BASE.replace("id: ban", "id: a") + "follows:\n  decision: b\n"
     b = BASE.replace("id: ban", "id: b") + "follows:\n  decision: a\n"
-    folder = _folder(tmp_path, {"authorities.yaml": AUTHORITIES, "a.yaml": a, "b.yaml": b,
-                                "c.yaml": BASE.replace("id: ban", "id: a")})
+    folder = _folder(
+        tmp_path,
+        {
+            "authorities.yaml": AUTHORITIES,
+            "a.yaml": a,
+            "b.yaml": b,
+            "c.yaml": BASE.replace("id: ban", "id: a"),
+        },
+    )
     with pytest.raises(PolicyError) as info:
         load_policies(folder)
     messages = [str(d) for d in info.value.diagnostics()]
@@ -103,9 +115,11 @@ def test_adoption_cycle_and_duplicate_ids(tmp_path: Path) -> None:
 
 
 def test_authority_problems(tmp_path: Path) -> None:
-    auth = AUTHORITIES + "  - id: loop-a\n    name: A\n    level: local\n    parent: loop-b\n" \
-        "  - id: loop-b\n    name: B\n    level: local\n    parent: loop-a\n" \
+    auth = (
+        AUTHORITIES + "  - id: loop-a\n    name: A\n    level: local\n    parent: loop-b\n"
+        "  - id: loop-b\n    name: B\n    level: local\n    parent: loop-a\n"
         "  - id: orphan\n    name: O\n    level: local\n    parent: nowhere\n"
+    )
     folder = _folder(tmp_path, {"authorities.yaml": auth, "ban.yaml": BASE})
     with pytest.raises(PolicyError) as info:
         load_policies(folder)
@@ -119,10 +133,13 @@ def test_authority_problems(tmp_path: Path) -> None:
     [
         b"\xff\xfe\x00garbage",
         b"",
-        b"kind: decision\n" + b"a: &a [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+        b"kind: decision\n"
+        + b"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + b"".join(
             f"a{i}: &a{i} [*a{i - 1 if i > 1 else ''}, *a{i - 1 if i > 1 else ''}, *a{i - 1 if i > 1 else ''}, "
             f"*a{i - 1 if i > 1 else ''}, *a{i - 1 if i > 1 else ''}, *a{i - 1 if i > 1 else ''}]\n".encode()
-            for i in range(1, 12)),
+            for i in range(1, 12)
+        ),
         b"[" * 5000,
         b"kind: decision\n" + b"x: " + b"[" * 200 + b"]" * 200 + b"\n",
         b"kind: decision\nid: " + b"a" * (2 << 20) + b"\n",
@@ -130,8 +147,17 @@ def test_authority_problems(tmp_path: Path) -> None:
         b"kind: decision\n---\nkind: decision\n",
         b"? [complex, key]\n: value\nkind: decision\n",
     ],
-    ids=["not-utf8", "empty", "alias-bomb", "deep-flow", "deep-nesting", "huge", "yaml-version", "two-docs",
-         "complex-key"],
+    ids=[
+        "not-utf8",
+        "empty",
+        "alias-bomb",
+        "deep-flow",
+        "deep-nesting",
+        "huge",
+        "yaml-version",
+        "two-docs",
+        "complex-key",
+    ],
 )
 def test_hostile_files_give_diagnostics(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "authorities.yaml").write_text(AUTHORITIES, encoding="utf-8")

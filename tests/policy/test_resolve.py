@@ -236,8 +236,15 @@ def test_matching_helpers_fail_closed() -> None:
     assert apps.selects_signer("aa" * 32) and apps.selects_signer("AA:" * 31 + "AA")
     assert apps.selects_vendor("bytedance") and not apps.selects_vendor("tencent")
     empty = resolve(_set(_fed(apps=[{"name": "only a name"}])), "fed-ban", at=date(2023, 4, 1)).apps
-    assert not any((empty.selects_android("x.y"), empty.selects_domain("x.com"), empty.selects_ios("x.y"),
-                    empty.selects_country("CN"), empty.selects_category("games")))
+    assert not any(
+        (
+            empty.selects_android("x.y"),
+            empty.selects_domain("x.com"),
+            empty.selects_ios("x.y"),
+            empty.selects_country("CN"),
+            empty.selects_category("games"),
+        )
+    )
 
 
 def test_scope_part_covers_units_and_roles() -> None:

@@ -172,6 +172,10 @@ class RecordingSink:
         numbers = numbers_of(keys, self._apps.get, self._new_app)
         self.rows.extend(map(self._devices[device_key].__or__, numbers))
 
+    def keyed_apps(self, device_key: str, keys: Sequence[AppKey]) -> None:
+        numbers = numbers_of(keys, self._apps.get, self._new_app)
+        self.rows.extend(map(self._devices[device_key].__or__, numbers))
+
     def _new_app(self, key: AppKey) -> int:
         number = self._apps[key] = len(self.app_keys)
         self.app_keys.append(key)

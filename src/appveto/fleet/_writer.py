@@ -7,7 +7,7 @@ DB-API to the two backends, for speed: see :class:`InventoryWriter`.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -308,6 +308,13 @@ class InventoryWriter:
         sources: Iterable[str | None],
     ) -> None:
         keys = list(zip(repeat(platform), app_ids, names, versions, sources))
+        refs = numbers_of(keys, self._apps.get, self._upsert_app)
+        rows = self._rows
+        rows.extend(map(self._ids[device_key].__or__, refs))
+        if len(rows) >= BATCH_ROWS:
+            self._flush()
+
+    def keyed_apps(self, device_key: str, keys: Sequence[AppKey]) -> None:
         refs = numbers_of(keys, self._apps.get, self._upsert_app)
         rows = self._rows
         rows.extend(map(self._ids[device_key].__or__, refs))

@@ -616,7 +616,6 @@ class ResolvedScopePart:
     description: str | None = None
     headcount: int | None = None
 
-
     def covers_unit(self, policies: PolicySet, unit_id: str) -> bool:
         """Whether people of ``unit_id`` fall under this part's units (empty: the authority)."""
         containers = self.units or (self.authority,)

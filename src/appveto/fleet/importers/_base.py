@@ -10,11 +10,12 @@ importer reads raises :class:`~appveto.errors.FleetError` located at file:line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from appveto.errors import Diagnostic, FleetError
+from appveto.fleet._rows import AppKey
 from appveto.fleet.model import DeviceRecord
 
 
@@ -58,6 +59,16 @@ class InventorySink(Protocol):
         The same as :meth:`app` for each position, in order; importers that already hold
         a device's apps column by column (a parsed JSON array, a plist array) use it so that
         the sink handles them with a few C-level passes.
+        """
+        ...
+
+    def keyed_apps(self, device_key: str, keys: Sequence[AppKey]) -> None:
+        """Several installed apps of one declared device, each as the tuple
+        ``(platform, app_id, name, version, source)`` that :meth:`app` takes as arguments.
+
+        The same as :meth:`app` for each key, in order. Importers that remember the key of
+        an app text they have read before hand over the same tuple object again, which
+        the sink looks up without hashing its strings anew.
         """
         ...
 

@@ -8,9 +8,9 @@ binary plists still go through ``plistlib``. Documents of the plain subset that 
 servers write (UTF-8, no comments, CDATA, references or attributes) are read faster
 still by regular expressions and a token loop (:func:`_loads_plain`; an array of
 dictionaries with the same string-valued keys, such as a list of installed apps, is
-read by one regular expression); anything unusual, every error included, goes to the
-strict tree reader, which decides and locates the error (differential tests check the
-two agree).
+read a dictionary text at a time, each distinct text once); anything unusual, every
+error included, goes to the strict tree reader, which decides and locates the error
+(differential tests check the two agree).
 
 Hostile input: plists have no entities, so any ``<!ENTITY`` declaration is refused
 before the strict reader parses (no entity expansion of any kind; the plain reader
@@ -133,22 +133,80 @@ _FLAT_ARRAY = re.compile(
 )
 _KEY = re.compile(r"<key>([^<]*)</key>")
 _SHAPES: dict[tuple[str, ...], re.Pattern[str]] = {}
-"""Per key sequence: one dictionary of exactly those keys, each with a <string> (captured)."""
+"""Per key sequence: the text of one dictionary of exactly those keys, each with a <string>
+(captured), up to its ``</dict>``, with the text before its ``<dict>``."""
 _SHAPE_BUDGET = 8  # new key sequences compiled per document (a hostile one has many)
 _SHAPE_MAX_KEYS = 64
 _SHAPE_MAX_CHARS = 2000
+_PIECES_MAX = 65_536
+"""Dictionary texts remembered in all before the memo starts afresh (memory bound)."""
+_PIECE_MAX_CHARS = 2_000
+"""Longer dictionary texts are read each time, not remembered."""
+
+
+class _PieceMemo:
+    """Per key sequence: the values of each dictionary text read before (see :func:`_table_rows`)."""
+
+    def __init__(self) -> None:
+        self.by_keys: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+        self.held = 0
+
+    def table(self, keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        memo = self.by_keys.get(keys)
+        if memo is None:
+            memo = self.by_keys[keys] = {}
+        return memo
+
+    def add(self, keys: tuple[str, ...], piece: str, row: tuple[str, ...]) -> None:
+        if len(piece) > _PIECE_MAX_CHARS:
+            return
+        if self.held >= _PIECES_MAX:
+            self.by_keys.clear()
+            self.held = 0
+        self.table(keys)[piece] = row
+        self.held += 1
+
+
+_PIECES = _PieceMemo()
 
 
 def _shape(keys: tuple[str, ...]) -> re.Pattern[str]:
     if len(_SHAPES) >= 256:
         _SHAPES.clear()
     pattern = _SHAPES[keys] = re.compile(
-        "<dict>"
+        "[^<]*<dict>"
         + "".join(rf"[^<]*<key>{re.escape(k)}</key>[^<]*<string>([^<]*)</string>" for k in keys)
-        + r"[^<]*</dict>"
-        + ("()" if len(keys) == 1 else "")  # findall then gives tuples for one key too
+        + r"[^<]*"
     )
     return pattern
+
+
+def _table_rows(text: str, keys: tuple[str, ...], shape: re.Pattern[str]) -> list[tuple[str, ...]] | None:
+    """The values of each dictionary of an array's ``text`` (from its first ``<dict>`` up to
+    its ``</array>``) when every one has exactly ``keys`` with <string> values and there is
+    nothing else but text between them; else ``None``.
+
+    The text of each dictionary is looked up first: an app list repeats the same few
+    hundred apps from device to device, and a text read before (a pure function of its
+    values) gives the same tuple again without a regular expression.
+    """
+    pieces = text.split("</dict>")
+    if "<" in pieces.pop():  # after the last dictionary: an element of another kind
+        return None
+    rows: list[Any] = list(map(_PIECES.table(keys).get, pieces))
+    if None in rows:
+        fullmatch = shape.fullmatch
+        for i in [i for i, row in enumerate(rows) if row is None]:
+            piece = pieces[i]
+            known = _PIECES.table(keys).get(piece)  # an earlier position may have added it
+            if known is None:
+                m = fullmatch(piece)
+                if m is None:
+                    return None
+                known = m.groups()
+                _PIECES.add(keys, piece, known)
+            rows[i] = known
+    return rows
 
 
 def _tokens(body: str, tables: bool = False) -> tuple[list[Any], int, int]:
@@ -157,9 +215,9 @@ def _tokens(body: str, tables: bool = False) -> tuple[list[Any], int, int]:
 
     An array of dictionaries that all have the same <key>/<string> pairs (the same keys in
     the same order) becomes one token that carries the finished list in its first field:
-    one regular expression per array captures every value, so no Python runs per pair.
-    The "<" count proves that the array holds nothing else (``findall`` skips what does not
-    match); any other array is left to the general tokens.
+    :func:`_table_rows` reads it (a regular expression per dictionary text not seen before,
+    no Python per pair) and proves that the array holds nothing else; any other array is
+    left to the general tokens.
     """
     tokens: list[Any] = []
     extra = 0
@@ -182,10 +240,10 @@ def _tokens(body: str, tables: bool = False) -> tuple[list[Any], int, int]:
                 continue
             budget -= 1
             shape = _shape(keys)
-        found = shape.findall(body, start, close)
-        inner = len(found) * (2 + 4 * len(keys))  # "<" of the dictionaries
-        if inner + 1 != count("<", start, close):  # something else in the array
+        found = _table_rows(body[m.start(1) : close], keys, shape)
+        if found is None:  # something else in the array
             continue
+        inner = len(found) * (2 + 4 * len(keys))  # "<" of the dictionaries
         if pos < start:
             tokens += findall(body, pos, start)
             total += count("<", pos, start)

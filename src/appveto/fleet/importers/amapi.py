@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import clean, iter_json, parse_time, read_text, text_or_none
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
@@ -99,7 +100,7 @@ class _Report(msgspec.Struct, gc=False):
     state: str | None = None
 
 
-class _Device(msgspec.Struct, gc=False):
+class _DeviceFields(msgspec.Struct, gc=False):
     """The fields :meth:`AmapiImporter._device` reads (absent and ``null`` are both ``None``,
     as ``dict.get`` gives them); a value of another JSON type fails the decoding."""
 
@@ -112,11 +113,76 @@ class _Device(msgspec.Struct, gc=False):
     managementMode: str | None = None
     hardwareInfo: _Hardware | None = None
     softwareInfo: _Software | None = None
+
+
+class _Device(_DeviceFields, gc=False):
+    """A Device with its application reports decoded."""
+
     applicationReports: list[_Report] | None = None
+
+
+class _RawDevice(_DeviceFields, gc=False):
+    """A Device with its application reports left as raw JSON texts, for the usual
+    device whose reports are all known (:func:`_report_keys`)."""
+
+    applicationReports: list[msgspec.Raw] | None = None
 
 
 class _Page(msgspec.Struct, gc=False):
     devices: list[msgspec.Raw]
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+_DEVICE = msgspec.json.Decoder(_Device)
+_RAW_DEVICE = msgspec.json.Decoder(_RawDevice)
+_REPORT = msgspec.json.Decoder(_Report)
+
+
+_KEYS: dict[bytes, AppKey] = {}
+"""The app key of each plain application report text seen (the same tuple object each
+time: the sink looks it up without hashing its strings again). Shared by the files one
+process reads; a pure function of the text, so it changes no result."""
+MAX_KEYS = 65_536
+"""Report texts remembered before :data:`_KEYS` starts afresh (memory bound)."""
+
+
+def _report_key(text: bytes) -> AppKey | None:
+    """The key of one report text that :func:`_plain_reports` takes as plain, else ``None``.
+
+    Only a flat object (one ``{``, no ``[``) qualifies: its reading cannot depend on the
+    nesting around it. It is decoded with the same struct as inside a device.
+    """
+    if text.count(b"{") != 1 or b"[" in text:
+        return None
+    try:
+        report = _REPORT.decode(text)
+    except msgspec.DecodeError:
+        return None
+    plain = _plain_reports([report], _STRUCT_REPORT_FIELDS)
+    if plain is None:
+        return None
+    if len(_KEYS) >= MAX_KEYS:
+        _KEYS.clear()
+    key = _KEYS[text] = ("android", plain[0], plain[1], plain[2], plain[3])
+    return key
+
+
+def _report_keys(reports: list[msgspec.Raw] | None) -> list[AppKey] | None:
+    """The app keys of a device's reports when every one is plain, else ``None``.
+
+    A report text read before costs one dictionary lookup; a new one is decoded once.
+    """
+    if reports is None:
+        return None
+    texts = list(map(bytes, reports))
+    keys = list(map(_KEYS.get, texts))
+    if None in keys:
+        for i in [i for i, key in enumerate(keys) if key is None]:
+            found = _KEYS.get(texts[i]) or _report_key(texts[i])  # an earlier position may have added it
+            if found is None:
+                return None
+            keys[i] = found
+    return keys  # type: ignore[return-value]  # no None is left
 
 
 def _field(value: Any, key: str) -> Any:
@@ -130,8 +196,6 @@ def _field(value: Any, key: str) -> Any:
     return None
 
 
-_PAGE = msgspec.json.Decoder(_Page)
-_DEVICE = msgspec.json.Decoder(_Device)
 _HEAD = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"devices"[ \t\n\r]*:[ \t\n\r]*\[[ \t\n\r]*')
 _COMMA = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*")
 _CLOSE = re.compile(rb"[ \t\n\r]*\][ \t\n\r]*")
@@ -171,10 +235,13 @@ def _long_digit_run(data: bytes, limit: int) -> bool:
     return False
 
 
-def _split(data: bytes) -> list[tuple[int, Any]] | None:
-    """The devices of a well-formed ``devices.list`` page, each with the line it starts on.
+def _split(data: bytes) -> list[tuple[int, Any, list[AppKey] | None]] | None:
+    """The devices of a well-formed ``devices.list`` page, each with the line it starts on
+    and, for the usual device, the keys of its apps.
 
-    A device is a :class:`_Device`, or (when msgspec refuses it) the value json gives. ``None``
+    The usual device (every report plain, see :func:`_report_keys`) is a :class:`_RawDevice`
+    with those keys; any other is a :class:`_Device`, or (when msgspec refuses it) the value
+    json gives, without keys. ``None``
     when the document is not such a page, or when msgspec and json may not agree on it: the
     general reading then reads it (and gives its refusal, if any).
     """
@@ -202,32 +269,40 @@ def _split(data: bytes) -> list[tuple[int, Any]] | None:
     pos = head.end() - start
     line = 1 + body.count(b"\n", 0, pos)
     last = len(elements) - 1
-    out: list[tuple[int, Any]] = []
+    out: list[tuple[int, Any, list[AppKey] | None]] = []
     add = out.append
     count = body.count
     find = body.find
     decode = _DEVICE.decode
+    decode_raw = _RAW_DEVICE.decode
     for i, raw in enumerate(elements):
         # the elements are the page's, in order: each must start where the one before ends
         if not body.startswith(raw, pos):
             return None
         end = pos + len(raw)
+        keys = None
         try:
-            device: Any = decode(raw)
+            device: Any = decode_raw(raw)
+            keys = _report_keys(device.applicationReports)
         except (msgspec.DecodeError, RecursionError):
-            try:  # a wrong type, a lone surrogate escape: what json makes of it
-                device = json.loads(bytes(raw).decode("utf-8"))
-            except (ValueError, RecursionError):
-                return None
+            pass
+        if keys is None:
+            try:
+                device = decode(raw)
+            except (msgspec.DecodeError, RecursionError):
+                try:  # a wrong type, a lone surrogate escape: what json makes of it
+                    device = json.loads(bytes(raw).decode("utf-8"))
+                except (ValueError, RecursionError):
+                    return None
         if i == 0 and not _is_device_name(
             device.name
-            if type(device) is _Device
+            if isinstance(device, _DeviceFields)
             else device.get("name")
             if isinstance(device, dict)
             else None
         ):
             return None  # the general reading refuses the file
-        add((line, device))
+        add((line, device, keys))
         if i < last:
             sep = _COMMA.match(body, end)
             if sep is None:
@@ -300,16 +375,19 @@ class AmapiImporter:
             first = False
             self._device(value, item.line, item.entry, sink)
 
-    def _devices(self, devices: list[tuple[int, Any]], sink: InventorySink) -> None:
+    def _devices(self, devices: list[tuple[int, Any, list[AppKey] | None]], sink: InventorySink) -> None:
         """The devices :func:`_split` found, in order (entry ``devices[i]``)."""
         read = self._device
-        for i, (line, device) in enumerate(devices):
-            read(device, line, f"devices[{i}]", sink)
+        for i, (line, device, keys) in enumerate(devices):
+            read(device, line, f"devices[{i}]", sink, keys)
 
-    def _device(self, dev: Any, line: int, entry: str | None, sink: InventorySink) -> None:
+    def _device(
+        self, dev: Any, line: int, entry: str | None, sink: InventorySink, keys: list[AppKey] | None = None
+    ) -> None:
         """One Device: a JSON object as json decodes it, or the :class:`_Device` msgspec
-        decoded (then every field read is a string or ``None`` already)."""
-        if not isinstance(dev, dict | _Device):
+        decoded (then every field read is a string or ``None`` already); for a
+        :class:`_RawDevice`, ``keys`` are its reports' app keys."""
+        if not isinstance(dev, dict | _DeviceFields):
             sink.bad("a Device must be a JSON object", line=line, entry=entry)
             return
         name = _field(dev, "name")
@@ -367,6 +445,9 @@ class AmapiImporter:
             sink.bad(
                 f"application reports of the duplicate device {name}", line=line, entry=entry, rows=n_apps
             )
+            return
+        if keys is not None:  # the usual device: its reports' keys are known
+            sink.keyed_apps(name, keys)
             return
         app = sink.app
         plain = _plain_reports(reports, _STRUCT_REPORT_FIELDS if dev.__class__ is _Device else _REPORT_FIELDS)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
 
+from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
 from appveto.fleet.importers._plist import PlistError, StringTable, loads_xml, with_lists
@@ -89,24 +90,53 @@ def _plain_columns(apps: list[Any]) -> tuple[list[Any], list[Any], list[Any], It
     return ids, names, versions, sources
 
 
-def _table_columns(table: StringTable) -> tuple[list[Any], list[Any], list[Any], Iterable[Any]] | None:
-    """:func:`_plain_columns` of an app list the plist reader gave as a table (every value
-    a string already): the columns are the table's, no dictionary is built."""
-    columns = table.columns()
-    try:
-        ids, names, versions = columns["Identifier"], columns["Name"], columns["ShortVersion"]
-    except KeyError:
+_TABLE_KEYS: dict[tuple[tuple[str, ...], str], dict[tuple[str, ...], AppKey | None]] = {}
+"""Per table shape and platform: the app key of each row read before, ``None`` for a row
+that is not usual. Rows of the same text are the same tuple (the plist reader's), so a
+row read before costs one lookup; a pure function of the row, so it changes no result."""
+MAX_TABLE_KEYS = 65_536
+"""Rows remembered per shape and platform before that table starts afresh (memory bound)."""
+
+
+def _table_keys(table: StringTable, platform: str) -> list[AppKey] | None:
+    """The app keys of a list the plist reader gave as a table, when every row is usual
+    (as :func:`_plain_columns` says of a list); else ``None``."""
+    memo = _TABLE_KEYS.get((table.keys, platform))
+    if memo is None:
+        if len(_TABLE_KEYS) >= 64:
+            _TABLE_KEYS.clear()
+        memo = _TABLE_KEYS[(table.keys, platform)] = {}
+    keys = list(map(memo.get, table.rows, repeat(False)))
+    if False in keys:
+        where = {k: i for i, k in enumerate(table.keys)}  # a repeated key: its last value
+        try:
+            columns = (where["Identifier"], where["Name"], where["ShortVersion"], where.get("Source"))
+        except KeyError:
+            return None
+        for i in [i for i, key in enumerate(keys) if key is False]:
+            row = table.rows[i]
+            if len(memo) >= MAX_TABLE_KEYS:
+                memo.clear()
+            keys[i] = memo[row] = _row_key(row, platform, *columns)
+    if None in keys:
         return None
-    sources = columns.get("Source")
-    plain = (ids, names, versions) if sources is None else (ids, names, versions, sources)
-    joined = "".join(map("".join, plain))
+    return keys  # type: ignore[return-value]  # no None (or False) is left
+
+
+def _row_key(
+    row: tuple[str, ...], platform: str, ident: int, name: int, version: int, source: int | None
+) -> AppKey | None:
+    """The key of a usual row (see :func:`_plain_columns`), else ``None``."""
+    values = [row[ident], row[name], row[version]]
+    if source is not None:
+        values.append(row[source])
+    joined = "".join(values)
     if not joined.isascii() or "\x00" in joined:
         return None
-    stripped = [list(map(str.strip, column)) for column in plain]
-    if any("" in column for column in stripped):
+    stripped = [v.strip() for v in values]
+    if "" in stripped:
         return None
-    n = len(table.rows)
-    return stripped[0], stripped[1], stripped[2], stripped[3] if sources is not None else repeat(None, n)
+    return (platform, stripped[0], stripped[1], stripped[2], stripped[3] if source is not None else None)
 
 
 def _lists_but_apps(doc: Any) -> Any:
@@ -210,14 +240,9 @@ class AppleImporter:
         self, resp: dict[str, Any], entry: str | None, info: dict[str, dict[str, Any]], sink: InventorySink
     ) -> None:
         apps: Any = resp.get("InstalledApplicationList")
-        table: tuple[list[Any], list[Any], list[Any], Iterable[Any]] | None = None
-        if isinstance(apps, StringTable):
-            table = _table_columns(apps)
-            n_apps = len(apps.rows)
-            if table is None:
-                apps = apps.dicts()
-        else:
-            n_apps = len(apps) if isinstance(apps, list) else 0
+        n_apps = (
+            len(apps.rows) if isinstance(apps, StringTable) else len(apps) if isinstance(apps, list) else 0
+        )
         key = _device_key(resp)
         if key is None:
             sink.bad(
@@ -231,7 +256,7 @@ class AppleImporter:
         if status != "Acknowledged":
             sink.bad(f"device {key}: command status {status!r}, no app list", line=None, entry=entry)
             return
-        if table is None and not isinstance(apps, list):
+        if not isinstance(apps, list | StringTable):
             sink.bad(f"device {key}: 'InstalledApplicationList' must be an array", line=None, entry=entry)
             return
         q = info.get(key, {})
@@ -256,8 +281,14 @@ class AppleImporter:
             return
         prefix = f"{entry}." if entry else ""
         plat = platform.value
+        if isinstance(apps, StringTable):
+            keys = _table_keys(apps, plat)
+            if keys is not None:  # the usual list, read before row by row
+                sink.keyed_apps(key, keys)
+                return
+            apps = apps.dicts()
         app = sink.app
-        columns = table if table is not None else _plain_columns(apps)
+        columns = _plain_columns(apps)
         if columns is not None:  # the usual list: handed over column by column
             sink.apps(key, plat, *columns)
             return
