@@ -215,7 +215,7 @@ def test_a_failing_import_leaves_nothing(
         assert store.import_log() == log_before
 
         # a database error in the middle rolls back too
-        def boom(_conn: object) -> None:
+        def boom(_conn: object, _snapshot: object = None) -> None:
             raise RuntimeError("disk on fire")
 
         monkeypatch.setattr(store_mod, "_resolve_holders", boom)
@@ -346,3 +346,29 @@ def test_duplicate_rows_within_and_across_batches(
         assert (fs.rows_ok, fs.rows_skipped) == (5, 3)
         got = sorted((a.device_id, a.app_id or a.name) for a in store.installed())
         assert len(got) == 5
+
+
+def test_an_inventory_import_resolves_its_own_devices(store_url: str, write: Write) -> None:
+    """With the directory in place, each import ties its devices to people; an import of
+    another source leaves the devices it does not hold as they were."""
+    with Store.open(store_url) as store:
+        parsed = read_directory(write("dir.json", json.dumps(DIRECTORY)))
+        store.import_directory(parsed.directory, file="dir.json", source="json", now=T1)
+        page = pl.amapi_page(
+            [
+                pl.amapi_device("a1", [(pl.TIKTOK, "TikTok", "1")], user="A.Mertens@example.org"),
+                pl.amapi_device("b1", [(pl.TIKTOK, "TikTok", "1")]),
+            ]
+        )
+        store.import_inventory("amapi", [write("p.json", page)], at=T1)
+        apps = [pl.apple_app("com.x", "X", "1", "1")]
+        responses = [pl.apple_response("b1", apps), pl.apple_response("u9", apps)]
+        store.import_inventory("apple", [write("a.plist", pl.plist(responses))], at=T2)
+        holders = {(d.source, d.source_device_id): (d.person_id, d.holder_match) for d in store.devices()}
+    dev = "enterprises/LC00abc123/devices/"
+    assert holders == {
+        ("amapi", dev + "a1"): ("p2", HolderMatch.INVENTORY_USER),
+        ("amapi", dev + "b1"): ("p1", HolderMatch.DIRECTORY),
+        ("apple", "b1"): ("p1", HolderMatch.DIRECTORY),  # the directory holds "b1"
+        ("apple", "u9"): (None, HolderMatch.NONE),
+    }

@@ -62,6 +62,7 @@ _KEEP_OLD_IF_NULL = (
     "last_report_at",
 )
 _KEEP_OLD_IF_UNKNOWN = ("platform", "ownership", "management_mode")
+_NO_HOLDER = HolderMatch.NONE.value  # an enum member's value is a Python-level lookup: once
 
 
 def _device_upsert_sql(ph: str) -> str:
@@ -430,7 +431,7 @@ class InventoryWriter:
             enrolled,
             reported,
             None,
-            HolderMatch.NONE.value,
+            _NO_HOLDER,
         )
 
     def _upsert_device(self, v: DeviceValues) -> int:

@@ -417,7 +417,7 @@ class Store:
                     .where(t.snapshots.c.id == snap_id)
                     .values(devices=writer.devices_total, apps=writer.rows_total)
                 )
-                _resolve_holders(conn)
+                _resolve_holders(conn, snap_id)
                 for fs in summaries:
                     conn.execute(
                         insert(t.import_log).values(
@@ -802,8 +802,12 @@ def _latest_snapshot_of(device_id: Any, at: datetime | None, rank: int) -> Any:
     return q.scalar_subquery()
 
 
-def _resolve_holders(conn: Connection) -> None:
-    """Tie every device to a person: directory holdings first, then the MDM-reported user."""
+def _resolve_holders(conn: Connection, snapshot_id: int | None = None) -> None:
+    """Tie every device to a person: directory holdings first, then the MDM-reported user.
+
+    With ``snapshot_id``, only that snapshot's devices: an inventory import changes no
+    other device and neither the directory, so no other device's person can change.
+    """
     d, h, p = t.devices, t.device_holders, t.people
 
     def by_key(col: Any) -> Any:
@@ -816,8 +820,12 @@ def _resolve_holders(conn: Connection) -> None:
 
     direct = func.coalesce(by_key(d.c.source_device_id), by_key(d.c.serial_number), by_key(d.c.name))
     via_user = func.coalesce(by_user(p.c.email_lc), by_user(p.c.user_name_lc))
+    stmt = update(d)
+    if snapshot_id is not None:
+        sd = t.snapshot_devices
+        stmt = stmt.where(d.c.id.in_(select(sd.c.device_id).where(sd.c.snapshot_id == snapshot_id)))
     conn.execute(
-        update(d).values(
+        stmt.values(
             person_id=func.coalesce(direct, via_user),
             holder_match=case(
                 (direct.is_not(None), HolderMatch.DIRECTORY.value),
