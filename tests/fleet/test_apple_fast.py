@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from appveto.errors import FleetError
 from appveto.fleet._parallel import RecordingSink
 from appveto.fleet.importers import apple
+from appveto.fleet.importers._memo import Memo
 
 _KEYS = ("Identifier", "Name", "ShortVersion", "Version", "Source")
 _ascii = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)
@@ -263,11 +264,9 @@ def test_app_texts_remembered_per_platform(
     device's key; small memory bounds (the memos start afresh often) change nothing."""
     from appveto.fleet.importers import _plist
 
-    monkeypatch.setattr(apple, "_TABLE_KEYS", {})
-    monkeypatch.setattr(_plist, "_PIECES", _plist._PieceMemo())
-    if bound is not None:
-        monkeypatch.setattr(apple, "MAX_TABLE_KEYS", bound)
-        monkeypatch.setattr(_plist, "_PIECES_MAX", bound)
+    limit = bound or 65_536
+    monkeypatch.setattr(apple, "_TABLE_KEYS", Memo(limit))
+    monkeypatch.setattr(_plist, "_PIECES", Memo(limit))
     apps = "\n\t".join(
         f"<dict><key>Identifier</key><string>com.a{i % 3}</string><key>Name</key><string>A {i % 3}</string>"
         f"<key>ShortVersion</key><string> 1.{i % 3} </string></dict>"
@@ -282,7 +281,9 @@ def test_app_texts_remembered_per_platform(
     assert ("ios", "com.a1", "A 1", "1.1", None) in keys and ("ipados", "com.a1", "A 1", "1.1", None) in keys
     if bound is None:
         # three apps, each text once (the first app of a list has no text before its <dict>)
-        assert len(_plist._PIECES.table(("Identifier", "Name", "ShortVersion"))) == 4
+        assert len(_plist._PIECES.group(("Identifier", "Name", "ShortVersion"))) == 4
+    else:
+        assert _plist._PIECES.held <= bound and apple._TABLE_KEYS.held <= bound
 
 
 def test_an_unusual_app_text_read_before_still_takes_the_general_loop(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from appveto.fleet.importers._common import (
     read_text,
     text_or_none,
 )
+from appveto.fleet.importers._memo import Memo
 from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.importers.generic_csv import _enum
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
@@ -975,7 +976,7 @@ def test_amapi_deep_nesting_same_as_before(tmp_path: Path, where: str) -> None:
 
 
 def test_amapi_report_keys_only_for_plain_flat_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(amapi, "_KEYS", {})
+    monkeypatch.setattr(amapi, "_KEYS", Memo(100))
     plain = {k: f" v{k} " for k in _REPORT_KEYS}
     text = json.dumps(plain).encode()
     want = ("android", "vpackageName", "vdisplayName", "vversionName", "vapplicationSource")
@@ -999,16 +1000,15 @@ def test_amapi_report_keys_only_for_plain_flat_reports(monkeypatch: pytest.Monke
         assert amapi._report_keys([msgspec.Raw(text), msgspec.Raw(json.dumps(value).encode())]) is None
     assert amapi._report_keys([msgspec.Raw(b'{"packageName": "\\ud800"}')]) is None  # msgspec refuses it
     assert amapi._report_keys([]) == [] and amapi._report_keys(None) is None
-    assert set(amapi._KEYS) == {text}  # only plain reports are remembered
+    assert set(amapi._KEYS.group(None)) == {text}  # only plain reports are remembered
 
 
 @pytest.mark.parametrize("size", [1, 3])
 def test_amapi_report_keys_memory_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
     """A small bound (the table starts afresh often) gives the same recording."""
-    monkeypatch.setattr(amapi, "_KEYS", {})
-    monkeypatch.setattr(amapi, "MAX_KEYS", size)
+    monkeypatch.setattr(amapi, "_KEYS", Memo(size))
     _same(amapi.IMPORTER, _RefAmapi(), _write(tmp_path, "a.json", _usual_page(30)))
-    assert len(amapi._KEYS) <= size
+    assert len(amapi._KEYS.group(None)) <= size
 
 
 def test_amapi_plain_reports_take_the_fast_path() -> None:

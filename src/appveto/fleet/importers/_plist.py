@@ -28,6 +28,8 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any
 
+from appveto.fleet.importers._memo import Memo
+
 MAX_DEPTH = 200
 _DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z")
 
@@ -138,36 +140,10 @@ _SHAPES: dict[tuple[str, ...], re.Pattern[str]] = {}
 _SHAPE_BUDGET = 8  # new key sequences compiled per document (a hostile one has many)
 _SHAPE_MAX_KEYS = 64
 _SHAPE_MAX_CHARS = 2000
-_PIECES_MAX = 65_536
-"""Dictionary texts remembered in all before the memo starts afresh (memory bound)."""
 _PIECE_MAX_CHARS = 2_000
 """Longer dictionary texts are read each time, not remembered."""
-
-
-class _PieceMemo:
-    """Per key sequence: the values of each dictionary text read before (see :func:`_table_rows`)."""
-
-    def __init__(self) -> None:
-        self.by_keys: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
-        self.held = 0
-
-    def table(self, keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-        memo = self.by_keys.get(keys)
-        if memo is None:
-            memo = self.by_keys[keys] = {}
-        return memo
-
-    def add(self, keys: tuple[str, ...], piece: str, row: tuple[str, ...]) -> None:
-        if len(piece) > _PIECE_MAX_CHARS:
-            return
-        if self.held >= _PIECES_MAX:
-            self.by_keys.clear()
-            self.held = 0
-        self.table(keys)[piece] = row
-        self.held += 1
-
-
-_PIECES = _PieceMemo()
+_PIECES: Memo[str, tuple[str, ...]] = Memo(65_536)
+"""Per key sequence: the values of each dictionary text read before (see :func:`_table_rows`)."""
 
 
 def _shape(keys: tuple[str, ...]) -> re.Pattern[str]:
@@ -193,18 +169,19 @@ def _table_rows(text: str, keys: tuple[str, ...], shape: re.Pattern[str]) -> lis
     pieces = text.split("</dict>")
     if "<" in pieces.pop():  # after the last dictionary: an element of another kind
         return None
-    rows: list[Any] = list(map(_PIECES.table(keys).get, pieces))
+    rows: list[Any] = list(map(_PIECES.group(keys).get, pieces))
     if None in rows:
         fullmatch = shape.fullmatch
         for i in [i for i, row in enumerate(rows) if row is None]:
             piece = pieces[i]
-            known = _PIECES.table(keys).get(piece)  # an earlier position may have added it
+            known = _PIECES.group(keys).get(piece)  # an earlier position may have added it
             if known is None:
                 m = fullmatch(piece)
                 if m is None:
                     return None
                 known = m.groups()
-                _PIECES.add(keys, piece, known)
+                if len(piece) <= _PIECE_MAX_CHARS:
+                    _PIECES.add(keys, piece, known)
             rows[i] = known
     return rows
 

@@ -40,6 +40,7 @@ import msgspec
 from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import clean, iter_json, parse_time, read_text, text_or_none
+from appveto.fleet.importers._memo import Memo
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
 
 _OWNERSHIP = {"COMPANY_OWNED": Ownership.COMPANY, "PERSONALLY_OWNED": Ownership.PERSONAL}
@@ -138,12 +139,9 @@ _RAW_DEVICE = msgspec.json.Decoder(_RawDevice)
 _REPORT = msgspec.json.Decoder(_Report)
 
 
-_KEYS: dict[bytes, AppKey] = {}
+_KEYS: Memo[bytes, AppKey] = Memo(65_536)
 """The app key of each plain application report text seen (the same tuple object each
-time: the sink looks it up without hashing its strings again). Shared by the files one
-process reads; a pure function of the text, so it changes no result."""
-MAX_KEYS = 65_536
-"""Report texts remembered before :data:`_KEYS` starts afresh (memory bound)."""
+time: the sink looks it up without hashing its strings again)."""
 
 
 def _report_key(text: bytes) -> AppKey | None:
@@ -161,9 +159,8 @@ def _report_key(text: bytes) -> AppKey | None:
     plain = _plain_reports([report], _STRUCT_REPORT_FIELDS)
     if plain is None:
         return None
-    if len(_KEYS) >= MAX_KEYS:
-        _KEYS.clear()
-    key = _KEYS[text] = ("android", plain[0], plain[1], plain[2], plain[3])
+    key = ("android", plain[0], plain[1], plain[2], plain[3])
+    _KEYS.add(None, text, key)
     return key
 
 
@@ -175,10 +172,11 @@ def _report_keys(reports: list[msgspec.Raw] | None) -> list[AppKey] | None:
     if reports is None:
         return None
     texts = list(map(bytes, reports))
-    keys = list(map(_KEYS.get, texts))
+    keys = list(map(_KEYS.group(None).get, texts))
     if None in keys:
         for i in [i for i, key in enumerate(keys) if key is None]:
-            found = _KEYS.get(texts[i]) or _report_key(texts[i])  # an earlier position may have added it
+            # an earlier position may have added it
+            found = _KEYS.group(None).get(texts[i]) or _report_key(texts[i])
             if found is None:
                 return None
             keys[i] = found

@@ -29,6 +29,7 @@ from xml.parsers.expat import ExpatError
 from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
+from appveto.fleet.importers._memo import Memo
 from appveto.fleet.importers._plist import PlistError, StringTable, loads_xml, with_lists
 from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 
@@ -90,23 +91,17 @@ def _plain_columns(apps: list[Any]) -> tuple[list[Any], list[Any], list[Any], It
     return ids, names, versions, sources
 
 
-_TABLE_KEYS: dict[tuple[tuple[str, ...], str], dict[tuple[str, ...], AppKey | None]] = {}
+_TABLE_KEYS: Memo[tuple[str, ...], AppKey | None] = Memo(65_536)
 """Per table shape and platform: the app key of each row read before, ``None`` for a row
 that is not usual. Rows of the same text are the same tuple (the plist reader's), so a
-row read before costs one lookup; a pure function of the row, so it changes no result."""
-MAX_TABLE_KEYS = 65_536
-"""Rows remembered per shape and platform before that table starts afresh (memory bound)."""
+row read before costs one lookup."""
 
 
 def _table_keys(table: StringTable, platform: str) -> list[AppKey] | None:
     """The app keys of a list the plist reader gave as a table, when every row is usual
     (as :func:`_plain_columns` says of a list); else ``None``."""
-    memo = _TABLE_KEYS.get((table.keys, platform))
-    if memo is None:
-        if len(_TABLE_KEYS) >= 64:
-            _TABLE_KEYS.clear()
-        memo = _TABLE_KEYS[(table.keys, platform)] = {}
-    keys = list(map(memo.get, table.rows, repeat(False)))
+    group = (table.keys, platform)
+    keys = list(map(_TABLE_KEYS.group(group).get, table.rows, repeat(False)))
     if False in keys:
         where = {k: i for i, k in enumerate(table.keys)}  # a repeated key: its last value
         try:
@@ -115,9 +110,8 @@ def _table_keys(table: StringTable, platform: str) -> list[AppKey] | None:
             return None
         for i in [i for i, key in enumerate(keys) if key is False]:
             row = table.rows[i]
-            if len(memo) >= MAX_TABLE_KEYS:
-                memo.clear()
-            keys[i] = memo[row] = _row_key(row, platform, *columns)
+            keys[i] = key = _row_key(row, platform, *columns)
+            _TABLE_KEYS.add(group, row, key)
     if None in keys:
         return None
     return keys  # type: ignore[return-value]  # no None (or False) is left
