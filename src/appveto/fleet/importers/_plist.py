@@ -69,11 +69,16 @@ def with_lists(value: Any) -> Any:
     """``value`` with every :class:`StringTable` in it turned into a list of dictionaries."""
     if isinstance(value, StringTable):
         return value.dicts()
+    # only containers are visited (the readers give plain dict and list, no subclasses)
     if isinstance(value, dict):
-        return {k: with_lists(v) for k, v in value.items()}
+        return {k: with_lists(v) if v.__class__ in CONTAINER_TYPES else v for k, v in value.items()}
     if isinstance(value, list):
-        return [with_lists(v) for v in value]
+        return [with_lists(v) if v.__class__ in CONTAINER_TYPES else v for v in value]
     return value
+
+
+CONTAINER_TYPES = (dict, list, StringTable)
+"""What a value the readers give holds other values in (a plain dict or list, a table)."""
 
 
 def loads_xml(data: bytes, *, tables: bool = False) -> Any:

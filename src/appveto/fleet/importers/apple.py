@@ -30,7 +30,7 @@ from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
 from appveto.fleet.importers._memo import Memo
-from appveto.fleet.importers._plist import PlistError, StringTable, loads_xml, with_lists
+from appveto.fleet.importers._plist import CONTAINER_TYPES, PlistError, StringTable, loads_xml, with_lists
 from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 
 _LEAD = re.compile(rb"[\xef\xbb\xbf \t\r\n]*")
@@ -134,11 +134,21 @@ def _row_key(
 
 
 def _lists_but_apps(doc: Any) -> Any:
-    """The parsed document as without ``tables``, but for each response's app list."""
+    """The parsed document as without ``tables``, but for each response's app list.
+
+    In place (the document is this importer's own): only the containers in it are
+    visited, not every string and flag of every response.
+    """
     if isinstance(doc, dict):
-        return {k: v if k == "InstalledApplicationList" else with_lists(v) for k, v in doc.items()}
+        for k in [
+            k for k, v in doc.items() if k != "InstalledApplicationList" and v.__class__ in CONTAINER_TYPES
+        ]:
+            doc[k] = with_lists(doc[k])
+        return doc
     if isinstance(doc, list):
-        return [_lists_but_apps(r) if isinstance(r, dict) else with_lists(r) for r in doc]
+        for i in [i for i, r in enumerate(doc) if r.__class__ in CONTAINER_TYPES]:
+            doc[i] = _lists_but_apps(doc[i]) if isinstance(doc[i], dict) else with_lists(doc[i])
+        return doc
     return with_lists(doc)
 
 
