@@ -17,16 +17,21 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+MAX_TEXT = 1_024
+"""Longer texts are read each time, not remembered: memory stays under ``limit`` times this."""
+
+
 class Memo(Generic[K, V]):
     """Entries by group, at most ``limit`` in all: past it, every group starts afresh.
 
     Readers take a group's dictionary (:meth:`group`) and look many keys up in one C-level
-    pass; what was not found is computed and added with :meth:`add`.
+    pass; what was not found is computed and added with :meth:`add`, with the length of
+    the text it stands for (a text longer than :data:`MAX_TEXT` is not remembered).
     """
 
     __slots__ = ("_groups", "held", "limit")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int = 65_536) -> None:
         self.limit = limit
         self.held = 0
         self._groups: dict[Hashable, dict[K, V]] = {}
@@ -37,7 +42,9 @@ class Memo(Generic[K, V]):
             found = self._groups[name] = {}
         return found
 
-    def add(self, name: Hashable, key: K, value: V) -> None:
+    def add(self, name: Hashable, key: K, value: V, size: int) -> None:
+        if size > MAX_TEXT:
+            return
         if self.held >= self.limit:
             for entries in self._groups.values():
                 entries.clear()

@@ -145,9 +145,7 @@ _SHAPES: dict[tuple[str, ...], re.Pattern[str]] = {}
 _SHAPE_BUDGET = 8  # new key sequences compiled per document (a hostile one has many)
 _SHAPE_MAX_KEYS = 64
 _SHAPE_MAX_CHARS = 2000
-_PIECE_MAX_CHARS = 2_000
-"""Longer dictionary texts are read each time, not remembered."""
-_PIECES: Memo[str, tuple[str, ...]] = Memo(65_536)
+_PIECES: Memo[str, tuple[str, ...]] = Memo()
 """Per key sequence: the values of each dictionary text read before (see :func:`_table_rows`)."""
 
 
@@ -185,8 +183,7 @@ def _table_rows(text: str, keys: tuple[str, ...], shape: re.Pattern[str]) -> lis
                 if m is None:
                     return None
                 known = m.groups()
-                if len(piece) <= _PIECE_MAX_CHARS:
-                    _PIECES.add(keys, piece, known)
+                _PIECES.add(keys, piece, known, len(piece))
             rows[i] = known
     return rows
 

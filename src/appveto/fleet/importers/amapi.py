@@ -139,7 +139,7 @@ _RAW_DEVICE = msgspec.json.Decoder(_RawDevice)
 _REPORT = msgspec.json.Decoder(_Report)
 
 
-_KEYS: Memo[bytes, AppKey] = Memo(65_536)
+_KEYS: Memo[bytes, AppKey] = Memo()
 """The app key of each plain application report text seen (the same tuple object each
 time: the sink looks it up without hashing its strings again)."""
 
@@ -160,7 +160,7 @@ def _report_key(text: bytes) -> AppKey | None:
     if plain is None:
         return None
     key = ("android", plain[0], plain[1], plain[2], plain[3])
-    _KEYS.add(None, text, key)
+    _KEYS.add(None, text, key, len(text))
     return key
 
 

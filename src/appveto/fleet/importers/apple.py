@@ -91,7 +91,7 @@ def _plain_columns(apps: list[Any]) -> tuple[list[Any], list[Any], list[Any], It
     return ids, names, versions, sources
 
 
-_TABLE_KEYS: Memo[tuple[str, ...], AppKey | None] = Memo(65_536)
+_TABLE_KEYS: Memo[tuple[str, ...], AppKey | None] = Memo()
 """Per table shape and platform: the app key of each row read before, ``None`` for a row
 that is not usual. Rows of the same text are the same tuple (the plist reader's), so a
 row read before costs one lookup."""
@@ -111,7 +111,7 @@ def _table_keys(table: StringTable, platform: str) -> list[AppKey] | None:
         for i in [i for i, key in enumerate(keys) if key is False]:
             row = table.rows[i]
             keys[i] = key = _row_key(row, platform, *columns)
-            _TABLE_KEYS.add(group, row, key)
+            _TABLE_KEYS.add(group, row, key, sum(map(len, row)))
     if None in keys:
         return None
     return keys  # type: ignore[return-value]  # no None (or False) is left
