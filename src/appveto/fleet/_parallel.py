@@ -168,9 +168,7 @@ class RecordingSink:
         versions: Iterable[str | None],
         sources: Iterable[str | None],
     ) -> None:
-        keys = list(zip(repeat(platform), app_ids, names, versions, sources))
-        numbers = numbers_of(keys, self._apps.get, self._new_app)
-        self.rows.extend(map(self._devices[device_key].__or__, numbers))
+        self.keyed_apps(device_key, list(zip(repeat(platform), app_ids, names, versions, sources)))
 
     def keyed_apps(self, device_key: str, keys: Sequence[AppKey]) -> None:
         numbers = numbers_of(keys, self._apps.get, self._new_app)

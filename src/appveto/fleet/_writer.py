@@ -308,12 +308,7 @@ class InventoryWriter:
         versions: Iterable[str | None],
         sources: Iterable[str | None],
     ) -> None:
-        keys = list(zip(repeat(platform), app_ids, names, versions, sources))
-        refs = numbers_of(keys, self._apps.get, self._upsert_app)
-        rows = self._rows
-        rows.extend(map(self._ids[device_key].__or__, refs))
-        if len(rows) >= BATCH_ROWS:
-            self._flush()
+        self.keyed_apps(device_key, list(zip(repeat(platform), app_ids, names, versions, sources)))
 
     def keyed_apps(self, device_key: str, keys: Sequence[AppKey]) -> None:
         refs = numbers_of(keys, self._apps.get, self._upsert_app)
