@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test bench demo docs clean
+.PHONY: install lint test goldens bench demo docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,14 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2 -q
+
+# Rewrites every golden file from the current code (report scans and renderings, the scan
+# schema, export snapshots), then shows what changed: review that diff and commit it.
+goldens: $(STAMP)
+	APPVETO_UPDATE_GOLDEN=1 $(BIN)/pytest -q -p no:cacheprovider tests/report/test_golden.py \
+		tests/report/test_json_report.py::test_schema_is_shipped_and_stable tests/export/test_golden.py
+	git status --short -- tests/report/golden tests/export/golden
+	git diff --stat -- tests/report/golden tests/export/golden
 
 bench: $(STAMP)
 	# compiled bytecode, as a pip-installed package has (androguard's has it too)

@@ -1,14 +1,12 @@
-"""Snapshot tests: every target on every test decision (and on examples/policies when it
-exists) renders byte for byte to the reviewed file under ``golden/``.
+"""Snapshot tests: every target on every test decision and on examples/policies renders
+byte for byte to the reviewed file under ``golden/``.
 
-After an intended change, regenerate with ``APPVETO_UPDATE_GOLDEN=1 pytest tests/export``
-and review the diff like any other change.
+A changed output (or a changed input policy) fails with the diff: it never skips. After an
+intended change, ``make goldens`` regenerates the snapshots; review the diff in the commit.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from datetime import date
 from pathlib import Path
 
@@ -20,11 +18,11 @@ from appveto.export.bundle import build_bundle
 from appveto.policy.load import load_policies
 from tests.conftest import REPO
 from tests.export.fixtures import AT, POLICIES
+from tests.goldens import UPDATE, assert_golden
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = REPO / "examples" / "policies"
 EXAMPLES_AT = date(2023, 4, 15)
-UPDATE = os.environ.get("APPVETO_UPDATE_GOLDEN") == "1"
 GENERATOR = "appveto golden"
 
 
@@ -34,21 +32,11 @@ def _bundle(folder: Path, at: date) -> dict[str, bytes]:
 
 
 def _cases() -> list[object]:
-    cases: list[object] = [pytest.param(POLICIES, AT, "test-policies", id="test-policies")]
-    if EXAMPLES.is_dir() and any(EXAMPLES.rglob("*.yaml")):
-        cases.append(pytest.param(EXAMPLES, EXAMPLES_AT, "examples", id="examples"))
-    return cases
-
-
-INPUT_HASH = "INPUT.sha256"
-"""Beside each snapshot: the hash of the policy files it was made from."""
-
-
-def _input_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.y*ml")):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+    # both inputs are in the repository: neither case depends on anything outside it
+    return [
+        pytest.param(POLICIES, AT, "test-policies", id="test-policies"),
+        pytest.param(EXAMPLES, EXAMPLES_AT, "examples", id="examples"),
+    ]
 
 
 @pytest.mark.parametrize(("folder", "at", "name"), _cases())
@@ -58,28 +46,20 @@ def test_every_target_matches_its_snapshot(folder: Path, at: date, name: str) ->
     if UPDATE:
         for old in sorted(root.rglob("*"), reverse=True) if root.exists() else []:
             old.unlink() if old.is_file() else old.rmdir()
-        for rel, content in files.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_bytes(content)
-        (root / INPUT_HASH).write_text(_input_hash(folder) + "\n", encoding="utf-8")
-    recorded = (root / INPUT_HASH).read_text(encoding="utf-8").strip() if (root / INPUT_HASH).exists() else ""
-    if recorded != _input_hash(folder):
-        if folder == POLICIES:
-            pytest.fail("the test policies changed: regenerate the snapshot with APPVETO_UPDATE_GOLDEN=1")
-        # examples/policies belongs to the policy library; when it changes, this snapshot
-        # no longer describes it. Say so rather than fail someone else's change.
-        pytest.skip(
-            f"{folder.relative_to(REPO)} changed since the snapshot: "
-            "review and regenerate with APPVETO_UPDATE_GOLDEN=1"
+    stored = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    if not UPDATE:
+        assert stored == sorted(files), (
+            f"files added {sorted(set(files) - set(stored))} or gone {sorted(set(stored) - set(files))}: "
+            "run `make goldens` and review the diff"
         )
-    stored = {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and p.name != INPUT_HASH
-    }
-    assert sorted(stored) == sorted(files), "files added or gone: regenerate with APPVETO_UPDATE_GOLDEN=1"
-    changed = [rel for rel in files if files[rel] != stored[rel]]
-    assert changed == [], "output changed: review, then regenerate with APPVETO_UPDATE_GOLDEN=1"
+    failures: list[str] = []
+    for rel, content in sorted(files.items()):
+        try:
+            assert_golden(root / rel, content, f"{name}/{rel}")
+        except pytest.fail.Exception as exc:
+            failures.append(str(exc))
+    if failures:
+        pytest.fail(f"{len(failures)} of {len(files)} files changed:\n" + "\n".join(failures), pytrace=False)
 
 
 def test_test_policies_cover_every_target() -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +15,12 @@ import pytest
 from appveto.kb import load_baseline
 from appveto.kb.model import KnowledgeBase
 from appveto.report.json_report import ScanRecord, load_document, scan_record
-from tests.conftest import REPO, corpus_apk
+from tests.conftest import corpus_apk
+from tests.goldens import UPDATE, assert_golden
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 NOW_ARG = "2026-11-29T12:00:00+00:00"
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("APPVETO_UPDATE_GOLDEN") == "1"
 GOLDEN_APKS = ("fdroid-souch-smsbypass.apk", "quark-ahmyth-rat.apk", "dendroid-rat-dexguarded.apk")
 
 
@@ -52,66 +51,8 @@ def _record(name: str, folder: str) -> ScanRecord:
 
 
 def check_golden(name: str, text: str | bytes) -> None:
-    """Compare with ``golden/<name>``; APPVETO_UPDATE_GOLDEN=1 rewrites it."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    path = GOLDEN / name
-    if UPDATE or not path.exists():
-        if not UPDATE:
-            path.write_bytes(data)
-            pytest.fail(
-                f"golden/{name} was missing and has been written: review and commit it", pytrace=False
-            )
-        path.write_bytes(data)
-        return
-    want = path.read_bytes()
-    if want != data:
-        diff = "".join(
-            list(
-                difflib.unified_diff(
-                    want.decode("utf-8", "replace").splitlines(True),
-                    data.decode("utf-8", "replace").splitlines(True),
-                    f"golden/{name}",
-                    "now",
-                    n=2,
-                )
-            )[:80]
-        )
-        pytest.fail(
-            f"output differs from golden/{name}; if the change is intended, regenerate with "
-            f"APPVETO_UPDATE_GOLDEN=1 pytest tests/report and review the diff:\n{diff}",
-            pytrace=False,
-        )
-
-
-# What a scan's judgement depends on (reader, checks, scoring, reference data). The
-# rendering goldens are made from a frozen scan of each APK; whether that frozen scan
-# still equals a fresh one is only asked while these files are unchanged.
-PIPELINE_PARTS = (
-    "src/appveto/__init__.py",
-    "src/appveto/findings.py",
-    "src/appveto/scan.py",
-    "src/appveto/scoring.py",
-    "src/appveto/apk",
-    "src/appveto/checks",
-    "src/appveto/kb",
-)
-FINGERPRINT = GOLDEN / "pipeline.sha256"
-
-
-def pipeline_fingerprint() -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for part in PIPELINE_PARTS:
-        root = REPO / part
-        files = (
-            [root]
-            if root.is_file()
-            else sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".json"))
-        )
-        for f in files:
-            h.update(f.relative_to(REPO).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
+    """Compare with ``golden/<name>`` (a difference fails with the diff); ``make goldens`` rewrites it."""
+    assert_golden(GOLDEN / name, text)
 
 
 def frozen(name: str) -> ScanRecord:
@@ -121,11 +62,8 @@ def frozen(name: str) -> ScanRecord:
         from appveto.report.json_report import render_json
 
         path.write_text(render_json([record(name)]), encoding="utf-8")
-        FINGERPRINT.write_text(pipeline_fingerprint() + "\n", encoding="utf-8")
     if not path.exists():
-        pytest.fail(
-            f"golden/{path.name} is missing: run APPVETO_UPDATE_GOLDEN=1 pytest tests/report", pytrace=False
-        )
+        pytest.fail(f"golden/{path.name} is missing: run `make goldens`", pytrace=False)
     from appveto.errors import ReportError
 
     try:
@@ -133,6 +71,6 @@ def frozen(name: str) -> ScanRecord:
     except ReportError as exc:
         pytest.fail(
             f"golden/{path.name} no longer fits the scan models ({exc}); if the models changed on "
-            "purpose, regenerate with APPVETO_UPDATE_GOLDEN=1 pytest tests/report and review the diff",
+            "purpose, run `make goldens` and review the diff",
             pytrace=False,
         )
