@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from publicsuffixlist import PublicSuffixList
 
-from appveto.apk import archive, axml, native, signing
+from appveto import archive
+from appveto.apk import axml, native, signing
 from appveto.apk.archive import open_archive
 from appveto.apk.model import ZipEntry
 from appveto.errors import ApkError

@@ -12,69 +12,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
+from appveto.archive import Tampering, TamperKind, ZipEntry
+
 if TYPE_CHECKING:
-    from appveto.apk.archive import Archive
+    from appveto.archive import Archive
 
 
 # --------------------------------------------------------------------------- zip
 
-
-class TamperKind(StrEnum):
-    """Deviations from the zip spec (or from what Android expects) seen while reading."""
-
-    DATA_BEFORE_ARCHIVE = "data-before-archive"  # Janus: bytes prepended before the first local header
-    DEX_MAGIC_AT_START = "dex-magic-at-start"  # Janus: the file also parses as a DEX
-    TRAILING_DATA = "trailing-data"  # bytes after the end of central directory
-    BAD_COMPRESSION_METHOD = "bad-compression-method"  # method not 0/8 (Android treats as stored/deflated)
-    METHOD_MISMATCH = "method-mismatch"  # local header method differs from central directory
-    SIZE_MISMATCH = "size-mismatch"  # local header sizes differ from central directory
-    CRC_MISMATCH = "crc-mismatch"
-    NAME_MISMATCH = "name-mismatch"  # local header name differs from central directory
-    FAKE_ENCRYPTION = "fake-encryption"  # general-purpose bit 0 set on readable data
-    DATA_DESCRIPTOR = "data-descriptor"  # bit 3 set (informational)
-    EXTRA_FIELD_ANOMALY = "extra-field-anomaly"  # malformed, oversized or mismatched extra fields
-    ZIP64 = "zip64"
-    DUPLICATE_NAME = "duplicate-name"
-    PATH_TRAVERSAL = "path-traversal"  # '..' components, absolute names, backslashes
-    UNUSUAL_NAME = "unusual-name"  # NUL or control characters, very long names
-    OVERLAPPING_ENTRIES = "overlapping-entries"
-    CD_COUNT_MISMATCH = "cd-count-mismatch"  # EOCD entry count disagrees with the directory
-    TRUNCATED = "truncated"  # central directory or an entry runs past the end of the file
-    COMMENT_ANOMALY = "comment-anomaly"
-    MANIFEST_ANOMALY = "manifest-anomaly"  # binary XML tricks tolerated by Android
-    DEX_HEADER_ANOMALY = "dex-header-anomaly"  # header_size, checksum, map tricks
-    INFLATE_ERROR = "inflate-error"  # an entry's data could not be inflated
-    BAD_LOCAL_HEADER = "bad-local-header"  # no local header where the central directory points
-    EMPTY_ARCHIVE = "empty-archive"  # no entries (Android: kEmptyArchive, not installable)
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Tampering:
-    """One observation of a deviation; ``entry`` and ``offset`` say where."""
-
-    kind: TamperKind
-    entry: str | None
-    offset: int | None
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class ZipEntry:
-    """An entry as the central directory describes it (Android's view)."""
-
-    name: str
-    method: int
-    """Compression method from the central directory (0 stored, 8 deflate; other values
-    are tampering, and Android treats anything not 8 as stored)."""
-    compressed_size: int
-    uncompressed_size: int
-    crc32: int
-    flags: int
-    local_header_offset: int
-    data_offset: int
-    """Absolute offset of the entry's data in the file, from the local header."""
-    index: int
-    """Position in the central directory."""
+# Tampering, TamperKind and ZipEntry live with the shared zip reader (``appveto.archive``,
+# which reads IPAs too); they are re-exported (``__all__`` at the end) so that every APK
+# type is importable from this module.
 
 
 # ---------------------------------------------------------------------- manifest
@@ -446,3 +394,36 @@ class Apk:
 
     def entry_names(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.entries)
+
+
+__all__ = [
+    "Apk",
+    "ApkProblem",
+    "Application",
+    "Component",
+    "ComponentKind",
+    "DeclaredPermission",
+    "DexFile",
+    "DexLocation",
+    "DistinguishedName",
+    "EmbeddedDex",
+    "FieldRef",
+    "IntentData",
+    "IntentFilter",
+    "LineageNode",
+    "Manifest",
+    "MethodRef",
+    "NativeLib",
+    "Queries",
+    "SignerCert",
+    "SigningInfo",
+    "SigningScheme",
+    "TamperKind",
+    "Tampering",
+    "UsesFeature",
+    "UsesLibrary",
+    "UsesPermission",
+    "XmlElement",
+    "ZipEntry",
+    "descriptor_to_java",
+]
