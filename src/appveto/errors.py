@@ -73,6 +73,21 @@ class LimitExceeded(ApkError):
     """An APK exceeds a configured safety limit (entries, inflated size, ratio)."""
 
 
+class IpaError(AppvetoError):
+    """An IPA (or a part of it) could not be read."""
+
+    @classmethod
+    def at(
+        cls,
+        message: str,
+        *,
+        file: str | None = None,
+        entry: str | None = None,
+        offset: int | None = None,
+    ) -> IpaError:
+        return cls(message, diagnostics=(Diagnostic(message, file=file, entry=entry, offset=offset),))
+
+
 class KnowledgeBaseError(AppvetoError):
     """Reference data could not be loaded or updated."""
 
