@@ -245,3 +245,49 @@ def test_a_file_without_any_person_is_refused(write: Write) -> None:
         read_directory(
             write("groups.json", json.dumps({"Resources": [{"schemas": [SCIM_GROUP], "id": "g"}]}))
         )
+
+
+def test_json_held_devices_with_platforms_systems_and_networks(write: Write) -> None:
+    doc = {
+        "systems": [{"id": "mail", "name": "Mail"}, {"id": "docs"}, {"name": "no id"}],
+        "network_zones": [{"id": "lan", "name": "Wired network"}],
+        "people": [
+            {
+                "id": "p1",
+                "devices": [
+                    "D1",
+                    {"id": "I1", "platform": "ios"},
+                    {"id": "P1", "platform": "iPad"},
+                    {"id": "W1", "platform": "toaster"},
+                    {"platform": "android"},
+                ],
+            },
+            {
+                "id": "p2",
+                "devices": [{"id": "I1", "platform": "android"}, {"id": "A2", "platform": "android"}],
+            },
+        ],
+    }
+    r = read_directory(write("dir.json", json.dumps(doc)))
+    d = r.directory
+    assert [(s.id, s.name) for s in d.systems] == [("docs", "docs"), ("mail", "Mail")]
+    assert [(n.id, n.name) for n in d.networks] == [("lan", "Wired network")]
+    assert d.people[0].devices == ("D1", "I1", "P1", "W1")
+    assert d.people[1].devices == ("A2",)  # I1 is already held by p1
+    assert dict(d.device_platforms) == {"I1": "ios", "P1": "ipados", "A2": "android"}
+    m = msgs(r)
+    assert any("people[0].devices[3]" in x and "unknown platform 'toaster'" in x for x in m)
+    assert any("people[0].devices[4]" in x and "held device without 'id'" in x for x in m)
+    assert any("systems[2]" in x and "system without 'id'" in x for x in m)
+
+
+def test_scim_held_devices_may_give_their_platform(write: Write) -> None:
+    user = {
+        "schemas": [SCIM_USER, SCIM_APPVETO],
+        "id": "u1",
+        "userName": "jpeeters",
+        SCIM_APPVETO: {"devices": ["D1", {"id": "I1", "platform": "iOS"}]},
+    }
+    r = read_directory(write("scim.json", json.dumps({"Resources": [user]})))
+    assert r.directory.people[0].devices == ("D1", "I1")
+    assert r.directory.device_platforms == (("I1", "ios"),)

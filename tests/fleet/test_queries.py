@@ -93,3 +93,54 @@ def test_observed_only_leaves_out_devices_no_snapshot_saw(tmp_path: Path) -> Non
             )
             assert seen == [x for x in every if x[1] is not None]
             assert len(seen) < len(every) if previous else len(seen) == len(every)
+
+
+def test_directory_devices_people_without_devices_and_find_people(store_url: str, tmp_path: Path) -> None:
+    import json
+
+    from appveto.fleet.directory import read_directory
+    from appveto.fleet.model import Platform
+
+    doc = {
+        "systems": [{"id": "mail", "name": "Mail"}],
+        "network_zones": [{"id": "lan", "name": "LAN"}],
+        "people": [
+            # D1 is inventoried (by ID), SN-2 by serial number, PHONE-3 by name; I9 by nobody
+            {
+                "id": "p1",
+                "email": "Jan.Peeters@example.org",
+                "user_name": "jpeeters",
+                "devices": ["D1", "SN-2"],
+            },
+            {
+                "id": "p2",
+                "user_name": "jan.peeters@example.org",
+                "devices": ["PHONE-3", {"id": "I9", "platform": "ios"}],
+            },
+            {"id": "p3", "email": "nobody@example.org"},
+            {"id": "p4", "devices": []},  # held by the MDM user: no directory holding, yet a device
+            {"id": "p5", "active": False},
+        ],
+    }
+    (tmp_path / "dir.json").write_text(json.dumps(doc), encoding="utf-8")
+    inv = (
+        "device_id,device_name,serial_number,user,app_id\n"
+        "D1,,,,com.whatsapp\nX2,,SN-2,,com.whatsapp\nX3,PHONE-3,,,com.whatsapp\nX4,,,p4-login,com.whatsapp\n"
+    )
+    (tmp_path / "inv.csv").write_text(inv, encoding="utf-8")
+    doc["people"][3]["user_name"] = "p4-login"  # type: ignore[index]
+    (tmp_path / "dir.json").write_text(json.dumps(doc), encoding="utf-8")
+    with Store.open(store_url) as store:
+        store.import_directory(
+            read_directory(tmp_path / "dir.json").directory, file="dir.json", source="json"
+        )
+        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        fleet = StoreFleet(store)
+        assert [tuple(h) for h in fleet.directory_devices()] == [("p2", "I9", Platform.IOS)]
+        assert list(fleet.people_without_devices()) == ["p3"]
+        assert [(s.id, s.name) for s in fleet.systems()] == [("mail", "Mail")]
+        assert [n.id for n in fleet.networks()] == ["lan"]
+        assert [p.id for p in fleet.find_people("p1")] == ["p1"]
+        assert [p.id for p in fleet.find_people("JPEETERS")] == ["p1"]
+        assert [p.id for p in fleet.find_people("jan.peeters@EXAMPLE.org")] == ["p1", "p2"]
+        assert fleet.find_people("p1@example.org") == ()

@@ -28,6 +28,8 @@ TABLES = {
     "people",
     "person_roles",
     "device_holders",
+    "systems",
+    "network_zones",
     "devices",
     "snapshots",
     "snapshot_devices",
@@ -372,3 +374,26 @@ def test_an_inventory_import_resolves_its_own_devices(store_url: str, write: Wri
         ("apple", "b1"): ("p1", HolderMatch.DIRECTORY),  # the directory holds "b1"
         ("apple", "u9"): (None, HolderMatch.NONE),
     }
+
+
+def test_upgrade_keeps_a_directory_stored_before_platforms_systems_and_zones(store_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from appveto.fleet.queries import StoreFleet
+    from appveto.fleet.store import MIGRATIONS_DIR, _engine
+
+    engine = _engine(normalize_url(store_url))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+        conn.execute(text("INSERT INTO people (id, active) VALUES ('p1', TRUE)"))
+        conn.execute(text("INSERT INTO device_holders (device_key, person_id) VALUES ('K1', 'p1')"))
+    engine.dispose()
+    with Store.open(store_url) as store:
+        held = list(StoreFleet(store).directory_devices())
+        assert [(h.person_id, h.key, h.platform.value) for h in held] == [("p1", "K1", "unknown")]
+        assert store.systems() == () and store.networks() == ()

@@ -229,7 +229,8 @@ def _run_directory_import(args: argparse.Namespace) -> int:
     d = parsed.directory
     sys.stdout.write(
         f"directory ({parsed.format}): {len(d.people)} people, {len(d.org_units)} org units, "
-        f"{len(d.roles)} roles, {len(d.authorities)} authorities, "
-        f"{sum(len(p.devices) for p in d.people)} device holdings\n"
+        f"{len(d.roles)} roles, {len(d.authorities)} authorities, {len(d.systems)} systems, "
+        f"{len(d.networks)} network zones, {sum(len(p.devices) for p in d.people)} device holdings "
+        f"({len(d.device_platforms)} with their platform)\n"
     )
     return 0

@@ -111,8 +111,26 @@ device_holders = Table(
     metadata,
     Column("device_key", Text(), primary_key=True),
     Column("person_id", Text(), ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(20)),
     Index("ix_device_holders_person", "person_id"),
 )
+"""Device keys the directory says people hold, with the platform it gives (NULL: none given)."""
+
+systems = Table(
+    "systems",
+    metadata,
+    Column("id", Text(), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+"""The administration's information systems the directory lists (scope parts name them)."""
+
+network_zones = Table(
+    "network_zones",
+    metadata,
+    Column("id", Text(), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+"""The networks the directory lists (decisions' network zones name them)."""
 
 devices = Table(
     "devices",
@@ -133,6 +151,7 @@ devices = Table(
     Column("person_id", Text()),
     Column("holder_match", String(20), nullable=False),
     UniqueConstraint("source", "source_device_id", name="uq_devices_source_id"),
+    Index("ix_devices_source_device_id", "source_device_id"),
     Index("ix_devices_name", "name"),
     Index("ix_devices_serial", "serial_number"),
     Index("ix_devices_person", "person_id"),

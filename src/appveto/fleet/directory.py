@@ -5,14 +5,17 @@ Three formats (documented with examples in ``docs/fleet.md``):
 * ``csv``: one row per person; the org unit is a ``/``-separated path of unit names,
   authorities and roles are named in their columns and created as they appear;
 * ``json``: ``{"authorities": [...], "org_units": [...], "roles": [...], "people": [...]}``
-  with explicit IDs and references;
+  with explicit IDs and references, and optionally the administration's ``systems`` and
+  ``network_zones`` (``[{"id", "name"}]``, what decisions' scope parts name); a person's
+  ``devices`` are keys or ``{"id": KEY, "platform": "ios"}`` objects;
 * ``scim``: SCIM 2.0 (RFC 7643) Users and Groups, as a ``ListResponse``, an array of
   resources or ``{"Users": ..., "Groups": ...}``. Users: ``id``, ``userName``, ``name``,
   ``displayName``, ``emails``, ``title``, ``active``, ``roles``, ``groups``, and the
   enterprise extension (``organization`` -> authority, ``division``/``department`` ->
   org unit path under it, ``manager.value``). Groups become roles of their members. The
   devices a user holds can be given in the extension
-  ``urn:appveto:params:scim:schemas:extension:2.0:User`` (``{"devices": [...]}``).
+  ``urn:appveto:params:scim:schemas:extension:2.0:User`` (``{"devices": [...]}``, keys or
+  ``{"id", "platform"}`` objects as in the JSON format).
 
 A bad entry (no ID, a duplicate ID) is reported with its line or entry path and left
 out; a dangling reference (unknown parent, manager, unit, role) is reported and dropped;
@@ -30,17 +33,21 @@ from pathlib import Path
 from typing import Any
 
 from appveto.errors import Diagnostic, FleetError
+from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.model import (
     Authority,
     AuthorityId,
     Directory,
     ImportIssue,
+    Network,
     OrgUnit,
     OrgUnitId,
     Person,
     PersonId,
+    Platform,
     Role,
     RoleId,
+    System,
 )
 
 DIRECTORY_FORMATS: tuple[str, ...] = ("csv", "json", "scim")
@@ -130,6 +137,10 @@ class _Builder:
     units: dict[str, OrgUnit] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
     people: dict[str, tuple[Person, int | None, str | None]] = field(default_factory=dict)
+    systems: dict[str, System] = field(default_factory=dict)
+    networks: dict[str, Network] = field(default_factory=dict)
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    """Held device key -> the platform the file gives for it (the first one given)."""
     issues: list[ImportIssue] = field(default_factory=list)
     rows_bad: int = 0
     implicit_roles: bool = False
@@ -265,7 +276,41 @@ class _Builder:
             org_units=tuple(units[k] for k in sorted(units)),
             roles=tuple(self.roles[k] for k in sorted(self.roles)),
             people=tuple(people[k] for k in sorted(people)),
+            systems=tuple(self.systems[k] for k in sorted(self.systems)),
+            networks=tuple(self.networks[k] for k in sorted(self.networks)),
+            device_platforms=tuple(
+                (k, p)
+                for k, p in sorted(self.platforms.items())
+                if k in holders and p is not Platform.UNKNOWN
+            ),
         )
+
+    def devices(self, value: Any, line: int | None = None, entry: str | None = None) -> tuple[str, ...]:
+        """A person's held devices: keys (a list, or a ``;``-separated text) or ``{"id", "platform"}``
+        objects; the platform given is kept for the key."""
+        if not isinstance(value, list):
+            return _strs(value)
+        keys: list[str] = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                key = _s(item)
+                if key:
+                    keys.append(key)
+                continue
+            where = f"{entry}.devices[{i}]" if entry else None
+            key = _s(item.get("id"))
+            if key is None:
+                self.issue("a held device without 'id'; ignored", line, where)
+                continue
+            keys.append(key)
+            given = item.get("platform")
+            if given is None:
+                continue
+            platform = platform_of(given)
+            if platform is Platform.UNKNOWN:
+                self.issue(f"device {key!r}: unknown platform {_s(given)!r}; read as unknown", line, where)
+            self.platforms.setdefault(key, platform)
+        return tuple(keys)
 
 
 def _loops(start: str, parent: Callable[[str], str | None]) -> bool:
@@ -437,7 +482,7 @@ def _items(b: _Builder, doc: dict[str, Any], key: str) -> Iterable[tuple[str, di
 
 
 def _read_json(doc: Any, display: str) -> _Builder:
-    keys = ("authorities", "org_units", "roles", "people")
+    keys = ("authorities", "org_units", "roles", "people", "systems", "network_zones")
     if not isinstance(doc, dict) or not any(k in doc for k in keys):
         found = ", ".join(sorted(doc)[:6]) if isinstance(doc, dict) else type(doc).__name__
         raise _refuse(
@@ -502,10 +547,18 @@ def _read_json(doc: Any, display: str) -> _Builder:
                 manager_id=PersonId(mgr) if mgr else None,
                 active=active,
                 roles=tuple(RoleId(r) for r in _strs(p.get("roles"))),
-                devices=_strs(p.get("devices")),
+                devices=b.devices(p.get("devices"), entry=entry),
             ),
             entry=entry,
         )
+    for key, kind in (("systems", System), ("network_zones", Network)):
+        for entry, item in _items(b, doc, key):
+            ident = _s(item.get("id"))
+            if ident is None:
+                b.bad(f"{key.replace('_', ' ')[:-1]} without 'id'", entry=entry)
+                continue
+            table: dict[str, Any] = b.systems if kind is System else b.networks
+            table.setdefault(ident, kind(ident, _s(item.get("name")) or ident))
     return b
 
 
@@ -662,7 +715,7 @@ def _scim_user(b: _Builder, r: dict[str, Any], entry: str | None, memberships: d
             manager_id=PersonId(mgr) if mgr else None,
             active=active is not False,
             roles=tuple(RoleId(x) for x in roles),
-            devices=_strs(ext.get("devices")),
+            devices=b.devices(ext.get("devices"), entry=entry),
         ),
         entry=entry,
     )

@@ -18,8 +18,9 @@ importers read, with the vendors' field names:
 * a share of the Android devices is managed through Intune instead, exported as
   Intune's *Discovered apps* CSV (``intune-NNN.csv``, no package IDs, matched by name);
 
-plus ``directory.json`` (appveto's directory JSON: authorities, org units, roles,
-people and the devices they hold). App mixes follow public usage shares loosely: TikTok
+plus ``directory.json`` (appveto's directory JSON: authorities, org units, roles, the
+systems and network zones the example decisions name, people and the devices they hold
+with each device's platform). App mixes follow public usage shares loosely: TikTok
 on a few percent of devices, WhatsApp and Outlook on most, Teams on most work phones,
 Facebook on about a third; the rest comes from a long tail of generic apps. Everything
 is drawn from one ``random.Random(seed)``: the same parameters give byte-identical files.
@@ -246,7 +247,26 @@ def _directory_frame() -> dict[str, Any]:
             "staff",
         )
     ]
-    return {"authorities": authorities, "org_units": units, "roles": roles}
+    # the systems and networks the Belgian example decisions name (scope parts' systems and
+    # network zones), as the administration's directory lists them
+    systems = [
+        {"id": "federal-internal-systems", "name": "Federal internal networks and systems"},
+        {"id": "chamber-documents", "name": "Parliament document system"},
+        {"id": "parliament-mail", "name": "Parliament mail"},
+        {"id": "official-messaging-groups", "name": "Official messaging groups"},
+    ]
+    zones = [
+        {"id": "parliament-lan", "name": "Parliament wired network"},
+        {"id": "parliament-staff-wifi", "name": "Parliament staff Wi-Fi"},
+        {"id": "visitor-wifi", "name": "Parliament visitor Wi-Fi"},
+    ]
+    return {
+        "authorities": authorities,
+        "org_units": units,
+        "roles": roles,
+        "systems": systems,
+        "network_zones": zones,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +397,7 @@ def generate(
     n_devices = n_rows = 0
     for i, person in enumerate(_people(rng, people)):
         held = 2 if rng.random() < second_device_share else 1
-        keys: list[str] = []
+        keys: list[dict[str, str]] = []
         for k in range(held):
             n_devices += 1
             platform = "android" if rng.random() < 0.55 else "ios"
@@ -397,7 +417,8 @@ def generate(
             )
             n_rows += len(dev.apps)
             writers.write(dev, rng)
-            keys.append(dev.key)
+            ipad = dev.model.startswith("iPad")
+            keys.append({"id": dev.key, "platform": "ipados" if ipad else platform})
         person["devices"] = keys
         dir_fh.write(("  " if i == 0 else ",\n  ") + json.dumps(person, ensure_ascii=False))
     dir_fh.write("\n ]\n}\n")

@@ -107,6 +107,30 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class System:
+    """An information system of the administration (what ``accesses_system`` scope parts name)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A network the administration runs (what a decision's network zones name)."""
+
+    id: str
+    name: str
+
+
+class HeldDevice(NamedTuple):
+    """A device key the directory says a person holds, with the platform it gives (if any)."""
+
+    person_id: PersonId
+    key: str
+    platform: Platform
+
+
+@dataclass(frozen=True, slots=True)
 class Directory:
     """A whole directory, as parsed from one file; imports replace the stored directory."""
 
@@ -114,6 +138,10 @@ class Directory:
     org_units: tuple[OrgUnit, ...]
     roles: tuple[Role, ...]
     people: tuple[Person, ...]
+    systems: tuple[System, ...] = ()
+    networks: tuple[Network, ...] = ()
+    device_platforms: tuple[tuple[str, Platform], ...] = ()
+    """The platform the directory gives for a held device key (only keys it gives one for)."""
 
 
 # --------------------------------------------------------------------------- inventory

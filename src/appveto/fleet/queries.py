@@ -31,17 +31,22 @@ from appveto.fleet.model import (
     Device,
     DeviceId,
     DeviceObservation,
+    HeldDevice,
     HolderMatch,
     InstalledApp,
     ManagementMode,
+    Network,
     OrgUnit,
     OrgUnitId,
     Ownership,
     Person,
     PersonId,
     Platform,
+    Role,
     RoleId,
+    Snapshot,
     SnapshotId,
+    System,
 )
 from appveto.fleet.store import DeviceInventory, Store
 
@@ -91,8 +96,23 @@ class StoreFleet:
     def org_units(self) -> tuple[OrgUnit, ...]:
         return self.store.org_units()
 
+    def roles(self) -> tuple[Role, ...]:
+        return self.store.roles()
+
+    def systems(self) -> tuple[System, ...]:
+        return self.store.systems()
+
+    def networks(self) -> tuple[Network, ...]:
+        return self.store.networks()
+
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        return self.store.snapshots()
+
     def person(self, person_id: str) -> Person | None:
         return self.store.person(person_id)
+
+    def find_people(self, text: str) -> tuple[Person, ...]:
+        return self.store.find_people(text)
 
     def _rows(self, conn: Any, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         raw: Any = conn.connection.dbapi_connection
@@ -161,6 +181,31 @@ class StoreFleet:
                     roles.append(RoleId(role))
             if current is not None:
                 yield Membership(current[0], current[1], current[2], tuple(roles), current[3])
+
+    def directory_devices(self) -> Iterator[HeldDevice]:
+        """Device keys the directory says people hold that no stored device answers to (by MDM
+        device ID, serial number or name): devices no inventory of any source has had."""
+        sql = (
+            "SELECT h.person_id, h.device_key, h.platform FROM device_holders h WHERE "
+            "NOT EXISTS (SELECT 1 FROM devices d WHERE d.source_device_id = h.device_key) AND "
+            "NOT EXISTS (SELECT 1 FROM devices d WHERE d.serial_number = h.device_key) AND "
+            "NOT EXISTS (SELECT 1 FROM devices d WHERE d.name = h.device_key) "
+            "ORDER BY h.person_id, h.device_key"
+        )
+        with self.store.engine.connect() as conn:
+            for pid, key, platform in self._rows(conn, sql):
+                yield HeldDevice(PersonId(pid), key, _PLATFORM.get(platform or "", Platform.UNKNOWN))
+
+    def people_without_devices(self) -> Iterator[PersonId]:
+        """Active people the directory lists no device for and no device is tied to, by ID."""
+        sql = (
+            "SELECT p.id FROM people p WHERE p.active AND "
+            "NOT EXISTS (SELECT 1 FROM device_holders h WHERE h.person_id = p.id) AND "
+            "NOT EXISTS (SELECT 1 FROM devices d WHERE d.person_id = p.id) ORDER BY p.id"
+        )
+        with self.store.engine.connect() as conn:
+            for (pid,) in self._rows(conn, sql):
+                yield PersonId(pid)
 
     # -- inventory
 

@@ -62,6 +62,7 @@ from appveto.fleet.model import (
     ImportSummary,
     InstalledApp,
     ManagementMode,
+    Network,
     OrgUnit,
     OrgUnitId,
     Ownership,
@@ -73,6 +74,7 @@ from appveto.fleet.model import (
     Snapshot,
     SnapshotId,
     StoreCounts,
+    System,
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -224,7 +226,12 @@ class Store:
         """
         now = now or datetime.now(UTC)
         started = time.perf_counter()
-        holders = [(key, p.id) for p in directory.people for key in p.devices]
+        platforms = dict(directory.device_platforms)
+        holders = [
+            (key, p.id, platforms[key].value if key in platforms else None)
+            for p in directory.people
+            for key in p.devices
+        ]
         try:
             with self._engine.begin() as conn:
                 for table in (
@@ -234,6 +241,8 @@ class Store:
                     t.roles,
                     t.org_units,
                     t.authorities,
+                    t.systems,
+                    t.network_zones,
                 ):
                     conn.execute(delete(table))
                 _bulk_insert(
@@ -249,6 +258,10 @@ class Store:
                     [(u.id, u.name, u.parent_id, u.authority_id) for u in directory.org_units],
                 )
                 _bulk_insert(conn, "roles", ("id", "name"), [(r.id, r.name) for r in directory.roles])
+                _bulk_insert(conn, "systems", ("id", "name"), [(x.id, x.name) for x in directory.systems])
+                _bulk_insert(
+                    conn, "network_zones", ("id", "name"), [(x.id, x.name) for x in directory.networks]
+                )
                 _bulk_insert(
                     conn,
                     "people",
@@ -288,7 +301,7 @@ class Store:
                     ("person_id", "role_id"),
                     [(p.id, r) for p in directory.people for r in p.roles],
                 )
-                _bulk_insert(conn, "device_holders", ("device_key", "person_id"), holders)
+                _bulk_insert(conn, "device_holders", ("device_key", "person_id", "platform"), holders)
                 _resolve_holders(conn)
                 kept = tuple(issues[:MAX_KEPT_ISSUES])
                 conn.execute(
@@ -482,6 +495,18 @@ class Store:
             rows = conn.execute(select(t.roles).order_by(t.roles.c.id)).all()
         return tuple(Role(RoleId(r.id), r.name) for r in rows)
 
+    def systems(self) -> tuple[System, ...]:
+        """The information systems the directory lists."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.systems).order_by(t.systems.c.id)).all()
+        return tuple(System(r.id, r.name) for r in rows)
+
+    def networks(self) -> tuple[Network, ...]:
+        """The network zones the directory lists."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(t.network_zones).order_by(t.network_zones.c.id)).all()
+        return tuple(Network(r.id, r.name) for r in rows)
+
     def people(self) -> Iterator[Person]:
         """Every person, ordered by ID, with roles and held device keys."""
         with self._engine.connect() as conn:
@@ -520,9 +545,16 @@ class Store:
             return p
         return None
 
+    def find_people(self, text: str) -> tuple[Person, ...]:
+        """People whose ID is ``text``, or whose e-mail address or user name is ``text``
+        without regard to case (for ``fleet explain --person``), by ID."""
+        folded = text.strip().lower()
+        p = t.people.c
+        return tuple(self._people_where((p.id == text) | (p.email_lc == folded) | (p.user_name_lc == folded)))
+
     def _people_where(self, cond: Any) -> Iterator[Person]:
         with self._engine.connect() as conn:
-            for r in conn.execute(select(t.people).where(cond)):
+            for r in conn.execute(select(t.people).where(cond).order_by(t.people.c.id)):
                 rids = conn.execute(
                     select(t.person_roles.c.role_id)
                     .where(t.person_roles.c.person_id == r.id)
