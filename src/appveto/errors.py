@@ -100,6 +100,10 @@ class FleetError(AppvetoError):
     """A directory or inventory file could not be imported, or the store failed."""
 
 
+class ComplianceError(AppvetoError):
+    """An evaluation or explanation cannot be made as asked (e.g. a person nobody is, or several are)."""
+
+
 class ExportError(AppvetoError):
     """An enforcement artifact could not be produced."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from appveto.compliance.evaluate import evaluate
-from appveto.compliance.model import ScanFacts, Status
+from appveto.compliance.model import Limitation, ScanFacts, Status
 from appveto.fleet.queries import StoreFleet
 from appveto.fleet.store import Store
 from appveto.policy import load_policies
@@ -206,7 +206,7 @@ term: {effective: 2024-01-01}
     policies = load_policies(folder)
     none = evaluate(policies, store, at=AT, changes=False)
     assert not [r for r in none.results if r.decision_id == "risky-apps" and r.status is not Status.UNKNOWN]
-    assert any("need scan results" in x for x in none.limitations)
+    assert any("need scan results" in x.message for x in none.limitations)
     scans = (
         ScanFacts("com.whatsapp", score=75, source="wa.apk"),
         ScanFacts(world.TIKTOK, signer_sha256=("ab" * 32,), score=10, source="tt.apk"),
@@ -235,7 +235,7 @@ def test_android_packages_are_case_sensitive_ios_bundles_are_not(
     from appveto.policy import resolve
 
     policies, _ = loaded
-    limits: list[str] = []
+    limits: list[Limitation] = []
     m = build_matcher(resolve(policies, "fed-ban", at=AT), (), limits, raw_ios=set())
     assert m.match("ios", world.TIKTOK.upper(), "TikTok") is not None
     assert m.match("android", world.TIKTOK.upper(), "TikTok") is None
@@ -274,4 +274,4 @@ def test_devices_of_unknown_relation_are_counted_not_dropped(tmp_path: Path) -> 
     assert not ev.results
     assert ev.undetermined_with_selected_apps == 1  # U1: held, ownership and mode not reported
     assert ev.unheld_with_selected_apps == 1  # U2: nobody holds it
-    assert any("neither ownership nor management mode" in x for x in ev.limitations)
+    assert any("neither ownership nor management mode" in x.message for x in ev.limitations)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -270,11 +271,17 @@ def write_policies(root: Path) -> Path:
     return folder
 
 
-def directory_json() -> str:
-    people = []
+NETWORK_ZONES = ({"id": "parl-lan", "name": "Parliament LAN"},)
+"""The networks the directory declares (the parliament's decision names ``parl-lan``)."""
+
+
+def directory_json(extra_people: Sequence[dict[str, object]] = ()) -> str:
+    """The directory of PEOPLE (plus ``extra_people``, appveto directory JSON entries)."""
+    people: list[dict[str, object]] = []
     for pid, unit, auth, role, dev, *_ in PEOPLE:
         entry: dict[str, object] = {
             "id": pid,
+            "user_name": pid.removeprefix("p-"),
             "email": f"{pid}@example.org",
             # p-region holds two roles (the regional part has no role criterion): multi-role reads
             "roles": [role, "civil_servant"] if pid == "p-region" else [role],
@@ -285,6 +292,7 @@ def directory_json() -> str:
         if auth:
             entry["authority"] = auth
         people.append(entry)
+    people += extra_people
     roles = sorted({p[3] for p in PEOPLE})
     return json.dumps(
         {
@@ -302,6 +310,7 @@ def directory_json() -> str:
                 {"id": "parl-members", "name": "Members", "authority": "parl"},
             ],
             "roles": [{"id": r, "name": r} for r in roles],
+            "network_zones": list(NETWORK_ZONES),
             "people": people,
         },
         indent=1,
@@ -324,11 +333,19 @@ def inventory_csv(new: bool) -> str:
     return out.getvalue()
 
 
-def load_fleet(store: Store, root: Path) -> None:
-    """Directory, then the old and the new snapshot."""
-    (root / "directory.json").write_text(directory_json(), encoding="utf-8")
+def load_fleet(
+    store: Store,
+    root: Path,
+    *,
+    extra_people: Sequence[dict[str, object]] = (),
+    snapshots: Sequence[str] = ("old", "new"),
+) -> None:
+    """Directory, then the old and the new snapshot (``snapshots`` chooses which)."""
+    (root / "directory.json").write_text(directory_json(extra_people), encoding="utf-8")
     parsed = read_directory(root / "directory.json", "json")
     store.import_directory(parsed.directory, file="directory.json", source="json", now=NEW)
     for name, at, new in (("old.csv", OLD, False), ("new.csv", NEW, True)):
+        if name.removesuffix(".csv") not in snapshots:
+            continue
         (root / name).write_text(inventory_csv(new), encoding="utf-8")
         store.import_inventory("generic-csv", [root / name], at=at, now=at)

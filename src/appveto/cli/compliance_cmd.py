@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING, Any
 from appveto.cli.fleet_cmd import add_store_arguments, fleet_group, open_store
 
 if TYPE_CHECKING:
-    from appveto.compliance.model import Evaluation, ScanFacts
+    from collections.abc import Sequence
+
+    from appveto.compliance.model import DeviceResult, Evaluation, Limitation, PlatformCount, ScanFacts
     from appveto.policy.model import PolicySet
     from appveto.scan import ScanResult
 
 FORMATS = ("text", "json", "csv", "html")
+GATES = ("violation", "overdue", "unknown", "limitation")
+"""``fleet evaluate --fail-on`` values: what makes the command exit 1 (see :func:`gate`)."""
 
 
 def _day(value: str) -> date:
@@ -39,6 +43,16 @@ def _days(value: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"not a number of days: {value!r}")
     return n
+
+
+def _gates(value: str) -> tuple[str, ...]:
+    items = tuple(x.strip() for x in value.split(",") if x.strip())
+    bad = [x for x in items if x not in GATES]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give one or more of {', '.join(GATES)} (separated by commas)"
+        )
+    return items
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -71,6 +85,19 @@ def register(subparsers: Any) -> None:
     ev.add_argument(
         "--no-changes", action="store_true", help="skip the comparison with the previous snapshot"
     )
+    ev.add_argument(
+        "--fail-on",
+        type=_gates,
+        action="append",
+        default=[],
+        metavar="WHAT",
+        help="exit 1 when the evaluation finds any of WHAT (comma-separated, or repeat the option): "
+        "violation (a device must remove a banned app: violation, overdue or expired exception), "
+        "overdue (past the remove-by deadline), unknown (a device in scope without a recent inventory, "
+        "or a person in scope without a known device), limitation (anything the evaluation could not "
+        "see). A decision naming a unit, role, system or network zone the directory does not have "
+        "always exits 1",
+    )
     ev.set_defaults(handler=_run_evaluate)
 
     im = group.add_parser("impact", help="people, devices and units a draft decision would touch")
@@ -82,7 +109,7 @@ def register(subparsers: Any) -> None:
 
     ex = group.add_parser("explain", help="which decisions apply to a person or device, and why")
     who = ex.add_mutually_exclusive_group(required=True)
-    who.add_argument("--person", metavar="ID")
+    who.add_argument("--person", metavar="WHO", help="directory ID, e-mail address or user name")
     who.add_argument("--device", metavar="ID", help="MDM device ID, name, serial number or store ID")
     _common(ex)
     ex.set_defaults(handler=_run_explain)
@@ -186,7 +213,50 @@ def _run_evaluate_inner(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0
+    tripped = gate(ev, {g for group in args.fail_on for g in group})
+    for reason in tripped:
+        print(f"appveto: {reason}", file=sys.stderr)
+    return 1 if tripped else 0
+
+
+def _incomplete(missing: int) -> str:
+    return (
+        f"the evaluation is incomplete: {missing} name{'s' if missing != 1 else ''} in the decisions in "
+        f"force {'are' if missing != 1 else 'is'} not in the directory (units, roles, systems or network "
+        "zones; see the limitations)"
+    )
+
+
+def gate(ev: Evaluation, fail_on: set[str]) -> list[str]:
+    """Why ``fleet evaluate`` exits 1: names the directory lacks (always), then each ``--fail-on``
+    gate that the evaluation trips, in words (empty: exit 0)."""
+    from appveto.compliance.model import ACTION_STATUSES, Status
+
+    out = []
+    if ev.missing:
+        out.append(_incomplete(len(ev.missing)))
+
+    def devices(statuses: set[Status]) -> int:
+        return len({r.device_key for r in ev.results if r.status in statuses and r.device_key})
+
+    if "violation" in fail_on and (n := devices(set(ACTION_STATUSES))):
+        out.append(
+            f"--fail-on violation: {n} devices must remove a banned app (violation, overdue or expired "
+            "exception)"
+        )
+    if "overdue" in fail_on and (n := devices({Status.OVERDUE})):
+        out.append(f"--fail-on overdue: {n} devices are past the remove-by deadline")
+    if "unknown" in fail_on:
+        n = devices({Status.UNKNOWN})
+        people = len({r.person_id for r in ev.results if r.status is Status.UNKNOWN and not r.device_key})
+        if n or people:
+            out.append(
+                f"--fail-on unknown: {n} devices in scope without a recent inventory, {people} people in "
+                "scope with no known device"
+            )
+    if "limitation" in fail_on and ev.limitations:
+        out.append(f"--fail-on limitation: {len(ev.limitations)} limitations (printed first in the report)")
+    return out
 
 
 def _run_impact(args: argparse.Namespace) -> int:
@@ -201,25 +271,34 @@ def _run_impact(args: argparse.Namespace) -> int:
         im = impact(
             args.policy, StoreFleet(store), at=at, policies_dir=_policies_dir(args), scans=_scans(args)
         )
+    missing = sum(1 for x in im.limitations if x.missing)
+    if missing:
+        print(f"appveto: {_incomplete(missing)}", file=sys.stderr)
     if args.format == "json":
         doc = {
+            "limitations": [_limitation(x) for x in im.limitations],
+            "limitations_count": len(im.limitations),
             "decision": im.decision_id,
             "at": im.at.isoformat(),
             "people_in_scope": im.people_in_scope,
             "devices_in_scope": im.devices_in_scope,
             "people_affected": list(im.people),
             "devices_affected": list(im.devices),
-            "devices_unknown": sorted({r.device_key for r in im.unknown}),
+            "devices_unknown": list(im.unknown_devices),
+            "people_without_devices": list(im.people_without_devices),
             "units": [{"unit": u.unit_id, "people": u.people, "devices": u.devices} for u in im.units],
             "network_only_parts": list(im.network_only_parts),
-            "limitations": list(im.limitations),
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return 0
+        return 1 if missing else 0
+    for line in _limitation_lines(im.limitations):
+        print(line)
     print(f"impact of {im.decision_id} ({im.title}) on {im.at.isoformat()}")
     print(f"  in scope: {im.people_in_scope} people, {im.devices_in_scope} devices")
     print(f"  carrying a selected app: {len(im.people)} people, {len(im.devices)} devices")
-    print(f"  without a recent inventory: {len({r.device_key for r in im.unknown})} devices")
+    print(f"  without a recent inventory: {len(im.unknown_devices)} devices")
+    if im.people_without_devices:
+        print(f"  {_people_no_device(len(im.people_without_devices))}")
     for c in im.counts:
         print(f"    {c.status.value:18} {c.devices:>8} devices {c.people:>8} people")
     if im.network_only_parts:
@@ -231,24 +310,23 @@ def _run_impact(args: argparse.Namespace) -> int:
     if im.people:
         shown = im.people[: args.list]
         print(f"  people ({len(shown)} of {len(im.people)}): {', '.join(shown)}")
-    for x in im.limitations:
-        print(f"  note: {x}")
-    return 0
+    return 1 if missing else 0
 
 
 def _run_explain(args: argparse.Namespace) -> int:
-    from appveto.compliance.explain import explain
+    from appveto.compliance.explain import explain, find_person
 
     policies, at, stale = _load(args)
     from appveto.fleet.queries import StoreFleet
 
     with open_store(args) as store:
+        fleet = StoreFleet(store)
         ex = explain(
             policies,
-            StoreFleet(store),
+            fleet,
             _scans(args),
             at=at,
-            person=args.person,
+            person=find_person(fleet, args.person) if args.person is not None else None,
             device=args.device,
             stale_after=stale,
         )
@@ -271,6 +349,8 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
     policies, at, stale = _load(args)
     with open_store(args) as store:
         ev = evaluate(policies, StoreFleet(store), _scans(args), at=at, stale_after=stale, changes=False)
+        for x in ev.missing:
+            print(f"appveto: warning: {x}", file=sys.stderr)
         wanted = {r.person_id for r in ev.results if r.person_id}
         recipients = [
             Recipient(p.id, p.display_name, p.email) for pid in sorted(wanted) if (p := store.person(pid))
@@ -287,6 +367,12 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
         f"{len(notices)} notices written to {out}"
         + (f" ({no_address} without an e-mail address)" if no_address else "")
     )
+    if ev.missing:
+        print(
+            f"appveto: {_incomplete(len(ev.missing))}: people in scope through them get no notice",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -310,12 +396,66 @@ def _run_demo_inner(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- renderers
 
 
+def _limitation(x: Limitation) -> dict[str, Any]:
+    return {
+        "kind": x.kind.value,
+        "decision": x.decision_id,
+        "part": x.part_id,
+        "subject": x.subject,
+        "file": x.file,
+        "line": x.line,
+        "column": x.column,
+        "message": x.message,
+    }
+
+
+def _limitation_lines(limitations: Sequence[Limitation]) -> list[str]:
+    """The limitations block every text report starts with (nothing when there is none)."""
+    if not limitations:
+        return []
+    n = len(limitations)
+    missing = sum(1 for x in limitations if x.missing)
+    head = f"{n} limitation{'s' if n != 1 else ''}: what this evaluation could not see"
+    if missing:
+        head += f" ({missing} in the directory's coverage: the results are incomplete)"
+    return [head, *(f"  ! {x}" for x in limitations)]
+
+
+def _lacking(ev: Evaluation) -> dict[str, str]:
+    """Per decision with names the directory lacks, the words that say its figures are incomplete."""
+    n: dict[str, int] = {}
+    for x in ev.missing:
+        if x.decision_id:
+            n[x.decision_id] = n.get(x.decision_id, 0) + 1
+    return {
+        d: f" (INCOMPLETE: {k} name{'s' if k != 1 else ''} not in the directory, see the limitations)"
+        for d, k in n.items()
+    }
+
+
+def _people_no_device(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'} in scope {'holds' if n == 1 else 'hold'} no known device"
+
+
+def _platforms(counts: Sequence[PlatformCount]) -> str:
+    return ", ".join(
+        f"{p.platform} {p.devices}" + (f" ({p.unknown} unknown)" if p.unknown else "") for p in counts
+    )
+
+
 def _plain(ev: Evaluation) -> dict[str, Any]:
     return {
+        "limitations": [_limitation(x) for x in ev.limitations],
+        "limitations_count": len(ev.limitations),
         "at": ev.at.isoformat(),
         "stale_after_days": ev.stale_after.days,
         "devices_total": ev.devices_total,
         "devices_observed": ev.devices_observed,
+        "devices_directory_only": ev.devices_directory_only,
+        "people_without_devices": ev.people_without_devices,
+        "platforms": [
+            {"platform": p.platform, "devices": p.devices, "unknown": p.unknown} for p in ev.platforms
+        ],
         "unheld_with_selected_apps": ev.unheld_with_selected_apps,
         "undetermined_with_selected_apps": ev.undetermined_with_selected_apps,
         "decisions": [
@@ -327,8 +467,12 @@ def _plain(ev: Evaluation) -> dict[str, Any]:
                 "remove_by": d.remove_by.isoformat() if d.remove_by else None,
                 "devices_in_scope": d.devices_in_scope,
                 "people_in_scope": d.people_in_scope,
+                "people_without_devices": d.people_without_devices,
                 "network_only_parts": list(d.network_only_parts),
                 "counts": {c.status.value: {"devices": c.devices, "people": c.people} for c in d.counts},
+                "platforms": [
+                    {"platform": p.platform, "devices": p.devices, "unknown": p.unknown} for p in d.platforms
+                ],
             }
             for d in ev.decisions
         ],
@@ -336,7 +480,7 @@ def _plain(ev: Evaluation) -> dict[str, Any]:
             {
                 "person": p.person_id,
                 "status": p.status.value,
-                "devices": sorted({r.device_key for r in p.results}),
+                "devices": sorted({r.device_key for r in p.results if r.device_key}),
                 "decisions": sorted({r.decision_id for r in p.results}),
             }
             for p in ev.by_person()
@@ -351,6 +495,7 @@ def _plain(ev: Evaluation) -> dict[str, Any]:
             }
             for r in ev.rollups
         ],
+        "compared_devices": ev.compared_devices,
         "changes": [
             {
                 "kind": c.kind,
@@ -373,7 +518,6 @@ def _plain(ev: Evaluation) -> dict[str, Any]:
             }
             for a in ev.adoptions
         ],
-        "limitations": list(ev.limitations),
     }
 
 
@@ -395,10 +539,13 @@ COLUMNS = (
     "remove_by",
     "adopted_by",
     "observed_at",
+    "reason",
 )
+CSV_COLUMNS = (*COLUMNS, "note")
+"""The CSV's columns: a row per result, after a ``limitation`` row per limitation (``note``)."""
 
 
-def _row(r: Any) -> dict[str, Any]:
+def _row(r: DeviceResult) -> dict[str, Any]:
     return dict(
         zip(
             COLUMNS,
@@ -420,6 +567,7 @@ def _row(r: Any) -> dict[str, Any]:
                 r.remove_by.isoformat() if r.remove_by else None,
                 r.adopted_by,
                 r.observed_at.isoformat() if r.observed_at else None,
+                r.reason.value if r.reason else None,
             ),
             strict=True,
         )
@@ -437,37 +585,72 @@ def render_csv(ev: Evaluation) -> str:
     import io
 
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     w.writeheader()
+    for x in ev.limitations:
+        w.writerow(
+            {
+                "status": "limitation",
+                "decision": x.decision_id or "",
+                "part": x.part_id or "",
+                "reason": x.kind.value,
+                "note": str(x),
+            }
+        )
     for r in ev.results:
         w.writerow({k: ("" if v is None else v) for k, v in _row(r).items()})
     return buf.getvalue()
 
 
 def render_text(ev: Evaluation) -> str:
-    lines = [
-        f"compliance on {ev.at.isoformat()}: {ev.devices_total} devices, "
-        f"{ev.devices_observed} with an inventory of the last {ev.stale_after.days} days"
-    ]
+    unknown = ev.devices_total - ev.devices_observed
+    lines = _limitation_lines(ev.limitations)
+    lines.append(
+        f"compliance on {ev.at.isoformat()}: {ev.devices_total} devices known, "
+        f"{ev.devices_observed} with an inventory of the last {ev.stale_after.days} days, {unknown} without"
+        + (
+            f" ({ev.devices_directory_only} listed only by the directory)"
+            if ev.devices_directory_only
+            else ""
+        )
+    )
+    if ev.platforms:
+        lines.append(f"  by platform: {_platforms(ev.platforms)}")
+    lacking = _lacking(ev)
     for d in ev.decisions:
         if not d.evaluated:
             lines.append(f"  {d.decision_id}: {d.status.value}, not evaluated")
             continue
-        counts = ", ".join(f"{c.status.value} {c.devices}" for c in d.counts) or "nothing found"
+        counts = ", ".join(f"{c.status.value} {c.devices}" for c in d.counts if c.devices) or "nothing found"
         lines.append(
             f"  {d.decision_id}: {d.devices_in_scope} devices of {d.people_in_scope} people in scope; "
-            f"{counts}"
+            f"{counts}{lacking.get(d.decision_id, '')}"
         )
+        unknown_platforms = [p for p in d.platforms if p.unknown]
+        if unknown_platforms:
+            lines.append(
+                "    unknown by platform: "
+                + ", ".join(f"{p.platform} {p.unknown}" for p in unknown_platforms)
+            )
+        if d.people_without_devices:
+            lines.append(f"    {_people_no_device(d.people_without_devices)}")
         if d.network_only_parts:
             lines.append(
                 f"    network-only parts (enforced by the network export): {', '.join(d.network_only_parts)}"
             )
+    if ev.people_without_devices:
+        lines.append(f"  {_people_no_device(ev.people_without_devices)}")
     binding = [a for a in ev.adoptions if a.binding]
     if ev.adoptions:
         lines.append(f"  adoptions: {len(binding)} binding of {len(ev.adoptions)} requests")
-    if ev.changes:
+    if ev.compared_devices == 0:
+        lines.append("  changes: no earlier snapshot to compare with")
+    elif ev.compared_devices is not None:
         new = sum(1 for c in ev.changes if c.kind == "new")
-        lines.append(f"  since the previous snapshot: {new} new, {len(ev.changes) - new} resolved")
+        lines.append(
+            f"  since the previous snapshot ({ev.compared_devices} devices seen before): {new} new, "
+            f"{len(ev.changes) - new} resolved"
+        )
     if ev.undetermined_with_selected_apps:
         lines.append(
             f"  {ev.undetermined_with_selected_apps} held devices with a selected app report neither "
@@ -481,8 +664,6 @@ def render_text(ev: Evaluation) -> str:
     for r in ev.rollups:
         if r.kind == "authority":
             lines.append(f"    {r.id:36} " + ", ".join(f"{c.status.value} {c.devices}" for c in r.counts))
-    for x in ev.limitations:
-        lines.append(f"  note: {x}")
     return "\n".join(lines) + "\n"
 
 
@@ -496,20 +677,32 @@ def render_html(ev: Evaluation) -> str:
         for r in ev.results
     )
     head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
+    lacking = _lacking(ev)
     summary = "\n".join(
         f"<li><b>{escape(d.decision_id)}</b>: "
         + escape(", ".join(f"{c.status.value} {c.devices}" for c in d.counts) or "nothing found")
+        + escape(lacking.get(d.decision_id, ""))
         + "</li>"
         for d in ev.decisions
         if d.evaluated
     )
-    notes = "\n".join(f"<li>{escape(x)}</li>" for x in ev.limitations)
+    limits = ""
+    if ev.limitations:
+        n = len(ev.limitations)
+        items = "\n".join(f"<li>{escape(str(x))}</li>" for x in ev.limitations)
+        limits = (
+            f'<section id="limitations">\n<h2>{n} limitation{"s" if n != 1 else ""}: what this evaluation '
+            f"could not see</h2>\n<ul>\n{items}\n</ul>\n</section>\n"
+        )
+    platforms = escape(_platforms(ev.platforms))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Compliance on {ev.at.isoformat()}</title></head><body>\n"
-        f"<h1>Compliance on {ev.at.isoformat()}</h1>\n<ul>\n{summary}\n</ul>\n"
+        f"<h1>Compliance on {ev.at.isoformat()}</h1>\n{limits}"
+        f"<p>{ev.devices_total} devices known, {ev.devices_observed} with an inventory of the last "
+        f"{ev.stale_after.days} days; by platform: {platforms}</p>\n<ul>\n{summary}\n</ul>\n"
         f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
-        f"<ul>\n{notes}\n</ul>\n</body></html>\n"
+        "</body></html>\n"
     )
 
 

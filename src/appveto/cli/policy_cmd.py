@@ -55,6 +55,14 @@ def register(sub: Any) -> None:
 
     c = psub.add_parser("check", help="validate a policy folder (exit 0 valid, 2 with errors)")
     c.add_argument("directory", metavar="DIR")
+    c.add_argument(
+        "--workspace",
+        "-w",
+        metavar="WS",
+        help="also check every unit, role, system and network zone the decisions name against this "
+        "workspace's directory (each one it does not have is an error)",
+    )
+    c.add_argument("--db", metavar="URL", help="the same, against the directory in this store")
     c.set_defaults(handler=run_check)
 
     lint = psub.add_parser("lint", help="warnings: expiries, exceptions, conflicts, pending adoptions")
@@ -170,8 +178,49 @@ def run_check(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         return _report_errors(exc)
     summary = f"{args.directory}: {len(ps.decisions)} decisions, {len(ps.authorities)} authorities: valid"
+    if args.workspace is not None or args.db is not None:
+        gaps = _directory_gaps(args, ps)
+        if gaps is None:
+            return 2
+        for x in gaps:
+            sys.stderr.write(f"{_printable(str(x))}\n")
+        if gaps:
+            n = len(gaps)
+            sys.stderr.write(
+                f"appveto: {n} name{'s' if n != 1 else ''} in the policy files "
+                f"{'are' if n != 1 else 'is'} not in the workspace's directory\n"
+            )
+            return 2
+        summary += ", and every unit, role, system and network zone named is in the directory"
     _emit(_printable(summary))
     return 0
+
+
+def _directory_gaps(args: argparse.Namespace, ps: Any) -> list[Any] | None:
+    """What the policies name that the workspace's directory does not have (None: no directory)."""
+    from pathlib import Path
+
+    from appveto.compliance.coverage import DirectoryNames, policy_gaps
+    from appveto.fleet.store import Store
+    from appveto.fleet.workspace import load_workspace
+
+    store = Store.open(args.db) if args.db else load_workspace(Path(args.workspace)).open_store()
+    with store:
+        if not store.counts().people:
+            sys.stderr.write(
+                f"appveto: error: {store.url}: the workspace holds no directory yet "
+                "(appveto directory import FILE -w WS)\n"
+            )
+            return None
+        names = DirectoryNames.of(
+            ps,
+            authorities=store.authorities(),
+            org_units=store.org_units(),
+            roles=store.roles(),
+            systems=store.systems(),
+            networks=store.networks(),
+        )
+    return policy_gaps(ps, names)
 
 
 def run_lint(args: argparse.Namespace) -> int:

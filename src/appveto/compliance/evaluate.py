@@ -26,6 +26,14 @@ How a device comes into a decision's scope (each step is what ``fleet explain`` 
    device of the people it covers; a part with networks only is enforced on the network
    (DNS/firewall export) and produces no device result.
 
+Devices no inventory saw recently are ``unknown`` under each decision that covers them:
+a stored device with a stale inventory (or none yet on the date) is judged on the relation
+its MDM last reported; a device only the directory lists, and a person in scope who holds
+no known device at all, have no known relation, so every part that covers the person
+(whatever its device criterion) counts them (:data:`UNKNOWN_RELATION`). Each unit, role,
+system and network zone a decision in force names is checked against the directory
+(:mod:`appveto.compliance.coverage`): one that is missing is a limitation.
+
 When several parts of one decision cover a device, a mandatory part wins over an advisory
 one. Apps are matched with the decision's selectors: Android package names exactly, iOS
 bundle IDs without regard to case, a selector's ``name`` only for inventory rows that
@@ -40,12 +48,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from appveto.compliance.coverage import DirectoryNames, decision_gaps, policy_role
 from appveto.compliance.model import (
     DEFAULT_STALE_AFTER,
     PRESENT_STATUSES,
@@ -55,13 +64,17 @@ from appveto.compliance.model import (
     DeviceResult,
     Evaluation,
     FleetView,
+    Limitation,
+    LimitationKind,
+    PlatformCount,
     Rollup,
     ScanFacts,
     Status,
     StatusCount,
+    UnknownReason,
 )
 from appveto.compliance.vendors import VENDOR_APPS
-from appveto.fleet.model import Device, InstalledApp, ManagementMode, Ownership, Platform
+from appveto.fleet.model import Device, HeldDevice, InstalledApp, ManagementMode, Ownership, Platform
 from appveto.fleet.store import DeviceInventory
 from appveto.policy.model import (
     AdoptionStatus,
@@ -81,6 +94,10 @@ from appveto.policy.resolve import resolve_all
 _ANDROID_PLATFORMS = frozenset({Platform.ANDROID.value, Platform.CHROMEOS.value})
 _APPLE_PLATFORMS = frozenset({Platform.IOS.value, Platform.IPADOS.value, Platform.MACOS.value})
 _STATUS_ORDER = {s: i for i, s in enumerate(Status)}
+
+UNKNOWN_RELATION: frozenset[DeviceRelation] = frozenset(DeviceRelation)
+"""The relation of a device nobody inventoried (or of a person's unknown device): it may be
+any, so every part that covers the person covers it (no real device has all relations)."""
 
 
 def end_of_day(at: date) -> datetime:
@@ -130,15 +147,6 @@ def _relations(ownership: Ownership, mode: ManagementMode) -> tuple[frozenset[De
     return frozenset(rel), why
 
 
-def policy_role(value: str) -> Role | None:
-    """A directory role ID or name read as a policy role (case, spaces and hyphens ignored)."""
-    key = re.sub(r"[\s\-]+", "_", value.strip().lower())
-    try:
-        return Role(key)
-    except ValueError:
-        return None
-
-
 # --------------------------------------------------------------------------- app matching
 
 
@@ -171,7 +179,11 @@ class AppMatcher:
 
 
 def build_matcher(
-    decision: ResolvedDecision, scans: Sequence[ScanFacts], limitations: list[str], *, raw_ios: set[str]
+    decision: ResolvedDecision,
+    scans: Sequence[ScanFacts],
+    limitations: list[Limitation],
+    *,
+    raw_ios: set[str],
 ) -> AppMatcher:
     apps = decision.apps
     android: dict[str, str] = {}
@@ -186,7 +198,7 @@ def build_matcher(
         listed = VENDOR_APPS.get(vendor)
         if listed is None:
             limitations.append(
-                f"{decision.id}: vendor '{vendor}' is not in the vendor table; its apps are not matched"
+                _selector(decision, f"vendor '{vendor}' is not in the vendor table; its apps are not matched")
             )
             continue
         for va in listed:
@@ -201,7 +213,7 @@ def build_matcher(
     if apps.signer_sha256 or apps.scan_rules:
         if not scans:
             limitations.append(
-                f"{decision.id}: signer or scan-score selectors need scan results; none were given"
+                _selector(decision, "signer or scan-score selectors need scan results; none were given")
             )
         signers = set(apps.signer_sha256)
         for s in scans:
@@ -223,14 +235,21 @@ def build_matcher(
                     android.setdefault(s.package, f"scan {s.source or s.package}: {', '.join(why)}")
     if apps.categories or apps.countries_of_origin:
         limitations.append(
-            f"{decision.id}: category and country-of-origin selectors are not matched against inventories "
-            "(no such data in MDM exports); only the decision's other selectors are evaluated"
+            _selector(
+                decision,
+                "category and country-of-origin selectors are not matched against inventories "
+                "(no such data in MDM exports); only the decision's other selectors are evaluated",
+            )
         )
     if apps.web_domains and not (android or ios):
         limitations.append(
-            f"{decision.id}: selects web domains only; enforced by the DNS export, not on devices"
+            _selector(decision, "selects web domains only; enforced by the DNS export, not on devices")
         )
     return AppMatcher(android, ios, names)
+
+
+def _selector(decision: ResolvedDecision, what: str) -> Limitation:
+    return Limitation(LimitationKind.SELECTOR, f"{decision.id}: {what}", decision_id=decision.id)
 
 
 # --------------------------------------------------------------------------- directory context
@@ -274,7 +293,7 @@ class Context:
     ) -> None:
         self.policies = policies
         self.at = at
-        self.limitations: list[str] = []
+        self.limitations: list[Limitation] = []
         self.resolved = resolve_all(policies, at=at)
         self.active = tuple(d for d in self.resolved if d.in_force or d.id in force)
         raw_ios: set[str] = set()
@@ -294,6 +313,15 @@ class Context:
         self.authority_names: dict[str, str] = {a.id: a.name for a in fleet.authorities()}
         self.authority_parent: dict[str, str | None] = {a.id: a.parent_id for a in fleet.authorities()}
         units = fleet.org_units()
+        self.names = DirectoryNames.of(
+            policies,
+            authorities=fleet.authorities(),
+            org_units=units,
+            roles=fleet.roles(),
+            systems=fleet.systems(),
+            networks=fleet.networks(),
+        )
+        self.limitations += decision_gaps(policies, self.names, self.active, self.adoptions)
         self.unit_names: dict[str, str] = {u.id: u.name for u in units}
         self.unit_parent: dict[str, str | None] = {u.id: u.parent_id for u in units}
         self.unit_authority: dict[str, str | None] = {u.id: u.authority_id for u in units}
@@ -401,10 +429,12 @@ class Context:
         pool = who.containers if p.include_sub_units else who.direct
         hit = next((c for c in containers if c in pool), None)
         if hit is None:
+            absent = [c for c in containers if c not in self.names.containers]
             note(
                 f"part '{p.id}' covers {', '.join(containers)}"
                 f"{'' if p.include_sub_units else ' (without sub-units)'}: not the holder's unit "
                 f"{who.unit or '-'} (authority {who.authority or '-'})"
+                + (f"; the directory has no {', '.join(absent)}" if absent else "")
             )
             return False
         via = f", because {ref.adopted_by} adopted the decision" if ref.adopted_by else ""
@@ -421,7 +451,12 @@ class Context:
                 f"are {', '.join(who.raw_roles) or 'none'}"
             )
             return False
-        if p.devices:
+        if p.devices and rel is UNKNOWN_RELATION:
+            note(
+                f"part '{p.id}' is for {', '.join(d.value for d in p.devices)} devices; no inventory says "
+                "what this device is, so it may be one of them"
+            )
+        elif p.devices:
             shared = [d for d in p.devices if d in rel]
             if not shared:
                 note(
@@ -501,10 +536,32 @@ class _Pass:
     results: list[DeviceResult]
     in_scope_devices: dict[str, int]
     in_scope_people: dict[str, set[str]]
+    scope_platforms: dict[tuple[str, str], list[int]]
+    """(decision, platform) -> [devices in scope, of which unknown]"""
+    platforms: dict[str, list[int]]
+    """platform -> [devices known, of which with a recent inventory]"""
+    stale: set[int]
+    """Stored devices without a recent inventory (the changes leave them out)."""
     devices_total: int = 0
     devices_observed: int = 0
+    directory_only: int = 0
     unheld: int = 0
     undetermined: int = 0
+    people_without_devices: int = 0
+    compared: int = 0
+
+
+def _new_pass() -> _Pass:
+    return _Pass([], defaultdict(int), defaultdict(set), {}, {}, set())
+
+
+def _count(table: dict[Any, list[int]], key: Any, second: bool) -> None:
+    found = table.get(key)
+    if found is None:
+        found = table[key] = [0, 0]
+    found[0] += 1
+    if second:
+        found[1] += 1
 
 
 def _run(
@@ -512,17 +569,34 @@ def _run(
     inventories: Iterable[DeviceInventory],
     *,
     stale_after: timedelta,
-    present_only: bool = False,
+    previous: _Pass | None = None,
+    watch: Collection[int] = (),
+    watched: set[int] | None = None,
 ) -> _Pass:
-    out = _Pass([], defaultdict(int), defaultdict(set))
+    """One pass over the stored devices. With ``previous`` (the pass over the current
+    inventories), the inventories are the previous snapshots: only present apps are
+    judged, devices without a recent inventory now are left out, and devices in ``watch``
+    that had a previous snapshot are added to ``watched``."""
+    out = _new_pass()
     matchers = ctx.matchers
     for inv in inventories:
         obs = inv.observation
         device = obs.device
-        out.devices_total += 1
-        fresh = is_fresh(obs.observed_at, ctx.at, stale_after)
-        if fresh:
-            out.devices_observed += 1
+        if previous is not None:
+            if device.id in previous.stale:
+                continue
+            out.compared += 1
+            if watched is not None and device.id in watch:
+                watched.add(device.id)
+            fresh = True
+        else:
+            out.devices_total += 1
+            fresh = is_fresh(obs.observed_at, ctx.at, stale_after)
+            _count(out.platforms, device.platform.value, fresh)
+            if fresh:
+                out.devices_observed += 1
+            else:
+                out.stale.add(device.id)
         key = ctx.person_key(device.person_id)
         if key is None:
             if fresh and any(
@@ -549,11 +623,13 @@ def _run(
             out.in_scope_devices[dec.id] += 1
             if pid is not None:
                 out.in_scope_people[dec.id].add(pid)
+            if previous is None:
+                _count(out.scope_platforms, (dec.id, device.platform.value), not fresh)
             if not fresh:
-                if not present_only:
-                    out.results.append(
-                        _result(Status.UNKNOWN, ref, device, who, obs.observed_at, None, None, None)
-                    )
+                reason = UnknownReason.NOT_SEEN_YET if obs.observed_at is None else UnknownReason.STALE
+                out.results.append(
+                    _result(Status.UNKNOWN, ref, device, who, obs.observed_at, None, None, None, reason)
+                )
                 continue
             matcher = matchers[dec.id]
             for app in inv.apps:
@@ -565,6 +641,40 @@ def _run(
     return out
 
 
+def _unseen(ctx: Context, out: _Pass, held: Iterable[HeldDevice], nobody: Iterable[str]) -> None:
+    """Devices only the directory lists, and people in scope who hold no known device: both
+    ``unknown`` under every decision whose parts cover the person, whatever the device."""
+    for h in held:
+        platform = h.platform.value
+        out.devices_total += 1
+        out.directory_only += 1
+        _count(out.platforms, platform, False)
+        key = ctx.person_key(h.person_id)
+        if key is None:
+            continue
+        who = ctx.who(key)
+        for refs in ctx.applicable(who, UNKNOWN_RELATION):
+            ref = refs[0]
+            out.in_scope_devices[ref.decision.id] += 1
+            out.in_scope_people[ref.decision.id].add(h.person_id)
+            _count(out.scope_platforms, (ref.decision.id, platform), True)
+            out.results.append(
+                _absent(ref, who, h.person_id, f"directory:{h.key}", platform, UnknownReason.DIRECTORY_ONLY)
+            )
+    for pid in nobody:
+        key = ctx.person_key(pid)
+        if key is None:
+            continue
+        who = ctx.who(key)
+        groups = ctx.applicable(who, UNKNOWN_RELATION)
+        if groups:
+            out.people_without_devices += 1
+        for refs in groups:
+            ref = refs[0]
+            out.in_scope_people[ref.decision.id].add(pid)
+            out.results.append(_absent(ref, who, pid, "", "", UnknownReason.NO_DEVICE))
+
+
 def _result(
     status: Status,
     ref: ScopeRef,
@@ -574,6 +684,7 @@ def _result(
     app: InstalledApp | None,
     why: str | None,
     exc: ResolvedException | None,
+    reason: UnknownReason | None = None,
 ) -> DeviceResult:
     return DeviceResult(
         status=status,
@@ -596,18 +707,46 @@ def _result(
         remove_by=ref.decision.remove_by,
         adopted_by=ref.adopted_by,
         observed_at=observed_at,
+        reason=reason,
     )
 
 
-def _sort_key(r: DeviceResult) -> tuple[str, str, int, str, str]:
-    return (r.decision_id, r.person_id or "", r.device_id, r.app_id or "", r.app_name or "")
+def _absent(
+    ref: ScopeRef, who: Who, person_id: str, device_key: str, platform: str, reason: UnknownReason
+) -> DeviceResult:
+    return DeviceResult(
+        status=Status.UNKNOWN,
+        decision_id=ref.decision.id,
+        part_id=ref.part.id,
+        mode=ref.part.mode,
+        device_id=None,
+        device_key=device_key,
+        device_name=None,
+        platform=platform,
+        person_id=person_id,
+        org_unit_id=who.unit,
+        authority_id=who.authority,
+        app_id=None,
+        app_name=None,
+        app_version=None,
+        matched_by=None,
+        remove_by=ref.decision.remove_by,
+        adopted_by=ref.adopted_by,
+        reason=reason,
+    )
+
+
+def _sort_key(r: DeviceResult) -> tuple[str, str, str, str, str]:
+    return (r.decision_id, r.person_id or "", r.device_key, r.app_id or "", r.app_name or "")
 
 
 def _counts(results: Iterable[DeviceResult]) -> tuple[StatusCount, ...]:
-    devs: dict[Status, set[int]] = defaultdict(set)
+    devs: dict[Status, set[str]] = defaultdict(set)
     people: dict[Status, set[str]] = defaultdict(set)
     for r in results:
-        devs[r.status].add(r.device_id)
+        found = devs[r.status]
+        if r.device_key:
+            found.add(r.device_key)
         if r.person_id:
             people[r.status].add(r.person_id)
     return tuple(
@@ -633,8 +772,15 @@ def _rollups(ctx: Context, results: Sequence[DeviceResult]) -> tuple[Rollup, ...
     return tuple(out)
 
 
-def _changes(now: Sequence[DeviceResult], before: Sequence[DeviceResult]) -> tuple[Change, ...]:
-    cur = {r.key: r for r in now if r.status in PRESENT_STATUSES}
+def _changes(
+    now: Sequence[DeviceResult], before: Sequence[DeviceResult], compared: Collection[int]
+) -> tuple[Change, ...]:
+    """Present-app results new or resolved since each device's previous snapshot. Only devices
+    with a recent inventory now and a previous snapshot are compared (``compared``: those of
+    them with a present app now; ``before`` holds only such devices): a device seen for the
+    first time has nothing new since a snapshot it was not in, and one that stopped reporting
+    has resolved nothing."""
+    cur = {r.key: r for r in now if r.status in PRESENT_STATUSES and r.device_id in compared}
     old = {r.key: r for r in before if r.status in PRESENT_STATUSES}
     out = [
         Change("new", r.decision_id, r.device_id, r.device_key, r.person_id, r.app_id, r.app_name, r.status)
@@ -649,7 +795,7 @@ def _changes(now: Sequence[DeviceResult], before: Sequence[DeviceResult]) -> tup
         if k not in cur
     ]
     return tuple(
-        sorted(out, key=lambda c: (c.kind, c.decision_id, c.person_id or "", c.device_id, c.app_id or ""))
+        sorted(out, key=lambda c: (c.kind, c.decision_id, c.person_id or "", c.device_key, c.app_id or ""))
     )
 
 
@@ -666,9 +812,11 @@ def evaluate(
     """Evaluate every decision in force on ``at`` against the fleet's latest inventory at ``at``.
 
     ``stale_after``: an inventory older than this (whole days before ``at``) does not count
-    and the device is ``unknown`` under each decision that covers it. ``changes``: also
-    read each device's previous snapshot and list present-app results that are new or
-    resolved since. ``force``: decision IDs evaluated as if in force (used by
+    and the device is ``unknown`` under each decision that covers it. Devices only the
+    directory lists and people in scope with no known device are ``unknown`` too.
+    ``changes``: also read each device's previous snapshot and list present-app results
+    that are new or resolved since (devices with a recent inventory and a previous
+    snapshot only). ``force``: decision IDs evaluated as if in force (used by
     :func:`appveto.compliance.impact.impact` for drafts).
     """
     ctx = Context(policies, fleet, scans, at=at, force=force)
@@ -677,18 +825,25 @@ def evaluate(
     cur = _run(
         ctx, fleet.device_inventories(at_dt, app_ids=ids, app_names=ctx.app_names), stale_after=stale_after
     )
+    _unseen(ctx, cur, fleet.directory_devices(), fleet.people_without_devices())
     results = sorted(cur.results, key=_sort_key)
     change_list: tuple[Change, ...] = ()
+    compared: int | None = None
     if changes:
+        present = {r.device_id for r in results if r.status in PRESENT_STATUSES and r.device_id is not None}
+        watched: set[int] = set()
         prev = _run(
             ctx,
             fleet.device_inventories(
                 at_dt, previous=True, app_ids=ids, app_names=ctx.app_names, observed_only=True
             ),
             stale_after=timedelta.max,
-            present_only=True,
+            previous=cur,
+            watch=present,
+            watched=watched,
         )
-        change_list = _changes(results, prev.results)
+        compared = prev.compared
+        change_list = _changes(results, prev.results, watched)
     per_decision: dict[str, list[DeviceResult]] = defaultdict(list)
     for r in results:
         per_decision[r.decision_id].append(r)
@@ -696,6 +851,7 @@ def evaluate(
     for d in ctx.resolved:
         evaluated = d.id in ctx.matchers
         net_only = tuple(p.id for p in d.scope if not p.devices and p.networks)
+        mine = per_decision.get(d.id, ())
         summaries.append(
             DecisionSummary(
                 decision_id=d.id,
@@ -707,16 +863,27 @@ def evaluate(
                 people_in_scope=len(cur.in_scope_people.get(d.id, ())),
                 network_only_parts=net_only,
                 network_zones=tuple(z.name for z in d.network_zones),
-                counts=_counts(per_decision.get(d.id, ())),
+                counts=_counts(mine),
+                platforms=tuple(
+                    PlatformCount(platform, n, unknown)
+                    for (dec, platform), (n, unknown) in sorted(cur.scope_platforms.items())
+                    if dec == d.id
+                ),
+                people_without_devices=sum(1 for r in mine if r.reason is UnknownReason.NO_DEVICE),
             )
         )
     if not ctx.active:
-        ctx.limitations.append(f"no decision is in force on {at.isoformat()}")
+        ctx.limitations.append(
+            Limitation(LimitationKind.NO_DECISION, f"no decision is in force on {at.isoformat()}")
+        )
     if cur.undetermined:
         ctx.limitations.append(
-            f"{cur.undetermined} held devices carry a selected app but their MDM reports neither ownership "
-            "nor management mode (e.g. Intune's discovered-apps export): parts limited to issued or "
-            "personal devices cannot cover them"
+            Limitation(
+                LimitationKind.UNDETERMINED_DEVICES,
+                f"{cur.undetermined} held devices carry a selected app but their MDM reports neither "
+                "ownership nor management mode (e.g. Intune's discovered-apps export): parts limited to "
+                "issued or personal devices cannot cover them",
+            )
         )
     return Evaluation(
         at=at,
@@ -730,11 +897,36 @@ def evaluate(
         devices_observed=cur.devices_observed,
         unheld_with_selected_apps=cur.unheld,
         undetermined_with_selected_apps=cur.undetermined,
-        limitations=tuple(sorted(set(ctx.limitations))),
+        limitations=sort_limitations(ctx.limitations),
+        devices_directory_only=cur.directory_only,
+        people_without_devices=cur.people_without_devices,
+        platforms=tuple(
+            PlatformCount(platform, n, n - seen) for platform, (n, seen) in sorted(cur.platforms.items())
+        ),
+        compared_devices=compared,
+    )
+
+
+def sort_limitations(limitations: Iterable[Limitation]) -> tuple[Limitation, ...]:
+    """Names the directory lacks first, then the others; each once, in a stable order."""
+    unique = dict.fromkeys(limitations)
+    return tuple(
+        sorted(
+            unique,
+            key=lambda x: (
+                not x.missing,
+                x.decision_id or "",
+                x.part_id or "",
+                x.kind.value,
+                x.subject or "",
+                x.message,
+            ),
+        )
     )
 
 
 __all__ = [
+    "UNKNOWN_RELATION",
     "AppMatcher",
     "Context",
     "DecisionStatus",
@@ -745,4 +937,5 @@ __all__ = [
     "evaluate",
     "is_fresh",
     "policy_role",
+    "sort_limitations",
 ]

@@ -15,7 +15,16 @@ from datetime import date
 from pathlib import Path
 
 from appveto.compliance.evaluate import evaluate
-from appveto.compliance.model import PRESENT_STATUSES, DeviceResult, FleetView, ScanFacts, Status, StatusCount
+from appveto.compliance.model import (
+    PRESENT_STATUSES,
+    DeviceResult,
+    FleetView,
+    Limitation,
+    ScanFacts,
+    Status,
+    StatusCount,
+    UnknownReason,
+)
 from appveto.errors import Diagnostic, PolicyError
 from appveto.policy.load import load_documents, policy_files, read_policy_data
 from appveto.policy.model import PolicySet
@@ -41,10 +50,13 @@ class Impact:
     affected: tuple[DeviceResult, ...]
     """Devices in scope that carry a selected app (sorted by person, device, app)."""
     unknown: tuple[DeviceResult, ...]
-    """Devices in scope without a recent inventory."""
+    """Devices in scope without a recent inventory (also those only the directory lists), and
+    people in scope who hold no known device (``reason`` no-device, no device key)."""
     units: tuple[UnitImpact, ...]
     network_only_parts: tuple[str, ...]
-    limitations: tuple[str, ...]
+    limitations: tuple[Limitation, ...]
+    """The evaluation's limitations about this decision (or about no decision in particular);
+    names the directory lacks first."""
 
     @property
     def people(self) -> tuple[str, ...]:
@@ -53,6 +65,17 @@ class Impact:
     @property
     def devices(self) -> tuple[str, ...]:
         return tuple(sorted({r.device_key for r in self.affected}))
+
+    @property
+    def unknown_devices(self) -> tuple[str, ...]:
+        """Keys of the devices in scope without a recent inventory."""
+        return tuple(sorted({r.device_key for r in self.unknown if r.device_key}))
+
+    @property
+    def people_without_devices(self) -> tuple[str, ...]:
+        return tuple(
+            sorted({r.person_id for r in self.unknown if r.reason is UnknownReason.NO_DEVICE and r.person_id})
+        )
 
 
 def load_with_draft(draft: Path, policies_dir: Path | None) -> tuple[PolicySet, str]:
@@ -106,17 +129,17 @@ def impact_of(
     affected = tuple(r for r in mine if r.status in PRESENT_STATUSES)
     unknown = tuple(r for r in mine if r.status is Status.UNKNOWN)
     people: dict[str, set[str]] = defaultdict(set)
-    devices: dict[str, set[int]] = defaultdict(set)
+    devices: dict[str, set[str]] = defaultdict(set)
     for r in affected:
         unit = r.org_unit_id or r.authority_id or "-"
-        devices[unit].add(r.device_id)
+        devices[unit].add(r.device_key)
         if r.person_id:
             people[unit].add(r.person_id)
     units = tuple(
         UnitImpact(u, len(people[u]), len(devices[u]))
         for u in sorted(devices, key=lambda u: (-len(devices[u]), u))
     )
-    limits = tuple(x for x in ev.limitations if x.startswith(f"{decision_id}:") or ":" not in x)
+    limits = tuple(x for x in ev.limitations if x.decision_id in (None, decision_id))
     return Impact(
         decision_id=decision_id,
         title=summary.title,

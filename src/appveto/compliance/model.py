@@ -12,7 +12,13 @@ Statuses (one per device, decision and matched app; ``unknown`` has no app):
 * ``exempted``: an exception in force covers the person, the device or the unit;
 * ``exception_expired``: the only exception that covered it has expired (reported, never
   dropped: DESIGN.md rule 9);
-* ``unknown``: the device is in scope but no inventory of it is recent enough.
+* ``unknown``: the device is in scope but no inventory of it is recent enough (its
+  :class:`UnknownReason` says why: a stale inventory, none yet, a device only the
+  directory lists, or a person in scope who holds no known device at all).
+
+What the evaluation could not see at all is a :class:`Limitation`: above all a unit, role,
+system or network zone that a decision in force names and the directory does not have
+(:data:`MISSING_KINDS`), which makes the result incomplete.
 """
 
 from __future__ import annotations
@@ -23,7 +29,17 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from appveto.fleet.model import Authority, OrgUnit
+from appveto.fleet.model import (
+    Authority,
+    HeldDevice,
+    Network,
+    OrgUnit,
+    Person,
+    PersonId,
+    Role,
+    Snapshot,
+    System,
+)
 from appveto.fleet.queries import Membership
 from appveto.fleet.store import DeviceInventory
 from appveto.policy.model import DecisionStatus, Mode
@@ -50,6 +66,73 @@ ACTION_STATUSES: frozenset[Status] = frozenset({Status.VIOLATION, Status.OVERDUE
 """Statuses that require the holder to remove the app (notices are sent for these and advisory)."""
 
 
+class UnknownReason(StrEnum):
+    """Why a result is ``unknown``."""
+
+    STALE = "stale"
+    """The device's last inventory is older than the staleness window."""
+    NOT_SEEN_YET = "not-seen-yet"
+    """The store knows the device, but no snapshot on or before the date has it."""
+    DIRECTORY_ONLY = "directory-only"
+    """The directory says the person holds the device; no inventory of any source has it."""
+    NO_DEVICE = "no-device"
+    """The person is in scope and holds no device known to the directory or any inventory."""
+
+
+class LimitationKind(StrEnum):
+    MISSING_UNIT = "missing-unit"
+    MISSING_ROLE = "missing-role"
+    MISSING_SYSTEM = "missing-system"
+    MISSING_ZONE = "missing-zone"
+    SELECTOR = "selector"
+    """An app selector the inventory cannot match (categories, unknown vendor, no scans, web only)."""
+    UNDETERMINED_DEVICES = "undetermined-devices"
+    """Devices carrying a selected app whose relation to the administration is not reported."""
+    NO_DECISION = "no-decision"
+    """No decision is in force on the date."""
+
+
+MISSING_KINDS: frozenset[LimitationKind] = frozenset(
+    {
+        LimitationKind.MISSING_UNIT,
+        LimitationKind.MISSING_ROLE,
+        LimitationKind.MISSING_SYSTEM,
+        LimitationKind.MISSING_ZONE,
+    }
+)
+"""Names in a decision that the directory does not have: the evaluation is incomplete."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limitation:
+    """Something the evaluation could not see, said rather than read as "nothing found"."""
+
+    kind: LimitationKind
+    message: str
+    decision_id: str | None = None
+    part_id: str | None = None
+    subject: str | None = None
+    """The unit, role, system or zone missing from the directory (``missing-*`` kinds)."""
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def missing(self) -> bool:
+        """A name the directory does not have (the result is incomplete)."""
+        return self.kind in MISSING_KINDS
+
+    @property
+    def where(self) -> str | None:
+        """``file:line:column`` of the name in its policy file, when known."""
+        if self.file is None:
+            return None
+        return ":".join(str(x) for x in (self.file, self.line, self.column) if x is not None)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
 class FleetView(Protocol):
     """What an evaluation reads from a fleet: :class:`appveto.fleet.queries.StoreFleet` over a store."""
 
@@ -57,8 +140,28 @@ class FleetView(Protocol):
 
     def org_units(self) -> tuple[OrgUnit, ...]: ...
 
+    def roles(self) -> tuple[Role, ...]: ...
+
+    def systems(self) -> tuple[System, ...]: ...
+
+    def networks(self) -> tuple[Network, ...]: ...
+
+    def snapshots(self) -> tuple[Snapshot, ...]: ...
+
+    def find_people(self, text: str) -> tuple[Person, ...]:
+        """People whose ID, e-mail address or user name (without regard to case) is ``text``."""
+        ...
+
     def memberships(self) -> Iterator[Membership]:
         """Every person's org unit, authority, roles and whether active."""
+        ...
+
+    def directory_devices(self) -> Iterator[HeldDevice]:
+        """Devices the directory lists that no inventory of any source has had."""
+        ...
+
+    def people_without_devices(self) -> Iterator[PersonId]:
+        """Active people who hold no device the directory or an inventory knows of."""
         ...
 
     def device_inventories(
@@ -99,9 +202,11 @@ class DeviceResult:
     decision_id: str
     part_id: str
     mode: Mode
-    device_id: int
+    device_id: int | None
+    """The store's device ID; None for a device only the directory lists, or no device."""
     device_key: str
-    """``source:source_device_id`` as the MDM names the device."""
+    """``source:source_device_id`` as the MDM names the device; ``directory:KEY`` for a device
+    only the directory lists; empty for a person who holds no known device."""
     device_name: str | None
     platform: str
     person_id: str | None
@@ -118,11 +223,13 @@ class DeviceResult:
     adopted_by: str | None = None
     """The authority whose adoption of the decision brought the device into scope."""
     observed_at: datetime | None = None
+    reason: UnknownReason | None = None
+    """Why the result is ``unknown`` (None for other statuses)."""
 
     @property
-    def key(self) -> tuple[int, str, str]:
+    def key(self) -> tuple[str, str, str]:
         """Identity across snapshots: device, decision and app."""
-        return (self.device_id, self.decision_id, self.app_id or (self.app_name or ""))
+        return (self.device_key, self.decision_id, self.app_id or (self.app_name or ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +239,7 @@ class Change:
     kind: str
     """``new`` or ``resolved``."""
     decision_id: str
-    device_id: int
+    device_id: int | None
     device_key: str
     person_id: str | None
     app_id: str | None
@@ -146,6 +253,16 @@ class StatusCount:
     status: Status
     devices: int
     people: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformCount:
+    """Devices of one platform (in a decision's scope, or known at all) and how many are unknown."""
+
+    platform: str
+    devices: int
+    unknown: int
+    """Without an inventory recent enough (stale, none yet, or only listed by the directory)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +310,10 @@ class DecisionSummary:
     """Parts enforced by network zones only: no device result, only the DNS/firewall export."""
     network_zones: tuple[str, ...]
     counts: tuple[StatusCount, ...]
+    platforms: tuple[PlatformCount, ...] = ()
+    """Devices in scope per platform, and how many of them are unknown."""
+    people_without_devices: int = 0
+    """People in scope who hold no known device (each has an ``unknown`` result)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +335,7 @@ class Evaluation:
     changes: tuple[Change, ...]
     adoptions: tuple[Adoption, ...]
     devices_total: int
+    """Devices known: every device of the store, and every device only the directory lists."""
     devices_observed: int
     """Devices with an inventory recent enough at the date."""
     unheld_with_selected_apps: int
@@ -221,8 +343,23 @@ class Evaluation:
     undetermined_with_selected_apps: int
     """Held devices carrying a selected app whose MDM reports neither ownership nor management
     mode, so only parts without a device criterion or with ``accesses_system`` can cover them."""
-    limitations: tuple[str, ...]
-    """What could not be evaluated (selectors without data, unknown vendors, ...)."""
+    limitations: tuple[Limitation, ...]
+    """What could not be evaluated: names the directory lacks first, then selectors without
+    data, unknown vendors, ..."""
+    devices_directory_only: int = 0
+    """Devices only the directory lists (no inventory of any source has them)."""
+    people_without_devices: int = 0
+    """People in the scope of a decision who hold no known device."""
+    platforms: tuple[PlatformCount, ...] = ()
+    """Every known device per platform, and how many have no recent inventory."""
+    compared_devices: int | None = None
+    """Devices with a recent inventory now and a previous snapshot (``changes`` compare those);
+    None when the changes were not asked for."""
+
+    @property
+    def missing(self) -> tuple[Limitation, ...]:
+        """The limitations that are names the directory does not have."""
+        return tuple(x for x in self.limitations if x.missing)
 
     def by_status(self, status: Status) -> tuple[DeviceResult, ...]:
         return tuple(r for r in self.results if r.status is status)
@@ -230,7 +367,7 @@ class Evaluation:
     def for_person(self, person_id: str) -> tuple[DeviceResult, ...]:
         return tuple(r for r in self.results if r.person_id == person_id)
 
-    def for_device(self, device_id: int) -> tuple[DeviceResult, ...]:
+    def for_device(self, device_id: int | None) -> tuple[DeviceResult, ...]:
         return tuple(r for r in self.results if r.device_id == device_id)
 
     def by_person(self) -> tuple[PersonStatus, ...]:
