@@ -1,7 +1,9 @@
 """The check registry: stable IDs, metadata and lifecycle of every check.
 
 A check is a pure function ``(Apk, KnowledgeBase) -> Iterator[Finding]`` registered
-with :func:`check`. Its docstring is its documentation and must carry the headings
+with :func:`check`, or, for iOS, ``(Ipa, KnowledgeBase) -> Iterator[Finding]`` registered
+with :func:`ios_check` (family IOS, ``platform`` ios, the function in ``ios_func``).
+Its docstring is its documentation and must carry the headings
 What it checks / Why it matters / Example / Remediation / References. IDs are never
 reused: a retired check stays registered with :func:`retire` as ``removed``.
 """
@@ -19,9 +21,11 @@ from appveto.findings import CheckId, Confidence, Evidence, Finding, Severity
 
 if TYPE_CHECKING:
     from appveto.apk.model import Apk
+    from appveto.ipa.model import Ipa
     from appveto.kb.model import KnowledgeBase
 
 CheckFn = Callable[["Apk", "KnowledgeBase"], Iterator[Finding]]
+IosCheckFn = Callable[["Ipa", "KnowledgeBase"], Iterator[Finding]]
 
 HEADINGS: tuple[str, ...] = ("What it checks", "Why it matters", "Example", "Remediation", "References")
 
@@ -34,9 +38,10 @@ FAMILY_MODULES: tuple[str, ...] = (
     "appveto.checks.jur",
     "appveto.checks.sig",
     "appveto.checks.tamp",
+    "appveto.checks.ios",
 )
 
-_ID_RE = re.compile(r"^AV-(MAN|PERM|OBF|TRK|NET|SIG|JUR|TAMP)-\d{3}$")
+_ID_RE = re.compile(r"^AV-(MAN|PERM|OBF|TRK|NET|SIG|JUR|TAMP|IOS)-\d{3}$")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -49,6 +54,14 @@ class Family(StrEnum):
     SIG = "SIG"
     JUR = "JUR"
     TAMP = "TAMP"
+    IOS = "IOS"
+
+
+class Platform(StrEnum):
+    """Which app model a check reads."""
+
+    ANDROID = "android"
+    IOS = "ios"
 
 
 class Status(StrEnum):
@@ -81,6 +94,9 @@ class Check:
     """True when the check claims that something is absent; its confidence is capped
     by the scan's coverage."""
     removed_reason: str | None = None
+    platform: Platform = Platform.ANDROID
+    ios_func: IosCheckFn | None = None
+    """The function of an iOS check (``func`` is then None, so APK scans never call it)."""
 
     def sections(self) -> dict[str, str]:
         """The docstring split by heading (the text before the first heading is 'Summary')."""
@@ -141,6 +157,41 @@ def check(
     return deco
 
 
+def ios_check(
+    cid: str,
+    slug: str,
+    title: str,
+    severity: Severity,
+    *,
+    subscore: Subscore,
+    absence_claim: bool = False,
+) -> Callable[[IosCheckFn], IosCheckFn]:
+    """Register an iOS check (family IOS) under a stable ID."""
+
+    def deco(fn: IosCheckFn) -> IosCheckFn:
+        doc = fn.__doc__ or ""
+        _validate(cid, slug, doc, removed=False)
+        if not cid.startswith("AV-IOS-"):
+            raise RegistryError(f"{cid}: iOS checks are in the IOS family")
+        _REGISTRY[CheckId(cid)] = Check(
+            id=CheckId(cid),
+            slug=slug,
+            title=title,
+            family=Family.IOS,
+            severity=severity,
+            subscore=subscore,
+            status=Status.ACTIVE,
+            doc=_dedent(doc),
+            func=None,
+            absence_claim=absence_claim,
+            platform=Platform.IOS,
+            ios_func=fn,
+        )
+        return fn
+
+    return deco
+
+
 def retire(cid: str, slug: str, title: str, *, reason: str, subscore: Subscore) -> None:
     """Keep a retired ID resolvable (waivers, SARIF baselines) without running it."""
     _validate(cid, slug, None, removed=True)
@@ -167,6 +218,11 @@ def all_checks() -> tuple[Check, ...]:
 
 def active_checks() -> tuple[Check, ...]:
     return tuple(c for c in all_checks() if c.status is Status.ACTIVE)
+
+
+def ios_checks() -> tuple[Check, ...]:
+    """The active iOS checks, sorted by ID."""
+    return tuple(c for c in active_checks() if c.platform is Platform.IOS and c.ios_func is not None)
 
 
 def get_check(cid: str) -> Check | None:

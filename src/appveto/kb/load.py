@@ -556,6 +556,9 @@ def load_kb(
     prot_info, protectors, compilers = parse_protectors(
         _baseline_bytes("packers.json"), "baseline/packers.json"
     )
+    from appveto.kb.ios import load_ios_baseline
+
+    ios = load_ios_baseline()  # its datasets stay in kb.ios: an APK scan reads none of them
     datasets: list[DatasetInfo] = [perm.info, ent_info, trk_info, prot_info]
     permissions: dict[str, PermissionInfo] = {p.name: p for p in perm.permissions}
     api_rules = list(perm.api_rules)
@@ -633,6 +636,7 @@ def load_kb(
         jurisdictions=jurisdictions,
         protectors=protectors,
         compiler_markers=compilers,
+        ios=ios,
     )
 
 
@@ -672,6 +676,7 @@ def with_extra(
         protectors=kb.protectors,
         compiler_markers=kb.compiler_markers,
         min_target_sdk=kb.min_target_sdk,
+        ios=kb.ios,
         now=kb.now,
     )
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from appveto.kb.ios import IosKnowledge
+
 
 @dataclass(frozen=True, slots=True)
 class DatasetInfo:
@@ -272,6 +274,8 @@ class KnowledgeBase:
     compiler_markers: tuple[CompilerMarker, ...]
     min_target_sdk: int = 34
     """The lowest targetSdk Google Play accepts for new apps (a public, dated fact)."""
+    ios: IosKnowledge = field(default_factory=IosKnowledge)
+    """The iOS tables (usage keys, frameworks, SDK signatures, SKAdNetwork IDs)."""
     now: datetime | None = None
     """The evaluation time of a scan, set by ``scan`` through :meth:`at`; checks that
     compare dates (certificate expiry) skip when it is None."""
