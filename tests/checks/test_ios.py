@@ -10,6 +10,7 @@ import pytest
 
 from appveto.checks.ios import coverage, run_ios_checks, sdk_inventory
 from appveto.checks.registry import Family, Platform, all_checks, ios_checks
+from appveto.errors import KnowledgeBaseError
 from appveto.ipa.model import (
     AtsDomainException,
     BundleInfo,
@@ -30,25 +31,54 @@ from appveto.ipa.model import (
 )
 from appveto.kb import load_baseline
 from appveto.kb.ios import IOS_TABLES, parse_ios_tables
-from appveto.errors import KnowledgeBaseError
 
 KB = load_baseline()
 APP = "Payload/A.app/"
 
 
 def info(**kw: Any) -> BundleInfo:
-    base = BundleInfo(entry=APP + "Info.plist", bundle_id="org.a", name="A", display_name=None, executable="A",
-                      short_version="1", version="1", minimum_os="15.0", device_families=(1,), platform="iphoneos",
-                      sdk=None, package_type="APPL")
+    base = BundleInfo(
+        entry=APP + "Info.plist",
+        bundle_id="org.a",
+        name="A",
+        display_name=None,
+        executable="A",
+        short_version="1",
+        version="1",
+        minimum_os="15.0",
+        device_families=(1,),
+        platform="iphoneos",
+        sdk=None,
+        package_type="APPL",
+    )
     return replace(base, **kw)
 
 
 def slice_(**kw: Any) -> MachOSlice:
-    base = MachOSlice(cpu="arm64", offset=0, size=100, file_type="execute", pie=True, encrypted=False,
-                      crypt_offset=None, crypt_size=None, stack_canary=True, arc=True, min_os="15.0", sdk="17.0",
-                      platform="ios", libraries=("/usr/lib/libSystem.B.dylib",), weak_libraries=(), rpaths=(),
-                      objc_classes=("AppDelegate",), imported_classes=(), swift=False, urls=(), hosts=(),
-                      code_signature=None)
+    base = MachOSlice(
+        cpu="arm64",
+        offset=0,
+        size=100,
+        file_type="execute",
+        pie=True,
+        encrypted=False,
+        crypt_offset=None,
+        crypt_size=None,
+        stack_canary=True,
+        arc=True,
+        min_os="15.0",
+        sdk="17.0",
+        platform="ios",
+        libraries=("/usr/lib/libSystem.B.dylib",),
+        weak_libraries=(),
+        rpaths=(),
+        objc_classes=("AppDelegate",),
+        imported_classes=(),
+        swift=False,
+        urls=(),
+        hosts=(),
+        code_signature=None,
+    )
     return replace(base, **kw)
 
 
@@ -58,18 +88,44 @@ def binary(*slices: MachOSlice, entry: str = APP + "A", role: str = "main") -> M
 
 def profile(kind: Distribution, devices: int = 0) -> ProvisioningProfile:
     return ProvisioningProfile(
-        entry=APP + "embedded.mobileprovision", name="P", uuid="u", app_id_name=None, team_ids=("TEAM",),
-        team_name="Team", platforms=("iOS",), creation_date=None, expiration_date=None,
-        entitlements=Entitlements("provisioning-profile"), provisioned_devices=("d",) * devices,
-        provisions_all_devices=kind is Distribution.ENTERPRISE, developer_certificates=(), signer_certificates=(),
+        entry=APP + "embedded.mobileprovision",
+        name="P",
+        uuid="u",
+        app_id_name=None,
+        team_ids=("TEAM",),
+        team_name="Team",
+        platforms=("iOS",),
+        creation_date=None,
+        expiration_date=None,
+        entitlements=Entitlements("provisioning-profile"),
+        provisioned_devices=("d",) * devices,
+        provisions_all_devices=kind is Distribution.ENTERPRISE,
+        developer_certificates=(),
+        signer_certificates=(),
         distribution=kind,
     )
 
 
 def ipa(**kw: Any) -> Ipa:
-    base = Ipa(path="a.ipa", size=1, sha256="0", sha1="0", md5="0", entries=(), tampering=(), app_path=APP[:-1],
-               info=info(), provision=None, main_binary=binary(), binaries=(), bundles=(), privacy_manifests=(),
-               xcent=None, problems=(), archive=None)  # type: ignore[arg-type]
+    base = Ipa(
+        path="a.ipa",
+        size=1,
+        sha256="0",
+        sha1="0",
+        md5="0",
+        entries=(),
+        tampering=(),
+        app_path=APP[:-1],
+        info=info(),
+        provision=None,
+        main_binary=binary(),
+        binaries=(),
+        bundles=(),
+        privacy_manifests=(),
+        xcent=None,
+        problems=(),
+        archive=None,
+    )  # type: ignore[arg-type]
     return replace(base, **kw)
 
 
@@ -93,23 +149,59 @@ def test_a_plain_app_store_app_has_no_finding() -> None:
 @pytest.mark.parametrize(
     ("cid", "positive", "negative"),
     [
-        ("AV-IOS-001", {"provision": profile(Distribution.ENTERPRISE)}, {"provision": profile(Distribution.APP_STORE)}),
-        ("AV-IOS-002", {"provision": profile(Distribution.AD_HOC, 3)}, {"provision": profile(Distribution.ENTERPRISE)}),
-        ("AV-IOS-003", {"info": info(usage_descriptions=(UsageDescription("NSContactsUsageDescription", "Friends"),))},
-         {"info": info(usage_descriptions=(UsageDescription("NSFaceIDUsageDescription", "Log in"),))}),
-        ("AV-IOS-004", {"main_binary": binary(slice_(objc_classes=("GADMobileAds", "AppDelegate")))},
-         {"main_binary": binary(slice_(objc_classes=("GADGETView", "Gadfly")))}),
+        (
+            "AV-IOS-001",
+            {"provision": profile(Distribution.ENTERPRISE)},
+            {"provision": profile(Distribution.APP_STORE)},
+        ),
+        (
+            "AV-IOS-002",
+            {"provision": profile(Distribution.AD_HOC, 3)},
+            {"provision": profile(Distribution.ENTERPRISE)},
+        ),
+        (
+            "AV-IOS-003",
+            {"info": info(usage_descriptions=(UsageDescription("NSContactsUsageDescription", "Friends"),))},
+            {"info": info(usage_descriptions=(UsageDescription("NSFaceIDUsageDescription", "Log in"),))},
+        ),
+        (
+            "AV-IOS-004",
+            {"main_binary": binary(slice_(objc_classes=("GADMobileAds", "AppDelegate")))},
+            {"main_binary": binary(slice_(objc_classes=("GADGETView", "Gadfly")))},
+        ),
         ("AV-IOS-005", {"info": info(skadnetwork_ids=("cstr6suwn9.skadnetwork",))}, {"info": info()}),
-        ("AV-IOS-006", {"info": info(transport_security=TransportSecurity(arbitrary_loads=True))},
-         {"info": info(transport_security=TransportSecurity(arbitrary_loads=False, exceptions=(
-             AtsDomainException("a.example", False, True, "TLSv1.2", True),)))}),
-        ("AV-IOS-007", {"main_binary": binary(slice_(encrypted=True))}, {"main_binary": binary(slice_(encrypted=False))}),
+        (
+            "AV-IOS-006",
+            {"info": info(transport_security=TransportSecurity(arbitrary_loads=True))},
+            {
+                "info": info(
+                    transport_security=TransportSecurity(
+                        arbitrary_loads=False,
+                        exceptions=(AtsDomainException("a.example", False, True, "TLSv1.2", True),),
+                    )
+                )
+            },
+        ),
+        (
+            "AV-IOS-007",
+            {"main_binary": binary(slice_(encrypted=True))},
+            {"main_binary": binary(slice_(encrypted=False))},
+        ),
         ("AV-IOS-008", {"main_binary": binary(slice_(pie=False))}, {"main_binary": binary(slice_(pie=True))}),
-        ("AV-IOS-009", {"main_binary": binary(slice_(libraries=("/System/Library/Frameworks/Contacts.framework/Contacts",)))},
-         {"main_binary": binary(slice_(libraries=("/System/Library/Frameworks/UIKit.framework/UIKit",)))}),
+        (
+            "AV-IOS-009",
+            {
+                "main_binary": binary(
+                    slice_(libraries=("/System/Library/Frameworks/Contacts.framework/Contacts",))
+                )
+            },
+            {"main_binary": binary(slice_(libraries=("/System/Library/Frameworks/UIKit.framework/UIKit",)))},
+        ),
     ],
 )
-def test_each_check_positive_and_negative(cid: str, positive: dict[str, Any], negative: dict[str, Any]) -> None:
+def test_each_check_positive_and_negative(
+    cid: str, positive: dict[str, Any], negative: dict[str, Any]
+) -> None:
     assert cid in ids(ipa(**positive))
     assert cid not in ids(ipa(**negative))
 
@@ -121,12 +213,22 @@ def test_every_ios_check_has_a_parametrized_test() -> None:
 
 def test_findings_carry_the_user_text_vendor_and_jurisdiction() -> None:
     app = ipa(
-        info=info(usage_descriptions=(UsageDescription("NSLocationAlwaysAndWhenInUseUsageDescription", "Always"),),
-                  background_modes=("location",), skadnetwork_ids=("v9wttpbfk9.skadnetwork", "zzz.skadnetwork")),
+        info=info(
+            usage_descriptions=(UsageDescription("NSLocationAlwaysAndWhenInUseUsageDescription", "Always"),),
+            background_modes=("location",),
+            skadnetwork_ids=("v9wttpbfk9.skadnetwork", "zzz.skadnetwork"),
+        ),
         bundles=(EmbeddedBundle(APP + "Frameworks/BUAdSDK.framework", "framework", "BUAdSDK", None),),
-        privacy_manifests=(PrivacyManifest(APP + "PrivacyInfo.xcprivacy", "", True, ("t.example",),
-                                           (CollectedDataType("NSPrivacyCollectedDataTypeEmailAddress", True, True, ()),),
-                                           ()),),
+        privacy_manifests=(
+            PrivacyManifest(
+                APP + "PrivacyInfo.xcprivacy",
+                "",
+                True,
+                ("t.example",),
+                (CollectedDataType("NSPrivacyCollectedDataTypeEmailAddress", True, True, ()),),
+                (),
+            ),
+        ),
     )
     found, _ = run_ios_checks(app, KB)
     text = "\n".join(f.message for f in found)
@@ -137,9 +239,18 @@ def test_findings_carry_the_user_text_vendor_and_jurisdiction() -> None:
 
 
 def test_debuggable_signature_is_high() -> None:
-    sig = CodeSignature(identifier="org.a", team_id="T", cd_version=0x20400, cd_flags=0, hash_type="sha256",
-                        blob_types=(0, 5), entitlements=Entitlements("code-signature", PlistDict((("get-task-allow", True),))),
-                        has_der_entitlements=False, has_cms=False, certificates=())
+    sig = CodeSignature(
+        identifier="org.a",
+        team_id="T",
+        cd_version=0x20400,
+        cd_flags=0,
+        hash_type="sha256",
+        blob_types=(0, 5),
+        entitlements=Entitlements("code-signature", PlistDict((("get-task-allow", True),))),
+        has_der_entitlements=False,
+        has_cms=False,
+        certificates=(),
+    )
     found, _ = run_ios_checks(ipa(main_binary=binary(slice_(code_signature=sig))), KB)
     assert [(f.check_id, f.severity.value) for f in found] == [("AV-IOS-002", "high")]
 
@@ -162,8 +273,11 @@ def test_swift_module_names_match_sdk_frameworks() -> None:
 def test_ios_tables_are_valid_and_their_vendors_are_known_entities() -> None:
     ios = KB.ios
     assert {d.name for d in ios.datasets} == {
-        "appveto-baseline-ios-usage", "appveto-baseline-ios-frameworks",
-        "appveto-baseline-ios-trackers", "appveto-baseline-ios-skadnetwork"}
+        "appveto-baseline-ios-usage",
+        "appveto-baseline-ios-frameworks",
+        "appveto-baseline-ios-trackers",
+        "appveto-baseline-ios-skadnetwork",
+    }
     assert all(d.source and d.licence == "Apache-2.0" and d.date for d in ios.datasets)
     for vendor in [t.vendor for t in ios.trackers] + [a.vendor for a in ios.ad_networks]:
         assert KB.entity_named(vendor) is not None, vendor
@@ -175,12 +289,26 @@ def test_ios_tables_are_valid_and_their_vendors_are_known_entities() -> None:
 @pytest.mark.parametrize(
     ("file", "data", "words"),
     [
-        ("ios_usage.json", b'{"usage": [{"key": "NSCamera", "capability": "c"}]}', "not a usage-description key"),
-        ("ios_usage.json", b'{"usage": [{"key": "NSCameraUsageDescription", "capability": "c", "sensitive": 1}]}',
-         "true or false"),
-        ("ios_trackers.json", b'{"trackers": [{"id": "x", "name": "x", "vendor": "v", "classes": ["A"]}]}', "3+"),
-        ("ios_skadnetwork.json", b'{"networks": [{"id": "abc", "network": "n", "vendor": "v", "source": "s"}]}',
-         "SKAdNetwork"),
+        (
+            "ios_usage.json",
+            b'{"usage": [{"key": "NSCamera", "capability": "c"}]}',
+            "not a usage-description key",
+        ),
+        (
+            "ios_usage.json",
+            b'{"usage": [{"key": "NSCameraUsageDescription", "capability": "c", "sensitive": 1}]}',
+            "true or false",
+        ),
+        (
+            "ios_trackers.json",
+            b'{"trackers": [{"id": "x", "name": "x", "vendor": "v", "classes": ["A"]}]}',
+            "3+",
+        ),
+        (
+            "ios_skadnetwork.json",
+            b'{"networks": [{"id": "abc", "network": "n", "vendor": "v", "source": "s"}]}',
+            "SKAdNetwork",
+        ),
         ("ios_other.json", b"{}", "not one of"),
         ("ios_usage.json", b"{", "invalid JSON"),
     ],
