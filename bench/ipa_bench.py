@@ -72,7 +72,8 @@ def synthetic_ipa(work: Path, target_mb: float) -> Path:
     files = {
         "Payload/Example.app/Info.plist": b.info_plist(),
         "Payload/Example.app/Example": signed + filler,
-        "Payload/Example.app/PrivacyInfo.xcprivacy": b"<plist><dict><key>NSPrivacyTracking</key><true/></dict></plist>",
+        "Payload/Example.app/PrivacyInfo.xcprivacy": b"<plist><dict><key>NSPrivacyTracking</key><true/></dict>"
+        b"</plist>",
         "Payload/Example.app/embedded.mobileprovision": b.provisioning_profile({"Name": "x"}, identity),
     }
     for i in range(int(target_mb * 4)):  # images: already compressed
