@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import plistlib
 import random
 import statistics
 import subprocess
@@ -72,9 +73,8 @@ def synthetic_ipa(work: Path, target_mb: float) -> Path:
     files = {
         "Payload/Example.app/Info.plist": b.info_plist(),
         "Payload/Example.app/Example": signed + filler,
-        "Payload/Example.app/PrivacyInfo.xcprivacy": b"<plist><dict><key>NSPrivacyTracking</key><true/></dict>"
-        b"</plist>",
-        "Payload/Example.app/embedded.mobileprovision": b.provisioning_profile({"Name": "x"}, identity),
+        "Payload/Example.app/PrivacyInfo.xcprivacy": plistlib.dumps({"NSPrivacyTracking": True}),
+        "Payload/Example.app/embedded.mobileprovision": b.provisioning_profile({"Name": "p"}, identity),
     }
     for i in range(int(target_mb * 4)):  # images: already compressed
         files[f"Payload/Example.app/img{i}.png"] = rnd.randbytes(int(0.12 * 1024 * 1024))
