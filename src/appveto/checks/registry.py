@@ -126,6 +126,38 @@ def _validate(cid: str, slug: str, doc: str | None, *, removed: bool) -> None:
             raise RegistryError(f"{cid}: docstring lacks the heading(s) {', '.join(missing)}")
 
 
+def _register(
+    cid: str,
+    slug: str,
+    title: str,
+    severity: Severity,
+    doc: str,
+    *,
+    subscore: Subscore,
+    absence_claim: bool,
+    func: CheckFn | None = None,
+    ios_func: IosCheckFn | None = None,
+) -> None:
+    _validate(cid, slug, doc, removed=False)
+    family = Family(cid.split("-")[1])
+    if (family is Family.IOS) != (ios_func is not None):
+        raise RegistryError(f"{cid}: iOS checks, and only they, are in the IOS family")
+    _REGISTRY[CheckId(cid)] = Check(
+        id=CheckId(cid),
+        slug=slug,
+        title=title,
+        family=family,
+        severity=severity,
+        subscore=subscore,
+        status=Status.ACTIVE,
+        doc=_dedent(doc),
+        func=func,
+        absence_claim=absence_claim,
+        platform=Platform.IOS if ios_func is not None else Platform.ANDROID,
+        ios_func=ios_func,
+    )
+
+
 def check(
     cid: str,
     slug: str,
@@ -138,19 +170,15 @@ def check(
     """Register a check function under a stable ID."""
 
     def deco(fn: CheckFn) -> CheckFn:
-        doc = fn.__doc__ or ""
-        _validate(cid, slug, doc, removed=False)
-        _REGISTRY[CheckId(cid)] = Check(
-            id=CheckId(cid),
-            slug=slug,
-            title=title,
-            family=Family(cid.split("-")[1]),
-            severity=severity,
+        _register(
+            cid,
+            slug,
+            title,
+            severity,
+            fn.__doc__ or "",
             subscore=subscore,
-            status=Status.ACTIVE,
-            doc=_dedent(doc),
-            func=fn,
             absence_claim=absence_claim,
+            func=fn,
         )
         return fn
 
@@ -166,25 +194,17 @@ def ios_check(
     subscore: Subscore,
     absence_claim: bool = False,
 ) -> Callable[[IosCheckFn], IosCheckFn]:
-    """Register an iOS check (family IOS) under a stable ID."""
+    """Register an iOS check (family IOS, read over an :class:`Ipa`) under a stable ID."""
 
     def deco(fn: IosCheckFn) -> IosCheckFn:
-        doc = fn.__doc__ or ""
-        _validate(cid, slug, doc, removed=False)
-        if not cid.startswith("AV-IOS-"):
-            raise RegistryError(f"{cid}: iOS checks are in the IOS family")
-        _REGISTRY[CheckId(cid)] = Check(
-            id=CheckId(cid),
-            slug=slug,
-            title=title,
-            family=Family.IOS,
-            severity=severity,
+        _register(
+            cid,
+            slug,
+            title,
+            severity,
+            fn.__doc__ or "",
             subscore=subscore,
-            status=Status.ACTIVE,
-            doc=_dedent(doc),
-            func=None,
             absence_claim=absence_claim,
-            platform=Platform.IOS,
             ios_func=fn,
         )
         return fn
