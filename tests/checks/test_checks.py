@@ -18,7 +18,7 @@ from appveto.apk.model import (
     Tampering,
     TamperKind,
 )
-from appveto.checks.registry import Status, all_checks, get_check
+from appveto.checks.registry import Platform, Status, all_checks, get_check
 from appveto.kb import load_baseline
 from tests.apkbuilder import _Element, build_axml
 from tests.checks.factory import component, dex, dn, make_apk, manifest, native, perm, signer
@@ -350,7 +350,8 @@ def _ids(apk: object, cid: str) -> list[str]:
 
 
 def test_every_active_check_has_a_positive_and_a_negative_case() -> None:
-    active = {c.id for c in all_checks() if c.status is Status.ACTIVE}
+    # APK checks; the iOS checks' cases are in tests/checks/test_ios.py
+    active = {c.id for c in all_checks() if c.status is Status.ACTIVE and c.platform is Platform.ANDROID}
     cases = {c.split("-reflection")[0] for c in CASES}
     assert active == cases, f"missing: {sorted(active - set(CASES))}, unknown: {sorted(set(CASES) - active)}"
 

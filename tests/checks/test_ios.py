@@ -317,3 +317,25 @@ def test_bad_ios_tables_are_located_errors(file: str, data: bytes, words: str) -
     with pytest.raises(KnowledgeBaseError) as info_:
         parse_ios_tables({file: data})
     assert words in str(info_.value) and file in str(info_.value)
+
+
+CORPUS_FINDINGS = {
+    "owasp-uncrackable-ios-l1.ipa": {"AV-IOS-001"},
+    "owasp-uncrackable-ios-l2.ipa": {"AV-IOS-002"},
+    "mobsf-helloworld.ipa": {"AV-IOS-001", "AV-IOS-008"},
+    "fastlane-very-capable-app.ipa": {"AV-IOS-002", "AV-IOS-003", "AV-IOS-008", "AV-IOS-009"},
+    "fdroid-fake-ipaapp.ipa": {"AV-IOS-003", "AV-IOS-007"},
+    "fastlane-incorrectly-signed.ipa": {"AV-IOS-007"},
+    "fastlane-no-app-bundle.ipa": set(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_FINDINGS))
+def test_corpus_ipas_give_the_expected_findings(name: str) -> None:
+    from appveto.ipa import load_ipa
+    from tests.conftest import require_shared
+
+    app = load_ipa(str(require_shared("corpus/ipa") / name))
+    found, failures = run_ios_checks(app, KB)
+    assert failures == ()
+    assert {f.check_id for f in found} == CORPUS_FINDINGS[name]
