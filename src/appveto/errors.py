@@ -110,3 +110,8 @@ class ExportError(AppvetoError):
 
 class ReportError(AppvetoError):
     """A report could not be rendered."""
+
+
+class OutputError(AppvetoError):
+    """An output file could not be written, or writing it was refused (an input, a symbolic
+    link, a name already written in the same run)."""

@@ -89,7 +89,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
     target = tmp_path / "out.conf"
     target.write_text("previous bundle\n")
 
-    def refuse(src: object, dst: object) -> None:
+    def refuse(*_args: object, **_kw: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)

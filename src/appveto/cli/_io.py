@@ -1,86 +1,95 @@
-"""Output helpers shared by the commands: atomic writes that never clobber an input."""
+"""What the commands share for output: standard output, and what a command must not write over.
+
+Files go through :mod:`appveto.outputs.files` (the one writer); text for a terminal
+through :mod:`appveto.outputs.terminal` (the one terminal rule).
+"""
 
 from __future__ import annotations
 
-import os
-import re
+import argparse
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from appveto.errors import AppvetoError
+from appveto.outputs import terminal
+from appveto.outputs.files import Guard, store_files, write_file
 
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    """One line of text output: control, line-breaking and bidi characters taken from an
-    input become escapes, so a crafted value cannot add lines or drive the terminal. Lone
-    surrogates (file names that are not UTF-8) become escapes too."""
-    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+printable = terminal.line
+encodable = terminal.encodable
 
 
-def encodable(text: str, encoding: str | None = None) -> str:
-    """``text`` as the stream can encode it: what it cannot (the lone surrogates Python
-    makes of file names that are not UTF-8) becomes ``\\udcff``-style escapes."""
-    enc = encoding or getattr(sys.stdout, "encoding", None) or "utf-8"
+def write_stdout(text: str | bytes) -> None:
+    """A document to standard output; to a terminal, unsafe characters are escaped
+    (:func:`appveto.outputs.terminal.block`), to a pipe or file it goes as it is."""
     try:
-        text.encode(enc)
-    except UnicodeEncodeError:
-        return text.encode(enc, "backslashreplace").decode(enc)
-    except LookupError:
-        return text
-    return text
-
-
-def write_output(text: str | bytes, output: str | None, *, inputs: Iterable[str] = ()) -> None:
-    """Write to ``output`` atomically, or to stdout when it is None or '-'.
-
-    Refuses to write over one of the command's own input files.
-    """
-    if output is None or output == "-":
-        try:
-            if isinstance(text, bytes):
-                sys.stdout.buffer.write(text)
-            else:
-                sys.stdout.write(encodable(text if text.endswith("\n") else text + "\n"))
+        if isinstance(text, bytes):
             sys.stdout.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise AppvetoError(f"standard output: cannot write: {exc.strerror or exc}") from None
-        return
-    target = Path(output)
-    resolved = target.resolve()
-    for i in inputs:
-        if Path(i).resolve() == resolved:
-            raise AppvetoError(f"{output}: refusing to overwrite an input file")
-    if target.is_dir():
-        raise AppvetoError(f"{output}: is a directory")
-    data = text.encode("utf-8", "backslashreplace") if isinstance(text, str) else text
-    if isinstance(text, str) and not text.endswith("\n"):
-        data += b"\n"
-    if target.exists() and not target.is_file():
-        # A device or a pipe (/dev/null, /dev/stdout, a FIFO): write into it, never replace it.
-        try:
-            with target.open("wb") as fh:
-                fh.write(data)
-        except OSError as exc:
-            raise AppvetoError(f"{output}: cannot write: {exc.strerror or exc}") from None
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise AppvetoError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise AppvetoError(f"{output}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+            sys.stdout.buffer.write(text)
+        else:
+            if not text.endswith("\n"):
+                text += "\n"
+            if _is_terminal():
+                text = terminal.block(text)
+            sys.stdout.write(encodable(text))
+        sys.stdout.flush()
+    except BrokenPipeError:
         raise
+    except OSError as exc:
+        raise AppvetoError(f"standard output: cannot write: {exc.strerror or exc}") from None
+
+
+def _is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def write_output(
+    text: str | bytes,
+    output: str | Path | None,
+    *,
+    inputs: Iterable[str | Path] = (),
+    guard: Guard | None = None,
+) -> None:
+    """Write to ``output`` through the one writer, or to stdout when it is None or '-'.
+
+    Refuses to write over one of the command's own inputs (``inputs``, ``guard``).
+    """
+    if output is None or str(output) == "-":
+        write_stdout(text)
+        return
+    if isinstance(text, str) and not text.endswith("\n"):
+        text += "\n"
+    g = Guard.of(inputs)
+    write_file(output, text, guard=g | guard if guard is not None else g)
+
+
+def workspace_guard(args: argparse.Namespace, *, policies: Path | None = None) -> Guard:
+    """What a command reading a workspace must never write over or into: its
+    ``appveto.toml``, its SQLite store (with SQLite's companion files), ``--db`` when it
+    is a SQLite file, and the policy folder."""
+    inputs: list[str | Path] = []
+    folders: list[str | Path] = []
+    db = getattr(args, "db", None)
+    if db:
+        inputs += store_files(db)
+    root = getattr(args, "workspace", None)
+    if root is not None:
+        from appveto.fleet.workspace import CONFIG_NAME, load_workspace
+
+        try:
+            ws = load_workspace(Path(root))
+        except AppvetoError:
+            ws = None
+        if ws is not None:
+            inputs.append(ws.config_path)
+            if not db:
+                inputs += store_files(ws.store_url)
+            folders.append(ws.policies_dir)
+        else:
+            inputs.append(Path(root) / CONFIG_NAME)
+    if policies is not None:
+        folders.append(policies)
+    return Guard.of(inputs, folders)

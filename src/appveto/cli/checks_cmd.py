@@ -58,7 +58,7 @@ def run_docs(args: argparse.Namespace) -> int:
 
     from appveto.checks.docs import render_all
     from appveto.checks.registry import all_checks
-    from appveto.cli._io import write_output
+    from appveto.outputs.files import OutputFolder
 
     pages = render_all(all_checks())
     out = Path(args.output)
@@ -71,7 +71,9 @@ def run_docs(args: argparse.Namespace) -> int:
         for n in stale:
             sys.stderr.write(f"appveto: stale or missing: {out / n}\n")
         return 1 if stale else 0
-    for name, text in sorted(pages.items()):
-        write_output(text, str(out / name))
-    sys.stderr.write(f"wrote {len(pages)} files to {out}\n")
+    with OutputFolder(out) as folder:  # the one writer: atomic, no symbolic link followed
+        for name, text in sorted(pages.items()):
+            folder.write(name, text if text.endswith("\n") else text + "\n")
+        written = len(folder.written)
+    sys.stderr.write(f"wrote {written} files to {out}\n")
     return 0

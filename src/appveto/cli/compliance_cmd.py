@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appveto.cli._io import printable, workspace_guard, write_output
 from appveto.cli.fleet_cmd import add_store_arguments, fleet_group, open_store
+from appveto.outputs.files import Guard
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -121,7 +123,8 @@ def register(subparsers: Any) -> None:
     no.set_defaults(handler=_run_notices)
 
     demo = subparsers.add_parser(
-        "demo-data", help="write a synthetic fleet (directory and MDM exports) into a folder"
+        "demo-data",
+        help="write a synthetic fleet (directory and MDM exports) into a new or empty folder",
     )
     demo.add_argument("out", type=Path, metavar="OUT")
     demo.add_argument("--people", type=int, default=20_000, metavar="N")
@@ -132,6 +135,12 @@ def register(subparsers: Any) -> None:
         type=_day,
         metavar="DATE",
         help="the day the exports are taken (report and enrolment times; default 2023-06-01)",
+    )
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="write into OUT even when it holds files (same-named files are replaced; "
+        "symbolic links are still refused)",
     )
     demo.set_defaults(handler=_run_demo)
 
@@ -144,11 +153,17 @@ def _writing(inner: Any) -> Any:
             code: int = inner(args)
         except OSError as exc:
             where = exc.filename if exc.filename is not None else "output"
-            print(f"appveto: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+            print(printable(f"appveto: error: {where}: {exc.strerror or exc}"), file=sys.stderr)
             return 2
         return code
 
     return run
+
+
+def _say(line: str) -> None:
+    """One line for a person: values from the directory, inventories and policies in it
+    cannot forge lines or drive the terminal (appveto.outputs.terminal)."""
+    sys.stdout.write(printable(line) + "\n")
 
 
 def _policies_dir(args: argparse.Namespace) -> Path:
@@ -183,12 +198,18 @@ def _scans(args: argparse.Namespace) -> tuple[ScanFacts, ...]:
     batch = scan_many([str(p) for p in args.apk], load_kb(), now=datetime.now(UTC).replace(microsecond=0))
     for e in batch.errors:
         for d in e.diagnostics or ():
-            print(f"appveto: warning: {e.path}: {d}", file=sys.stderr)
+            print(printable(f"appveto: warning: {e.path}: {d}"), file=sys.stderr)
     facts = [scan_facts(r) for r in batch.results]
     for r, f in zip(batch.results, facts, strict=True):
         if f is None:
-            print(f"appveto: warning: {r.path}: no package name; not used", file=sys.stderr)
+            print(printable(f"appveto: warning: {r.path}: no package name; not used"), file=sys.stderr)
     return tuple(f for f in facts if f is not None)
+
+
+def _guard(args: argparse.Namespace) -> Guard:
+    """What the command reads and so never writes over or into: the workspace (its
+    configuration, store and policy folder), ``--policies`` and the APKs."""
+    return workspace_guard(args, policies=args.policies) | Guard.of(args.apk)
 
 
 def _load(args: argparse.Namespace) -> tuple[PolicySet, date, timedelta]:
@@ -208,14 +229,10 @@ def _run_evaluate_inner(args: argparse.Namespace) -> int:
         ev = evaluate(
             policies, StoreFleet(store), _scans(args), at=at, stale_after=stale, changes=not args.no_changes
         )
-    text = RENDERERS[args.format](ev)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(RENDERERS[args.format](ev), args.output, guard=_guard(args))
     tripped = gate(ev, {g for group in args.fail_on for g in group})
     for reason in tripped:
-        print(f"appveto: {reason}", file=sys.stderr)
+        print(printable(f"appveto: {reason}"), file=sys.stderr)
     return 1 if tripped else 0
 
 
@@ -289,27 +306,27 @@ def _run_impact(args: argparse.Namespace) -> int:
             "units": [{"unit": u.unit_id, "people": u.people, "devices": u.devices} for u in im.units],
             "network_only_parts": list(im.network_only_parts),
         }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        write_output(json.dumps(doc, indent=2), None)
         return 1 if missing else 0
     for line in _limitation_lines(im.limitations):
-        print(line)
-    print(f"impact of {im.decision_id} ({im.title}) on {im.at.isoformat()}")
-    print(f"  in scope: {im.people_in_scope} people, {im.devices_in_scope} devices")
-    print(f"  carrying a selected app: {len(im.people)} people, {len(im.devices)} devices")
-    print(f"  without a recent inventory: {len(im.unknown_devices)} devices")
+        _say(line)
+    _say(f"impact of {im.decision_id} ({im.title}) on {im.at.isoformat()}")
+    _say(f"  in scope: {im.people_in_scope} people, {im.devices_in_scope} devices")
+    _say(f"  carrying a selected app: {len(im.people)} people, {len(im.devices)} devices")
+    _say(f"  without a recent inventory: {len(im.unknown_devices)} devices")
     if im.people_without_devices:
-        print(f"  {_people_no_device(len(im.people_without_devices))}")
+        _say(f"  {_people_no_device(len(im.people_without_devices))}")
     for c in im.counts:
-        print(f"    {c.status.value:18} {c.devices:>8} devices {c.people:>8} people")
+        _say(f"    {c.status.value:18} {c.devices:>8} devices {c.people:>8} people")
     if im.network_only_parts:
-        print(f"  network-only parts (no device result): {', '.join(im.network_only_parts)}")
+        _say(f"  network-only parts (no device result): {', '.join(im.network_only_parts)}")
     if im.units:
-        print("  units:")
+        _say("  units:")
         for u in im.units:
-            print(f"    {u.unit_id:40} {u.people:>6} people {u.devices:>6} devices")
+            _say(f"    {u.unit_id:40} {u.people:>6} people {u.devices:>6} devices")
     if im.people:
         shown = im.people[: args.list]
-        print(f"  people ({len(shown)} of {len(im.people)}): {', '.join(shown)}")
+        _say(f"  people ({len(shown)} of {len(im.people)}): {', '.join(shown)}")
     return 1 if missing else 0
 
 
@@ -331,7 +348,7 @@ def _run_explain(args: argparse.Namespace) -> int:
             stale_after=stale,
         )
     for line in ex.lines():
-        print(line)
+        _say(line)
     return 0 if ex.found else 1
 
 
@@ -341,32 +358,58 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
         Recipient,
         build_notices,
         notice_email,
-        notice_file_stem,
+        notice_file_stems,
         notice_markdown,
     )
+    from appveto.errors import AppvetoError, OutputError
     from appveto.fleet.queries import StoreFleet
+    from appveto.outputs import mail
+    from appveto.outputs.files import OutputFolder
 
+    try:
+        mail.address(args.sender, what="--sender")
+    except mail.MailValueError as exc:
+        raise AppvetoError(str(exc)) from None
     policies, at, stale = _load(args)
+    guard = _guard(args)
     with open_store(args) as store:
         ev = evaluate(policies, StoreFleet(store), _scans(args), at=at, stale_after=stale, changes=False)
         for x in ev.missing:
-            print(f"appveto: warning: {x}", file=sys.stderr)
+            print(printable(f"appveto: warning: {x}"), file=sys.stderr)
         wanted = {r.person_id for r in ev.results if r.person_id}
         recipients = [
             Recipient(p.id, p.display_name, p.email) for pid in sorted(wanted) if (p := store.person(pid))
         ]
     notices = build_notices(ev, policies, recipients)
     out: Path = args.output
-    out.mkdir(parents=True, exist_ok=True)
-    for n in notices:
-        stem = notice_file_stem(n)
-        (out / f"{stem}.md").write_text(notice_markdown(n), encoding="utf-8")
-        (out / f"{stem}.eml").write_bytes(notice_email(n, sender=args.sender).as_bytes())
-    no_address = sum(1 for n in notices if not n.recipient.email)
+    written = bad = no_address = 0
+    with OutputFolder(out, guard=guard) as folder:
+        for n, stem in zip(notices, notice_file_stems(notices), strict=True):
+            who = f"person '{printable(n.recipient.person_id)}'"
+            try:
+                message = notice_email(n, sender=args.sender).as_bytes()
+            except mail.MailValueError as exc:
+                bad += 1
+                print(f"appveto: error: {who}: {exc}; no notice written", file=sys.stderr)
+                continue
+            try:
+                folder.write(f"{stem}.md", notice_markdown(n))
+                folder.write(f"{stem}.eml", message)
+            except OutputError as exc:
+                bad += 1
+                for d in exc.diagnostics():
+                    print(f"appveto: error: {who}: {printable(str(d))}", file=sys.stderr)
+                continue
+            written += 1
+            no_address += not n.recipient.email
+        files = len(folder.written)
     print(
-        f"{len(notices)} notices written to {out}"
-        + (f" ({no_address} without an e-mail address)" if no_address else "")
+        f"{written} notices written to {printable(str(out))} ({files} files)"
+        + (f"; {no_address} without an e-mail address" if no_address else "")
+        + (f"; {bad} people got no notice (see the errors above)" if bad else "")
     )
+    if bad:
+        return 2
     if ev.missing:
         print(
             f"appveto: {_incomplete(len(ev.missing))}: people in scope through them get no notice",
@@ -381,14 +424,20 @@ def _run_demo_inner(args: argparse.Namespace) -> int:
 
     taken = datetime.combine(args.at, DEFAULT_TAKEN_AT.timetz()) if args.at else DEFAULT_TAKEN_AT
     s = generate(
-        args.out, people=args.people, seed=args.seed, apps_per_device=args.apps_per_device, taken_at=taken
+        args.out,
+        people=args.people,
+        seed=args.seed,
+        apps_per_device=args.apps_per_device,
+        taken_at=taken,
+        force=args.force,
     )
-    print(f"{s.people} people, {s.devices} devices, {s.app_rows} app rows in {s.out}")
-    print(f"  directory: appveto directory import {s.out / 'directory.json'}")
+    out = printable(str(s.out))
+    print(f"{s.people} people, {s.devices} devices, {s.app_rows} app rows in {out}")
+    print(f"  directory: appveto directory import {printable(str(s.out / 'directory.json'))}")
     for source, files in s.sources:
         print(
             f"  {source}: {len(files)} files (appveto fleet import --source {source} --at "
-            f"{s.taken_at.date().isoformat()} {s.out}/{files[0].name.split('-')[0]}-*)"
+            f"{s.taken_at.date().isoformat()} {out}/{files[0].name.split('-')[0]}-*)"
         )
     return 0
 
@@ -581,25 +630,21 @@ def render_json(ev: Evaluation) -> str:
 
 
 def render_csv(ev: Evaluation) -> str:
-    import csv
-    import io
+    """Every cell neutralised for spreadsheets (appveto.outputs.csvcells, OWASP)."""
+    from appveto.outputs import csvcells
 
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for x in ev.limitations:
-        w.writerow(
-            {
-                "status": "limitation",
-                "decision": x.decision_id or "",
-                "part": x.part_id or "",
-                "reason": x.kind.value,
-                "note": str(x),
-            }
-        )
-    for r in ev.results:
-        w.writerow({k: ("" if v is None else v) for k, v in _row(r).items()})
-    return buf.getvalue()
+    rows: list[dict[str, Any]] = [
+        {
+            "status": "limitation",
+            "decision": x.decision_id,
+            "part": x.part_id,
+            "reason": x.kind.value,
+            "note": str(x),
+        }
+        for x in ev.limitations
+    ]
+    rows += [_row(r) for r in ev.results]
+    return csvcells.document(CSV_COLUMNS, ([row.get(c) for c in CSV_COLUMNS] for row in rows))
 
 
 def render_text(ev: Evaluation) -> str:
@@ -664,17 +709,15 @@ def render_text(ev: Evaluation) -> str:
     for r in ev.rollups:
         if r.kind == "authority":
             lines.append(f"    {r.id:36} " + ", ".join(f"{c.status.value} {c.devices}" for c in r.counts))
-    return "\n".join(lines) + "\n"
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 def render_html(ev: Evaluation) -> str:
-    from html import escape
+    """Values escaped, controls made visible, RTL text isolated (appveto.outputs.htmltext)."""
+    from appveto.outputs.htmltext import text as escape
 
     rows = "\n".join(
-        "<tr>"
-        + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in _row(r).values())
-        + "</tr>"
-        for r in ev.results
+        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in _row(r).values()) + "</tr>" for r in ev.results
     )
     head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
     lacking = _lacking(ev)

@@ -53,9 +53,11 @@ def run_update(args: argparse.Namespace) -> int:
         )
     directory = _dir(args)
     rows = update(directory, now=datetime.now(UTC), sources=sources, timeout=args.timeout)
+    from appveto.cli._io import printable
+
     for r in rows:
-        sys.stdout.write(f"{r.name}: {r.file} sha256={r.sha256[:16]}… from {r.source}\n")
-    sys.stdout.write(f"stored in {directory}\n")
+        sys.stdout.write(printable(f"{r.name}: {r.file} sha256={r.sha256[:16]}… from {r.source}") + "\n")
+    sys.stdout.write(printable(f"stored in {directory}") + "\n")
     return 0
 
 
@@ -63,12 +65,15 @@ def run_status(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from appveto.cli._io import printable
     from appveto.kb.load import load_kb
 
     kb = load_kb(_dir(args), user_entities=tuple(Path(f) for f in args.entities))
-    for d in kb.datasets:
-        sys.stdout.write(
-            f"{d.name} [{d.origin}] {d.records} records, date {d.date}, licence {d.licence}\n"
-            f"    sha256 {d.sha256}\n    source {d.source}\n"
-        )
+    for d in kb.datasets:  # names, dates, licences and sources come from the files
+        for line in (
+            f"{d.name} [{d.origin}] {d.records} records, date {d.date}, licence {d.licence}",
+            f"    sha256 {d.sha256}",
+            f"    source {d.source}",
+        ):
+            sys.stdout.write(printable(line) + "\n")
     return 0

@@ -10,7 +10,6 @@ the output folder, which must not exist yet (nothing of the user's is overwritte
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +59,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from appveto.cli.main import main
     from appveto.errors import AppvetoError
+    from appveto.outputs.files import OutputFolder
 
     out: Path = args.output
     if out.exists():
@@ -70,10 +70,9 @@ def run(args: argparse.Namespace) -> int:
         raise AppvetoError(
             f"{args.policies}: no policy files here (run from the repository, or give --policies)"
         )
-    out.mkdir(parents=True)
+    OutputFolder(out, empty=True).close()  # created here; a link is refused
     ws = out / "workspace"
     reports = out / "reports"
-    reports.mkdir()
     at = args.at
     failures: list[str] = []
 
@@ -88,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
 
     # Decide -------------------------------------------------------------------------
     step("Create the workspace (SQLite store)", ["init", str(ws)])
-    for f in sorted(args.policies.glob("*.yaml")):
-        shutil.copy2(f, ws / "policies" / f.name)
+    with OutputFolder(ws / "policies") as policy_folder:  # the one writer
+        for f in sorted(args.policies.glob("*.yaml")):
+            policy_folder.write(f.name, f.read_bytes())
     pol = str(ws / "policies")
     step("Check the policy library", ["policy", "check", pol])
     step(

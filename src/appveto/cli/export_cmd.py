@@ -72,11 +72,15 @@ def run(args: argparse.Namespace) -> int:
     artifact = exporter.export(target, zone=args.zone)
 
     from appveto.cli._io import write_output
+    from appveto.outputs.files import Guard
 
-    write_output(artifact.content, args.output, inputs=_policy_inputs(args.policies))
+    guard = Guard.of(_policy_inputs(args.policies), folders=[args.policies])
+    write_output(artifact.content, args.output, guard=guard)
+    from appveto.cli._io import printable
+
     for line in (*target.notes, *artifact.caveats):
-        sys.stderr.write(f"appveto: note: {line}\n")
-    sys.stderr.write(f"appveto: note: where it goes: {artifact.destination}\n")
+        sys.stderr.write(printable(f"appveto: note: {line}") + "\n")
+    sys.stderr.write(printable(f"appveto: note: where it goes: {artifact.destination}") + "\n")
     return 0
 
 
@@ -88,10 +92,11 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     import sys
     from pathlib import Path
 
-    from appveto.cli._io import printable, write_output
+    from appveto.cli._io import printable
     from appveto.errors import AppvetoError
     from appveto.export.adapter import targets_from_policies
     from appveto.export.bundle import build_bundle
+    from appveto.outputs.files import Guard, OutputFolder
 
     if not args.output or args.output == "-":
         raise AppvetoError("export all writes a folder: give it with --output FOLDER")
@@ -109,9 +114,11 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     for rel, content in bundle.files:
         if rel == "README.md":  # the other files sit in folders named after the decisions
             _refuse_foreign(folder / rel, content)
-    inputs = _policy_inputs(args.policies)
-    for rel, content in bundle.files:
-        write_output(content, str(folder / rel), inputs=inputs)
+    # the one writer: atomic files, never over a policy file, no symbolic link followed
+    guard = Guard.of(_policy_inputs(args.policies), folders=[args.policies])
+    with OutputFolder(folder, guard=guard) as out:
+        for rel, content in bundle.files:
+            out.write(rel, content)
     shown = bundle.skipped[:_MAX_NOTES]
     for s in shown:
         sys.stderr.write(
@@ -120,10 +127,10 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     if len(bundle.skipped) > len(shown):
         sys.stderr.write(
             f"appveto: note: ... and {len(bundle.skipped) - len(shown)} more not exported "
-            f"(every one, with the reason, is listed in {folder / 'README.md'})\n"
+            f"(every one, with the reason, is listed in {printable(str(folder / 'README.md'))})\n"
         )
     sys.stderr.write(
-        f"appveto: wrote {len(bundle.files)} files for {len(targets)} decisions to {folder} "
+        f"appveto: wrote {len(bundle.files)} files for {len(targets)} decisions to {printable(str(folder))} "
         f"({len(bundle.skipped)} skipped; see README.md)\n"
     )
     return 0
@@ -132,9 +139,14 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
 def _refuse_foreign(path: Any, content: bytes) -> None:
     """Refuse to replace a README.md the user wrote (``--output .`` in a project): an existing
     one is replaced only when its first line is the one appveto writes there."""
+    import os
+    import stat
+
     from appveto.errors import AppvetoError
 
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return  # a link, a FIFO...: the writer refuses or writes into it, never reads here
         with open(path, "rb") as fh:
             first = fh.readline(4096)
     except FileNotFoundError:

@@ -163,21 +163,31 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _print_summary(summary: ImportSummary) -> None:
+    """Every line through the terminal rule: issues quote values from the files."""
+    from appveto.cli._io import printable
+
     out, err = sys.stdout, sys.stderr
     quiet = len(summary.files) > MAX_LISTED_FILES
     for f in summary.files:
         if quiet and not f.issues_total:
             continue
-        err.writelines(f"appveto: warning: {issue}\n" for issue in f.issues[:MAX_SHOWN_ISSUES])
+        err.writelines(
+            printable(f"appveto: warning: {issue}") + "\n" for issue in f.issues[:MAX_SHOWN_ISSUES]
+        )
         more = f.issues_total - min(len(f.issues), MAX_SHOWN_ISSUES)
         if more > 0:
-            err.write(f"appveto: warning: {f.file}: ... and {more} more (see the import log)\n")
+            err.write(
+                printable(f"appveto: warning: {f.file}: ... and {more} more (see the import log)") + "\n"
+            )
         if summary.kind == "directory":
-            out.write(f"{f.file}: {f.rows_ok} people imported, {f.rows_bad} bad entries\n")
+            out.write(printable(f"{f.file}: {f.rows_ok} people imported, {f.rows_bad} bad entries") + "\n")
         else:
             out.write(
-                f"{f.file}: {f.rows_ok} rows imported, {f.rows_bad} bad, {f.rows_skipped} skipped, "
-                f"{f.devices} devices\n"
+                printable(
+                    f"{f.file}: {f.rows_ok} rows imported, {f.rows_bad} bad, {f.rows_skipped} skipped, "
+                    f"{f.devices} devices"
+                )
+                + "\n"
             )
 
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
 from array import array
 from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -36,6 +35,7 @@ from appveto.errors import Diagnostic, FleetError
 from appveto.fleet._rows import AppKey, DeviceValues, device_values, numbers_of
 from appveto.fleet.importers import IMPORTERS
 from appveto.fleet.model import DeviceRecord
+from appveto.lifeline import Lifeline
 
 PARALLEL_MIN_BYTES = 8 * 2**20
 """Below this much input, an import is read in the importing process (no pool to start)."""
@@ -276,7 +276,11 @@ def read_in_pool(
     pending: list[Future[ParsedFile]] = []
     lost = 0  # files taken from todo that no future stands for (their submit failed)
     try:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+        lifeline = Lifeline(ctx)  # workers die with this process, even on kill -9
+    except OSError:
+        lifeline = None
+    try:
+        pool = lifeline.pool(jobs) if lifeline is not None else None
     except (OSError, ValueError):
         pool = None
     if pool is not None:
@@ -303,13 +307,10 @@ def read_in_pool(
             for f in pending:
                 f.cancel()
             pool.shutdown(wait=not broken, cancel_futures=True)
+    if lifeline is not None:
+        lifeline.close()
     # what the pool did not read: the importing process reads it
     for _ in range(len(pending) + lost):
         yield None
     for _ in todo:
         yield None
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the importing process, which stops the pool and rolls back."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)

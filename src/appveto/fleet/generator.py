@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from appveto.errors import FleetError
+from appveto.outputs.files import OutputFile, OutputFolder
 
 DEFAULT_PEOPLE = 20_000
 DEFAULT_TAKEN_AT = datetime(2023, 6, 1, 6, 0, tzinfo=UTC)
@@ -376,22 +377,46 @@ def generate(
     second_device_share: float = 0.08,
     devices_per_file: int = DEVICES_PER_FILE,
     tail_apps: int = 3_000,
+    force: bool = False,
 ) -> DemoSummary:
     """Write a synthetic fleet into ``out`` (created if needed); see the module docs.
 
     ``apps_per_device``: exactly that many apps per device (the benchmark uses 60);
-    ``None`` draws 18 to 45.
+    ``None`` draws 18 to 45. A folder that holds anything is refused unless ``force``
+    (then files of the same names are replaced). Files are written through the one
+    writer (appveto.outputs.files): a symbolic link in ``out`` is refused, never followed.
     """
     if people < 1:
         raise FleetError(f"demo fleet: people must be at least 1, got {people}")
     if apps_per_device is not None and not 0 <= apps_per_device <= len(CATALOG) + tail_apps:
         raise FleetError(f"demo fleet: apps per device must be between 0 and {len(CATALOG) + tail_apps}")
-    out.mkdir(parents=True, exist_ok=True)
+    with OutputFolder(out, empty=not force, what="; give --force to write into it anyway") as folder:
+        writers = _Writers(folder, devices_per_file, taken_at)
+        try:
+            return _generate(
+                folder, writers, people, seed, taken_at, apps_per_device, second_device_share, tail_apps
+            )
+        except BaseException:
+            writers.discard()
+            raise
+
+
+def _generate(
+    folder: OutputFolder,
+    writers: _Writers,
+    people: int,
+    seed: int,
+    taken_at: datetime,
+    apps_per_device: int | None,
+    second_device_share: float,
+    tail_apps: int,
+) -> DemoSummary:
+    out = folder.root
     rng = random.Random(seed)
     frame = _directory_frame()
-    writers = _Writers(out, devices_per_file, taken_at)
     directory = out / "directory.json"
-    dir_fh = directory.open("w", encoding="utf-8", newline="\n")
+    dir_file = writers.open("directory.json", newline="\n")
+    dir_fh = dir_file.fh
     head = json.dumps(frame, indent=1, ensure_ascii=False)
     dir_fh.write(head[: head.rindex("}")].rstrip() + ',\n "people": [\n')
     n_devices = n_rows = 0
@@ -422,7 +447,6 @@ def generate(
         person["devices"] = keys
         dir_fh.write(("  " if i == 0 else ",\n  ") + json.dumps(person, ensure_ascii=False))
     dir_fh.write("\n ]\n}\n")
-    dir_fh.close()
     sources = writers.close()
     files = tuple(p for _, ps in sources for p in ps)
     return DemoSummary(out, people, n_devices, n_rows, (directory, *files), sources, taken_at)
@@ -451,16 +475,29 @@ def _rfc3339(dt: datetime) -> str:
 
 
 class _Writers:
-    """One open file per source, rotated every ``per_file`` devices."""
+    """One open file per source, rotated every ``per_file`` devices; each is written
+    through the output folder and committed (renamed into place) when complete."""
 
-    def __init__(self, out: Path, per_file: int, taken_at: datetime) -> None:
-        self.out = out
+    def __init__(self, folder: OutputFolder, per_file: int, taken_at: datetime) -> None:
+        self.folder = folder
+        self.out = folder.root
         self.per_file = per_file
         self.taken_at = taken_at
         self.files: dict[str, list[Path]] = {"amapi": [], "apple": [], "intune-csv": []}
         self.counts = {"amapi": 0, "apple": 0, "intune-csv": 0}
         self.handles: dict[str, TextIO] = {}
+        self.open_files: dict[str, OutputFile] = {}
         self.csv: Any = None
+
+    def open(self, name: str, *, newline: str = "") -> OutputFile:
+        f = self.open_files[name] = self.folder.open(name, text=True, newline=newline)
+        return f
+
+    def discard(self) -> None:
+        """Drop every file not complete yet (an error half-way: no half file is left)."""
+        for f in self.open_files.values():
+            f.discard()
+        self.open_files.clear()
 
     def _rotate(self, channel: str) -> None:
         if self.counts[channel] % self.per_file:
@@ -471,8 +508,7 @@ class _Writers:
         stem = {"amapi": "amapi", "apple": "apple", "intune-csv": "intune"}[channel]
         path = self.out / f"{stem}-{n:03d}.{ext}"
         self.files[channel].append(path)
-        fh = path.open("w", encoding="utf-8", newline="")
-        self.handles[channel] = fh
+        fh = self.handles[channel] = self.open(path.name).fh
         if channel == "apple":
             fh.write(_PLIST_HEAD)
         elif channel == "amapi":
@@ -505,7 +541,8 @@ class _Writers:
             fh.write("</array>\n</plist>\n")
         elif channel == "amapi":
             fh.write("\n]}\n")
-        fh.close()
+        name = self.files[channel][-1].name
+        self.open_files.pop(name).commit()
 
     def write(self, d: _Device, rng: random.Random) -> None:
         self._rotate(d.channel)
@@ -602,4 +639,7 @@ class _Writers:
     def close(self) -> tuple[tuple[str, tuple[Path, ...]], ...]:
         for channel in ("amapi", "apple", "intune-csv"):
             self._close(channel)
+        for f in self.open_files.values():  # directory.json
+            f.commit()
+        self.open_files.clear()
         return tuple((c, tuple(self.files[c])) for c in ("amapi", "apple", "intune-csv") if self.files[c])

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appveto.errors import Diagnostic, FleetError
+from appveto.errors import Diagnostic, FleetError, OutputError
 from appveto.fleet.store import Store, normalize_url, sqlite_url
+from appveto.outputs.files import write_file
 
 CONFIG_NAME = "appveto.toml"
 DEFAULT_STORE_PATH = "appveto.db"
@@ -99,8 +100,10 @@ def init_workspace(
         (root / (store_path or DEFAULT_STORE_PATH)).parent.mkdir(parents=True, exist_ok=True)
     ws.open_store().close()
     (root / DEFAULT_POLICIES_DIR).mkdir(exist_ok=True)
-    with config.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
-        fh.write(text)
+    try:  # the one writer; exclusive: never overwrite, even in a race
+        write_file(config, text, exclusive=True)
+    except OutputError as exc:
+        raise _err(config, f"{exc.diagnostics()[0].message}; a workspace may already exist here") from None
     return ws
 
 

@@ -8,8 +8,6 @@ update. Each file is validated by its parser before it replaces the previous cop
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -27,6 +25,7 @@ from appveto.kb.load import (
     read_data_manifest,
     sha256_hex,
 )
+from appveto.outputs.files import OutputFolder
 
 EXODUS_TRACKERS_URL = "https://reports.exodus-privacy.eu.org/api/trackers"
 ANDROGUARD_RAW = (
@@ -114,7 +113,19 @@ def update(
     A source that fails leaves its previous copy (if any) in place and raises after
     the others were tried, with one diagnostic per failed source.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
+    with OutputFolder(data_dir) as folder:  # the one writer: atomic, no symbolic link followed
+        return _update(folder, now=now, sources=sources, fetcher=fetcher, timeout=timeout)
+
+
+def _update(
+    folder: OutputFolder,
+    *,
+    now: datetime,
+    sources: tuple[Source, ...],
+    fetcher: Fetcher,
+    timeout: float,
+) -> tuple[DownloadedDataset, ...]:
+    data_dir = folder.root
     previous = {d.name: d for d in read_data_manifest(data_dir)}
     done: dict[str, DownloadedDataset] = dict(previous)
     problems: list[Diagnostic] = []
@@ -125,7 +136,7 @@ def update(
         except KnowledgeBaseError as exc:
             problems.extend(exc.diagnostics())
             continue
-        _atomic_write(data_dir / src.file, body)
+        folder.write(src.file, body)
         done[src.name] = DownloadedDataset(
             name=src.name,
             file=src.file,
@@ -150,7 +161,7 @@ def update(
             for d in rows
         ]
     }
-    _atomic_write(data_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    folder.write(MANIFEST_NAME, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     if problems:
         raise KnowledgeBaseError(
             f"{len(problems)} of {len(sources)} downloads failed", diagnostics=tuple(problems)
@@ -175,14 +186,3 @@ def _validate(src: Source, body: bytes) -> None:
             raise KnowledgeBaseError("empty table", diagnostics=(Diagnostic("no permissions", file=src.url),))
     else:
         raise KnowledgeBaseError(f"unknown dataset kind {src.kind!r}")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

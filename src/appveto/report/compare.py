@@ -13,6 +13,7 @@ from typing import Any
 
 from appveto.errors import ReportError
 from appveto.findings import Severity
+from appveto.outputs import terminal
 from appveto.report.json_report import ScanRecord
 from appveto.report.verdict import verdict
 
@@ -194,14 +195,19 @@ def _jurisdictions(a: ScanRecord) -> set[str]:
 
 
 def render_compare_text(c: Comparison) -> str:
-    heads = [a.name for a in c.apps]
+    """Values from the APKs are escaped before the columns are measured (the one terminal
+    rule, appveto.outputs.terminal), so a crafted label can neither drive the terminal nor
+    break the table."""
+    esc = terminal.line
+    heads = [esc(a.name) for a in c.apps]
     out: list[str] = []
     for s in c.sections:
         out.append(f"== {s.title}")
         if s.note:
             out.append(f"   {s.note}")
-        label_w = max([len(r.label) for r in s.rows] + [8])
-        widths = [max([len(h)] + [len(r.values[i]) for r in s.rows]) for i, h in enumerate(heads)]
+        rows = [(r.differs, esc(r.label), [esc(v) for v in r.values]) for r in s.rows]
+        label_w = max([len(label) for _, label, _ in rows] + [8])
+        widths = [max([len(h)] + [len(values[i]) for _, _, values in rows]) for i, h in enumerate(heads)]
         widths = [min(w, 40) for w in widths]
         out.append(
             "   "
@@ -209,10 +215,10 @@ def render_compare_text(c: Comparison) -> str:
             + "  "
             + "  ".join(h[:w].ljust(w) for h, w in zip(heads, widths, strict=True))
         )
-        for r in s.rows:
-            mark = "*" if r.differs else " "
-            cells = "  ".join(v[:w].ljust(w) for v, w in zip(r.values, widths, strict=True))
-            out.append(f" {mark} {r.label.ljust(label_w)}  {cells}".rstrip())
+        for differs, label, values in rows:
+            mark = "*" if differs else " "
+            cells = "  ".join(v[:w].ljust(w) for v, w in zip(values, widths, strict=True))
+            out.append(f" {mark} {label.ljust(label_w)}  {cells}".rstrip())
         out.append("")
     out.append("* the apps differ on this row")
-    return "\n".join(out) + "\n"
+    return "".join(terminal.line(line) + "\n" for line in out)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from appveto.findings import Severity
+from appveto.outputs import terminal
 from appveto.report.json_report import ScanRecord
 from appveto.scoring import Contribution
 
@@ -439,4 +440,4 @@ def render_diff_text(d: ScanDiff) -> str:
         out.append(f"changes ({len(d.changes)})")
         for c in d.changes:
             out.append(f"  {c.severity.value.upper():8} {c.kind.value:20} {c.subject}: {c.detail}")
-    return "\n".join(out) + "\n"
+    return "".join(terminal.line(line) + "\n" for line in out)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from html import escape
 from importlib import resources
 
 from appveto import __version__
 from appveto.findings import Evidence, Finding
+from appveto.outputs import htmltext
 from appveto.report.compare import Comparison
 from appveto.report.diff import ScanDiff
 from appveto.report.json_report import ScanRecord
@@ -31,8 +31,14 @@ def stylesheet() -> str:
 
 
 def e(value: object) -> str:
-    """Escape any value for HTML text or attribute context."""
-    return escape("" if value is None else str(value), quote=True)
+    """Any value as element content (the one HTML rule, appveto.outputs.htmltext): escaped,
+    control and bidi characters made visible, right-to-left text isolated in ``<bdi>``."""
+    return htmltext.text(value)
+
+
+def attr(value: object) -> str:
+    """Any value for an attribute, ``<title>`` or SVG text: as :func:`e`, without ``<bdi>``."""
+    return htmltext.attr(value)
 
 
 def _page(title: str, body: str) -> str:
@@ -41,9 +47,9 @@ def _page(title: str, body: str) -> str:
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta name="generator" content="appveto {e(__version__)}">\n'
+        f'<meta name="generator" content="appveto {attr(__version__)}">\n'
         '<link rel="icon" href="data:,">\n'
-        f"<title>{e(title)}</title>\n<style>\n{stylesheet()}</style>\n</head>\n<body>\n<main>\n"
+        f"<title>{attr(title)}</title>\n<style>\n{stylesheet()}</style>\n</head>\n<body>\n<main>\n"
         f"{body}\n</main>\n</body>\n</html>\n"
     )
 
@@ -84,7 +90,7 @@ def _id(cid: object) -> str:
 
 
 def _sev(s: object) -> str:
-    return f'<span class="sev {e(s)}">{e(s)}</span>'
+    return f'<span class="sev {attr(s)}">{e(s)}</span>'
 
 
 def _evidence(ev: Sequence[Evidence]) -> str:
@@ -128,8 +134,8 @@ def bar_chart(
     desc = "; ".join(f"{k}: {v:g}{unit}" for k, v in items)
     parts = [
         f'<figure><svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" '
-        f'viewBox="0 0 {label_w + bar_w + 90} {height}" aria-label="{e(title)}: {e(desc)}">'
-        f"<title>{e(title)}: {e(desc)}</title>"
+        f'viewBox="0 0 {label_w + bar_w + 90} {height}" aria-label="{attr(title)}: {attr(desc)}">'
+        f"<title>{attr(title)}: {attr(desc)}</title>"
     ]
     for i, (k, v) in enumerate(items):
         y = 5 + i * row_h
@@ -137,11 +143,11 @@ def bar_chart(
         label = k if len(k) <= 36 else k[:35] + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#1a1a1a">'
-            f"{e(label)}</text>"
+            f"{attr(label)}</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row_h - 8}" fill="#ececec"/>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{color}"/>'
             f'<text x="{label_w + bar_w + 8}" y="{y + 17}" font-size="13" fill="#1a1a1a">'
-            f"{v:g}{e(unit)}</text>"
+            f"{v:g}{attr(unit)}</text>"
         )
     parts.append(f"</svg><figcaption>{e(title)}</figcaption></figure>\n")
     return "".join(parts)
@@ -160,7 +166,7 @@ def _verdict_box(r: ScanRecord) -> str:
         else "<p>No finding of medium severity or above.</p>"
     )
     return (
-        f'<section class="verdict {e(v.level)}" aria-labelledby="verdict"><h2 id="verdict">Verdict: '
+        f'<section class="verdict {attr(v.level)}" aria-labelledby="verdict"><h2 id="verdict">Verdict: '
         f"{e(v.headline)}</h2>{why}{caveats}</section>\n"
     )
 

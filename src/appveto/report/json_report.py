@@ -272,28 +272,33 @@ def scan_records(
     """
     if workers <= 1 or len(paths) < 2:
         return tuple(scan_record(p, kb, now=now) for p in paths)
-    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
+    from appveto.lifeline import Lifeline
+
     results: dict[int, ScanRecord] = {}
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(paths)), initializer=_init_worker, initargs=(kb, now)
-    ) as pool:
-        futures = [pool.submit(_scan_job, p) for p in paths]
-        # a dead worker breaks the pool: what is missing is retried below, each file alone,
-        # so a dying worker costs only its own file
-        for i, fut in enumerate(futures):
-            with contextlib.suppress(BrokenProcessPool):
-                results[i] = fut.result()
-    for i, p in enumerate(paths):
-        if i in results:
-            continue
+    # the workers die with this process (kill -9 included) and leave Ctrl-C to it
+    with Lifeline(multiprocessing.get_context()) as life:
+        pool = life.pool(min(workers, len(paths)), _init_worker, (kb, now))
         try:
-            with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(kb, now)) as solo:
-                results[i] = solo.submit(_scan_job, p).result()
-        except BrokenProcessPool:
-            died = f"{p}: the process scanning this file died (out of memory or crashed)"
-            results[i] = error_record(p, died)
+            futures = [pool.submit(_scan_job, p) for p in paths]
+            # a dead worker breaks the pool: what is missing is retried below, each file alone,
+            # so a dying worker costs only its own file
+            for i, fut in enumerate(futures):
+                with contextlib.suppress(BrokenProcessPool):
+                    results[i] = fut.result()
+        finally:  # an interrupted scan does not wait for the files not started
+            pool.shutdown(wait=True, cancel_futures=True)
+        for i, p in enumerate(paths):
+            if i in results:
+                continue
+            try:
+                with life.pool(1, _init_worker, (kb, now)) as solo:
+                    results[i] = solo.submit(_scan_job, p).result()
+            except BrokenProcessPool:
+                died = f"{p}: the process scanning this file died (out of memory or crashed)"
+                results[i] = error_record(p, died)
     return tuple(results[i] for i in range(len(paths)))
 
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from appveto.outputs import terminal
 
 if TYPE_CHECKING:
     from appveto.report.json_report import ScanRecord
 
 
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
 def _clean(line: str) -> str:
     """One output line: control, line-breaking and bidi characters that came from an APK
     (a crafted label or permission name) become escapes, so they cannot add lines or
-    drive the terminal."""
-    return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], line)
+    drive the terminal (the one terminal rule, appveto.outputs.terminal)."""
+    return terminal.line(line)
 
 
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:

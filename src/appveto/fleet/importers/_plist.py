@@ -1,10 +1,11 @@
-"""XML property lists, read with the C-accelerated ElementTree parser.
+"""Property lists: XML read with the C-accelerated ElementTree parser, binary bounded.
 
 ``plistlib`` dispatches a Python callback per XML event and reads a device's
 ``InstalledApplicationList`` response about ten times slower than this reader, which
 lets expat build the element tree in C and converts it in one pass. The result equals
 ``plistlib.loads`` for every valid XML plist (a test compares them on generated values);
-binary plists still go through ``plistlib``. Documents of the plain subset that MDM
+binary plists are decoded by ``plistlib`` and then checked to be a tree (:func:`loads_binary`).
+Documents of the plain subset that MDM
 servers write (UTF-8, no comments, CDATA, references or attributes) are read faster
 still by regular expressions and a token loop (:func:`_loads_plain`; an array of
 dictionaries with the same string-valued keys, such as a list of installed apps, is
@@ -14,14 +15,23 @@ error included, goes to the strict tree reader, which decides and locates the er
 
 Hostile input: plists have no entities, so any ``<!ENTITY`` declaration is refused
 before the strict reader parses (no entity expansion of any kind; the plain reader
-takes no declarations at all); nesting deeper than :data:`MAX_DEPTH` is refused.
+takes no declarations at all); nesting deeper than :data:`MAX_DEPTH` is refused. A binary
+plist is a graph of objects that refer to each other by number: ``plistlib`` decodes each
+object once (time and memory linear in the file), but an array that holds itself, or
+arrays that share their elements (``A_i = [A_{i-1}, A_{i-1}]``: 24 levels in a few hundred
+bytes stand for 16 million leaves), would make every reader after it loop or walk an
+exponential tree. :func:`loads_binary` therefore refuses any array or dictionary reached a
+second time, in one pass over the distinct objects; MDM responses never share containers
+(Apple's writer unifies only strings, numbers, dates and data).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import plistlib
 import re
+import struct
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,6 +89,44 @@ def with_lists(value: Any) -> Any:
 
 CONTAINER_TYPES = (dict, list, StringTable)
 """What a value the readers give holds other values in (a plain dict or list, a table)."""
+
+
+def loads_binary(data: bytes) -> Any:
+    """The value of a binary plist, refused (:class:`PlistError`) unless it is a tree."""
+    if not data.startswith(b"bplist"):
+        raise PlistError("not a binary property list")
+    try:
+        value = plistlib.loads(data, fmt=plistlib.FMT_BINARY)
+    except (plistlib.InvalidFileException, struct.error, MemoryError):
+        raise PlistError("the binary property list is damaged or truncated") from None
+    except RecursionError:
+        raise PlistError("plist nested too deeply") from None
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError) as exc:
+        raise PlistError(f"the binary property list is damaged ({exc or type(exc).__name__})") from None
+    _tree(value)
+    return value
+
+
+def _tree(value: Any) -> None:
+    """Refuse a container reached twice (a cycle or a shared reference) or nested deeper than
+    :data:`MAX_DEPTH`; visits each distinct container once."""
+    if value.__class__ is not dict and value.__class__ is not list:
+        return
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if id(v) in seen:
+            raise PlistError(
+                "an array or dictionary is referenced more than once (a cycle or a shared "
+                "reference, which no MDM response has)"
+            )
+        seen.add(id(v))
+        if depth >= MAX_DEPTH:
+            raise PlistError("plist nested too deeply")
+        for child in v.values() if v.__class__ is dict else v:
+            if child.__class__ is dict or child.__class__ is list:
+                stack.append((child, depth + 1))
 
 
 def loads_xml(data: bytes, *, tables: bool = False) -> Any:

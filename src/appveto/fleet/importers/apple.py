@@ -30,7 +30,14 @@ from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
 from appveto.fleet.importers._memo import Memo
-from appveto.fleet.importers._plist import CONTAINER_TYPES, PlistError, StringTable, loads_xml, with_lists
+from appveto.fleet.importers._plist import (
+    CONTAINER_TYPES,
+    PlistError,
+    StringTable,
+    loads_binary,
+    loads_xml,
+    with_lists,
+)
 from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 
 _LEAD = re.compile(rb"[\xef\xbb\xbf \t\r\n]*")
@@ -172,7 +179,12 @@ class AppleImporter:
                 "InstalledApplicationList command response",
             )
         try:
-            doc = plistlib.loads(data) if data.startswith(b"bplist", head) else loads_xml(data, tables=True)
+            if data.startswith(b"bplist"):
+                doc = loads_binary(data)  # bounded: a cycle or a shared-reference bomb is refused
+            elif data.startswith(b"bplist", head):
+                raise plistlib.InvalidFileException()  # text before a binary plist
+            else:
+                doc = loads_xml(data, tables=True)
         except PlistError as exc:
             raise refuse(display, f"broken plist: {exc}", line=exc.line, column=exc.column) from None
         except ExpatError as exc:

@@ -1,0 +1,51 @@
+"""The e-mail rule: a header holds exactly what it says, whatever a directory holds.
+
+Addresses are built with :class:`email.headerregistry.Address` from a display name and an
+address given apart, never by pasting text together: ``Mallory <mallory@evil.example>,
+Bob`` is then one quoted display name, not two recipients. A carriage return or line
+feed in a display name, an address or any other header value is refused (it would start
+a new header); an address that is not exactly one ``local@domain`` is refused. Other
+control and bidi characters in a display name are made visible as in the terminal.
+Refusals are :class:`MailValueError` with a message for people, so a batch can report the
+row and go on.
+"""
+
+from __future__ import annotations
+
+import email.errors
+from email.headerregistry import Address
+
+from appveto.outputs import terminal
+
+
+class MailValueError(ValueError):
+    """A value cannot go into an e-mail header; the message says which and why."""
+
+
+def _no_line_breaks(value: str, what: str) -> None:
+    if "\r" in value or "\n" in value:
+        raise MailValueError(f"{what} {terminal.line(value)!s} holds a line break")
+
+
+def address(addr: str, display_name: str | None = None, *, what: str = "e-mail address") -> Address:
+    """One mailbox: ``display_name`` (optional) and ``addr`` (``local@domain``)."""
+    _no_line_breaks(addr, what)
+    if display_name is not None:
+        _no_line_breaks(display_name, "display name")
+    addr = addr.strip()
+    try:
+        parsed = Address(addr_spec=addr)
+    except (ValueError, IndexError, email.errors.MessageError):
+        raise MailValueError(
+            f"{what} '{terminal.line(addr)}' is not one address of the form local@domain"
+        ) from None
+    if not parsed.username or not parsed.domain or parsed.addr_spec != addr:
+        raise MailValueError(f"{what} '{terminal.line(addr)}' is not one address of the form local@domain")
+    name = terminal.line(display_name.strip()) if display_name else ""
+    return Address(display_name=name, username=parsed.username, domain=parsed.domain)
+
+
+def header_text(value: str, what: str) -> str:
+    """A free-text header value (an ID, a subject part): refused when it holds a line break."""
+    _no_line_breaks(value, what)
+    return terminal.line(value)

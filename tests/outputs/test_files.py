@@ -1,0 +1,215 @@
+"""The one writer (appveto.outputs.files): atomic, never over an input, no link followed,
+collisions detected, one mode, a full disk leaves the previous file."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appveto.errors import OutputError
+from appveto.outputs.files import Guard, OutputFolder, open_file, store_files, write_file
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob(".appveto-*.tmp"))
+
+
+def test_write_replaces_atomically_with_the_umask_mode(tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    old = os.umask(0o027)
+    try:
+        write_file(target, "one\n")
+        first = target.stat().st_ino
+        write_file(target, b"two\n")
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"two\n"
+    assert target.stat().st_ino != first  # a new file renamed into place, not rewritten
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # 0666 minus the umask
+    assert _leftovers(tmp_path) == []
+
+
+def test_every_output_gets_the_same_mode(tmp_path: Path) -> None:
+    """A file, a file in a folder and a streamed file: 0666 minus the umask, all of them
+    (the issue: scan/compare/export wrote 0600, fleet outputs 0644)."""
+    mask = os.umask(0o022)
+    try:
+        write_file(tmp_path / "a", "x")
+        with OutputFolder(tmp_path / "f") as f:
+            f.write("sub/b", "x")
+            with f.open("c", text=True) as out:
+                out.write("x")
+    finally:
+        os.umask(mask)
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "a", tmp_path / "f/sub/b", tmp_path / "f/c")}
+    assert modes == {0o644}
+
+
+def test_an_input_is_never_overwritten_by_identity(tmp_path: Path) -> None:
+    store = tmp_path / "appveto.db"
+    store.write_bytes(b"SQLite format 3\x00store")
+    hard = tmp_path / "hardlink.html"
+    os.link(store, hard)
+    guard = Guard.of(store_files(f"sqlite:///{store}"))
+    for target in (store, hard, tmp_path / "." / "appveto.db", tmp_path / "appveto.db-wal"):
+        with pytest.raises(OutputError, match="refusing to overwrite an input"):
+            write_file(target, "report", guard=guard)
+    assert store.read_bytes() == b"SQLite format 3\x00store"
+    assert not (tmp_path / "appveto.db-wal").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_nothing_is_written_into_a_guarded_folder(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    guard = Guard.of([], folders=[policies])
+    with pytest.raises(OutputError, match="refusing to write into"):
+        write_file(policies / "new.yaml", "kind: decision\n", guard=guard)
+    with pytest.raises(OutputError, match="refusing to write into"):
+        OutputFolder(policies / "bundle", guard=guard)
+    assert list(policies.iterdir()) == []
+
+
+def test_a_symbolic_link_is_refused_never_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    link = tmp_path / "report.txt"
+    link.symlink_to(victim)
+    with pytest.raises(OutputError, match="symbolic link"):
+        write_file(link, "evil")
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputError, match="symbolic link"):
+        write_file(dangling, "evil")
+    assert victim.read_text() == "keep me\n" and link.is_symlink()
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_symbolic_links_inside_an_output_folder_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.md").write_text("keep\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x.md").symlink_to(outside / "x.md")
+    (out / "sub").symlink_to(outside)
+    with OutputFolder(out) as f:
+        with pytest.raises(OutputError, match="symbolic link"):
+            f.write("x.md", "evil")
+        with pytest.raises(OutputError, match="symbolic link"):
+            f.write("sub/y.md", "evil")
+        f.write("ok.md", "fine")  # the batch goes on
+    assert (outside / "x.md").read_text() == "keep\n" and not (outside / "y.md").exists()
+    root_link = tmp_path / "link-to-out"
+    root_link.symlink_to(out)
+    with pytest.raises(OutputError, match="symbolic link"):
+        OutputFolder(root_link)
+
+
+def test_collisions_in_one_run_are_detected(tmp_path: Path) -> None:
+    with OutputFolder(tmp_path / "out") as f:
+        f.write("a_b.md", "first")
+        for same in ("a_b.md", "A_B.md", "A_b.md"):
+            with pytest.raises(OutputError, match="written twice"):
+                f.write(same, "second")
+        f.write("caf\u00e9.md", "x")
+        with pytest.raises(OutputError, match="written twice"):
+            f.write("cafe\u0301.md", "y")  # the same name in NFD, as macOS stores it
+        assert f.written == ("a_b.md", "caf\u00e9.md")
+    assert (tmp_path / "out" / "a_b.md").read_text() == "first"
+
+
+def test_names_that_leave_the_folder_are_refused(tmp_path: Path) -> None:
+    with OutputFolder(tmp_path / "out") as f:
+        for bad in ("../x", "/etc/x", "a/../../x", "", "a//b", "."):
+            with pytest.raises(OutputError, match="plain relative"):
+                f.write(bad, "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_empty_folder_can_be_required(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("x")
+    with pytest.raises(OutputError, match=r"is not empty \(mine.txt\); use --force"):
+        OutputFolder(out, empty=True, what="; use --force")
+
+
+def test_exclusive_never_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "appveto.toml"
+    write_file(target, "first", exclusive=True)
+    with pytest.raises(OutputError, match="exists already"):
+        write_file(target, "second", exclusive=True)
+    assert target.read_text() == "first" and _leftovers(tmp_path) == []
+
+
+def test_a_device_or_fifo_is_written_into(tmp_path: Path) -> None:
+    write_file("/dev/null", "discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_failure_half_way_keeps_the_previous_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    target.write_text("previous\n")
+    with pytest.raises(RuntimeError), open_file(target, text=True) as out:
+        out.write("half of the new report")
+        raise RuntimeError("renderer crashed")
+    assert target.read_text() == "previous\n" and _leftovers(tmp_path) == []
+
+
+_FILL = """
+import os, resource, signal, sys
+from appveto.errors import OutputError
+from appveto.outputs.files import write_file
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+if sys.argv[2] == "rlimit":
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    write_file(sys.argv[1], b"new report " * 100_000)
+except OutputError as exc:
+    print(exc)
+    sys.exit(2)
+"""
+
+
+@contextlib.contextmanager
+def _small_disk(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A 64 KiB tmpfs when this machine lets us mount one, else a file size limit."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir(parents=True)
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
+    try:
+        yield mnt, "tmpfs" if mounted else "rlimit"
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_a_full_disk_leaves_the_previous_file(tmp_path: Path) -> None:
+    for how in ("disk", "rlimit"):
+        with _small_disk(tmp_path / how) as (mnt, disk):
+            mode = "rlimit" if how == "rlimit" else disk
+            target = mnt / "report.html"
+            target.write_bytes(b"<p>previous report</p>\n")
+            done = subprocess.run(
+                [sys.executable, "-c", _FILL, str(target), mode], capture_output=True, text=True, check=False
+            )
+            assert done.returncode == 2, (mode, done)
+            reason = os.strerror(errno.ENOSPC if mode == "tmpfs" else errno.EFBIG)
+            assert str(target) in done.stdout and reason in done.stdout, done.stdout
+            assert "previous file, if any, is unchanged" in done.stdout
+            assert target.read_bytes() == b"<p>previous report</p>\n", mode
+            assert _leftovers(mnt) == [], mode
