@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from appveto.errors import Diagnostic, FleetError
+from appveto.fleet.importers._common import MAX_STRING, long_string, may_hold_long_string
 from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.model import (
     Authority,
@@ -446,11 +447,16 @@ def _csv_row(
 
 
 def _load_json(path: Path, display: str) -> Any:
+    """The decoded document; one holding a string over the importers' limit
+    (:data:`~appveto.fleet.importers._common.MAX_STRING`, as CSV fields) is refused, located."""
     data = path.read_bytes()
     if not data.strip():
         raise _refuse(display, "the file is empty")
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        doc = json.loads(data.decode("utf-8-sig"))
+        if may_hold_long_string(data) and (where := long_string(doc)) is not None:
+            raise _refuse(display, f"{where}; strings are limited to {MAX_STRING:,} characters")
+        return doc
     except UnicodeDecodeError as exc:
         raise _refuse(
             display, f"not UTF-8 text (byte offset {exc.start})", line=data.count(b"\n", 0, exc.start) + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -394,10 +395,35 @@ def _vendor_for(
 # ------------------------------------------------------------------- entities
 
 
+_DOMAIN_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+DOMAIN_RE = re.compile(rf"(?=.{{1,253}}$){_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+")
+"""A domain name as the knowledge base writes them: lower-case ASCII labels (IDNs in their
+``xn--`` form) of letters, digits and inner hyphens, at least two, no trailing dot."""
+
+
+def _domains(o: dict[str, Any], key: str, file: str, where: str) -> tuple[str, ...]:
+    """The domains of an entity, each checked as the baseline's own are (:data:`DOMAIN_RE`):
+    ``a b``, ``*.x``, a URL or a line break is an error naming the entry."""
+    out = []
+    for i, raw in enumerate(_strs(o, key, file, where)):
+        d = raw.strip().casefold()
+        if DOMAIN_RE.fullmatch(d) is None:
+            raise _bad(
+                file,
+                f"{where}.{key}[{i}]",
+                f"{raw!a} is not a domain name (letters, digits and hyphens in dot-separated "
+                "labels, such as example.com; no spaces, wildcards, schemes or paths)",
+            )
+        out.append(d)
+    return tuple(out)
+
+
 def parse_entities(
     data: bytes, file: str, *, origin: str = "baseline"
 ) -> tuple[DatasetInfo, tuple[Entity, ...], tuple[Jurisdiction, ...]]:
-    """appveto's entity format: ``{"entities": [{name, country, domains, ...}], "jurisdictions": [...]}``."""
+    """appveto's entity format: ``{"entities": [{name, country, domains, ...}], "jurisdictions": [...]}``.
+
+    Domains are checked (:func:`_domains`) in the baseline and in the user's files alike."""
     doc = _obj(_json(data, file), file, "$")
     ents: list[Entity] = []
     for i, raw in enumerate(_list(doc.get("entities", []), file, "entities")):
@@ -410,9 +436,9 @@ def parse_entities(
             Entity(
                 name=_str(o, "name", file, w),
                 country=country,
-                domains=tuple(d.casefold() for d in _strs(o, "domains", file, w)),
+                domains=_domains(o, "domains", file, w),
                 aliases=_strs(o, "aliases", file, w),
-                infrastructure=tuple(d.casefold() for d in _strs(o, "infrastructure", file, w)),
+                infrastructure=_domains(o, "infrastructure", file, w),
                 parent=o.get("parent") if isinstance(o.get("parent"), str) else None,
                 note=o.get("note") if isinstance(o.get("note"), str) else None,
                 source=Path(file).name,

@@ -14,6 +14,12 @@ from typing import Any
 
 from appveto.fleet.importers._base import refuse
 
+MAX_STRING = 128 * 1024
+"""The longest JSON string an importer takes, in characters: the CSV importers' field limit
+(``csv.field_size_limit()``'s default), so that no source lets a 200 MB device name or app
+label through. An element holding a longer string is a bad row (a refusal when it is the
+whole document)."""
+
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 _FRACTION = re.compile(r"(\.\d{6})\d+")
@@ -95,6 +101,56 @@ TOO_LONG_NUMBER = "a number too long to read (more than 4300 digits)"
 ``ValueError`` for it, not ``JSONDecodeError``."""
 
 
+def long_string(value: Any, path: str = "", limit: int = MAX_STRING) -> str | None:
+    """Where the first string (a key or a value) longer than ``limit`` is in a decoded JSON
+    value, with its length: ``"devices[3].name: a string of 200,000 characters"``; else ``None``."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        v, where = stack.pop()
+        cls = v.__class__
+        if cls is str:
+            if len(v) > limit:
+                return f"{where or 'the value'}: a string of {len(v):,} characters"
+        elif cls is dict:
+            for k in v:
+                if len(k) > limit:
+                    return f"{where or 'the object'}: a key of {len(k):,} characters"
+            # pushed last to first: the first long string of the document is found first
+            stack.extend(
+                (child, f"{where}.{k}" if where else k)
+                for k, child in reversed(v.items())
+                if child.__class__ in (str, dict, list)
+            )
+        elif cls is list:
+            stack.extend(
+                (v[i], f"{where}[{i}]")
+                for i in range(len(v) - 1, -1, -1)
+                if v[i].__class__ in (str, dict, list)
+            )
+    return None
+
+
+def may_hold_long_string(raw: str | bytes, limit: int = MAX_STRING) -> bool:
+    """Whether the JSON text ``raw`` may hold a string longer than ``limit`` characters
+    (``False`` is certain: a decoded string is never longer than its text between quotes)."""
+    if len(raw) <= limit:
+        return False
+    quote, escaped = ('"', '\\"') if isinstance(raw, str) else (b'"', b'\\"')
+    if escaped in raw:  # type: ignore[operator]
+        return True
+    return max(map(len, raw.split(quote))) > limit  # type: ignore[arg-type]
+
+
+def _capped(item: JsonItem, size: int) -> JsonItem:
+    """``item``, or a bad item when its value holds a string over :data:`MAX_STRING`."""
+    if size <= MAX_STRING or item.error is not None:
+        return item
+    where = long_string(item.value, item.entry or "")
+    if where is None:
+        return item
+    return JsonItem(item.line, item.entry, None, f"{where}; strings are limited to {MAX_STRING:,} characters")
+
+
 def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
     """The values of a JSON document, with the line each starts on.
 
@@ -105,7 +161,8 @@ def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
     * several top-level values (JSON Lines): each value; a line that does not decode
       is an item with ``error`` set, and reading goes on with the next line.
 
-    A document that is broken (truncated, invalid) outside JSON Lines is refused.
+    A document that is broken (truncated, invalid) outside JSON Lines is refused. An
+    item holding a string longer than :data:`MAX_STRING` comes with ``error`` set.
     """
     lines = _Lines(text)
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
@@ -137,11 +194,12 @@ def iter_json(text: str, display: str, array_key: str) -> Iterator[JsonItem]:
         if rest < len(text):
             yield from _iter_json_lines(text, display, lines)
             return
+        size = line_end - pos
         if isinstance(value, dict) and isinstance(value.get(array_key), list):
             for i, item in enumerate(value[array_key]):
-                yield JsonItem(1, f"{array_key}[{i}]", item)
+                yield _capped(JsonItem(1, f"{array_key}[{i}]", item), size)
             return
-        yield JsonItem(1, None, value)
+        yield _capped(JsonItem(1, None, value), size)
         return
     del value
     yield from _iter_object(text, pos, display, lines, array_key)
@@ -152,13 +210,15 @@ def _iter_json_lines(text: str, display: str, lines: _Lines) -> Iterator[JsonIte
         if not raw.strip():
             continue
         try:
-            yield JsonItem(number, None, json.loads(raw))
+            value = json.loads(raw)
         except json.JSONDecodeError as exc:
             yield JsonItem(number, None, None, f"invalid JSON line ({exc.msg} at column {exc.colno})")
         except RecursionError:
             yield JsonItem(number, None, None, "JSON nested too deeply")
         except ValueError:
             yield JsonItem(number, None, None, TOO_LONG_NUMBER)
+        else:
+            yield _capped(JsonItem(number, None, value), len(raw))
 
 
 def _iter_array(
@@ -174,7 +234,7 @@ def _iter_array(
             raise _broken(display, text, lines, pos, f"{prefix}[]")
         what = f"{prefix}[{index}]"
         value, end = _scan(text, pos, display, lines, what)
-        yield JsonItem(lines.at(pos), what, value)
+        yield _capped(JsonItem(lines.at(pos), what, value), end - pos)
         index += 1
         pos = _WS.match(text, end).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] == ",":
@@ -220,7 +280,7 @@ def _iter_object(text: str, pos: int, display: str, lines: _Lines, array_key: st
             display, "unexpected data after the JSON document", line=lines.at(tail), column=lines.column(tail)
         )
     if not found:
-        yield JsonItem(1, None, others)
+        yield _capped(JsonItem(1, None, others), n)
 
 
 def _not_utf8(path: Path, display: str) -> Exception:

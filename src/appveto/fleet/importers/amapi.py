@@ -39,7 +39,15 @@ import msgspec
 
 from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
-from appveto.fleet.importers._common import clean, iter_json, parse_time, read_text, text_or_none
+from appveto.fleet.importers._common import (
+    MAX_STRING,
+    clean,
+    iter_json,
+    may_hold_long_string,
+    parse_time,
+    read_text,
+    text_or_none,
+)
 from appveto.fleet.importers._memo import Memo
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
 
@@ -276,6 +284,8 @@ def _split(data: bytes) -> list[tuple[int, Any, list[AppKey] | None]] | None:
     for i, raw in enumerate(elements):
         # the elements are the page's, in order: each must start where the one before ends
         if not body.startswith(raw, pos):
+            return None
+        if len(raw) > MAX_STRING and may_hold_long_string(bytes(raw)):  # the general reading caps them
             return None
         end = pos + len(raw)
         keys = None
