@@ -61,3 +61,21 @@ def test_load_errors(tmp_path: Path) -> None:
     (tmp_path / CONFIG_NAME).write_text("[store]\ndatabase = 'x'\n")
     with pytest.raises(FleetError, match="unknown key database"):
         load_workspace(tmp_path)
+
+
+def test_init_never_writes_through_a_symbolic_link(tmp_path: Path) -> None:
+    from appveto.errors import FleetError
+    from appveto.fleet.workspace import init_workspace
+
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "appveto.db").symlink_to(victim)
+    with pytest.raises(FleetError, match="symbolic link"):
+        init_workspace(ws)
+    (ws / "appveto.db").unlink()
+    (ws / "appveto.toml").symlink_to(victim)
+    with pytest.raises(FleetError):
+        init_workspace(ws)
+    assert victim.read_bytes() == b""

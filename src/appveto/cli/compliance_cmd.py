@@ -367,7 +367,7 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
     from appveto.outputs.files import OutputFolder
 
     try:
-        mail.address(args.sender, what="--sender")
+        mail.mailbox(args.sender, what="--sender")
     except mail.MailValueError as exc:
         raise AppvetoError(str(exc)) from None
     policies, at, stale = _load(args)

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from appveto.cli.main import main
     from appveto.errors import AppvetoError
     from appveto.outputs.files import OutputFolder
+    from appveto.outputs.terminal import line as printable
 
     out: Path = args.output
     if out.exists():
@@ -78,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
     def step(title: str, argv: list[str], *, ok: Callable[[int], bool] = lambda c: c in (0, 1)) -> None:
         if title:
-            sys.stdout.write(f"\n== {title}\n")
-        sys.stdout.write(f"$ appveto {' '.join(argv)}\n")
+            sys.stdout.write(f"\n{printable(f'== {title}')}\n")
+        sys.stdout.write(printable(f"$ appveto {' '.join(argv)}") + "\n")  # file names from the user
         sys.stdout.flush()
         code = main(argv)
         if not ok(code):
@@ -119,7 +120,11 @@ def run(args: argparse.Namespace) -> int:
         if len(apks) >= 3:
             step("What the obfuscated build changed", ["diff", "--now", now, apks[1], apks[2]])
     else:
-        sys.stdout.write(f"\n== Vet: no APKs found in {apk_dir} (give --apks DIR); skipping the scans\n")
+        sys.stdout.write(
+            "\n"
+            + printable(f"== Vet: no APKs found in {apk_dir} (give --apks DIR); skipping the scans")
+            + "\n"
+        )
 
     # Monitor ------------------------------------------------------------------------
     _fleet_steps(step, ws, out, pol, at, args.people)
@@ -130,9 +135,9 @@ def run(args: argparse.Namespace) -> int:
         ["export", "all", "--policies", pol, "--at", at, "--output", str(out / "enforce")],
     )
 
-    sys.stdout.write(f"\n== Done: everything is in {out}/\n")
+    sys.stdout.write("\n" + printable(f"== Done: everything is in {out}/") + "\n")
     if failures:
-        sys.stdout.write("steps that failed:\n" + "".join(f"  - {f}\n" for f in failures))
+        sys.stdout.write("steps that failed:\n" + "".join(printable(f"  - {f}") + "\n" for f in failures))
         return 2
     return 0
 

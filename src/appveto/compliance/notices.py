@@ -186,7 +186,7 @@ def notice_email(notice: Notice, *, sender: str) -> EmailMessage:
     body = notice_text(notice)
     digest = hashlib.sha256(f"{r.person_id}\n{body}".encode()).hexdigest()[:24]
     person = mail.header_text(r.person_id, "person ID")
-    msg["From"] = mail.address(sender, what="sender address")
+    msg["From"] = mail.mailbox(sender, what="sender address")
     if r.email:
         msg["To"] = mail.address(r.email, r.name, what="e-mail address")
     elif r.name is not None:
@@ -197,7 +197,7 @@ def notice_email(notice: Notice, *, sender: str) -> EmailMessage:
         else "Recommendation: remove apps from your devices"
     )
     msg["Date"] = format_datetime(datetime.combine(notice.at, time(8, 0), tzinfo=UTC))
-    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "appveto.invalid"
+    domain = msg["From"].addresses[0].domain or "appveto.invalid"
     msg["Message-ID"] = f"<{notice.at.strftime('%Y%m%d')}.{digest}@{domain}>"
     msg["X-Appveto-Person"] = person
     msg.set_content(body)

@@ -97,7 +97,10 @@ def init_workspace(
     text = "\n".join(lines) + "\n"
     ws = _parse(root, config, tomllib.loads(text))
     if db is None:
-        (root / (store_path or DEFAULT_STORE_PATH)).parent.mkdir(parents=True, exist_ok=True)
+        store_file = root / (store_path or DEFAULT_STORE_PATH)
+        if store_file.is_symlink():  # SQLite would write through it
+            raise _err(store_file, "is a symbolic link; appveto never writes through one")
+        store_file.parent.mkdir(parents=True, exist_ok=True)
     ws.open_store().close()
     (root / DEFAULT_POLICIES_DIR).mkdir(exist_ok=True)
     try:  # the one writer; exclusive: never overwrite, even in a race

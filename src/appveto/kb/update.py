@@ -105,7 +105,7 @@ def update(
     *,
     now: datetime,
     sources: tuple[Source, ...] = DEFAULT_SOURCES,
-    fetcher: Fetcher = fetch,
+    fetcher: Fetcher | None = None,
     timeout: float = 30.0,
 ) -> tuple[DownloadedDataset, ...]:
     """Download every source, validate it, store it atomically and record it.
@@ -114,7 +114,7 @@ def update(
     the others were tried, with one diagnostic per failed source.
     """
     with OutputFolder(data_dir) as folder:  # the one writer: atomic, no symbolic link followed
-        return _update(folder, now=now, sources=sources, fetcher=fetcher, timeout=timeout)
+        return _update(folder, now=now, sources=sources, fetcher=fetcher or fetch, timeout=timeout)
 
 
 def _update(

@@ -13,7 +13,7 @@ row and go on.
 from __future__ import annotations
 
 import email.errors
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 
 from appveto.outputs import terminal
 
@@ -43,6 +43,24 @@ def address(addr: str, display_name: str | None = None, *, what: str = "e-mail a
         raise MailValueError(f"{what} '{terminal.line(addr)}' is not one address of the form local@domain")
     name = terminal.line(display_name.strip()) if display_name else ""
     return Address(display_name=name, username=parsed.username, domain=parsed.domain)
+
+
+def mailbox(text: str, *, what: str = "address") -> Address:
+    """One mailbox written as people write it: ``local@domain`` or ``Name <local@domain>``
+    (a command-line option such as ``--sender``); anything else is refused."""
+    _no_line_breaks(text, what)
+    found: tuple[Address, ...] = ()
+    try:
+        header = HeaderRegistry()("From", text)
+        if not header.defects:
+            found = tuple(header.addresses)  # type: ignore[attr-defined]
+    except (ValueError, IndexError, email.errors.MessageError):
+        pass
+    if len(found) != 1:
+        raise MailValueError(
+            f"{what} '{terminal.line(text)}' is not one address (local@domain or Name <local@domain>)"
+        )
+    return address(found[0].addr_spec, found[0].display_name or None, what=what)
 
 
 def header_text(value: str, what: str) -> str:
