@@ -146,6 +146,7 @@ def _directory() -> str:
             "authorities": [{"id": "fed", "name": "Federal " + FORMULAS[0]}],
             "org_units": [{"id": "fed-services", "name": "Services " + BIDI, "authority": "fed"}],
             "roles": [{"id": "staff", "name": "Staff " + ESC}],
+            "network_zones": [{"id": "office-lan", "name": "Office LAN " + BIDI}],
             "people": [
                 {
                     "id": pid,
