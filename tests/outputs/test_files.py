@@ -156,6 +156,22 @@ def test_a_device_or_fifo_is_written_into(tmp_path: Path) -> None:
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+def test_a_folder_is_all_or_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.md").write_text("previous a\n")
+    with pytest.raises(RuntimeError), OutputFolder(out) as f:
+        f.write("a.md", "new a")
+        f.write("sub/b.md", "new b")
+        assert (out / "a.md").read_text() == "previous a\n"  # nothing is in place before the end
+        raise RuntimeError("the command failed half-way")
+    assert (out / "a.md").read_text() == "previous a\n" and not (out / "sub" / "b.md").exists()
+    assert _leftovers(out) == []
+    with OutputFolder(out) as f:
+        f.write("a.md", "new a")
+    assert (out / "a.md").read_text() == "new a"
+
+
 def test_a_failure_half_way_keeps_the_previous_file(tmp_path: Path) -> None:
     target = tmp_path / "report.csv"
     target.write_text("previous\n")
@@ -167,13 +183,19 @@ def test_a_failure_half_way_keeps_the_previous_file(tmp_path: Path) -> None:
 
 _FILL = """
 import os, resource, signal, sys
+from pathlib import Path
 from appveto.errors import OutputError
-from appveto.outputs.files import write_file
+from appveto.outputs.files import OutputFolder, write_file
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 if sys.argv[2] == "rlimit":
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 try:
-    write_file(sys.argv[1], b"new report " * 100_000)
+    if sys.argv[3] == "file":
+        write_file(sys.argv[1], b"new report " * 100_000)
+    else:  # a folder: a small file, then one the disk cannot hold
+        with OutputFolder(Path(sys.argv[1]).parent) as folder:
+            folder.write("small.txt", b"new small\\n")
+            folder.write(Path(sys.argv[1]).name, b"new report " * 100_000)
 except OutputError as exc:
     print(exc)
     sys.exit(2)
@@ -198,18 +220,24 @@ def _small_disk(tmp_path: Path) -> Iterator[tuple[Path, str]]:
             subprocess.run(["umount", str(mnt)], check=False)
 
 
-def test_a_full_disk_leaves_the_previous_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_full_disk_leaves_the_previous_file(tmp_path: Path, what: str) -> None:
     for how in ("disk", "rlimit"):
         with _small_disk(tmp_path / how) as (mnt, disk):
             mode = "rlimit" if how == "rlimit" else disk
             target = mnt / "report.html"
             target.write_bytes(b"<p>previous report</p>\n")
+            (mnt / "small.txt").write_bytes(b"previous small\n")
             done = subprocess.run(
-                [sys.executable, "-c", _FILL, str(target), mode], capture_output=True, text=True, check=False
+                [sys.executable, "-c", _FILL, str(target), mode, what],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             assert done.returncode == 2, (mode, done)
             reason = os.strerror(errno.ENOSPC if mode == "tmpfs" else errno.EFBIG)
             assert str(target) in done.stdout and reason in done.stdout, done.stdout
             assert "previous file, if any, is unchanged" in done.stdout
             assert target.read_bytes() == b"<p>previous report</p>\n", mode
+            assert (mnt / "small.txt").read_bytes() == b"previous small\n", mode  # a batch: all or nothing
             assert _leftovers(mnt) == [], mode

@@ -13,6 +13,7 @@ row and go on.
 from __future__ import annotations
 
 import email.errors
+import functools
 from email.headerregistry import Address, HeaderRegistry
 
 from appveto.outputs import terminal
@@ -45,6 +46,7 @@ def address(addr: str, display_name: str | None = None, *, what: str = "e-mail a
     return Address(display_name=name, username=parsed.username, domain=parsed.domain)
 
 
+@functools.lru_cache(maxsize=64)  # a batch of notices parses the same sender each time
 def mailbox(text: str, *, what: str = "address") -> Address:
     """One mailbox written as people write it: ``local@domain`` or ``Name <local@domain>``
     (a command-line option such as ``--sender``); anything else is refused."""
