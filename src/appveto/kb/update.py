@@ -163,6 +163,7 @@ def _update(
     }
     folder.write(MANIFEST_NAME, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     if problems:
+        folder.finish()  # what did download is stored (the folder drops its files on an error)
         raise KnowledgeBaseError(
             f"{len(problems)} of {len(sources)} downloads failed", diagnostics=tuple(problems)
         )
