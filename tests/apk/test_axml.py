@@ -420,8 +420,15 @@ def test_string_pool_with_too_large_count_and_wild_offsets() -> None:
 def test_string_pool_utf8_flag_on_utf16_data() -> None:
     data = bytearray(build_axml(simple_manifest()))
     struct.pack_into("<I", data, 24, 0x100)  # claim UTF-8, data stays UTF-16
-    doc = parse_axml(bytes(data))  # garbage names, but no exception
-    assert isinstance(doc.root.tag, str)
+    doc = parse_axml(bytes(data))
+    # the pool cannot be read as UTF-8: names are lost, and the loss is reported ...
+    assert doc.root.tag == ""
+    found = details(doc.anomalies)
+    assert "is not NUL-terminated" in found and "element without a name" in found
+    # ... while typed values, found by their attributes' resource IDs, are still right
+    assert dict(doc.root.attributes)["android:versionCode"] == "7"
+    uses_sdk = dict(doc.root.children[0].attributes)
+    assert (uses_sdk["android:minSdkVersion"], uses_sdk["android:targetSdkVersion"]) == ("21", "33")
 
 
 def _utf8_pool(raw_strings: list[tuple[int, bytes]]) -> bytes:

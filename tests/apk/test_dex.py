@@ -102,8 +102,17 @@ def test_mutf8_round_trip(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=64))
-def test_mutf8_never_raises(raw: bytes) -> None:
-    decode_mutf8(raw).encode("utf-8")
+def test_mutf8_decodes_any_bytes_to_text_that_reencodes_to_itself(raw: bytes) -> None:
+    text = decode_mutf8(raw)
+    text.encode("utf-8")  # no lone surrogate left
+    assert len(text) <= len(raw)  # each character came from at least one byte
+    assert decode_mutf8(mutf8(text)) == text  # what was decoded reads back the same
+    try:
+        standard = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    if all(c < "\U00010000" for c in standard):
+        assert text == standard  # valid UTF-8 of the BMP is MUTF-8 unchanged
 
 
 # ------------------------------------------------------------------ synthetic DEX

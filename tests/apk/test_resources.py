@@ -227,11 +227,23 @@ def test_unknown_chunk_and_trailing_bytes_are_anomalies() -> None:
 
 
 def test_truncated_table_keeps_what_it_can() -> None:
+    """Cut anywhere, the table says it was cut, keeps no string it did not read whole (and every
+    string once the cut is past the pool), and resolves the sample's name either right or not at
+    all (never to garbage)."""
     built = build_arsc(SAMPLE)
-    for cut in (20, 100, len(built.data) // 2, len(built.data) - 3):
+    full = parse_resources(built.data)
+    ref = built.ids["string/app_name"]
+    assert full.resolve(ref) == "Example" and not full.anomalies
+    pool_end = 12 + struct.unpack_from("<I", built.data, 16)[0]  # the global pool follows the header
+    for cut in [*range(12, len(built.data), 5), len(built.data) - 1]:
         table = parse_resources(built.data[:cut])
-        assert isinstance(table.strings, tuple)
-        table.resolve(built.ids["string/app_name"])
+        assert any("exceeds the data" in a.detail for a in table.anomalies), cut
+        assert len(table.strings) <= len(full.strings)
+        for got, want in zip(table.strings, full.strings, strict=False):
+            assert got in ("", want), (cut, got, want)
+        if cut >= pool_end:
+            assert table.strings == full.strings, cut
+        assert table.resolve(ref) in (None, "Example"), cut
 
 
 @pytest.mark.parametrize("mode", ["dense", "offset16", "sparse", "compact"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import tempfile
 from datetime import UTC, datetime
@@ -12,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appveto.errors import FleetError
+from sqlalchemy import text
+
+from appveto.errors import Diagnostic, FleetError
 from appveto.fleet.directory import read_directory
 from appveto.fleet.importers import IMPORTERS
 from appveto.fleet.store import Store
@@ -59,20 +60,67 @@ def store() -> Store:
     return Store.open(f"sqlite:///{tmp / 'fuzz.db'}")
 
 
+def _snapshot_rows(store: Store, snapshot_id: int) -> tuple[int, int]:
+    """(installed rows, distinct devices) stored for one snapshot, read back with plain SQL."""
+    with store._engine.connect() as conn:
+        rows, devices = conn.execute(
+            text("SELECT COUNT(*), COUNT(DISTINCT device_id) FROM installed_apps WHERE snapshot_id = :s"),
+            {"s": snapshot_id},
+        ).one()
+    return int(rows), int(devices)
+
+
+def _snapshots(store: Store) -> int:
+    return len(store.snapshots())
+
+
+WHOLE_FILE = ("the file is empty", "not a property list")
+"""The only reasons that name no place: they are about the file as a whole (nothing in it, or
+its first bytes are of no plist format)."""
+
+
+def _located(d: Diagnostic) -> bool:
+    return d.line is not None or d.entry is not None or d.offset is not None
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=_mutations())
-def test_importers_never_crash(
+def test_importers_count_every_row_and_locate_every_error(
     store: Store, case: tuple[str, bytes], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """An import either refuses the whole file (every reason but the summary names the file and a
+    place in it, and nothing is stored) or stores exactly the rows it counts as ok, with a located
+    issue for every bad row it keeps."""
     source, data = case
     path = tmp_path_factory.mktemp("fz") / "input"
     path.write_bytes(data)
+    before = _snapshots(store)
     try:
         summary = store.import_inventory(source, [path], at=AT)
     except FleetError as exc:
-        assert exc.diagnostics() and all(d.file for d in exc.diagnostics()[:-1])
+        *reasons, last = exc.diagnostics()
+        assert reasons, "a refusal says why"
+        for d in reasons:
+            # a reason names the file, and the place in it unless it is about the whole file
+            assert d.file == str(path), str(d)
+            assert _located(d) or d.message.startswith(WHOLE_FILE), str(d)
+        assert "nothing was stored" in last.message
+        assert _snapshots(store) == before
         return
-    assert summary.rows_ok >= 0 and summary.rows_bad >= 0
+    assert _snapshots(store) == before + 1
+    assert summary.snapshot_id is not None
+    (f,) = summary.files
+    assert f.file == str(path) and f.source == source
+    assert min(f.rows_ok, f.rows_bad, f.rows_skipped, f.devices) >= 0
+    # a re-read of what was stored equals what the summary counts
+    stored_rows, devices_with_apps = _snapshot_rows(store, int(summary.snapshot_id))
+    assert stored_rows == f.rows_ok
+    assert devices_with_apps <= f.devices  # a device may be reported with no apps
+    assert f.issues_total >= len(f.issues) and f.issues_total >= f.rows_bad
+    for issue in f.issues:
+        assert issue.file == str(path), str(issue)
+    located = [i for i in f.issues if i.line is not None or i.entry is not None]
+    assert len(located) >= min(f.rows_bad, len(f.issues)), [str(i) for i in f.issues]
 
 
 @settings(max_examples=80, deadline=None)
@@ -80,14 +128,33 @@ def test_importers_never_crash(
     data=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)),
     fmt=st.sampled_from(["csv", "json", "scim"]),
 )
-def test_directory_reader_never_crashes(
+def test_directory_reader_refuses_with_a_place_or_reads_people(
     data: bytes, fmt: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     path = tmp_path_factory.mktemp("fz") / "dir"
     path.write_bytes(data)
-    with contextlib.suppress(FleetError):
-        read_directory(path, fmt)
+    try:
+        read = read_directory(path, fmt)
+    except FleetError as exc:
+        diags = exc.diagnostics()
+        assert diags and all(d.file == str(path) for d in diags), [str(d) for d in diags]
+        return
+    assert read.directory.people, "a directory import without people is refused"
+    assert read.rows_bad >= 0 and len(read.issues) >= min(read.rows_bad, 1)
+    assert all(i.file == str(path) for i in read.issues)
+    ids = [p.id for p in read.directory.people]
+    assert len(ids) == len(set(ids)), "each person once"
 
 
 def test_every_source_has_a_seed() -> None:
     assert set(SEEDS) == set(IMPORTERS)
+
+
+def test_a_file_cut_inside_a_utf8_sequence_is_refused_at_its_place(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes(b"device_id,app_id\nd,a.b\nd,\xc3")
+    with pytest.raises(FleetError) as refused:
+        store.import_inventory("generic-csv", [path], at=AT)
+    first = refused.value.diagnostics()[0]
+    assert (first.file, first.line) == (str(path), 3)
+    assert "byte offset 25" in first.message

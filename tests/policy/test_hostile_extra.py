@@ -15,10 +15,10 @@ import pytest
 from appveto.cli.main import main
 from appveto.errors import PolicyError
 from appveto.policy import load as policy_load
-from appveto.policy.lint import lint
+from appveto.policy.lint import LintCode, lint
 from appveto.policy.load import load_policies, policy_files, read_policy_data
 from appveto.policy.resolve import shift_days
-from appveto.policy.timeline import timeline
+from appveto.policy.timeline import EventKind, timeline
 
 POLICIES = Path(__file__).resolve().parents[1] / "export" / "policies"
 
@@ -148,10 +148,21 @@ def test_lint_and_timeline_at_day_one(tmp_path: Path) -> None:
         "    - decided: 0001-01-01\n      extends_to: 9999-12-31\n",
     )
     ps = load_policies(folder)
-    lint(ps, at=date(1, 1, 1), soon_days=36500)
-    lint(ps, at=date.max, soon_days=36500)
-    timeline(ps, start=date(1, 1, 1), days=36500, review_days=36500)
-    timeline(ps, start=date.max, days=36500, review_days=36500)
+    # day one: in force and renewed the same day, nothing to warn about
+    assert lint(ps, at=date(1, 1, 1), soon_days=36500) == ()
+    # the last day of the calendar is the renewed term's end: expired, not renewed
+    (last,) = lint(ps, at=date.max, soon_days=36500)
+    assert last.code is LintCode.EXPIRED_WITHOUT_RENEWAL and "9999-12-31" in last.message
+    first = timeline(ps, start=date(1, 1, 1), days=36500, review_days=36500)
+    assert [(e.date, e.kind) for e in first] == [
+        (date(1, 1, 1), EventKind.EFFECTIVE),
+        (date(1, 1, 1), EventKind.RENEWED),
+    ]
+    end = timeline(ps, start=date.max, days=36500, review_days=36500)  # past the calendar: no overflow
+    assert {(e.date, e.kind) for e in end} == {
+        (date.max, EventKind.EXPIRY),
+        (date.max, EventKind.RENEWAL_DUE),
+    }
 
 
 HOSTILE_TITLE = "Ban\\nforged: line\\r\\n\\x1b[2J\\u2028\\u202espoof\\x9b31m"

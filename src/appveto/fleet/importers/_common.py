@@ -299,7 +299,9 @@ def _not_utf8(path: Path, display: str) -> Exception:
                 )
             line += chunk.count(b"\n")
             offset += len(chunk)
-    return refuse(display, "not UTF-8 text")
+    # the file ends inside a multi-byte sequence: the bytes still buffered are where it starts
+    pending = len(decoder.getstate()[0])
+    return refuse(display, f"not UTF-8 text (byte offset {offset - pending}, cut off at the end)", line=line)
 
 
 class CsvFile:
