@@ -107,7 +107,7 @@ def test_values_under_the_limit_still_load(tmp_path: Path) -> None:
     f = tmp_path / "list.yaml"
     f.write_text("x: [" + ", ".join(f"v{i}" for i in range(5_000)) + "]\n")
     data = read_policy_data(f)
-    assert isinstance(data, dict) and len(data["x"]) == 5_000
+    assert data == {"x": [f"v{i}" for i in range(5_000)]}
 
 
 @pytest.mark.parametrize(
