@@ -18,6 +18,10 @@ class _Checker(HTMLParser):
         self.refs: list[str] = []
         self.problems: list[str] = []
         self.tags: dict[str, int] = {}
+        self.text: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags[tag] = self.tags.get(tag, 0) + 1
@@ -57,8 +61,9 @@ def test_hostile_values_are_escaped() -> None:
     evil = '"><script>alert(1)</script><a href="https://evil.example/">x</a>'
     rec = record("quark-ahmyth-rat.apk").model_copy(update={"label": evil, "file": evil})
     html = render_html([rec])
-    check(html)
+    c = check(html)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert evil in "".join(c.text)  # read back, a person sees the value as it was
 
 
 def test_unreadable_input_and_batches() -> None:
