@@ -160,7 +160,7 @@ def test_notices_parse_back_with_one_recipient_each(
         person = msg["X-Appveto-Person"]
         assert path.stem == person
         assert not msg.defects
-        assert {h: msg[h].defects for h in msg.keys() if msg[h].defects} == {}
+        assert {h: msg[h].defects for h in msg if msg[h].defects} == {}
         (to,) = msg["To"].addresses  # one recipient, whatever the name holds
         assert to.addr_spec == f"{person}@example.org"
         # the name as a mail client shows it (RFC 2047 encoded words may add a space between them)

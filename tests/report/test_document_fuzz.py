@@ -60,7 +60,8 @@ def test_mangled_real_document(tmp_path: Path, cut: int, junk: bytes) -> None:
 
 def test_deep_nesting(tmp_path: Path) -> None:
     assert not _load(tmp_path, b"[" * 100_000 + b"]" * 100_000)
-    assert not _load(tmp_path, b'{"schema_version": "1.1", "results": ' + b"[" * 50_000 + b"]" * 50_000 + b"}")
+    nested = b"[" * 50_000 + b"]" * 50_000
+    assert not _load(tmp_path, b'{"schema_version": "1.1", "results": ' + nested + b"}")
 
 
 def test_the_real_document_reads_back() -> None:
