@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint test goldens bench demo docs clean
+.PHONY: install lint test goldens bench mutants demo docs clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -34,6 +34,12 @@ bench: $(STAMP)
 	# compiled bytecode, as a pip-installed package has (androguard's has it too)
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python bench/run.py
+
+# Mutation testing (mutmut) of the modules where a silent bug costs most; not in CI (slow).
+# GROUPS="reader archive" to run some of them; see tools/mutants.py.
+mutants: $(STAMP)
+	$(BIN)/pip install -q -e '.[mutants]'
+	$(BIN)/python tools/mutants.py --max-children 2 $(GROUPS)
 
 demo: $(STAMP)
 	rm -rf demo-out

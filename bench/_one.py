@@ -30,16 +30,19 @@ def main() -> None:
         n = sum(len(d.class_defs) + len(d.method_refs) + len(d.strings) for d in apk.dex)
         dt = time.perf_counter() - t0
     elif tool == "appveto-scan":
-        from appveto.kb import load_knowledge_base  # type: ignore[attr-defined]
-        from appveto.scan import scan_apk  # type: ignore[attr-defined]
+        # the library's whole scan (reader, checks, scoring) as `appveto scan` runs it, work only
+        from datetime import UTC, datetime
 
-        kb = load_knowledge_base()
+        from appveto.kb import load_kb
+        from appveto.scan import scan_apk
+
+        kb = load_kb()
         t0 = time.perf_counter()
-        result = scan_apk(path, kb)
+        result = scan_apk(path, kb, now=datetime.now(UTC))
         n = len(result.findings)
         dt = time.perf_counter() - t0
     elif tool == "androguard":
-        from loguru import logger
+        from loguru import logger  # androguard's logger
 
         logger.remove()
         from androguard.misc import AnalyzeAPK

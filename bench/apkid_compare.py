@@ -4,7 +4,12 @@ APKiD is GPL-3.0 and is never vendored or imported: it runs as a separate progra
 If ``apkid`` is not on PATH, this script installs ``apkid==3.2.0`` into a throw-away
 virtual environment in the system temp dir (``--venv`` to choose) on first use.
 
-    python bench/apkid_compare.py [--shared DIR] [--apkid PATH]
+    python bench/apkid_compare.py [--shared DIR] [--corpus DIR] [--apkid PATH]
+
+APKiD is no ground truth: both figures measure agreement with it. Recall is the share of
+APKiD's product names (packers, protectors, obfuscators) that appveto also names; precision
+is the share of appveto's product names that APKiD also names. APKiD's generic names (traits
+such as "unreadable field names", not products) are left out of both, and counted.
 """
 
 from __future__ import annotations
@@ -66,13 +71,19 @@ def named_by_us(apkid_name: str, ours: list[str]) -> bool:
     return any(key in o.lower() for o in ours)
 
 
-def main() -> int:
+def generic(name: str) -> bool:
+    """APKiD's names that describe a trait, not a product ("unreadable field names", ...)."""
+    return any(g in name.lower() for g in GENERIC)
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", default=os.environ.get("APPVETO_SHARED", str(REPO.parent / "shared")))
+    ap.add_argument("--corpus", type=Path, help="folder of APKs (default: SHARED/corpus/apk)")
     ap.add_argument("--apkid", help="path of an apkid executable")
     ap.add_argument("--venv", default=str(Path(tempfile.gettempdir()) / "appveto-apkid-venv"))
-    args = ap.parse_args()
-    corpus = Path(args.shared) / "corpus" / "apk"
+    args = ap.parse_args(argv)
+    corpus = args.corpus or Path(args.shared) / "corpus" / "apk"
     if not corpus.is_dir():
         print(f"no corpus at {corpus}", file=sys.stderr)
         return 2
@@ -80,8 +91,10 @@ def main() -> int:
     kb = load_baseline()
     named: dict[str, int] = {t: 0 for t in TAGS}
     agreed: dict[str, int] = {t: 0 for t in TAGS}
+    left_out: dict[str, int] = {}
     missed: list[str] = []
-    ours_only = 0
+    ours_total = ours_confirmed = ours_only_apks = 0
+    ours_unconfirmed: list[str] = []
     print(f"{'file':36} | {'APKiD (packer/protector/obfuscator)':58} | appveto")
     print("-" * 140)
     for path in sorted(corpus.glob("*.apk")):
@@ -93,18 +106,28 @@ def main() -> int:
             summary = f"; auditability {cov.auditability}"
         except AppvetoError as e:
             ours, summary = [], f"(unreadable: {str(e)[:40]})"
-        specific = [n for n in their_names if not any(g in n.lower() for g in GENERIC)]
+        specific = [n for n in their_names if not generic(n)]
+        for n in their_names:
+            if generic(n):
+                left_out[n] = left_out.get(n, 0) + 1
         for tag in TAGS:
             for n in sorted(theirs.get(tag, ())):
-                if any(g in n.lower() for g in GENERIC):
+                if generic(n):
                     continue
                 named[tag] += 1
                 if named_by_us(n, ours):
                     agreed[tag] += 1
                 else:
                     missed.append(f"{path.name}: {tag} {n}")
+        # precision side: each product appveto names, confirmed when APKiD names it too
+        for o in ours:
+            ours_total += 1
+            if any(named_by_us(n, [o]) for n in specific):
+                ours_confirmed += 1
+            else:
+                ours_unconfirmed.append(f"{path.name}: {o}")
         if ours and not specific:
-            ours_only += 1
+            ours_only_apks += 1
         if their_names or ours:
             print(
                 f"{path.name[:36]:36} | {', '.join(their_names)[:58]:58} | {', '.join(ours) or '-'}{summary}"
@@ -112,9 +135,26 @@ def main() -> int:
     print("-" * 140)
     for tag in TAGS:
         print(f"APKiD {tag}s named: {named[tag]}; also named by appveto: {agreed[tag]}")
+    total_named, total_agreed = sum(named.values()), sum(agreed.values())
+    recall = f"{100 * total_agreed / total_named:.0f}%" if total_named else "n/a"
+    precision = f"{100 * ours_confirmed / ours_total:.0f}%" if ours_total else "n/a"
+    print(
+        "recall against APKiD (its product names that appveto also names): "
+        f"{total_agreed}/{total_named} = {recall}"
+    )
+    print(
+        f"precision against APKiD (appveto's product names that APKiD also names): "
+        f"{ours_confirmed}/{ours_total} = {precision}"
+    )
+    print(
+        f"left out of both counts: {sum(left_out.values())} generic APKiD names (traits, not products) "
+        f"on these APKs: " + (", ".join(f"{n} x{c}" for n, c in sorted(left_out.items())) or "none")
+    )
     for m in missed:
         print(f"  not named by appveto: {m}")
-    print(f"APKs where appveto names a product and APKiD names none: {ours_only}")
+    for u in ours_unconfirmed:
+        print(f"  named by appveto, not by APKiD: {u}")
+    print(f"APKs where appveto names a product and APKiD names none: {ours_only_apks}")
     return 0
 
 

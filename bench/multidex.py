@@ -55,12 +55,13 @@ def _primary_dex(corpus: Path) -> tuple[list[tuple[str, bytes, int]], bytes | No
     return found, manifest
 
 
-def build_large_multidex(out_path: str | os.PathLike[str], min_classes: int = 150_000) -> str:
+def build_large_multidex(
+    out_path: str | os.PathLike[str], min_classes: int = 150_000, corpus: Path = CORPUS
+) -> str:
     """Write a deflated multidex APK of at least ``min_classes`` class definitions.
 
     Returns a one-line summary (DEX entries, classes, inflated DEX bytes).
     """
-    corpus = CORPUS
     dex_files, manifest = _primary_dex(corpus)
     dex_files = [d for d in dex_files if d[2] > 0]
     if not dex_files:
@@ -140,7 +141,7 @@ def _seconds(result: dict[str, float]) -> float:
     return result["seconds"]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--measure", nargs=2, metavar=("MODE", "APK"), help=argparse.SUPPRESS)
     parser.add_argument(
@@ -148,12 +149,13 @@ def main() -> None:
     )
     parser.add_argument("--min-classes", type=int, default=150_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (median)")
-    args = parser.parse_args()
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of APKs whose DEX files are used")
+    args = parser.parse_args(argv)
     if args.measure:
         print(json.dumps(_measure(args.measure[0], args.measure[1])))
         return
-    if not CORPUS.is_dir():
-        print(f"no corpus at {CORPUS}: nothing to build")
+    if not args.corpus.is_dir():
+        print(f"no corpus at {args.corpus}: nothing to build")
         return
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp) / "large-multidex.apk"
@@ -161,7 +163,7 @@ def main() -> None:
             print(f"reusing {out} ({out.stat().st_size / 1e6:.1f} MB)")
         else:
             t0 = time.perf_counter()
-            info = build_large_multidex(out, min_classes=args.min_classes)
+            info = build_large_multidex(out, min_classes=args.min_classes, corpus=args.corpus)
             built = time.perf_counter() - t0
             print(f"built {out.name} in {built:.1f} s: {out.stat().st_size / 1e6:.1f} MB, {info}")
         runs: dict[str, list[dict[str, float]]] = {"inflate": [], "parse": [], "load": []}

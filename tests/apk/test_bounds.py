@@ -30,7 +30,7 @@ from tests.apkbuilder import ClassSpec, MethodSpec, build_dex, build_resources
 
 # ------------------------------------------------------------------ Reader
 
-BUF = bytes(range(16))
+BUF = bytes(range(0xF0, 0x100))  # high bytes: a signed read differs from an unsigned one
 
 # (name, read of n bytes at the reader's position); each must succeed on exactly n bytes left
 READS: list[tuple[str, int, Callable[[Reader], object]]] = [
@@ -51,8 +51,13 @@ def test_reader_reads_up_to_its_end_and_not_one_byte_more(
 ) -> None:
     limit = len(BUF) if end is None else end
     fits = Reader(BUF, limit - n, end)
-    read(fits)
+    value = read(fits)
     assert fits.pos == limit and fits.remaining() == 0
+    raw = BUF[limit - n : limit]  # the bytes just before the end, read little-endian
+    if name == "bytes":
+        assert value == raw
+    elif name != "skip":
+        assert value == int.from_bytes(raw, "little", signed=name == "i32")
     over = Reader(BUF, limit - n + 1, end)
     with pytest.raises(ReadError) as err:
         read(over)
@@ -89,10 +94,26 @@ def test_negative_lengths_and_an_end_beyond_the_buffer() -> None:
         wide.u8()
 
 
+@pytest.mark.parametrize(
+    ("raw", "value", "length"),
+    [
+        (b"\x00", 0, 1),
+        (b"\x7f", 127, 1),
+        (b"\x80\x01", 128, 2),
+        (b"\x80\x00", 0, 2),
+        (b"\x81\x7f", 0x3F81, 2),
+    ],
+)
+def test_uleb128_values_and_lengths(raw: bytes, value: int, length: int) -> None:
+    r = Reader(raw + b"\x55")
+    assert (r.uleb128(), r.pos) == (value, length)
+
+
 def test_uleb128_of_five_bytes_at_most_and_within_the_end() -> None:
     assert Reader(b"\xff\xff\xff\xff\x0f").uleb128() == 0xFFFFFFFF
-    with pytest.raises(ReadError, match="longer than 5 bytes"):
+    with pytest.raises(ReadError) as err:
         Reader(b"\xff\xff\xff\xff\xff\x01").uleb128()
+    assert str(err.value) == "uleb128 longer than 5 bytes at offset 0x5"
     with pytest.raises(ReadError, match="need 1 bytes"):
         Reader(b"\xff\xff\x01", 0, 2).uleb128()  # the last byte lies past the sub-reader's end
 
