@@ -131,20 +131,29 @@ class _Table(HTMLParser):
 
 
 def test_csv_html_and_json_hold_the_same_rows(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    results = json.loads(_evaluate(workspace, "json", capsys))["results"]
+    doc = json.loads(_evaluate(workspace, "json", capsys))
+    results = doc["results"]
     assert len(results) >= 5
     assert any(r["app_name"] == APP_NAME for r in results)  # the hostile names reached the output
     assert any(r["device_name"] and r["device_name"].startswith(DEVICE_NAME) for r in results)
 
     rows = list(csv.DictReader(io.StringIO(_evaluate(workspace, "csv", capsys), newline="")))
-    assert rows == [{k: _plain(v) for k, v in r.items() if k in rows[0]} for r in results]
-    assert set(rows[0]) <= set(results[0]) and {"app_name", "device_name", "status"} <= set(rows[0])
+    columns = list(rows[0])
+    assert {"app_name", "device_name", "status"} <= set(columns)
+    # limitation rows (what the evaluation could not see) come first, one per JSON limitation
+    limits = [r for r in rows if r["status"] == "limitation"]
+    assert rows[: len(limits)] == limits
+    assert [(r["decision"], r["part"], r["reason"]) for r in limits] == [
+        (_plain(x["decision"]), _plain(x["part"]), x["kind"]) for x in doc["limitations"]
+    ]
+    found = rows[len(limits) :]
+    assert found == [{k: _plain(r.get(k)) for k in columns} for r in results]
 
     table = _Table()
     table.feed(_evaluate(workspace, "html", capsys))
     table.close()
-    assert table.head == list(rows[0])
-    assert table.rows == [list(r.values()) for r in rows]
+    assert set(table.head) <= set(columns) and "app_name" in table.head
+    assert table.rows == [[r[c] for c in table.head] for r in found]
 
 
 def test_notices_parse_back_with_one_recipient_each(
