@@ -91,9 +91,26 @@ def _config(group: Group) -> str:
 
 
 def run_group(
-    name: str, group: Group, work: Path, max_children: int, show: bool, incremental: bool
+    name: str, group: Group, work: Path, max_children: int, show: bool, incremental: bool, run: bool = True
 ) -> tuple[int, int]:
     dest = work / name
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    env = {**os.environ, "APPVETO_SHARED": str(SHARED), "PYTHONDONTWRITEBYTECODE": "1"}
+    secs = 0.0
+    if run:
+        secs = _mutate(name, group, dest, mutmut, env, max_children, incremental)
+    return _report(name, dest, mutmut, env, secs, show)
+
+
+def _mutate(
+    name: str,
+    group: Group,
+    dest: Path,
+    mutmut: str,
+    env: dict[str, str],
+    max_children: int,
+    incremental: bool,
+) -> float:
     if not incremental:
         # mutmut keeps a mutant's result while its function is unchanged, even when the tests
         # changed: start from nothing so that every mutant meets the current tests
@@ -102,8 +119,6 @@ def run_group(
     _copy(dest)
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     (dest / "pyproject.toml").write_text(pyproject + _config(group), encoding="utf-8")
-    env = {**os.environ, "APPVETO_SHARED": str(SHARED), "PYTHONDONTWRITEBYTECODE": "1"}
-    mutmut = str(Path(sys.executable).with_name("mutmut"))
     t0 = time.perf_counter()
     with (dest / "mutmut-run.log").open("wb") as log:
         done = subprocess.run(
@@ -116,7 +131,12 @@ def run_group(
         )
     if done.returncode:
         print(f"{name}: mutmut run exited with {done.returncode}; see {dest / 'mutmut-run.log'}")
-    secs = time.perf_counter() - t0
+    return time.perf_counter() - t0
+
+
+def _report(
+    name: str, dest: Path, mutmut: str, env: dict[str, str], secs: float, show: bool
+) -> tuple[int, int]:
     out = subprocess.run(
         [mutmut, "results", "--all", "true"], cwd=dest, env=env, capture_output=True, text=True, check=False
     ).stdout
@@ -129,7 +149,8 @@ def run_group(
     for s in statuses.values():
         counts[s] = counts.get(s, 0) + 1
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
-    total = len(statuses)
+    unchecked = counts.get("not checked", 0)
+    total = len(statuses) - unchecked  # an interrupted run: the rate of the mutants it tested
     rate = 100 * killed / total if total else 0.0
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(
@@ -137,7 +158,7 @@ def run_group(
         flush=True,
     )
     for mutant, s in sorted(statuses.items()):
-        if s not in ("killed", "timeout"):
+        if s not in ("killed", "timeout", "not checked"):
             print(f"    {s:12} {mutant}")
             if show:
                 diff = subprocess.run(
@@ -153,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-children", type=int, default=2)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "appveto-mutants")
     ap.add_argument("--show-survivors", action="store_true", help="print each surviving mutant's diff")
+    ap.add_argument("--report", action="store_true", help="print the results of the last runs, run nothing")
     ap.add_argument(
         "--incremental",
         action="store_true",
@@ -164,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     total_killed = total = 0
     for name in names:
         k, t = run_group(
-            name, GROUPS[name], args.work, args.max_children, args.show_survivors, args.incremental
+            name,
+            GROUPS[name],
+            args.work,
+            args.max_children,
+            args.show_survivors,
+            args.incremental,
+            run=not args.report,
         )
         total_killed += k
         total += t
