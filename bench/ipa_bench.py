@@ -60,7 +60,10 @@ def synthetic_ipa(work: Path, target_mb: float) -> Path:
     rnd = random.Random(7)
     classes = tuple(f"SDK{i:05d}Manager" for i in range(4000))
     urls = tuple(f"https://api{i}.service{i % 97}.example.com/v{i % 5}/path" for i in range(6000))
-    frameworks = {"AdSupport": ("ASIdentifierManager",), "CoreLocation": ("CLLocationManager",)}
+    frameworks: dict[str, tuple[str, ...]] = {
+        "AdSupport": ("ASIdentifierManager",),
+        "CoreLocation": ("CLLocationManager",),
+    }
     exe = b.link_macho(work, defined_classes=classes, strings=urls, imported=frameworks)
     identity = b.make_identity()
     ents = {"get-task-allow": False}

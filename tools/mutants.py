@@ -38,6 +38,8 @@ class Group:
     """Test files (and pytest selection options such as ``-k``) run against each mutant."""
 
 
+GOLDEN_SCANS = ("tests/report/test_golden.py::test_fresh_scan_equals_the_frozen_one",)
+
 GROUPS: dict[str, Group] = {
     "reader": Group(
         ("src/appveto/apk/_reader.py",), ("tests/apk/test_bounds.py", "tests/apk/test_signing.py")
@@ -48,9 +50,14 @@ GROUPS: dict[str, Group] = {
         # test_archive.py (each mutant would re-read the whole corpus)
         ("tests/apk/test_archive.py", "tests/apk/test_bounds.py", "-k", "not corpus"),
     ),
-    "perm": Group(("src/appveto/checks/perm.py",), ("tests/checks/test_checks.py",)),
-    "coverage": Group(("src/appveto/checks/coverage.py",), ("tests/checks/test_coverage.py",)),
-    "scoring": Group(("src/appveto/scoring.py",), ("tests/test_scoring.py",)),
+    # the checks and scoring are also judged by the goldens: a fresh scan of three corpus APKs
+    # must equal the reviewed one (tests/report/golden)
+    "perm": Group(
+        ("src/appveto/checks/perm.py",),
+        ("tests/checks/test_checks.py", "tests/checks/test_corpus.py", *GOLDEN_SCANS),
+    ),
+    "coverage": Group(("src/appveto/checks/coverage.py",), ("tests/checks/test_coverage.py", *GOLDEN_SCANS)),
+    "scoring": Group(("src/appveto/scoring.py",), ("tests/test_scoring.py", *GOLDEN_SCANS)),
     "evaluate": Group(("src/appveto/compliance/evaluate.py",), ("tests/compliance/test_evaluate.py",)),
 }
 

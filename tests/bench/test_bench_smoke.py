@@ -9,6 +9,8 @@ the dev dependencies, APKiD from PyPI (``.ci/run`` installs it), PostgreSQL for 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.apkbuilder import ApkSpec, ClassSpec, MethodSpec, build_apk
-from tests.conftest import REPO, require_postgres, require_tool
+from tests.conftest import REPO, require_postgres, require_shared, require_tool
 
 BENCH = REPO / "bench"
 TIMEOUT = 300
@@ -115,3 +117,34 @@ def test_fleet_bench_counts_workers_and_evaluates_as_the_cli(tmp_path: Path) -> 
     for backend in ("sqlite", "postgresql"):
         assert f"{backend:10} import" in out and f"{backend:10} evaluate" in out
     assert "with its workers" in out and "as the CLI runs it" in out
+
+
+def test_ipa_bench_reads_ipas_and_apks_of_a_tiny_corpus(corpus: Path, tmp_path: Path) -> None:
+    """ipa_bench.py on a corpus of one APK and the smallest real IPA (its synthetic IPA is then
+    sized like that APK), and its --one mode."""
+    require_tool("llvm-mc")  # the synthetic IPA is linked as tests/ipabuilder.py links it
+    if shutil.which("ld64.lld") is None:
+        require_tool("ld64.lld-14")
+    ipa = min(
+        (p for p in require_shared("corpus/ipa").glob("*.ipa") if p.name != "fastlane-not-an-ipa.ipa"),
+        key=lambda p: p.stat().st_size,
+    )
+    shared = tmp_path / "shared"
+    (shared / "corpus" / "apk").mkdir(parents=True)
+    (shared / "corpus" / "ipa").mkdir(parents=True)
+    shutil.copy(corpus / "bench.apk", shared / "corpus" / "apk")
+    shutil.copy(ipa, shared / "corpus" / "ipa")
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "ipa_bench.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        cwd=REPO,
+        env={**os.environ, "APPVETO_SHARED": str(shared)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    kinds = [line.split()[:2] for line in proc.stdout.splitlines()[1:]]
+    assert kinds == [["ipa", ipa.name], ["ipa", "synthetic.ipa"], ["apk", "bench.apk"]]
+    figures = json.loads(_run(str(BENCH / "ipa_bench.py"), "--one", "apk", str(corpus / "bench.apk")))
+    assert figures["items"] > 0
