@@ -140,6 +140,13 @@ def _cell(run: Run | None) -> str:
     return f"{run.wall:7.2f} {run.cpu:7.2f} {run.rss_mb:7.0f}"
 
 
+def _against(tool: str, ratio: float) -> str:
+    """'appveto is 2.0x faster than X' or 'X is 2.0x faster than appveto', never '0.5x faster'."""
+    if ratio >= 1:
+        return f"appveto scan is {ratio:.1f}x faster than {tool}"
+    return f"{tool} is {1 / ratio:.1f}x faster than appveto scan"
+
+
 def whole_processes(apks: list[Path], apkid: str | None) -> dict[Path, tuple[Run, dict[str, float] | None]]:
     """The headline table; returns androguard's runs for the reader table."""
     print("\n## Whole processes: appveto scan --format json vs androguard AnalyzeAPK vs APKiD\n")
@@ -178,7 +185,7 @@ def whole_processes(apks: list[Path], apkid: str | None) -> dict[Path, tuple[Run
         print(
             f"\nmedian: appveto scan is {statistics.median(x_andro):.1f}x faster than androguard AnalyzeAPK "
             f"(wall; {statistics.median(x_andro_cpu):.1f}x in CPU)"
-            + (f", {statistics.median(x_apkid):.1f}x faster than APKiD (wall)" if x_apkid else "")
+            + (f"; {_against('APKiD', statistics.median(x_apkid))} (wall)" if x_apkid else "")
             + f" over {len(x_andro)} APKs, whole processes"
         )
     return andro_runs
