@@ -241,3 +241,32 @@ def test_a_full_disk_leaves_the_previous_file(tmp_path: Path, what: str) -> None
             assert target.read_bytes() == b"<p>previous report</p>\n", mode
             assert (mnt / "small.txt").read_bytes() == b"previous small\n", mode  # a batch: all or nothing
             assert _leftovers(mnt) == [], mode
+
+
+def test_a_full_disk_under_the_cli_keeps_the_previous_report(tmp_path: Path) -> None:
+    """The command as users run it: ``appveto schema scan -o`` on a full disk (or over a
+    file size limit, ``ulimit -f``) exits 2 naming the file, and the previous one stays."""
+    import resource
+
+    for how in ("disk", "rlimit"):
+        with _small_disk(tmp_path / how) as (mnt, disk):
+            mode = "rlimit" if how == "rlimit" else disk
+            target = mnt / "schema.json"
+            target.write_bytes(b"{}\n")
+            if mode == "tmpfs":
+                (mnt / "filler").write_bytes(b"x" * (60 * 1024))
+            limit = (
+                (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)))
+                if mode == "rlimit"
+                else None
+            )
+            done = subprocess.run(
+                [sys.executable, "-m", "appveto.cli.main", "schema", "scan", "-o", str(target)],
+                capture_output=True,
+                text=True,
+                check=False,
+                preexec_fn=limit,
+            )
+            assert done.returncode == 2 and "Traceback" not in done.stderr, (mode, done.stderr)
+            assert str(target) in done.stderr and "previous file, if any, is unchanged" in done.stderr
+            assert target.read_bytes() == b"{}\n" and _leftovers(mnt) == [], mode

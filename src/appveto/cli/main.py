@@ -12,7 +12,9 @@ Exit codes: 0 success; 1 a gate tripped (``--fail-on``, violations found);
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -67,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from appveto.cli._io import printable
 
+    # Over a file size limit (ulimit -f) a write fails with EFBIG, which the writer reports
+    # (the previous file kept), instead of the kernel killing the process mid-write.
+    with contextlib.suppress(AttributeError, ValueError):  # no SIGXFSZ; not the main thread
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         code: int = handler(args)
     except AppvetoError as exc:
