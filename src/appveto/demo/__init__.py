@@ -1,0 +1,1 @@
+"""Sample material built from nothing: APKs for ``appveto demo`` (and the tests)."""
