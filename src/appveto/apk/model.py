@@ -198,6 +198,7 @@ class DexLocation(StrEnum):
     PRIMARY = "primary"  # classes.dex, classes2.dex ... at the archive root, loaded by Android
     ASSET = "asset"  # a DEX stored elsewhere in the archive (assets/, res/raw/, ...)
     NESTED = "nested"  # inside a nested APK/JAR/ZIP
+    HIDDEN = "hidden"  # decoded from a hidden payload (base64, XOR, zlib... in assets, strings)
 
 
 class MethodRef(NamedTuple):
