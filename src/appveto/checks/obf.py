@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from appveto.apk.model import Apk
 from appveto.checks.coverage import Auditability, measure
 from appveto.checks.facts import facts
+from appveto.checks.indicators import FAMILIES, indicator_hits
 from appveto.checks.registry import Subscore, check, finding
 from appveto.findings import Confidence, Evidence, EvidenceKind, Finding, Location, Severity
 from appveto.kb.model import KnowledgeBase, ProtectorKind
@@ -317,80 +317,6 @@ def native(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     )
 
 
-_ANTI = (
-    (
-        "root detection",
-        re.compile(
-            r"/system/xbin/su|/system/bin/su|Superuser\.apk|com\.topjohnwu\.magisk|eu\.chainfire\.supersu"
-            r"|com\.noshufou\.android\.su|RootBeer|test-keys"
-        ),
-    ),
-    (
-        "emulator detection",
-        re.compile(
-            r"ro\.kernel\.qemu|goldfish|generic_x86|Genymotion|/dev/socket/qemud|ro\.hardware\.virtual|sdk_gphone|vbox86"
-        ),
-    ),
-    (
-        "debugger / instrumentation detection",
-        re.compile(r"TracerPid|frida|xposed|de\.robv\.android\.xposed|gum-js-loop", re.IGNORECASE),
-    ),
-)
-# The same case-insensitive pattern as bytes over an ASCII-lowered UTF-8 copy of the blob:
-# bytes.lower() keeps every offset, so lines map back exactly, and a case-sensitive
-# literal search is several times faster than re.IGNORECASE over a large str. Only ASCII
-# patterns without letter escapes (``\S`` would become ``\s``) are folded.
-_ANTI_FOLDED = {
-    rx.pattern: re.compile(rx.pattern.lower().encode())
-    for _, rx in _ANTI
-    if rx.flags & re.IGNORECASE and rx.pattern.isascii() and not re.search(r"\\[A-Za-z]", rx.pattern)
-}
-
-
-def _first_lines(rx: re.Pattern[str], blob: str, n: int) -> list[str]:
-    """The first ``n`` distinct lines holding a match (each line is searched once)."""
-    out: list[str] = []
-    pos = 0
-    while len(out) < n:
-        m = rx.search(blob, pos)
-        if m is None:
-            break
-        line = _line(blob, m.start())
-        if line[:120] not in out:
-            out.append(line[:120])
-        nxt = blob.find("\n", m.end())
-        if nxt < 0:
-            break
-        pos = nxt + 1
-    return sorted(out)
-
-
-def _first_lines_folded(rx: re.Pattern[bytes], folded: bytes, raw: bytes, n: int) -> list[str]:
-    """:func:`_first_lines` of a case-insensitive pattern, searched in ``folded``
-    (``raw.lower()``) and read back from ``raw`` (the UTF-8 of the blob)."""
-    out: list[str] = []
-    pos = 0
-    while len(out) < n:
-        m = rx.search(folded, pos)
-        if m is None:
-            break
-        start = raw.rfind(b"\n", 0, m.start()) + 1
-        end = raw.find(b"\n", m.end())
-        line = raw[start : end if end >= 0 else len(raw)].decode("utf-8", "surrogatepass")
-        if line[:120] not in out:
-            out.append(line[:120])
-        if end < 0:
-            break
-        pos = end + 1
-    return sorted(out)
-
-
-def _line(blob: str, pos: int) -> str:
-    start = blob.rfind("\n", 0, pos) + 1
-    end = blob.find("\n", pos)
-    return blob[start : end if end >= 0 else len(blob)]
-
-
 @check(
     "AV-OBF-008",
     "anti-analysis",
@@ -419,40 +345,22 @@ def anti_analysis(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     References:
         OWASP MASTG, "Testing Anti-Debugging Detection" and "Testing Root Detection"
     """
+    hits = indicator_hits(apk)
     f = facts(apk)
-    native_blob = "\n".join(s for lib in apk.native_libs for s in (*lib.strings_sample, *lib.jni_exports))
-    raw = folded = b""
-    for label, rx in _ANTI:
-        folded_rx = _ANTI_FOLDED.get(rx.pattern)
-        if folded_rx is not None:
-            if not raw:
-                raw = f.blob.encode("utf-8", "surrogatepass")
-                folded = raw.lower()
-            hits = _first_lines_folded(folded_rx, folded, raw, 4)
-        else:
-            hits = _first_lines(rx, f.blob, 4)
-        nhits = _first_lines(rx, native_blob, 2)
-        if label.startswith("debugger") and f.has_method(
-            "Landroid/os/Debug;", "isDebuggerConnected", "waitingForDebugger"
-        ):
-            ev_m = list(f.method_evidence("Landroid/os/Debug;", "isDebuggerConnected", "waitingForDebugger"))[
-                :2
-            ]
-        else:
-            ev_m = []
-        if not hits and not nhits and not ev_m:
+    debug_api = list(f.method_evidence("Landroid/os/Debug;", "isDebuggerConnected", "waitingForDebugger"))[:2]
+    for fam in FAMILIES:
+        mine = [h for h in hits if h.family == fam.label]
+        api = debug_api if fam.label.startswith("debugger") else []
+        if not mine and not api:
             continue
-        ev = (
-            [f.string_evidence(h, label) for h in hits]
-            + [Evidence(EvidenceKind.NATIVE, h, note=label) for h in nhits]
-            + ev_m
-        )
+        tokens = sorted({h.token for h in mine})
+        shown = ", ".join(repr(t) for t in tokens[:4]) or "the debugger API"
         yield finding(
             "AV-OBF-008",
-            f"{label} indicators: {', '.join((hits + nhits)[:3]) or 'debugger API'}",
-            subject=label,
+            f"{fam.label} indicators: {shown}" + (f" (+{len(tokens) - 4} more)" if len(tokens) > 4 else ""),
+            subject=fam.label,
             confidence=Confidence.MEDIUM,
-            evidence=tuple(ev),
+            evidence=tuple(h.evidence for h in mine[:4]) + tuple(api),
         )
 
 
