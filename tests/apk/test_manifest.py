@@ -154,7 +154,9 @@ def test_intent_filter_without_action_is_dropped_and_does_not_export() -> None:
     (comp,) = m.components
     assert comp.intent_filters == ()
     assert comp.exported is False
-    assert "without <action>" in notes
+    # Android logs "No actions in intent filter" and installs the package: no anomaly (no
+    # AV-TAMP-005), as for androidx.test's action-less LAUNCHER filters
+    assert not any("intent-filter" in n for n in notes)
 
 
 def test_provider_default_follows_min_sdk_when_target_absent() -> None:

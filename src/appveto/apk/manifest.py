@@ -17,7 +17,8 @@ The model says what the platform's package parser (``PackageParser`` /
 * class names are built as ``buildClassName`` does: ``.Foo`` and ``Foo`` (no dot) are
   relative to the package;
 * an ``<intent-filter>`` without any ``<action>`` is dropped, as the parser does
-  ("No actions in intent filter");
+  ("No actions in intent filter", a log line: the package installs as usual, so it is not
+  reported as an anomaly);
 * ``exported``: an explicit ``android:exported`` wins. Otherwise activities,
   activity-aliases, services and receivers are exported exactly when they keep at
   least one ``<intent-filter>``; providers are exported when the effective
@@ -538,8 +539,9 @@ class _Builder:
             parsed = self._intent_filter(child)
             if parsed.actions:
                 filters_list.append(parsed)
-            else:  # PackageParser: "No actions in intent filter", the filter is dropped
-                self.note(child, f"<intent-filter> without <action> in {name} is ignored by Android")
+            # else: PackageParser logs "No actions in intent filter" and drops the filter; the
+            # package installs as usual. Libraries ship such filters on purpose (androidx.test's
+            # bootstrap activities: a LAUNCHER category, no action), so it is no anomaly.
         filters = tuple(filters_list)
         declared = self.boolean(node, A_EXPORTED)
         if declared is not None:
