@@ -217,7 +217,10 @@ CASES: dict[str, Case] = {
         ),
         CLEAN,
     ),
-    "AV-TRK-002": (lambda: make_apk(dex_files=(dex(strings=("https://app-measurement.com/a",)),)), CLEAN),
+    "AV-TRK-002": (
+        lambda: make_apk(dex_files=(dex(strings=("https://mobile.smartadserver.com/ac",)),)),
+        CLEAN,
+    ),
     "AV-TRK-003": (
         lambda: make_apk(files={"AndroidManifest.xml": b"x", "lib/armeabi/libSecShell.so": b"\x7fELF"}),
         CLEAN,

@@ -23,9 +23,36 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 def test_baseline_has_provenance() -> None:
     kb = load_baseline()
-    assert len(kb.datasets) == 4
+    assert len(kb.datasets) == 5
     for d in kb.datasets:
-        assert d.source and d.licence == "Apache-2.0" and len(d.sha256) == 64 and d.origin == "baseline"
+        assert d.source and len(d.sha256) == 64 and d.origin == "baseline"
+        # ours are Apache-2.0; the Exodus list ships under its own licence, said so
+        want = "ODbL-1.0 (database) + DbCL-1.0 (contents), εxodus Privacy / ETIP"
+        assert d.licence == (want if d.name == "exodus-trackers" else "Apache-2.0"), d.name
+
+
+def test_the_shipped_exodus_list_is_the_published_file_with_its_licence_and_source() -> None:
+    from importlib import resources
+
+    kb = load_baseline()
+    d = kb.dataset("exodus-trackers")
+    assert d is not None and d.records == 432 and "reports.exodus-privacy.eu.org" in d.source
+    folder = resources.files("appveto.kb").joinpath("exodus")
+    note = folder.joinpath("SOURCE.md").read_text("utf-8")
+    assert "Open Database License (ODbL) v1.0" in note and d.sha256 in note
+    shared = require_shared("data/exodus-trackers") / "exodus_trackers.json"
+    assert folder.joinpath("exodus_trackers.json").read_bytes() == shared.read_bytes()  # verbatim
+    notice = (Path(__file__).resolve().parents[2] / "NOTICE").read_text("utf-8")
+    assert "src/appveto/kb/exodus/exodus_trackers.json" in notice and "ODbL" in notice
+
+
+def test_smartadserver_classes_give_the_smart_tracker_offline() -> None:
+    from appveto.checks.sdk import match_trackers
+    from tests.checks.factory import dex, make_apk
+
+    classes = tuple(f"Lcom/smartadserver/android/library/C{i};" for i in range(28))
+    (m,) = match_trackers(make_apk(dex_files=(dex(classes=classes),)), load_baseline())
+    assert (m.tracker.name, m.class_count, m.tracker.id) == ("Smart", 28, "exodus-7")
 
 
 def test_baseline_dangerous_permissions_match_aosp() -> None:

@@ -1,8 +1,11 @@
 """Tracker and SDK matching shared by TRK and JUR.
 
-Code signatures (Exodus semantics: a regex searched in class names) are matched
-against the unique package names of the primary DEX; network signatures against
-the endpoints found in the APK.
+Exodus semantics: a tracker is in the app when its code signature (a regex searched in
+class names) matches classes of the app's DEX. On top of that, each class counts for one
+tracker only (the most specific signature), so an SDK whose classes all belong to another
+SDK already matched adds nothing, and the classes of a dependency several SDKs share
+(the advertising-ID client...) count for none. Network signatures only add hosts to a
+tracker found by its code; a host alone is an endpoint (:func:`tracker_endpoints`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appveto.apk.model import Apk
-from appveto.checks.endpoints import endpoints
+from appveto.checks.endpoints import Endpoint, endpoints
 from appveto.checks.facts import facts, memo
 from appveto.findings import Evidence, EvidenceKind, Location
 from appveto.kb.model import KnowledgeBase, Tracker
@@ -50,51 +53,100 @@ def _line(blob: str, pos: int) -> str:
     return blob[start : end if end >= 0 else len(blob)]
 
 
-def _match(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
+def _shared(pkg: str, shared: tuple[str, ...]) -> bool:
+    return any(pkg == p or pkg.startswith(p + ".") for p in shared)
+
+
+def _credit(apk: Apk, kb: KnowledgeBase) -> dict[str, tuple[int, int]]:
+    """Each class of the app credited to one tracker: the one whose code signature matches
+    it most specifically (the longest match; on a tie, the first in the list). Classes of
+    a shared dependency (:attr:`KnowledgeBase.shared_dependencies`) are credited to none.
+    Returns class -> (match length, tracker index)."""
     blob, by_pkg = memo(apk, "packages", lambda: _packages(apk))
-    eps = endpoints(apk)
-    out: list[TrackerMatch] = []
-    for t in kb.trackers:
-        classes: list[str] = []
-        count = 0
-        seen: set[str] = set()
+    best: dict[str, tuple[int, int]] = {}
+
+    def give(cls: str, length: int, i: int) -> None:
+        old = best.get(cls)
+        if old is None or length > old[0]:
+            best[cls] = (length, i)
+
+    for i, t in enumerate(kb.trackers):
         code = t.code_pattern()
-        if code is not None and any(ch.isupper() for ch in code.pattern):
+        if code is None:
+            continue
+        if any(ch.isupper() for ch in code.pattern):
             # the signature names classes, not only packages: search the class names
             cblob = memo(apk, "class-blob", lambda: _class_blob(apk))
-            hits = sorted({_line(cblob, m.start()) for m in code.finditer(cblob)})
-            for cls in hits:
-                pkg = cls.rpartition(".")[0] + "."
-                if pkg not in seen:
-                    seen.add(pkg)
-            count += len(hits)
-            classes.extend(hits[:3])
-        elif code is not None and blob:
+            for m in code.finditer(cblob):
+                cls = _line(cblob, m.start())
+                if not _shared(cls.rpartition(".")[0], kb.shared_dependencies):
+                    give(cls, m.end() - m.start(), i)
+        elif blob:
+            lengths: dict[str, int] = {}
             for m in code.finditer(blob):
-                start = blob.rfind("\n", 0, m.start()) + 1
-                end = blob.find("\n", m.end())
-                pkg_line = blob[start : end if end >= 0 else len(blob)]
-                if pkg_line in seen:
-                    continue
-                seen.add(pkg_line)
-                members = by_pkg.get(pkg_line[:-1], [])
-                count += len(members)
-                classes.extend(sorted(members)[: max(0, 3 - len(classes))])
-                if end < 0:
-                    break
-        hosts: list[str] = []
+                pkg = _line(blob, m.start())[:-1]
+                lengths[pkg] = max(lengths.get(pkg, 0), m.end() - m.start())
+            for pkg, length in lengths.items():
+                if not _shared(pkg, kb.shared_dependencies):
+                    for cls in by_pkg.get(pkg, ()):
+                        give(cls, length, i)
+    return best
+
+
+def _match(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
+    credited: dict[int, list[str]] = {}
+    for cls, (_, i) in memo(apk, f"tracker-credit:{id(kb)}", lambda: _credit(apk, kb)).items():
+        credited.setdefault(i, []).append(cls)
+    eps = endpoints(apk)
+    out: list[TrackerMatch] = []
+    for i, classes in credited.items():
+        t = kb.trackers[i]
+        sample = sorted(classes)[:3]
         net = t.network_pattern()
-        if net is not None:
-            hosts = [e.host for e in eps if net.search(e.host)]
-        if not classes and not hosts:
-            continue
+        hosts = [e.host for e in eps if net.search(e.host)] if net is not None else []
         ev: list[Evidence] = [
             Evidence(EvidenceKind.CLASS, c, Location(class_name=c), f"matches code signature of {t.name}")
-            for c in classes
+            for c in sample
         ]
-        for h in hosts[:3]:
-            ep = next(e for e in eps if e.host == h)
-            loc = ep.evidence[0].location if ep.evidence else Location()
-            ev.append(Evidence(EvidenceKind.ENDPOINT, h, loc, f"matches network signature of {t.name}"))
-        out.append(TrackerMatch(t, tuple(classes), count, tuple(hosts), tuple(ev)))
+        ev.extend(_host_evidence(t, hosts, eps))
+        out.append(TrackerMatch(t, tuple(sample), len(classes), tuple(hosts), tuple(ev)))
+    return tuple(sorted(out, key=lambda m: (m.tracker.name, m.tracker.id)))
+
+
+def _host_evidence(t: Tracker, hosts: list[str], eps: tuple[Endpoint, ...]) -> list[Evidence]:
+    out = []
+    for h in hosts[:3]:
+        ep = next(e for e in eps if e.host == h)
+        loc = ep.evidence[0].location if ep.evidence else Location()
+        out.append(Evidence(EvidenceKind.ENDPOINT, h, loc, f"matches network signature of {t.name}"))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerEndpoint:
+    """Endpoints that match the network signature of a tracker whose code is *not* in the
+    app: where data may go, not an embedded tracker."""
+
+    tracker: Tracker
+    hosts: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+
+def tracker_endpoints(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerEndpoint, ...]:
+    return memo(apk, f"tracker-endpoints:{id(kb)}", lambda: _endpoints_only(apk, kb))
+
+
+def _endpoints_only(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerEndpoint, ...]:
+    eps = endpoints(apk)
+    if not eps:
+        return ()
+    with_code = {m.tracker.id for m in match_trackers(apk, kb)}
+    out: list[TrackerEndpoint] = []
+    for t in kb.trackers:
+        net = t.network_pattern()
+        if net is None or t.id in with_code:
+            continue
+        hosts = [e.host for e in eps if net.search(e.host)]
+        if hosts:
+            out.append(TrackerEndpoint(t, tuple(hosts), tuple(_host_evidence(t, hosts, eps))))
     return tuple(sorted(out, key=lambda m: (m.tracker.name, m.tracker.id)))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from appveto.apk.model import Apk
 from appveto.checks.coverage import measure
 from appveto.checks.registry import Subscore, check, finding
-from appveto.checks.sdk import match_trackers
+from appveto.checks.sdk import match_trackers, tracker_endpoints
 from appveto.findings import Confidence, Evidence, EvidenceKind, Finding, Severity
 from appveto.kb.model import KnowledgeBase, Tracker
 
@@ -32,9 +32,12 @@ def tracker_code(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
 
     What it checks:
         Class names of the primary DEX files against the code signatures of the
-        knowledge base's tracker list (the Exodus Privacy list after
-        ``appveto data update``, a small baseline otherwise). Each SDK is tied to its
-        vendor and the vendor's jurisdiction.
+        knowledge base's tracker list: the Exodus Privacy list (shipped with appveto,
+        newer after ``appveto data update``) and a few SDKs it lacks. Exodus semantics:
+        one tracker per SDK whose signature matches classes of that SDK; each class
+        counts for the most specific signature only, so a sub-package of an SDK already
+        reported, or a library several SDKs share (the advertising-ID client), adds
+        nothing. Each SDK is tied to its vendor and the vendor's jurisdiction.
 
     Why it matters:
         Tracker SDKs collect device identifiers and usage data for their vendor,
@@ -81,11 +84,13 @@ def tracker_code(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     subscore=Subscore.DATA_ACCESS,
 )
 def tracker_network(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
-    """Reports endpoints that match a tracker's network signature.
+    """Reports endpoints of a tracker whose SDK code is not in the app.
 
     What it checks:
         Host names found in DEX strings, resources, manifest and native libraries
-        against the network signatures of the tracker list.
+        against the network signatures of the tracker list, for trackers that
+        ``AV-TRK-001`` did not find by their classes. A host alone is an endpoint, not
+        a tracker: it is reported here, never as an embedded SDK.
 
     Why it matters:
         An endpoint shows where data can go even when the SDK's classes are renamed
@@ -100,16 +105,15 @@ def tracker_network(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     References:
         https://reports.exodus-privacy.eu.org/en/trackers/
     """
-    for m in match_trackers(apk, kb):
-        if not m.hosts:
-            continue
+    for m in tracker_endpoints(apk, kb):
         t = m.tracker
         yield finding(
             "AV-TRK-002",
-            f"{t.name} by {_vendor_text(kb, t)}: endpoint(s) {', '.join(m.hosts[:5])}",
+            f"endpoint(s) {', '.join(m.hosts[:5])} of {t.name} by {_vendor_text(kb, t)}; the SDK's code "
+            "is not in the app: an endpoint it names, not an embedded tracker",
             subject=t.name,
-            confidence=Confidence.MEDIUM if not m.classes else Confidence.HIGH,
-            evidence=tuple(e for e in m.evidence if e.kind is EvidenceKind.ENDPOINT),
+            confidence=Confidence.MEDIUM,
+            evidence=m.evidence,
         )
 
 

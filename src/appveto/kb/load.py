@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -284,6 +284,7 @@ def parse_baseline_trackers(
 ) -> tuple[DatasetInfo, tuple[Tracker, ...]]:
     doc = _obj(_json(data, file), file, "$")
     out: list[Tracker] = []
+    parse_shared_dependencies(doc, file)  # validated with the rest of the file
     for i, raw in enumerate(_list(doc.get("trackers", []), file, "trackers")):
         o = _obj(raw, file, f"trackers[{i}]")
         w = f"trackers[{i}]"
@@ -302,6 +303,17 @@ def parse_baseline_trackers(
             )
         )
     return _about(doc, data, file, origin, len(out)), tuple(out)
+
+
+def parse_shared_dependencies(doc: dict[str, Any], file: str) -> tuple[str, ...]:
+    """``shared_dependencies: [{prefix, why}]`` of the baseline tracker file."""
+    out: list[str] = []
+    for i, raw in enumerate(_list(doc.get("shared_dependencies", []), file, "shared_dependencies")):
+        o = _obj(raw, file, f"shared_dependencies[{i}]")
+        prefix = _str(o, "prefix", file, f"shared_dependencies[{i}]")
+        _str(o, "why", file, f"shared_dependencies[{i}]")
+        out.append(prefix)
+    return tuple(out)
 
 
 def _prefix_regex(prefix: str) -> str:
@@ -525,6 +537,44 @@ def _baseline_bytes(name: str) -> bytes:
     return resources.files("appveto.kb").joinpath("baseline", name).read_bytes()
 
 
+SHIPPED_EXODUS_FILE = "kb/exodus/exodus_trackers.json"
+SHIPPED_EXODUS_SOURCE = (
+    "https://reports.exodus-privacy.eu.org/api/trackers (εxodus Privacy / ETIP), snapshot of 432 "
+    "trackers, newest 2023-12-05, shipped verbatim as kb/exodus/exodus_trackers.json "
+    "(provenance and licence: kb/exodus/SOURCE.md)"
+)
+SHIPPED_EXODUS_DATE = "2023-12-05"
+EXODUS_LICENCE = "ODbL-1.0 (database) + DbCL-1.0 (contents), εxodus Privacy / ETIP"
+
+
+def shipped_exodus_bytes() -> bytes:
+    """The Exodus Privacy tracker list that ships with appveto, as published (ODbL)."""
+    return resources.files("appveto.kb").joinpath("exodus", "exodus_trackers.json").read_bytes()
+
+
+def _own_prefixes(t: Tracker) -> tuple[str, ...]:
+    """The package prefixes of a baseline tracker (its signature is built by :func:`_prefix_regex`)."""
+    return tuple(m.replace("\\.", ".") for m in re.findall(r"\^([^(|]+)\(", t.code_signature))
+
+
+def complement_trackers(own: Iterable[Tracker], exodus: Iterable[Tracker]) -> tuple[Tracker, ...]:
+    """appveto's own trackers that no Exodus tracker covers. An Exodus code signature that
+    matches one of the tracker's packages, or names a package inside one of them, is the
+    same SDK: the tracker is left out, so that each SDK is reported once, under Exodus's name."""
+    exo = list(exodus)
+    pats = [p for t in exo if (p := t.code_pattern()) is not None]
+    alts = {
+        a.strip().lstrip("^").replace("\\", "").rstrip(".") for t in exo for a in t.code_signature.split("|")
+    }
+    out: list[Tracker] = []
+    for t in own:
+        prefixes = _own_prefixes(t)
+        inside = any(a == p or a.startswith(p + ".") for p in prefixes for a in alts)
+        if not inside and not any(rx.search(f"{p}.A") for rx in pats for p in prefixes):
+            out.append(t)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class DownloadedDataset:
     """One row of the data dir's ``datasets.json``."""
@@ -578,17 +628,18 @@ def load_kb(
     ent_info, entities, jurisdictions = parse_entities(
         _baseline_bytes("entities.json"), "baseline/entities.json"
     )
-    trk_info, trackers = parse_baseline_trackers(_baseline_bytes("trackers.json"), "baseline/trackers.json")
+    own_bytes = _baseline_bytes("trackers.json")
+    trk_info, own_trackers = parse_baseline_trackers(own_bytes, "baseline/trackers.json")
+    shared = parse_shared_dependencies(_obj(_json(own_bytes, "baseline/trackers.json"), "", "$"), "")
     prot_info, protectors, compilers = parse_protectors(
         _baseline_bytes("packers.json"), "baseline/packers.json"
     )
     from appveto.kb.ios import load_ios_baseline
 
     ios = load_ios_baseline()  # its datasets stay in kb.ios: an APK scan reads none of them
-    datasets: list[DatasetInfo] = [perm.info, ent_info, trk_info, prot_info]
+    datasets: list[DatasetInfo] = [perm.info, ent_info, prot_info]
     permissions: dict[str, PermissionInfo] = {p.name: p for p in perm.permissions}
     api_rules = list(perm.api_rules)
-    tracker_list = list(trackers)
     entity_list = list(entities)
 
     for path in user_entities:
@@ -598,6 +649,15 @@ def load_kb(
         entity_list = list(more) + entity_list  # the user's view wins on shared domains
         jurisdictions = tuple({j.code: j for j in (*jurisdictions, *jurs)}.values())
 
+    exo_info, exodus = parse_exodus_trackers(
+        shipped_exodus_bytes(),
+        SHIPPED_EXODUS_FILE,
+        entities=entity_list,
+        origin="baseline",
+        source=SHIPPED_EXODUS_SOURCE,
+        licence=EXODUS_LICENCE,
+        date=SHIPPED_EXODUS_DATE,
+    )
     if use_downloaded:
         directory = default_data_dir() if data_dir is None else data_dir
         for row in read_data_manifest(directory):
@@ -616,7 +676,7 @@ def load_kb(
                 )
             info = DatasetInfo(row.name, row.source, row.licence, row.date, row.sha256, "downloaded")
             if row.kind == "exodus-trackers":
-                info, exo = parse_exodus_trackers(
+                exo_info, exodus = parse_exodus_trackers(
                     data,
                     str(path),
                     entities=entity_list,
@@ -624,8 +684,8 @@ def load_kb(
                     source=row.source,
                     licence=row.licence,
                     date=row.date,
-                )
-                tracker_list = list(exo)  # the maintained list replaces the small baseline
+                )  # a newer list replaces the shipped one
+                continue
             elif row.kind == "androguard-api-map":
                 extra = parse_androguard_api_map(data, str(path))
                 api_rules.extend(extra)
@@ -646,6 +706,8 @@ def load_kb(
                 continue
             datasets.append(info)
 
+    own = complement_trackers(own_trackers, exodus)
+    datasets[2:2] = [exo_info, replace(trk_info, records=len(own))]
     return KnowledgeBase(
         datasets=tuple(datasets),
         permissions=tuple(sorted(permissions.values(), key=lambda p: p.name)),
@@ -657,12 +719,13 @@ def load_kb(
         component_rules=perm.component_rules,
         native_reachable=perm.native_reachable,
         combinations=perm.combinations,
-        trackers=tuple(tracker_list),
+        trackers=(*exodus, *own),
         entities=tuple(entity_list),
         jurisdictions=jurisdictions,
         protectors=protectors,
         compiler_markers=compilers,
         ios=ios,
+        shared_dependencies=shared,
     )
 
 
@@ -701,6 +764,7 @@ def with_extra(
         jurisdictions=kb.jurisdictions,
         protectors=kb.protectors,
         compiler_markers=kb.compiler_markers,
+        shared_dependencies=kb.shared_dependencies,
         min_target_sdk=kb.min_target_sdk,
         ios=kb.ios,
         now=kb.now,

@@ -272,6 +272,9 @@ class KnowledgeBase:
     jurisdictions: tuple[Jurisdiction, ...]
     protectors: tuple[Protector, ...]
     compiler_markers: tuple[CompilerMarker, ...]
+    shared_dependencies: tuple[str, ...] = ()
+    """Dotted package prefixes of libraries several tracker SDKs pull in (the advertising-ID
+    client, the install-referrer library): their classes alone are no tracker."""
     min_target_sdk: int = 34
     """The lowest targetSdk Google Play accepts for new apps (a public, dated fact)."""
     ios: IosKnowledge = field(default_factory=IosKnowledge)
