@@ -14,6 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# What the tool needs at run time only (no test or lint tools): what `make demo` installs.
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(RUN_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
@@ -41,9 +49,10 @@ mutants: $(STAMP)
 	$(BIN)/pip install -q -e '.[mutants]'
 	$(BIN)/python tools/mutants.py --max-children 2 $(GROUPS)
 
-demo: $(STAMP)
+# Builds its own sample APKs and uses the example policies shipped in the package.
+demo: $(RUN_STAMP)
 	rm -rf demo-out
-	$(BIN)/appveto demo --output demo-out --policies examples/policies
+	$(BIN)/appveto demo --output demo-out
 
 docs: $(STAMP)
 	$(BIN)/python -m appveto.cli.main checks docs --output docs/checks

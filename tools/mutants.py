@@ -75,6 +75,11 @@ def _copy(dest: Path) -> None:
     ).stdout.split()
     for rel in files:
         src, dst = REPO / rel, dest / rel
+        if src.is_symlink():  # examples/policies -> the package's copy, kept as a link
+            if not dst.is_symlink():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.symlink_to(src.readlink())
+            continue
         if not src.is_file():
             continue
         if dst.exists() and dst.read_bytes() == src.read_bytes():

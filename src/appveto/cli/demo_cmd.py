@@ -5,29 +5,46 @@ demo shows is exactly what a user gets: vet (scan, compare, reports), decide (po
 check, timeline), monitor (synthetic directory and MDM exports imported, evaluated,
 impact of a draft, notices) and enforce (every export target). Every step writes into
 the output folder, which must not exist yet (nothing of the user's is overwritten).
+It needs nothing but the installed package: the sample apps are built on the spot
+(:mod:`appveto.demo.samples`) and the example policies ship inside the package.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-DEFAULT_APKS = (
-    "exodus-instapaper-trackers.apk",
-    "dendroid-rat-original.apk",
-    "dendroid-rat-dexguarded.apk",
-    "fdroid-souch-smsbypass.apk",
+DESCRIPTION = """\
+Run the whole cycle end to end on a new workspace, with nothing else installed: build
+four sample apps (a clean app, its obfuscated build, a tracker-laden flashlight and a
+packed loader) and vet them, check the example policy library, generate a synthetic
+administration in real MDM export formats, import and evaluate it, and write every
+enforcement artifact. Everything goes into the output folder, which must not exist yet.
+"""
+
+OPEN_FIRST = (
+    ("reports/scan.html", "what each app does and why it scores as it does"),
+    ("reports/compliance.html", "who runs a banned app, per authority and unit"),
+    ("enforce/README.md", "the MDM payloads and DNS blocklists, and how to deploy them"),
 )
+"""The three files the demo names at the end, to open first."""
+
+
+def example_policies() -> Traversable:
+    """The example policy library shipped in the package (``examples/policies`` in the repository)."""
+    return files("appveto.demo") / "policies"
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="run the whole cycle end to end on a new workspace (scan, policies, fleet, export)",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -42,18 +59,23 @@ def register(sub: Any) -> None:
         "--policies",
         metavar="DIR",
         type=Path,
-        default=Path("examples/policies"),
-        help="policy library to start from (default examples/policies)",
+        help="policy library to start from (default: the example policies shipped with appveto)",
     )
     p.add_argument(
         "--apks",
         metavar="DIR",
         type=Path,
-        help="folder of APKs to vet (default: ../shared/corpus/apk when present)",
+        help="folder of APKs to vet instead of the four sample apps the demo builds",
     )
     p.add_argument("--people", type=int, default=5000, help="size of the synthetic administration")
     p.add_argument("--at", default="2023-04-15", help="the date the demo runs at (default 2023-04-15)")
     p.set_defaults(handler=run)
+
+
+def _yaml_files(folder: Traversable) -> list[Traversable]:
+    return sorted(
+        (f for f in folder.iterdir() if f.name.endswith(".yaml") and f.is_file()), key=lambda f: f.name
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,20 +89,24 @@ def run(args: argparse.Namespace) -> int:
         raise AppvetoError(
             f"{out}: already exists; the demo writes into a new folder (remove it or pick another)"
         )
-    if not (args.policies / "authorities.yaml").exists() and not any(args.policies.glob("*.yaml")):
-        raise AppvetoError(
-            f"{args.policies}: no policy files here (run from the repository, or give --policies)"
-        )
+    library: Traversable = args.policies if args.policies is not None else example_policies()
+    if not library.is_dir() or not _yaml_files(library):
+        shown = args.policies if args.policies is not None else "the packaged example policies"
+        raise AppvetoError(f"{shown}: no policy files (*.yaml) here")
     OutputFolder(out, empty=True).close()  # created here; a link is refused
     ws = out / "workspace"
     reports = out / "reports"
     at = args.at
     failures: list[str] = []
 
+    def say(text: str) -> None:
+        sys.stdout.write(printable(text) + "\n")
+
     def step(title: str, argv: list[str], *, ok: Callable[[int], bool] = lambda c: c in (0, 1)) -> None:
         if title:
-            sys.stdout.write(f"\n{printable(f'== {title}')}\n")
-        sys.stdout.write(printable(f"$ appveto {' '.join(argv)}") + "\n")  # file names from the user
+            sys.stdout.write("\n")
+            say(f"== {title}")
+        say(f"$ appveto {' '.join(argv)}")  # file names from the user
         sys.stdout.flush()
         code = main(argv)
         if not ok(code):
@@ -89,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     # Decide -------------------------------------------------------------------------
     step("Create the workspace (SQLite store)", ["init", str(ws)])
     with OutputFolder(ws / "policies") as policy_folder:  # the one writer
-        for f in sorted(args.policies.glob("*.yaml")):
+        for f in _yaml_files(library):
             policy_folder.write(f.name, f.read_bytes())
     pol = str(ws / "policies")
     step("Check the policy library", ["policy", "check", pol])
@@ -99,10 +125,15 @@ def run(args: argparse.Namespace) -> int:
     )
 
     # Vet ----------------------------------------------------------------------------
-    apk_dir = args.apks or (Path("..") / "shared" / "corpus" / "apk")
-    apks = [str(apk_dir / n) for n in DEFAULT_APKS if (apk_dir / n).exists()]
-    if not apks and apk_dir.is_dir():
-        apks = [str(p) for p in sorted(apk_dir.glob("*.apk"))[:4]]
+    if args.apks is not None:
+        apks = [str(p) for p in sorted(args.apks.glob("*.apk"))[:4]]
+        pair = apks[1:3] if len(apks) >= 3 else []
+        if not apks:
+            sys.stdout.write("\n")
+            say(f"== Vet: no *.apk in {args.apks}; skipping the scans")
+    else:
+        apks = _build_samples(out / "apks", say)
+        pair = apks[:2]  # the notes app and its obfuscated build
     if apks:
         now = f"{at}T12:00:00Z"
         step(
@@ -117,14 +148,8 @@ def run(args: argparse.Namespace) -> int:
             "Compare the apps side by side",
             ["compare", "--now", now, "--format", "html", "-o", str(reports / "compare.html"), *apks],
         )
-        if len(apks) >= 3:
-            step("What the obfuscated build changed", ["diff", "--now", now, apks[1], apks[2]])
-    else:
-        sys.stdout.write(
-            "\n"
-            + printable(f"== Vet: no APKs found in {apk_dir} (give --apks DIR); skipping the scans")
-            + "\n"
-        )
+        if pair:
+            step("What the obfuscated build changed", ["diff", "--now", now, *pair])
 
     # Monitor ------------------------------------------------------------------------
     _fleet_steps(step, ws, out, pol, at, args.people)
@@ -135,11 +160,37 @@ def run(args: argparse.Namespace) -> int:
         ["export", "all", "--policies", pol, "--at", at, "--output", str(out / "enforce")],
     )
 
-    sys.stdout.write("\n" + printable(f"== Done: everything is in {out}/") + "\n")
+    sys.stdout.write("\n")
+    say(f"== Done: everything is in {out}/")
+    _open_first(out, say)
     if failures:
         sys.stdout.write("steps that failed:\n" + "".join(printable(f"  - {f}") + "\n" for f in failures))
         return 2
     return 0
+
+
+def _build_samples(folder: Path, say: Callable[[str], None]) -> list[str]:
+    """Build the four sample apps into ``folder`` (through the one writer); their paths."""
+    from appveto.demo.samples import build_samples
+    from appveto.outputs.files import OutputFolder
+
+    sys.stdout.write("\n")
+    say(f"== Build four sample apps into {folder}/ (no APK needed from elsewhere)")
+    samples = build_samples()
+    with OutputFolder(folder) as apk_folder:
+        for sample in samples:
+            apk_folder.write(sample.file_name, sample.data)
+            say(f"   {sample.file_name}: {sample.about}")
+    return [str(folder / s.file_name) for s in samples]
+
+
+def _open_first(out: Path, say: Callable[[str], None]) -> None:
+    shown: Iterable[tuple[str, str]] = ((f, why) for f, why in OPEN_FIRST if (out / f).exists())
+    lines = [f"   {out / f}  ({why})" for f, why in shown]
+    if lines:
+        say("Open these first:")
+        for text in lines:
+            say(text)
 
 
 def _fleet_steps(step: Callable[..., None], ws: Path, out: Path, pol: str, at: str, people: int) -> None:
