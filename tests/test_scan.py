@@ -1,4 +1,5 @@
-"""scan_apk / scan_many: failures are values, bad files are recorded, never an abort."""
+"""scan_apk / scan_many (the one scan use case and batch engine): failures are values, bad
+files are records with an error, never an abort."""
 
 from __future__ import annotations
 
@@ -40,9 +41,18 @@ def test_crashing_check_is_a_failure_value(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_result_is_json_ready_and_sorted() -> None:
     r = analyse(make_apk(), load_baseline(), now=NOW)
-    d = r.to_dict()
+    d = r.model_dump(mode="json")
     json.dumps(d)
-    assert set(d) >= {"findings", "coverage", "permissions", "trackers", "endpoints", "score", "datasets"}
+    assert set(d) >= {
+        "findings",
+        "coverage",
+        "permission_verdicts",
+        "trackers",
+        "endpoints",
+        "score",
+        "datasets",
+    }
+    assert r.ok and r.error is None
     assert list(r.findings) == sorted(r.findings, key=Finding.sort_key)
 
 
@@ -50,10 +60,14 @@ def test_scan_many_records_bad_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.apk"
     bad.write_bytes(b"not a zip at all")
     good = corpus_apk("fdroid-souch-smsbypass.apk")
-    res = scan_many([str(bad), str(good), str(tmp_path / "absent.apk")], load_baseline(), now=NOW)
-    assert [r.file_name for r in res.results] == ["fdroid-souch-smsbypass.apk"]
-    assert {Path(e.path).name for e in res.errors} == {"bad.apk", "absent.apk"}
-    assert all(e.diagnostics for e in res.errors)
+    zipish = tmp_path / "zipish.apk"
+    zipish.write_bytes(b"PK\x03\x04 not really")
+    paths = [str(bad), str(good), str(tmp_path / "absent.apk"), str(zipish)]
+    res = scan_many(paths, load_baseline(), now=NOW)
+    assert [r.file for r in res] == paths  # one record per input, in input order
+    assert [r.ok for r in res] == [False, True, False, False]
+    for r in (res[0], res[2], res[3]):
+        assert r.error and Path(r.file).name in r.error and r.score is None and not r.findings
 
 
 def test_scan_many_process_pool_matches_serial() -> None:
@@ -61,34 +75,37 @@ def test_scan_many_process_pool_matches_serial() -> None:
     kb = load_baseline()
     a = scan_many(paths, kb, now=NOW, workers=1)
     b = scan_many(paths, kb, now=NOW, workers=2)
-    assert [r.to_dict() for r in a.results] == [r.to_dict() for r in b.results]
+    assert all(r.ok for r in a)
+    assert [r.model_dump() for r in a] == [r.model_dump() for r in b]
 
 
-def _die_on_marker(args: tuple[str, datetime]) -> object:
+def _die_on_marker(path: str) -> object:
     import os
 
     from appveto import scan
 
-    if args[0].endswith("die.apk"):
+    if path.endswith("die.apk"):
         os._exit(3)  # a worker killed mid-scan (OOM killer, segfault in a C extension)
-    return scan._scan_one((args[0], scan._worker_kb[0], args[1]))
+    kb, now = scan._WORKER_STATE[0]
+    return scan.scan_apk(path, kb, now=now)
 
 
-def test_dead_worker_is_a_recorded_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_dying_worker_costs_only_its_own_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import multiprocessing
 
     from appveto import scan
 
     if multiprocessing.get_start_method() != "fork":
         pytest.skip("needs the fork start method to inject the dying worker")
-    monkeypatch.setattr(scan, "_scan_in_worker", _die_on_marker)
+    monkeypatch.setattr(scan, "_scan_job", _die_on_marker)
     good = str(corpus_apk("fdroid-souch-smsbypass.apk"))
     die = tmp_path / "die.apk"
     die.write_bytes(b"x")
-    res = scan_many([good, str(die), good], load_baseline(), now=NOW, workers=2)
-    assert [r.file_name for r in res.results] == ["fdroid-souch-smsbypass.apk"] * 2
-    assert [Path(e.path).name for e in res.errors] == ["die.apk"]
-    assert "died" in res.errors[0].diagnostics[0].message
+    paths = [good, str(die), good, good]
+    res = scan_many(paths, load_baseline(), now=NOW, workers=2)
+    assert [r.file for r in res] == paths
+    assert [r.ok for r in res] == [True, False, True, True]
+    assert res[1].error is not None and "died" in res[1].error and "die.apk" in res[1].error
 
 
 def test_a_scan_never_opens_a_network_connection(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,4 +120,4 @@ def test_a_scan_never_opens_a_network_connection(monkeypatch: pytest.MonkeyPatch
     from appveto.scan import scan_apk
 
     r = scan_apk(str(corpus_apk("exodus-instapaper-trackers.apk")), load_baseline(), now=NOW)
-    assert r.endpoints and r.trackers
+    assert r.ok and r.endpoints and r.trackers

@@ -14,7 +14,8 @@ import pytest
 
 from appveto.kb import load_baseline
 from appveto.kb.model import KnowledgeBase
-from appveto.report.json_report import ScanRecord, load_document, scan_record
+from appveto.report.json_report import load_document
+from appveto.scan import ScanRecord, scan_apk
 from tests.conftest import corpus_apk
 from tests.goldens import UPDATE, assert_golden
 
@@ -47,7 +48,7 @@ def record(name: str) -> ScanRecord:
 @lru_cache(maxsize=64)
 def _record(name: str, folder: str) -> ScanRecord:
     with in_dir(Path(folder)):
-        return scan_record(name, kb(), now=NOW)
+        return scan_apk(name, kb(), now=NOW)
 
 
 def check_golden(name: str, text: str | bytes) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from appveto.errors import ReportError
 from appveto.report.compare import ABSENT, compare_records, render_compare_text
-from appveto.report.json_report import dumps, error_record
+from appveto.report.json_report import dumps
+from appveto.scan import error_record
 from tests.report.helpers import record
 
 APPS = ("exodus-instapaper-trackers.apk", "newsrepublic-adsdks.apk", "dendroid-rat-dexguarded.apk")

@@ -8,7 +8,7 @@ import pytest
 
 from appveto.findings import Severity
 from appveto.report.diff import ChangeKind, diff_records, render_diff_text
-from appveto.report.json_report import scan_record
+from appveto.scan import scan_apk as scan_record
 from tests.apkbuilder import ApkSpec, ComponentSpec, SigningKey, build_apk, make_signing_key
 from tests.report.helpers import NOW, kb, record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from appveto.report.html import CSP, render_html
-from appveto.report.json_report import error_record
+from appveto.scan import error_record
 from tests.report.helpers import record
 
 VOID = {"meta", "link", "br", "rect", "hr", "img", "input"}

@@ -12,13 +12,12 @@ from appveto.errors import ReportError
 from appveto.report.json_report import (
     SCHEMA_VERSION,
     ScanDocument,
-    error_record,
     load_document,
     render_json,
     render_schema,
     scan_schema,
 )
-from tests.conftest import corpus_apk
+from appveto.scan import error_record
 from tests.report.helpers import GOLDEN_APKS, check_golden, record
 
 README_FIELDS = (
@@ -106,15 +105,3 @@ def test_bad_documents_are_located_errors(tmp_path: Path) -> None:
     with pytest.raises(ReportError) as exc2:
         load_document(wrong)
     assert any("results/0" in str(x) for x in exc2.value.diagnostics())
-
-
-def test_unreadable_input_is_a_record_not_an_exception(tmp_path: Path) -> None:
-    from appveto.report.json_report import scan_record
-    from tests.report.helpers import NOW, kb
-
-    bad = tmp_path / "bad.apk"
-    bad.write_bytes(b"PK\x03\x04 not really")
-    r = scan_record(str(bad), kb(), now=NOW)
-    assert r.error and "bad.apk" in r.error and r.score is None
-    assert scan_record(str(tmp_path / "absent.apk"), kb(), now=NOW).error
-    assert corpus_apk("quark-ahmyth-rat.apk").exists()

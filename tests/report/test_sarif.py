@@ -9,8 +9,9 @@ from typing import Any
 import jsonschema
 
 from appveto.checks.registry import Status, all_checks
-from appveto.report.json_report import error_record, scan_schema
+from appveto.report.json_report import scan_schema
 from appveto.report.sarif import DOCS_BASE, sarif_log
+from appveto.scan import error_record
 from tests.conftest import REPO, require_shared
 from tests.report.helpers import GOLDEN_APKS, record
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from appveto.report.json_report import error_record
 from appveto.report.text import render_scan_text
+from appveto.scan import error_record
 from tests.report.helpers import record
 
 

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from appveto.compliance.model import DeviceResult, Evaluation, Limitation, PlatformCount, ScanFacts
     from appveto.policy.model import PolicySet
-    from appveto.scan import ScanResult
 
 FORMATS = ("text", "json", "csv", "html")
 GATES = ("violation", "overdue", "unknown", "limitation")
@@ -174,36 +173,25 @@ def _policies_dir(args: argparse.Namespace) -> Path:
     return load_workspace(args.workspace).policies_dir
 
 
-def scan_facts(result: ScanResult) -> ScanFacts | None:
-    """What the evaluation needs of one scan (None when the APK declares no package)."""
-    from appveto.compliance.model import ScanFacts
-
-    if not result.app.package:
-        return None
-    return ScanFacts(
-        package=result.app.package,
-        signer_sha256=tuple(s.sha256.replace(":", "").lower() for s in result.signers),
-        score=round(result.score.total),
-        findings=tuple(sorted({f.check_id for f in result.findings})),
-        source=result.file_name,
-    )
-
-
 def _scans(args: argparse.Namespace) -> tuple[ScanFacts, ...]:
     if not args.apk:
         return ()
+    from appveto.compliance.scans import scan_facts
     from appveto.kb import load_kb
     from appveto.scan import scan_many
 
-    batch = scan_many([str(p) for p in args.apk], load_kb(), now=datetime.now(UTC).replace(microsecond=0))
-    for e in batch.errors:
-        for d in e.diagnostics or ():
-            print(printable(f"appveto: warning: {e.path}: {d}"), file=sys.stderr)
-    facts = [scan_facts(r) for r in batch.results]
-    for r, f in zip(batch.results, facts, strict=True):
-        if f is None:
-            print(printable(f"appveto: warning: {r.path}: no package name; not used"), file=sys.stderr)
-    return tuple(f for f in facts if f is not None)
+    records = scan_many([str(p) for p in args.apk], load_kb(), now=datetime.now(UTC).replace(microsecond=0))
+    facts: list[ScanFacts] = []
+    for r in records:
+        f = scan_facts(r)
+        if r.error is not None:
+            for line in r.error.splitlines():
+                print(printable(f"appveto: warning: {line}"), file=sys.stderr)
+        elif f is None:
+            print(printable(f"appveto: warning: {r.file}: no package name; not used"), file=sys.stderr)
+        else:
+            facts.append(f)
+    return tuple(facts)
 
 
 def _guard(args: argparse.Namespace) -> Guard:

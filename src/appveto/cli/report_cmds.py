@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from appveto.kb.model import KnowledgeBase
-    from appveto.report.json_report import ScanRecord
+    from appveto.scan.record import ScanRecord
 
 SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
 COMPARE_FORMATS = ("text", "json", "html", "pdf")
@@ -103,7 +103,8 @@ def _is_document(path: str) -> bool:
 
 def load_inputs(paths: list[str], args: argparse.Namespace) -> list[ScanRecord]:
     """APKs are scanned; saved scan documents are read back (their records in order)."""
-    from appveto.report.json_report import load_document, scan_record
+    from appveto.report.json_report import load_document
+    from appveto.scan import scan_apk
 
     kb: KnowledgeBase | None = None
     out: list[ScanRecord] = []
@@ -113,7 +114,7 @@ def load_inputs(paths: list[str], args: argparse.Namespace) -> list[ScanRecord]:
             continue
         if kb is None:
             kb = knowledge_base(args)
-        out.append(scan_record(path, kb, now=now_of(args)))
+        out.append(scan_apk(path, kb, now=now_of(args)))
     return out
 
 

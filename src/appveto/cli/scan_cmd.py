@@ -47,33 +47,18 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def scan_one(path: str) -> dict[str, Any]:
-    """The reader's facts of one APK; an unreadable input becomes a result with ``error`` set."""
-    from appveto.apk import load_apk
-    from appveto.errors import AppvetoError
-    from appveto.report.facts import apk_facts, error_facts
-
-    try:
-        apk = load_apk(path)
-    except AppvetoError as exc:
-        return error_facts(path, str(exc))
-    except OSError as exc:
-        return error_facts(path, f"{path}: {exc.strerror or exc}")
-    return apk_facts(apk, file=path)
-
-
 def run(args: argparse.Namespace) -> int:
     from appveto.cli._io import write_output
     from appveto.cli.report_cmds import knowledge_base, now_of, report_errors
     from appveto.findings import Severity
     from appveto.report import REPORTERS
-    from appveto.report.json_report import scan_records
+    from appveto.scan import scan_many
 
     reporter = REPORTERS[args.format]
     import os
 
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    records = scan_records(args.apks, knowledge_base(args), now=now_of(args), workers=workers)
+    records = scan_many(args.apks, knowledge_base(args), now=now_of(args), workers=workers)
     write_output(reporter.render(records), args.output, inputs=args.apks)
     if report_errors(records):
         return 2

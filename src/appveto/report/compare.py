@@ -14,8 +14,8 @@ from typing import Any
 from appveto.errors import ReportError
 from appveto.findings import Severity
 from appveto.outputs import terminal
-from appveto.report.json_report import ScanRecord
 from appveto.report.verdict import verdict
+from appveto.scan.record import ScanRecord
 
 ABSENT = "—"
 

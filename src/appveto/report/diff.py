@@ -15,7 +15,7 @@ from typing import Any
 
 from appveto.findings import Severity
 from appveto.outputs import terminal
-from appveto.report.json_report import ScanRecord
+from appveto.scan.record import ScanRecord
 from appveto.scoring import Contribution
 
 AUDITABILITY_ORDER = ("low", "medium", "high")

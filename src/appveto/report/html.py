@@ -18,8 +18,8 @@ from appveto.findings import Evidence, Finding
 from appveto.outputs import htmltext
 from appveto.report.compare import Comparison
 from appveto.report.diff import ScanDiff
-from appveto.report.json_report import ScanRecord
 from appveto.report.verdict import verdict
+from appveto.scan.record import ScanRecord
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 _MAX_EV = 5

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from appveto.report.json_report import ScanRecord
+    from appveto.scan.record import ScanRecord
 
 
 class RenderScan(Protocol):

@@ -20,7 +20,8 @@ from urllib.parse import quote
 from appveto import __version__
 from appveto.checks.registry import Check, Status, all_checks
 from appveto.findings import Evidence, Finding, Location, Severity
-from appveto.report.json_report import ScanRecord, dumps
+from appveto.report.json_report import dumps
+from appveto.scan.record import ScanRecord
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

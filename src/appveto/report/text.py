@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from appveto.outputs import terminal
 
 if TYPE_CHECKING:
-    from appveto.report.json_report import ScanRecord
+    from appveto.scan.record import ScanRecord
 
 
 def _clean(line: str) -> str:

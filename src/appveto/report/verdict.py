@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appveto.findings import Severity
-from appveto.report.json_report import ScanRecord
+from appveto.scan.record import ScanRecord
 
 LEVEL_WORDS = {
     "high": "High risk",

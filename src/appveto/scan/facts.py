@@ -1,7 +1,8 @@
 """What the reader saw in an APK, as JSON-ready values (sorted, byte-stable).
 
-These are the ``results[]`` fields of ``appveto scan --format json`` that come from the
-reader alone; the checks add ``findings``, ``coverage`` and ``score`` beside them.
+These are the fields of a :class:`~appveto.scan.record.ScanRecord` that come from the
+reader alone; :func:`appveto.scan.analyse` adds the checks' ``findings``, ``coverage`` and
+``score`` beside them.
 """
 
 from __future__ import annotations
@@ -113,8 +114,3 @@ def apk_facts(apk: Apk, *, file: str | None = None) -> JsonObj:
         ],
         "error": None,
     }
-
-
-def error_facts(file: str, message: str) -> JsonObj:
-    """The result object of an input that could not be read at all."""
-    return {"file": file, "sha256": None, "package": None, "error": message}
