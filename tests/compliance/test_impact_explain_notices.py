@@ -14,11 +14,13 @@ from appveto.compliance.evaluate import evaluate
 from appveto.compliance.explain import explain
 from appveto.compliance.impact import impact
 from appveto.compliance.model import Status
-from appveto.compliance.notices import Recipient, build_notices, notice_email, notice_markdown
+from appveto.compliance.notices import Recipient, build_notices
 from appveto.errors import PolicyError
 from appveto.fleet.queries import StoreFleet
 from appveto.fleet.store import Store
 from appveto.policy import load_policies
+from appveto.report.explain import lines
+from appveto.report.notices import notice_email, notice_markdown
 from tests.compliance import world
 
 AT = date(2024, 3, 20)
@@ -80,7 +82,7 @@ def test_explain_a_person_step_by_step(env: tuple[Path, StoreFleet]) -> None:
     root, fleet = env
     policies = load_policies(root / "policies")
     ex = explain(policies, fleet, at=AT, person="p-devexc")
-    text = "\n".join(ex.lines())
+    text = "\n".join(lines(ex))
     assert ex.found and len(ex.devices) == 1
     fed = next(d for d in ex.devices[0].decisions if d.decision_id == "fed-ban")
     assert fed.statuses == ((world.TIKTOK, Status.EXCEPTION_EXPIRED),)
@@ -106,7 +108,7 @@ def test_explain_a_device_and_adoption(env: tuple[Path, StoreFleet]) -> None:
     assert region.statuses == ((world.TIKTOK, Status.VIOLATION),)
     assert any("because muni-a adopted the decision" in s for s in region.steps)
     missing = explain(policies, fleet, at=AT, device="nope")
-    assert not missing.found and "not found" in "\n".join(missing.lines())
+    assert not missing.found and "not found" in "\n".join(lines(missing))
 
 
 def test_explain_agrees_with_evaluate(env: tuple[Path, StoreFleet]) -> None:

@@ -131,14 +131,18 @@ def test_process_pool_gives_the_same_bytes(tmp_path: Path) -> None:
 
 def test_registry_drives_the_format_choices() -> None:
     from appveto.cli.main import build_parser
-    from appveto.report import REPORTERS
+    from appveto.report.registry import formats, get
     from tests.report.helpers import record
 
-    scan = build_parser()._subparsers._group_actions[0].choices["scan"]  # type: ignore[union-attr]
-    fmt = next(a for a in scan._actions if a.dest == "format")
-    assert tuple(fmt.choices) == tuple(REPORTERS) == ("text", "json", "sarif", "html", "pdf")
+    sub = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for command, document in (("scan", "scan"), ("compare", "compare"), ("diff", "diff")):
+        fmt = next(a for a in sub[command]._actions if a.dest == "format")
+        assert tuple(fmt.choices) == formats(document)
+    assert formats("scan") == ("text", "json", "sarif", "html", "pdf")
+    assert formats("compare") == formats("diff") == ("text", "json", "html", "pdf")
     rec = record("fdroid-souch-smsbypass.apk")
-    for name, rep in REPORTERS.items():
-        assert rep.name == name
+    for name in formats("scan"):
+        rep = get("scan", name)
+        assert rep.format == name and rep.document == "scan"
         if not rep.binary:
             assert isinstance(rep.render([rec]), str)

@@ -18,15 +18,22 @@ def _choices() -> list[str]:
     return [*EXPORTERS, ALL]
 
 
+def _description() -> str:
+    """The targets in words, from the export registry (a new target is listed by itself)."""
+    from appveto.export.registry import EXPORTERS
+
+    targets = "; ".join(f"{e.name}: {e.title.split(' (')[0]}" for e in EXPORTERS.values())
+    return (
+        f"Render a decision into the file an enforcement tool takes ({targets}; {ALL}: every target, "
+        "with a README). The same policies and --at date give the same bytes."
+    )
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "export",
         help="turn a ban decision into MDM payloads and DNS blocklists",
-        description=(
-            "Render a decision into the file an enforcement tool takes (Android Management API, "
-            "Apple profile, Intune, Headwind MDM, hosts, dnsmasq, Unbound, BIND RPZ, AdGuard Home, "
-            "Pi-hole). The same policies and --at date give the same bytes."
-        ),
+        description=_description(),
     )
     p.add_argument("target", choices=_choices(), metavar="TARGET", help=f"one of: {', '.join(_choices())}")
     p.add_argument("--policies", required=True, metavar="DIR", help="policy folder")

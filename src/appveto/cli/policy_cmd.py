@@ -16,6 +16,8 @@ from typing import Any
 
 from appveto.cli._io import encodable as _encodable
 from appveto.cli._io import printable as _printable
+from appveto.cli._io import write_output
+from appveto.report.registry import render
 
 
 def _day(text: str) -> date:
@@ -36,6 +38,8 @@ def _days(text: str) -> int:
 
 
 def register(sub: Any) -> None:
+    from appveto.report.registry import choices
+
     p = sub.add_parser(
         "policy",
         help="check, lint, show and compare ban decisions kept as YAML files",
@@ -72,14 +76,18 @@ def register(sub: Any) -> None:
         "--soon", type=_days, default=30, metavar="DAYS", help="warn about expiries within DAYS (default 30)"
     )
     lint.add_argument("--strict", action="store_true", help="exit 1 when there is any warning")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument(
+        "--format", choices=choices("policy-lint"), default="text", help="output format (default text)"
+    )
     lint.set_defaults(handler=run_lint)
 
     show = psub.add_parser("show", help="the decisions as they stand on a date, or one in detail")
     show.add_argument("directory", metavar="DIR")
     show.add_argument("decision", nargs="?", metavar="ID")
     at_option(show)
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    show.add_argument(
+        "--format", choices=choices("policy-show"), default="text", help="output format (default text)"
+    )
     show.set_defaults(handler=run_show)
 
     tl = psub.add_parser("timeline", help="deadlines, expiries and renewals due in a window")
@@ -93,7 +101,9 @@ def register(sub: Any) -> None:
         default=30,
         help="remind of a renewal this many days before an expiry (default 30)",
     )
-    tl.add_argument("--format", choices=("text", "json"), default="text")
+    tl.add_argument(
+        "--format", choices=choices("timeline"), default="text", help="output format (default text)"
+    )
     tl.set_defaults(handler=run_timeline)
 
     df = psub.add_parser(
@@ -104,7 +114,9 @@ def register(sub: Any) -> None:
     )
     df.add_argument("folders", nargs="+", metavar="DIR", help="OLD NEW, or one DIR with --rev")
     df.add_argument("--rev", metavar="REV", help="git revision of DIR to compare with (e.g. HEAD~1)")
-    df.add_argument("--format", choices=("text", "json"), default="text")
+    df.add_argument(
+        "--format", choices=choices("policy-diff"), default="text", help="output format (default text)"
+    )
     df.set_defaults(handler=run_diff)
 
     sc = psub.add_parser("schema", help="print the JSON Schema of a policy file (for editors)")
@@ -139,32 +151,6 @@ def _report_errors(exc: Any) -> int:
 
 def _emit(text: str) -> None:
     sys.stdout.write(_encodable(text if text.endswith("\n") or not text else text + "\n"))
-
-
-def _json(value: object) -> str:
-    return json.dumps(_jsonable(value), indent=2, sort_keys=True, ensure_ascii=False)
-
-
-def _jsonable(value: object) -> Any:
-    import dataclasses
-    from enum import Enum
-
-    from pydantic import BaseModel
-
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_defaults=True)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return out
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
 
 
 # --------------------------------------------------------------------------- handlers
@@ -232,118 +218,8 @@ def run_lint(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         return _report_errors(exc)
     warnings = lint(ps, at=_today(args), soon_days=args.soon)
-    if args.format == "json":
-        items = [
-            {
-                "file": w.file,
-                "line": w.line,
-                "column": w.column,
-                "code": str(w.code),
-                "slug": w.slug,
-                "decision": w.decision,
-                "message": w.message,
-            }
-            for w in warnings
-        ]
-        _emit(json.dumps({"at": _today(args).isoformat(), "warnings": items}, indent=2, ensure_ascii=False))
-    else:
-        for w in warnings:
-            where = f"{w.file}:{w.line}:{w.column}" if w.file else w.decision
-            _emit(_printable(f"{where}: warning: [{w.code} {w.slug}] {w.message}"))
-        _emit(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} on {_today(args)}")
+    write_output(render("policy-lint", args.format, warnings, at=_today(args)), None)
     return 1 if warnings and args.strict else 0
-
-
-def _render_decision(r: Any) -> str:
-    lines = [
-        f"{r.id}: {r.title}",
-        f"  status on {r.at}: {r.status}",
-        f"  authority: {' < '.join(a.name + ' [' + a.id + ']' for a in r.authority_chain) or r.authority}",
-        f"  instrument: {r.instrument}",
-    ]
-    if len(r.lineage) > 1:
-        lines.append(f"  follows: {' -> '.join(r.lineage[1:])}")
-    if r.advised_by:
-        lines.append(f"  advised by: {', '.join(r.advised_by)}")
-    lines.append(
-        f"  announced {r.announced or '-'}, effective {r.effective}, "
-        f"expires {r.expires or 'until further notice'}"
-    )
-    for ren in r.renewals:
-        lines.append(f"  renewed {ren.decided} by {ren.by} to {ren.extends_to or 'until further notice'}")
-    for d in r.deadlines:
-        state = "overdue" if d.overdue(r.at) else "open"
-        lines.append(f"  deadline {d.kind}: {d.date} ({state}){' - ' + d.note if d.note else ''}")
-    a = r.apps
-    lines.append("  apps:" + (" none selected (fails closed: matches nothing)" if a.empty else ""))
-    for label, values in (
-        ("android", a.android_packages),
-        ("ios", a.ios_bundle_ids),
-        ("web", a.web_domains),
-        ("signer sha256", a.signer_sha256),
-        ("vendors", a.vendors),
-        ("with successors", a.successor_vendors),
-        ("categories", a.categories),
-        ("countries of origin", a.countries_of_origin),
-    ):
-        if values:
-            lines.append(f"    {label}: {', '.join(values)}")
-    for rule in a.scan_rules:
-        parts = []
-        if rule.score_at_least is not None:
-            parts.append(f"score >= {rule.score_at_least}")
-        if rule.finding:
-            parts.append(f"finding {rule.finding}")
-        lines.append(f"    scan: {' or '.join(parts)}")
-    lines.append("  scope:")
-    for p in r.scope:
-        bits = []
-        if p.units:
-            bits.append(f"units {', '.join(p.units)}{' (+sub-units)' if p.include_sub_units else ''}")
-        if p.roles_include:
-            bits.append(f"roles {', '.join(p.roles_include)}")
-        if p.roles_exclude:
-            bits.append(f"except {', '.join(p.roles_exclude)}")
-        if p.devices:
-            bits.append(f"devices {', '.join(p.devices)}")
-        if p.systems:
-            bits.append(f"systems {', '.join(p.systems)}")
-        if p.networks:
-            bits.append(f"networks {', '.join(p.networks)}")
-        src = f" [from {p.source_decision}]" if p.source_decision != r.id else ""
-        lines.append(f"    {p.id} ({p.mode}){src}: {'; '.join(bits) or 'whole authority'}")
-    for z in r.network_zones:
-        lines.append(f"  network zone {z.name}: {', '.join((*z.cidrs, *('SSID ' + s for s in z.ssids)))}")
-    if r.exception_rules is not None:
-        er = r.exception_rules
-        lines.append(
-            f"  exceptions allowed on: {', '.join(er.grounds)}; approver: {er.approver}"
-            + (f"; at most {er.max_days} days" if er.max_days else "")
-        )
-    for label, excs in (
-        ("active", r.active_exceptions),
-        ("expired", r.expired_exceptions),
-        ("not yet granted", r.future_exceptions),
-    ):
-        for e in excs:
-            lines.append(
-                f"  exception {e.id} ({label}): {e.subject_kind} {e.subject_id}, {e.grounds}, "
-                f"approved by {e.approver}, {e.granted} to {e.expires}"
-            )
-    for acc in r.official_accounts:
-        lines.append(f"  official account {acc.platform} {acc.handle} ({acc.owner}): {acc.status}")
-    if r.asks:
-        counts: dict[str, int] = {}
-        for ask in r.asks:
-            counts[str(ask.status)] = counts.get(str(ask.status), 0) + 1
-        lines.append(
-            f"  asked to adopt: {len(r.asks)} ("
-            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            + ")"
-        )
-        for ask in r.asks:
-            lines.append(f"    {ask.authority}: {ask.status}{' on ' + str(ask.date) if ask.date else ''}")
-    return "\n".join(_printable(line) for line in lines)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -356,20 +232,7 @@ def run_show(args: argparse.Namespace) -> int:
         resolved = (resolve(ps, args.decision, at=at),) if args.decision else resolve_all(ps, at=at)
     except PolicyError as exc:
         return _report_errors(exc)
-    if args.format == "json":
-        _emit(_json({"at": at, "decisions": resolved}))
-        return 0
-    if args.decision:
-        _emit(_render_decision(resolved[0]))
-        return 0
-    width = max((len(r.id) for r in resolved), default=2)
-    rows = [f"{'ID':<{width}}  {'STATUS':<9}  {'EFFECTIVE':<10}  {'EXPIRES':<10}  AUTHORITY"]
-    for r in resolved:
-        rows.append(
-            f"{r.id:<{width}}  {r.status!s:<9}  {r.effective!s:<10}  {(r.expires or '-')!s:<10}  "
-            f"{r.authority}"
-        )
-    _emit("\n".join(_printable(row) for row in rows))
+    write_output(render("policy-show", args.format, resolved, at=at, one=bool(args.decision)), None)
     return 0
 
 
@@ -383,12 +246,7 @@ def run_timeline(args: argparse.Namespace) -> int:
         return _report_errors(exc)
     start = args.start or _today(args)
     events = timeline(ps, start=start, days=args.days, review_days=args.review_days)
-    if args.format == "json":
-        _emit(_json({"from": start, "days": args.days, "events": events}))
-        return 0
-    for e in events:
-        _emit(_printable(f"{e.date}  {e.decision}: {e.message}"))
-    _emit(f"{len(events)} event{'s' if len(events) != 1 else ''} from {start} over {args.days} days")
+    write_output(render("timeline", args.format, events, start=start, days=args.days), None)
     return 0
 
 
@@ -412,12 +270,7 @@ def run_diff(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         return _report_errors(exc)
     changes = diff_policies(old, new)
-    if args.format == "json":
-        _emit(_json({"changes": changes}))
-        return 0
-    for c in changes:
-        _emit(_printable(str(c)))
-    _emit(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+    write_output(render("policy-diff", args.format, changes), None)
     return 0
 
 

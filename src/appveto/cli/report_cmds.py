@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from appveto.scan.record import ScanRecord
 
 SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
-COMPARE_FORMATS = ("text", "json", "html", "pdf")
-DIFF_FORMATS = ("text", "json", "html", "pdf")
 
 
 def parse_now(value: str) -> datetime:
@@ -122,6 +120,8 @@ def load_inputs(paths: list[str], args: argparse.Namespace) -> list[ScanRecord]:
 
 
 def register(sub: Any) -> None:
+    from appveto.report.registry import choices
+
     c = sub.add_parser(
         "compare",
         help="apps side by side: score, permissions, trackers, endpoints, auditability, signer",
@@ -129,7 +129,9 @@ def register(sub: Any) -> None:
         "written by 'appveto scan --format json'.",
     )
     c.add_argument("inputs", nargs="+", metavar="APK|JSON", help="two or more apps")
-    c.add_argument("--format", choices=COMPARE_FORMATS, default="text", help="output format (default text)")
+    c.add_argument(
+        "--format", choices=choices("compare"), default="text", help="output format (default text)"
+    )
     add_scan_options(c)
     c.set_defaults(handler=run_compare)
 
@@ -141,7 +143,7 @@ def register(sub: Any) -> None:
     )
     d.add_argument("old", metavar="OLD")
     d.add_argument("new", metavar="NEW")
-    d.add_argument("--format", choices=DIFF_FORMATS, default="text", help="output format (default text)")
+    d.add_argument("--format", choices=choices("diff"), default="text", help="output format (default text)")
     d.add_argument(
         "--fail-on",
         metavar="SEVERITY|SCORE",
@@ -184,28 +186,14 @@ def run_schema(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from appveto.cli._io import write_output
     from appveto.errors import AppvetoError
-    from appveto.report.compare import compare_records, render_compare_text
+    from appveto.report.compare import compare_records
+    from appveto.report.registry import render
 
     records = load_inputs(args.inputs, args)
     if len(records) < 2:
         raise AppvetoError("compare needs at least two apps (APKs, or scan documents holding them)")
     comparison = compare_records(records)
-    data: str | bytes
-    if args.format == "json":
-        from appveto.report.json_report import dumps
-
-        data = dumps(comparison.to_dict())
-    elif args.format in ("html", "pdf"):
-        from appveto.report.html import render_compare_html
-
-        data = render_compare_html(comparison)
-        if args.format == "pdf":
-            from appveto.report.pdf import html_to_pdf
-
-            data = html_to_pdf(data)
-    else:
-        data = render_compare_text(comparison)
-    write_output(data, args.output, inputs=args.inputs)
+    write_output(render("compare", args.format, comparison), args.output, inputs=args.inputs)
     return 2 if report_errors(records) else 0
 
 
@@ -233,7 +221,8 @@ def _gate(value: str) -> tuple[str, float | None]:
 def run_diff(args: argparse.Namespace) -> int:
     from appveto.cli._io import write_output
     from appveto.findings import Severity
-    from appveto.report.diff import diff_records, render_diff_text
+    from appveto.report.diff import diff_records
+    from appveto.report.registry import render
 
     gate = _gate(args.fail_on) if args.fail_on else None
     old = _single(args.old, load_inputs([args.old], args))
@@ -241,22 +230,7 @@ def run_diff(args: argparse.Namespace) -> int:
     if report_errors([old, new]):
         return 2
     d = diff_records(old, new)
-    data: str | bytes
-    if args.format == "json":
-        from appveto.report.json_report import dumps
-
-        data = dumps(d.to_dict())
-    elif args.format in ("html", "pdf"):
-        from appveto.report.html import render_diff_html
-
-        data = render_diff_html(d)
-        if args.format == "pdf":
-            from appveto.report.pdf import html_to_pdf
-
-            data = html_to_pdf(data)
-    else:
-        data = render_diff_text(d)
-    write_output(data, args.output, inputs=[args.old, args.new])
+    write_output(render("diff", args.format, d), args.output, inputs=[args.old, args.new])
     if gate is None:
         return 0
     sev, threshold = gate

@@ -14,7 +14,7 @@ SEVERITY_NAMES = ("info", "low", "medium", "high", "critical")
 
 def register(sub: Any) -> None:
     from appveto.cli.report_cmds import add_scan_options
-    from appveto.report.registry import REPORTERS
+    from appveto.report.registry import choices
 
     p = sub.add_parser(
         "scan",
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     p.add_argument("apks", nargs="+", metavar="APK", help="APK files to scan")
     p.add_argument(
         "--format",
-        choices=tuple(REPORTERS),
+        choices=choices("scan"),
         default="text",
         help="output format (default text); json follows 'appveto schema scan'",
     )
@@ -48,18 +48,17 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from appveto.cli._io import write_output
     from appveto.cli.report_cmds import knowledge_base, now_of, report_errors
     from appveto.findings import Severity
-    from appveto.report import REPORTERS
+    from appveto.report.registry import render
     from appveto.scan import scan_many
-
-    reporter = REPORTERS[args.format]
-    import os
 
     workers = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     records = scan_many(args.apks, knowledge_base(args), now=now_of(args), workers=workers)
-    write_output(reporter.render(records), args.output, inputs=args.apks)
+    write_output(render("scan", args.format, records), args.output, inputs=args.apks)
     if report_errors(records):
         return 2
     if args.fail_on:

@@ -14,7 +14,7 @@ is said to, and each decision that covers them is ``unknown``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -65,29 +65,6 @@ class Explanation:
     devices: tuple[DeviceExplanation, ...]
     """The person's devices (stored, then only listed by the directory); for a person who holds
     no known device, one entry with an empty key that explains the decisions covering them."""
-
-    def lines(self) -> Iterable[str]:
-        """The explanation as indented text lines (the CLI prints these)."""
-        yield f"{self.subject} on {self.at.isoformat()}"
-        if not self.found:
-            yield "  not found in the directory or the inventory"
-            return
-        for s in self.person_steps:
-            yield f"  {s}"
-        for d in self.devices:
-            if d.device_key:
-                yield f"  device {d.device_key}" + (f" ({d.device_name})" if d.device_name else "")
-            else:
-                yield "  no device"
-            for s in d.steps:
-                yield f"    {s}"
-            for dec in d.decisions:
-                verdict = ", ".join(f"{app}: {st.value}" for app, st in dec.statuses) or (
-                    "applies, no selected app on the device" if dec.applies else "does not apply"
-                )
-                yield f"    decision {dec.decision_id} - {dec.title}: {verdict}"
-                for i, s in enumerate(dec.steps, 1):
-                    yield f"      {i}. {s}"
 
 
 def find_person(fleet: FleetView, text: str) -> str:

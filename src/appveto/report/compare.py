@@ -14,6 +14,7 @@ from typing import Any
 from appveto.errors import ReportError
 from appveto.findings import Severity
 from appveto.outputs import terminal
+from appveto.report.registry import renderer
 from appveto.report.verdict import verdict
 from appveto.scan.record import ScanRecord
 
@@ -194,6 +195,22 @@ def _jurisdictions(a: ScanRecord) -> set[str]:
     }
 
 
+@renderer(
+    "compare", "json", media_type="application/json", extension="json", description="the comparison as JSON"
+)
+def render_compare_json(c: Comparison) -> str:
+    from appveto.report.json_report import dumps
+
+    return dumps(c.to_dict())
+
+
+@renderer(
+    "compare",
+    "text",
+    media_type="text/plain",
+    extension="txt",
+    description="the apps side by side for a terminal",
+)
 def render_compare_text(c: Comparison) -> str:
     """Values from the APKs are escaped before the columns are measured (the one terminal
     rule, appveto.outputs.terminal), so a crafted label can neither drive the terminal nor

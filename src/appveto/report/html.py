@@ -18,6 +18,7 @@ from appveto.findings import Evidence, Finding
 from appveto.outputs import htmltext
 from appveto.report.compare import Comparison
 from appveto.report.diff import ScanDiff
+from appveto.report.registry import renderer
 from appveto.report.verdict import verdict
 from appveto.scan.record import ScanRecord
 
@@ -534,6 +535,9 @@ def _scan_body(r: ScanRecord) -> str:
     )
 
 
+@renderer(
+    "scan", "html", media_type="text/html", extension="html", description="one self-contained page for people"
+)
 def render_html(records: Sequence[ScanRecord]) -> str:
     """One page for all records (one article per app, each starting on a new printed page)."""
     if len(records) == 1:
@@ -551,6 +555,13 @@ def render_html(records: Sequence[ScanRecord]) -> str:
 # --------------------------------------------------------------- compare
 
 
+@renderer(
+    "compare",
+    "html",
+    media_type="text/html",
+    extension="html",
+    description="one self-contained page for people",
+)
 def render_compare_html(c: Comparison) -> str:
     heads = ["", *(a.name for a in c.apps)]
     out = [
@@ -582,6 +593,9 @@ def render_compare_html(c: Comparison) -> str:
 # ------------------------------------------------------------------ diff
 
 
+@renderer(
+    "diff", "html", media_type="text/html", extension="html", description="one self-contained page for people"
+)
 def render_diff_html(d: ScanDiff) -> str:
     """What an update changed, for the decision file: changes by severity, score explained."""
     o, n = d.old, d.new

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from appveto import __version__
 from appveto.errors import Diagnostic, ReportError
+from appveto.report.registry import renderer
 from appveto.scan.record import ScanRecord
 
 SCHEMA_VERSION = "1.1"
@@ -53,6 +54,13 @@ def dumps(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+@renderer(
+    "scan",
+    "json",
+    media_type="application/json",
+    extension="json",
+    description="the scan document (appveto schema scan)",
+)
 def render_json(records: Sequence[ScanRecord]) -> str:
     return dumps(document(records).model_dump(mode="json"))
 

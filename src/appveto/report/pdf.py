@@ -13,6 +13,7 @@ import os
 import shutil
 
 from appveto.errors import ReportError
+from appveto.report.registry import Document, get, renderer
 
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--headless",
@@ -89,3 +90,24 @@ def html_to_pdf(html: str, *, executable: str | None = None) -> bytes:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReportError(f"Chromium could not print the report: {first} (executable {exe})") from None
     return data
+
+
+def _printed(document: Document) -> None:
+    def render(value: object) -> bytes:
+        html = get(document, "html").render(value)
+        assert isinstance(html, str)
+        return html_to_pdf(html)
+
+    renderer(
+        document,
+        "pdf",
+        media_type="application/pdf",
+        extension="pdf",
+        description="the HTML page printed by Chromium",
+        binary=True,
+    )(render)
+
+
+_PRINTED: tuple[Document, ...] = ("scan", "compare", "diff", "evaluation")
+for _document in _PRINTED:
+    _printed(_document)

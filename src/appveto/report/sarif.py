@@ -21,6 +21,7 @@ from appveto import __version__
 from appveto.checks.registry import Check, Status, all_checks
 from appveto.findings import Evidence, Finding, Location, Severity
 from appveto.report.json_report import dumps
+from appveto.report.registry import renderer
 from appveto.scan.record import ScanRecord
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -282,5 +283,12 @@ def sarif_log(records: Sequence[ScanRecord], *, docs_base: str = DOCS_BASE) -> d
     }
 
 
+@renderer(
+    "scan",
+    "sarif",
+    media_type="application/sarif+json",
+    extension="sarif",
+    description="SARIF 2.1.0, one run per APK",
+)
 def render_sarif(records: Sequence[ScanRecord], *, docs_base: str = DOCS_BASE) -> str:
     return dumps(sarif_log(records, docs_base=docs_base))
