@@ -121,7 +121,8 @@ def test_scan_corpus_file_without_check_failures(corpus_file: Path) -> None:
         pytest.skip("the reader rejects this file (its own tests cover that)")
     r = analyse(apk, load_baseline(), now=NOW)
     assert r.failures == (), r.failures
-    doc = json.loads(json.dumps(r.to_dict()))
+    assert r.ok and r.score is not None
+    doc = json.loads(json.dumps(r.model_dump(mode="json")))
     assert doc["score"]["total"] == r.score.total
     # every point of the score traces to a finding of this scan
     keys = {(f.check_id, f.subject, f.message) for f in r.findings}
