@@ -86,7 +86,9 @@ def analyse(apk: Apk, kb: KnowledgeBase, *, now: datetime, file: str | None = No
 def _judgement(apk: Apk, kb: KnowledgeBase, now: datetime) -> dict[str, Any]:
     found, failures = run_checks(apk, kb)
     cov = measure(apk, kb)
-    risk: RiskScore = score(found, weighting=_weighting, coverage_cap=cov.cap)
+    risk: RiskScore = score(
+        found, weighting=_weighting, coverage_cap=cov.cap, readable_share=cov.readable_share
+    )
     trackers = []
     for tm in match_trackers(apk, kb):
         ent = kb.entity_named(tm.tracker.vendor) if tm.tracker.vendor else None
