@@ -15,6 +15,7 @@ from appveto.checks.sdk import match_trackers
 from appveto.kb import load_baseline
 from appveto.kb.load import parse_exodus_trackers, with_extra
 from appveto.scan import analyse
+from appveto.scoring import UNREAD_SHARE
 from tests.conftest import corpus_apk, corpus_params, require_shared
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -124,11 +125,17 @@ def test_scan_corpus_file_without_check_failures(corpus_file: Path) -> None:
     assert r.ok and r.score is not None
     doc = json.loads(json.dumps(r.model_dump(mode="json")))
     assert doc["score"]["total"] == r.score.total
-    # every point of the score traces to a finding of this scan
+    # every point of the score traces to a finding of this scan, or to the unread share of
+    # the code (the auditability floor: exactly what lifts the part to 100 x that share)
     keys = {(f.check_id, f.subject, f.message) for f in r.findings}
     for sub in r.score.subscores:
         for c in sub.contributions:
-            assert (c.check_id, c.subject, c.message) in keys
+            if c.check_id == UNREAD_SHARE:
+                others = sum(o.points for o in sub.contributions if o is not c)
+                assert sub.name == "auditability" and c.points == pytest.approx(sub.floor - others, abs=0.011)
+                assert sub.floor == round(100 * (1 - r.coverage.readable_share), 2)
+            else:
+                assert (c.check_id, c.subject, c.message) in keys
 
 
 def test_labels_apkid_expectations_are_met() -> None:
