@@ -100,7 +100,7 @@ def _plain(value: object) -> str:
 
 
 class _Table(HTMLParser):
-    """The header and body cells of every <table>, as the text a browser shows."""
+    """The header and body cells of the results table, as the text a browser shows."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -108,8 +108,13 @@ class _Table(HTMLParser):
         self.rows: list[list[str]] = []
         self._cell: list[str] | None = None
         self._in_head = False
+        self._in_results = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._in_results = ("id", "results-table") in attrs
+        if not self._in_results:
+            return
         if tag == "thead":
             self._in_head = True
         elif tag == "tr" and not self._in_head:
@@ -118,6 +123,10 @@ class _Table(HTMLParser):
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._in_results = False
+        if not self._in_results:
+            return
         if tag == "thead":
             self._in_head = False
         elif tag in ("td", "th") and self._cell is not None:

@@ -78,7 +78,7 @@ def test_a_one_character_change_fails_with_its_diff(tmp_path: Path, monkeypatch:
     with pytest.raises(pytest.fail.Exception) as failed:
         goldens.assert_golden(golden, changed)
     message = str(failed.value)
-    assert '+' in message and '"package": "x' in message and "make goldens" in message
+    assert "+" in message and '"package": "x' in message and "make goldens" in message
     golden.unlink()
     with pytest.raises(pytest.fail.Exception, match="is missing"):
         goldens.assert_golden(golden, text)

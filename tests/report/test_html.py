@@ -72,3 +72,17 @@ def test_unreadable_input_and_batches() -> None:
     )
     c = check(html)
     assert c.tags["article"] == 2 and "not a zip archive" in html and "could not be read" in html
+
+
+def test_several_apps_have_a_summary_and_their_own_anchors() -> None:
+    import re
+
+    names = ("fdroid-souch-smsbypass.apk", "quark-ahmyth-rat.apk")
+    html = render_html([record(n) for n in names] + [error_record("x.apk", "x.apk: not a zip archive")])
+    c = check(html)
+    assert c.tags["article"] == 3
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) and {"app1", "app2", "app3", "app1-score", "app2-score"} <= set(ids)
+    assert {r[1:] for r in c.refs if r.startswith("#")} <= set(ids)  # every link lands
+    summary = html[: html.index("<article")]
+    assert all(f'href="#app{i}"' in summary for i in (1, 2, 3))

@@ -79,17 +79,21 @@ _STRUCTURE_JS = """
       s => !s.getAttribute('aria-label') || s.getAttribute('role') !== 'img').length,
   scripts: document.querySelectorAll('script').length,
   images: document.querySelectorAll('img').length,
+  width: document.documentElement.scrollWidth,
+  ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+  brokenLinks: Array.from(document.querySelectorAll('a[href^="#"]')).filter(
+      a => !document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)))).length,
   text: document.body.innerText,
 })
 """
 
 
-def open_report(browser: Any, html: str, tmp_path: Path, name: str) -> dict[str, Any]:
+def open_report(browser: Any, html: str, tmp_path: Path, name: str, width: int = 1366) -> dict[str, Any]:
     """Load the file from disk as a person would, refuse every request that is not
     file:/data:, and return what the page showed."""
     path = tmp_path / f"{name}.html"
     path.write_text(html, encoding="utf-8")
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(viewport={"width": width, "height": 900})
     requests: list[str] = []
     console: list[str] = []
 
@@ -134,6 +138,9 @@ def assert_good_page(info: dict[str, Any]) -> None:
     assert info["thWithoutScope"] == 0
     assert info["tablesWithoutCaption"] == 0
     assert info["svgWithoutLabel"] == 0
+    assert info["width"] <= 1366, f"the page is {info['width']} px wide: it does not fit a 1366 px screen"
+    assert len(info["ids"]) == len(set(info["ids"])), "an anchor is used twice"
+    assert info["brokenLinks"] == 0
     for sel, rows in info["colours"].items():
         for fg, bg, text in rows:
             assert contrast(fg, bg) >= 4.5, f"{sel} '{text}': contrast {contrast(fg, bg):.2f} ({fg} on {bg})"
@@ -200,3 +207,35 @@ def test_diff_page_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert_good_page(info)
     assert "auditability-drop" in info["text"]
     assert d.score is not None and f"{d.score.new}" in info["text"]
+
+
+def test_several_apps_on_one_page(browser: Any, tmp_path: Path) -> None:
+    recs = [
+        record(n)
+        for n in ("fdroid-souch-smsbypass.apk", "quark-ahmyth-rat.apk", "exodus-instapaper-trackers.apk")
+    ]
+    info = open_report(browser, render_html(recs), tmp_path, "scan-several")
+    assert_good_page(info)  # unique anchors, links that land, fits 1366 px
+    text = info["text"]
+    assert text.index("Every app of this report") < text.index("Score and what makes it")
+    for i, r in enumerate(recs, 1):
+        assert f"app{i}" in info["ids"] and f"app{i}-score" in info["ids"]
+        assert r.package and r.package in text
+
+
+def test_compliance_page_in_chromium(browser: Any, tmp_path: Path) -> None:
+    from tests.report.test_evaluation_html import evaluation_html
+
+    html, ev = evaluation_html(tmp_path / "world")
+    info = open_report(browser, html, tmp_path, "compliance")
+    assert_good_page(info)
+    text = info["text"]
+    assert (
+        text.index("need")
+        < text.index("Devices by status")
+        < text.index("By authority")
+        < text.index("By unit")
+    )
+    assert text.index("By unit") < text.index("Every result")
+    for r in ev.rollups:
+        assert r.name in text and r.id in text

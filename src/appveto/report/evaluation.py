@@ -302,6 +302,40 @@ def render_text(ev: Evaluation) -> str:
     return "".join(printable(line) + "\n" for line in lines)
 
 
+STATUS_MEANING = {
+    "violation": "a banned app is on the device: remove it",
+    "overdue": "still there after the remove-by date",
+    "exception_expired": "the exception that allowed it has expired",
+    "advisory": "removal recommended, not binding",
+    "exempted": "allowed by an exception in force",
+    "unknown": "no recent inventory: the device cannot be judged",
+}
+HTML_COLUMNS = (
+    "status",
+    "decision",
+    "person",
+    "org_unit",
+    "device_name",
+    "device",
+    "platform",
+    "app_name",
+    "app_id",
+    "remove_by",
+    "exception",
+    "reason",
+)
+"""The columns of the HTML results table (a subset of the CSV's, so the page fits a screen)."""
+
+_STATUS_COLOURS = {
+    "violation": "#8f1d1d",
+    "overdue": "#5e0b0b",
+    "exception_expired": "#8a4500",
+    "advisory": "#5c5200",
+    "exempted": "#1e5e2e",
+    "unknown": "#4a4a4a",
+}
+
+
 @renderer(
     "evaluation",
     "html",
@@ -310,37 +344,120 @@ def render_text(ev: Evaluation) -> str:
     description="one self-contained page for people",
 )
 def render_html(ev: Evaluation) -> str:
-    """Values escaped, controls made visible, RTL text isolated (appveto.outputs.htmltext)."""
-    from appveto.outputs.htmltext import text as escape
+    """Summary first, then the status chart, decisions, roll-ups per authority and per
+    unit (names and IDs), platforms, adoptions, changes and every result."""
+    from appveto.compliance.model import ACTION_STATUSES, Status
+    from appveto.report.html import chart, page
 
-    rows = "\n".join(
-        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in _row(r).values()) + "</tr>" for r in ev.results
-    )
-    head = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
-    lacking = _lacking(ev)
-    summary = "\n".join(
-        f"<li><b>{escape(d.decision_id)}</b>: "
-        + escape(", ".join(f"{c.status.value} {c.devices}" for c in d.counts) or "nothing found")
-        + escape(lacking.get(d.decision_id, ""))
-        + "</li>"
-        for d in ev.decisions
-        if d.evaluated
-    )
-    limits = ""
-    if ev.limitations:
-        n = len(ev.limitations)
-        items = "\n".join(f"<li>{escape(str(x))}</li>" for x in ev.limitations)
-        limits = (
-            f'<section id="limitations">\n<h2>{n} limitation{"s" if n != 1 else ""}: what this evaluation '
-            f"could not see</h2>\n<ul>\n{items}\n</ul>\n</section>\n"
+    in_force = [d for d in ev.decisions if d.evaluated]
+    totals: dict[Status, tuple[int, int]] = {}
+    for d in in_force:
+        for c in d.counts:
+            dev, ppl = totals.get(c.status, (0, 0))
+            totals[c.status] = (dev + c.devices, ppl + c.people)
+    statuses = [s for s in Status if s in totals]
+    action = sum(totals.get(s, (0, 0))[0] for s in ACTION_STATUSES)
+    unknown = totals.get(Status.UNKNOWN, (0, 0))[0]
+    if action:
+        level, headline = "high", f"{action} device results need a banned app removed"
+    elif unknown or ev.limitations:
+        level, headline = (
+            "elevated",
+            "No device is known to carry a banned app, but part of the fleet is unseen",
         )
-    platforms = escape(_platforms(ev.platforms))
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Compliance on {ev.at.isoformat()}</title></head><body>\n"
-        f"<h1>Compliance on {ev.at.isoformat()}</h1>\n{limits}"
-        f"<p>{ev.devices_total} devices known, {ev.devices_observed} with an inventory of the last "
-        f"{ev.stale_after.days} days; by platform: {platforms}</p>\n<ul>\n{summary}\n</ul>\n"
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
-        "</body></html>\n"
+    else:
+        level, headline = "low", "No device carries a banned app"
+    points = [
+        f"{len(in_force)} decision{'s' if len(in_force) != 1 else ''} in force of {len(ev.decisions)} on "
+        f"{ev.at.isoformat()}",
+        f"{action} device results need action (violation, overdue, expired exception)",
+        f"{unknown} device results are unknown (no inventory of the last {ev.stale_after.days} days)",
+    ]
+    if ev.people_without_devices:
+        points.append(people_no_device(ev.people_without_devices))
+    if ev.limitations:
+        points.append(
+            f"{len(ev.limitations)} limitation{'s' if len(ev.limitations) != 1 else ''}: "
+            "what this evaluation could not see (listed below)"
+        )
+    if ev.unheld_with_selected_apps:
+        points.append(
+            f"{ev.unheld_with_selected_apps} devices with a selected app have no holder in the directory"
+        )
+    if ev.undetermined_with_selected_apps:
+        points.append(
+            f"{ev.undetermined_with_selected_apps} held devices with a selected app report neither ownership "
+            "nor management mode"
+        )
+    if ev.compared_devices is None:
+        changes = "Not compared with an earlier snapshot."
+    elif ev.compared_devices == 0:
+        changes = "No earlier snapshot to compare with."
+    else:
+        new = sum(1 for c in ev.changes if c.kind == "new")
+        changes = (
+            f"{ev.compared_devices} devices seen before: {new} new results, {len(ev.changes) - new} resolved."
+        )
+    heads = [s.value for s in statuses]
+    kinds = {"authority": "authority", "org_unit": "unit"}
+    rollups = [
+        (
+            kind,
+            title,
+            f"Devices per status in each {word}"
+            + (" (a unit includes its sub-units)" if kind == "org_unit" else ""),
+            sorted(
+                (r for r in ev.rollups if r.kind == kind),
+                key=lambda r: (-sum(r.count(s) for s in ACTION_STATUSES), (r.name or r.id).casefold(), r.id),
+            ),
+        )
+        for kind, title, word in (
+            ("authority", "By authority", "authority"),
+            ("org_unit", "By unit", "unit"),
+        )
+    ]
+    rows = [_row(r) for r in ev.results]
+    sections = [("summary", "Summary")]
+    if ev.limitations:
+        sections.append(("limitations", "Limitations"))
+    sections += [
+        ("statuses", "Statuses"),
+        ("decisions", "Decisions"),
+        ("by-authority", "Authorities"),
+        ("by-org_unit", "Units"),
+        ("platforms", "Platforms"),
+        *([("adoptions", "Adoptions")] if ev.adoptions else []),
+        ("changes", "Changes"),
+        ("results", "Results"),
+    ]
+    return page(
+        "evaluation.html.j2",
+        title=f"Compliance on {ev.at.isoformat()}",
+        ev=ev,
+        summary={"level": level, "headline": headline, "points": points},
+        sections=sections,
+        status_chart=chart(
+            "Device results per status, decisions in force",
+            [(s.value, totals[s][0]) for s in statuses],
+            unit=" devices",
+            color="#0b4f8a",
+        ),
+        status_rows=[
+            {
+                "status": s.value,
+                "meaning": STATUS_MEANING.get(s.value, ""),
+                "devices": totals[s][0],
+                "people": totals[s][1],
+            }
+            for s in statuses
+        ],
+        status_keys=statuses,
+        status_heads=heads,
+        decision_heads=("decision", "status", "remove by", "in scope", *heads),
+        rollups=rollups,
+        rollup_heads={k: (w, *heads, "total") for k, w in kinds.items()},
+        lacking=_lacking(ev),
+        changes_text=changes,
+        result_columns=HTML_COLUMNS,
+        result_rows=[[row[c] for c in HTML_COLUMNS] for row in rows],
     )
