@@ -138,8 +138,8 @@ def test_registry_drives_the_format_choices() -> None:
     for command, document in (("scan", "scan"), ("compare", "compare"), ("diff", "diff")):
         fmt = next(a for a in sub[command]._actions if a.dest == "format")
         assert tuple(fmt.choices) == formats(document)
-    assert formats("scan") == ("text", "json", "sarif", "html", "pdf")
-    assert formats("compare") == formats("diff") == ("text", "json", "html", "pdf")
+    assert {"text", "json", "sarif", "html", "pdf"} <= set(formats("scan"))
+    assert {"text", "json", "html", "pdf"} <= set(formats("compare")) & set(formats("diff"))
     rec = record("fdroid-souch-smsbypass.apk")
     for name in formats("scan"):
         rep = get("scan", name)

@@ -1,4 +1,5 @@
-"""``appveto scan APK... [--format text|json|sarif|html|pdf] [--fail-on SEVERITY] [--output FILE]``.
+"""``appveto scan APK... [--format FORMAT] [--fail-on SEVERITY] [--output FILE]`` (the formats
+come from the report registry).
 
 Exit codes: 0 done; 1 ``--fail-on`` reached (a finding at or above the severity);
 2 an input could not be read at all (each is still reported; it wins over 1).
