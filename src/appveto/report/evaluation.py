@@ -326,15 +326,6 @@ HTML_COLUMNS = (
 )
 """The columns of the HTML results table (a subset of the CSV's, so the page fits a screen)."""
 
-_STATUS_COLOURS = {
-    "violation": "#8f1d1d",
-    "overdue": "#5e0b0b",
-    "exception_expired": "#8a4500",
-    "advisory": "#5c5200",
-    "exempted": "#1e5e2e",
-    "unknown": "#4a4a4a",
-}
-
 
 @renderer(
     "evaluation",

@@ -135,7 +135,6 @@ class Chart:
     label_w: int = 300
     bar_w: int = 380
     row_h: int = 26
-    stacked: bool = False
 
     @property
     def width(self) -> int:
