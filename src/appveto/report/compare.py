@@ -195,9 +195,7 @@ def _jurisdictions(a: ScanRecord) -> set[str]:
     }
 
 
-@renderer(
-    "compare", "json", media_type="application/json", extension="json", description="the comparison as JSON"
-)
+@renderer("compare", "json", description="the comparison as JSON")
 def render_compare_json(c: Comparison) -> str:
     from appveto.report.json_report import dumps
 
@@ -207,8 +205,6 @@ def render_compare_json(c: Comparison) -> str:
 @renderer(
     "compare",
     "text",
-    media_type="text/plain",
-    extension="txt",
     description="the apps side by side for a terminal",
 )
 def render_compare_text(c: Comparison) -> str:

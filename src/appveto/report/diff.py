@@ -412,14 +412,14 @@ def diff_records(old: ScanRecord, new: ScanRecord) -> ScanDiff:
     )
 
 
-@renderer("diff", "json", media_type="application/json", extension="json", description="the changes as JSON")
+@renderer("diff", "json", description="the changes as JSON")
 def render_diff_json(d: ScanDiff) -> str:
     from appveto.report.json_report import dumps
 
     return dumps(d.to_dict())
 
 
-@renderer("diff", "text", media_type="text/plain", extension="txt", description="the changes for a terminal")
+@renderer("diff", "text", description="the changes for a terminal")
 def render_diff_text(d: ScanDiff) -> str:
     out = [
         f"old  {d.old.file}  {d.old.package} {d.old.version_name or ''} (versionCode {d.old.version_code})",

@@ -201,8 +201,6 @@ def _row(r: DeviceResult) -> dict[str, Any]:
 @renderer(
     "evaluation",
     "json",
-    media_type="application/json",
-    extension="json",
     description="every figure and result",
 )
 def render_json(ev: Evaluation) -> str:
@@ -212,8 +210,6 @@ def render_json(ev: Evaluation) -> str:
 @renderer(
     "evaluation",
     "csv",
-    media_type="text/csv",
-    extension="csv",
     description="one row per result, for spreadsheets",
 )
 def render_csv(ev: Evaluation) -> str:
@@ -234,9 +230,7 @@ def render_csv(ev: Evaluation) -> str:
     return csvcells.document(CSV_COLUMNS, ([row.get(c) for c in CSV_COLUMNS] for row in rows))
 
 
-@renderer(
-    "evaluation", "text", media_type="text/plain", extension="txt", description="a summary for a terminal"
-)
+@renderer("evaluation", "text", description="a summary for a terminal")
 def render_text(ev: Evaluation) -> str:
     unknown = ev.devices_total - ev.devices_observed
     lines = limitation_lines(ev.limitations)
@@ -330,8 +324,6 @@ HTML_COLUMNS = (
 @renderer(
     "evaluation",
     "html",
-    media_type="text/html",
-    extension="html",
     description="one self-contained page for people",
 )
 def render_html(ev: Evaluation) -> str:

@@ -36,6 +36,6 @@ def lines(ex: Explanation) -> Iterator[str]:
                 yield f"      {i}. {s}"
 
 
-@renderer("explain", "text", media_type="text/plain", extension="txt", description="the steps, indented")
+@renderer("explain", "text", description="the steps, indented")
 def render_text(ex: Explanation) -> str:
     return "".join(printable(line) + "\n" for line in lines(ex))

@@ -306,9 +306,7 @@ def _summary(a: _App) -> _Summary:
     )
 
 
-@renderer(
-    "scan", "html", media_type="text/html", extension="html", description="one self-contained page for people"
-)
+@renderer("scan", "html", description="one self-contained page for people")
 def render_html(records: Sequence[ScanRecord]) -> str:
     """One page for all records: one app as it is; several apps with a summary table at the
     top and one article per app (anchors prefixed ``appN-``, each on a new printed page)."""
@@ -330,8 +328,6 @@ def render_html(records: Sequence[ScanRecord]) -> str:
 @renderer(
     "compare",
     "html",
-    media_type="text/html",
-    extension="html",
     description="one self-contained page for people",
 )
 def render_compare_html(c: Comparison) -> str:
@@ -359,9 +355,7 @@ def render_compare_html(c: Comparison) -> str:
 # ------------------------------------------------------------------ diff
 
 
-@renderer(
-    "diff", "html", media_type="text/html", extension="html", description="one self-contained page for people"
-)
+@renderer("diff", "html", description="one self-contained page for people")
 def render_diff_html(d: ScanDiff) -> str:
     """What an update changed, for the decision file: changes by severity, score explained."""
     worst = d.worst()

@@ -12,9 +12,7 @@ if TYPE_CHECKING:
     from appveto.compliance.impact import Impact
 
 
-@renderer(
-    "impact", "json", media_type="application/json", extension="json", description="every figure and name"
-)
+@renderer("impact", "json", description="every figure and name")
 def render_json(im: Impact) -> str:
     doc = {
         "limitations": [limitation_plain(x) for x in im.limitations],
@@ -36,8 +34,6 @@ def render_json(im: Impact) -> str:
 @renderer(
     "impact",
     "text",
-    media_type="text/plain",
-    extension="txt",
     description="a summary for a terminal (option list: how many people to name)",
     options=("list",),
 )

@@ -57,8 +57,6 @@ def dumps(value: Any) -> str:
 @renderer(
     "scan",
     "json",
-    media_type="application/json",
-    extension="json",
     description="the scan document (appveto schema scan)",
 )
 def render_json(records: Sequence[ScanRecord]) -> str:

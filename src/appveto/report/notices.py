@@ -83,8 +83,6 @@ def _render(notice: Notice, esc: Callable[[object], str]) -> str:
 @renderer(
     "notice",
     "markdown",
-    media_type="text/markdown",
-    extension="md",
     description="the notice as a Markdown file",
 )
 def notice_markdown(notice: Notice) -> str:
@@ -132,8 +130,6 @@ def notice_email(notice: Notice, *, sender: str) -> EmailMessage:
 @renderer(
     "notice",
     "eml",
-    media_type="message/rfc822",
-    extension="eml",
     description="the notice as an e-mail message (option sender)",
     binary=True,
     options=("sender",),

@@ -101,8 +101,6 @@ def _printed(document: Document) -> None:
     renderer(
         document,
         "pdf",
-        media_type="application/pdf",
-        extension="pdf",
         description="the HTML page printed by Chromium",
         binary=True,
     )(render)

@@ -55,8 +55,6 @@ def jsonable(value: object) -> Any:
 @renderer(
     "policy-lint",
     "json",
-    media_type="application/json",
-    extension="json",
     description="the warnings",
     options=("at",),
 )
@@ -79,8 +77,6 @@ def lint_json(warnings: Sequence[LintWarning], *, at: date) -> str:
 @renderer(
     "policy-lint",
     "text",
-    media_type="text/plain",
-    extension="txt",
     description="one line per warning",
     options=("at",),
 )
@@ -99,8 +95,6 @@ def lint_text(warnings: Sequence[LintWarning], *, at: date) -> str:
 @renderer(
     "policy-show",
     "json",
-    media_type="application/json",
-    extension="json",
     description="the decisions as resolved on the date",
     options=("at",),
 )
@@ -111,8 +105,6 @@ def show_json(resolved: Sequence[ResolvedDecision], *, at: date) -> str:
 @renderer(
     "policy-show",
     "text",
-    media_type="text/plain",
-    extension="txt",
     description="a table of decisions, or one in detail (option one)",
     options=("one",),
 )
@@ -224,12 +216,12 @@ def _decision(r: Any) -> str:
 # ------------------------------------------------------------------ diff
 
 
-@renderer("policy-diff", "json", media_type="application/json", extension="json", description="the changes")
+@renderer("policy-diff", "json", description="the changes")
 def diff_json(changes: Sequence[PolicyChange]) -> str:
     return _json({"changes": changes})
 
 
-@renderer("policy-diff", "text", media_type="text/plain", extension="txt", description="one line per change")
+@renderer("policy-diff", "text", description="one line per change")
 def diff_text(changes: Sequence[PolicyChange]) -> str:
     lines = [printable(str(c)) for c in changes]
     lines.append(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
@@ -242,8 +234,6 @@ def diff_text(changes: Sequence[PolicyChange]) -> str:
 @renderer(
     "timeline",
     "json",
-    media_type="application/json",
-    extension="json",
     description="the events in the window",
     options=("start", "days"),
 )
@@ -254,8 +244,6 @@ def timeline_json(events: Sequence[TimelineEvent], *, start: date, days: int) ->
 @renderer(
     "timeline",
     "text",
-    media_type="text/plain",
-    extension="txt",
     description="one line per event",
     options=("start", "days"),
 )

@@ -48,6 +48,18 @@ DOCUMENTS: tuple[Document, ...] = get_args(Document)
 _ORDER = ("text", "json", "csv", "sarif", "html", "pdf", "markdown", "eml")
 """How formats are listed (text first: it is every command's default)."""
 
+_KNOWN: dict[str, tuple[str, str]] = {
+    "text": ("text/plain", "txt"),
+    "json": ("application/json", "json"),
+    "csv": ("text/csv", "csv"),
+    "sarif": ("application/sarif+json", "sarif"),
+    "html": ("text/html", "html"),
+    "pdf": ("application/pdf", "pdf"),
+    "markdown": ("text/markdown", "md"),
+    "eml": ("message/rfc822", "eml"),
+}
+"""Media type and file extension of the formats we know; a new one names its own."""
+
 
 @dataclass(frozen=True, slots=True)
 class Renderer:
@@ -77,19 +89,25 @@ def renderer(
     document: Document,
     format: str,
     *,
-    media_type: str,
-    extension: str,
     description: str,
+    media_type: str | None = None,
+    extension: str | None = None,
     binary: bool = False,
     options: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Register the decorated function as the renderer of ``document`` in ``format``."""
+    """Register the decorated function as the renderer of ``document`` in ``format``
+    (media type and extension default to the format's usual ones)."""
+    default_media, default_ext = _KNOWN.get(format, (None, None))
+    media = media_type or default_media
+    ext = extension or default_ext
+    if media is None or ext is None:
+        raise ValueError(f"{format}: a new format names its media_type and extension")
 
     def register(func: F) -> F:
         key = (document, format)
         if key in _REGISTRY and _REGISTRY[key].render is not func:
             raise RuntimeError(f"two renderers for {document} in {format}")
-        _REGISTRY[key] = Renderer(document, format, media_type, extension, func, description, binary, options)
+        _REGISTRY[key] = Renderer(document, format, media, ext, func, description, binary, options)
         return func
 
     return register

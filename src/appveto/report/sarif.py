@@ -286,8 +286,6 @@ def sarif_log(records: Sequence[ScanRecord], *, docs_base: str = DOCS_BASE) -> d
 @renderer(
     "scan",
     "sarif",
-    media_type="application/sarif+json",
-    extension="sarif",
     description="SARIF 2.1.0, one run per APK",
 )
 def render_sarif(records: Sequence[ScanRecord], *, docs_base: str = DOCS_BASE) -> str:

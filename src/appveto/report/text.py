@@ -77,9 +77,7 @@ def render_facts_text(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join(_clean(line) for line in out)
 
 
-@renderer(
-    "scan", "text", media_type="text/plain", extension="txt", description="a summary per APK for a terminal"
-)
+@renderer("scan", "text", description="a summary per APK for a terminal")
 def render_scan_text(records: Sequence[ScanRecord]) -> str:
     """Verdict, score with its sub-scores, findings and coverage, then the reader's facts."""
     from appveto.report.verdict import verdict
