@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
-from appveto.outputs import mail, markdown, terminal
+from appveto.outputs import markdown, terminal
 from appveto.report.registry import renderer
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from appveto.compliance.notices import Notice, NoticeItem
 
 
@@ -104,6 +104,11 @@ def notice_email(notice: Notice, *, sender: str) -> EmailMessage:
     :class:`~appveto.outputs.mail.MailValueError` (a bad row: the caller reports it and
     goes on with the next person).
     """
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from appveto.outputs import mail
+
     r = notice.recipient
     msg = EmailMessage()
     body = notice_text(notice)
