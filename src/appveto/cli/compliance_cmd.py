@@ -162,12 +162,6 @@ def _writing(inner: Any) -> Any:
     return run
 
 
-def _say(line: str) -> None:
-    """One line for a person: values from the directory, inventories and policies in it
-    cannot forge lines or drive the terminal (appveto.outputs.terminal)."""
-    sys.stdout.write(printable(line) + "\n")
-
-
 def _policies_dir(args: argparse.Namespace) -> Path:
     if args.policies is not None:
         return Path(args.policies)
