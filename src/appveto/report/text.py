@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from appveto.outputs import terminal
 from appveto.report.registry import renderer
@@ -29,52 +29,51 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
     return out
 
 
-def render_facts_text(results: Sequence[dict[str, Any]]) -> str:
+def _facts(r: ScanRecord) -> list[str]:
     """One block per APK: identity, SDKs, permissions, components, signers, DEX, tampering."""
-    out: list[str] = []
-    for r in results:
-        out.append(f"== {r['file']}")
-        if r.get("error"):
-            out.append(f"   error: {r['error']}")
-            out.append("")
-            continue
-        out.append(f"   sha256      {r['sha256']}")
-        out.append(f"   package     {r['package']}  (versionCode {r['version_code']}, '{r['version_name']}')")
-        out.append(f"   sdk         min {r['min_sdk']}  target {r['target_sdk']}  max {r['max_sdk']}")
-        if r.get("label"):
-            out.append(f"   label       {r['label']}")
-        dex = r["dex"]
-        out.append(
-            f"   dex         {len(dex['files'])} file(s), {dex['classes']} classes, "
-            f"{dex['methods']} method refs, {dex['strings']} strings"
-        )
-        for e in dex["embedded"]:
-            out.append(f"               embedded: {e['entry']} ({e['location']}, {e['size']} bytes)")
-        if r["native_libs"]:
-            abis = sorted({n["abi"] for n in r["native_libs"]})
-            names = sorted({n["name"] for n in r["native_libs"]})
-            out.append(f"   native      {', '.join(names)} [{', '.join(abis)}]")
-        out.append(f"   signing     {', '.join(r['signing_schemes']) or 'unsigned'}")
-        for s in r["signers"]:
-            out.append(f"               {s['cert_sha256']}  {s['subject']}")
-        out.append(f"   permissions ({len(r['permissions'])})")
-        out += [f"               {p}" for p in r["permissions"]]
-        if r["components"]:
-            out.append("   components")
-            rows = [(c["type"], c["name"], "yes" if c["exported"] else "no") for c in r["components"]]
-            out += ["     " + line for line in _table(rows, ("type", "name", "exported"))]
-        if r["tampering"]:
-            out.append("   tampering")
-            trows = [
-                (t["kind"], t["entry"] or "-", "-" if t["offset"] is None else hex(t["offset"]), t["detail"])
-                for t in r["tampering"]
-            ]
-            out += ["     " + line for line in _table(trows, ("kind", "entry", "offset", "detail"))]
-        for p in r.get("problems", []):
-            where = f" ({p['entry']})" if p["entry"] else ""
-            out.append(f"   unreadable  {p['part']}: {p['message']}{where}")
+    out = [f"== {r.file}"]
+    if r.error:
+        out.append(f"   error: {r.error}")
         out.append("")
-    return "\n".join(_clean(line) for line in out)
+        return out
+    out.append(f"   sha256      {r.sha256}")
+    out.append(f"   package     {r.package}  (versionCode {r.version_code}, '{r.version_name}')")
+    out.append(f"   sdk         min {r.min_sdk}  target {r.target_sdk}  max {r.max_sdk}")
+    if r.label:
+        out.append(f"   label       {r.label}")
+    if r.dex is not None:
+        dex = r.dex
+        out.append(
+            f"   dex         {len(dex.files)} file(s), {dex.classes} classes, "
+            f"{dex.methods} method refs, {dex.strings} strings"
+        )
+        for e in dex.embedded:
+            out.append(f"               embedded: {e.entry} ({e.location}, {e.size} bytes)")
+    if r.native_libs:
+        abis = sorted({n.abi for n in r.native_libs})
+        names = sorted({n.name for n in r.native_libs})
+        out.append(f"   native      {', '.join(names)} [{', '.join(abis)}]")
+    out.append(f"   signing     {', '.join(r.signing_schemes) or 'unsigned'}")
+    for s in r.signers:
+        out.append(f"               {s.cert_sha256}  {s.subject}")
+    out.append(f"   permissions ({len(r.permissions)})")
+    out += [f"               {p}" for p in r.permissions]
+    if r.components:
+        out.append("   components")
+        rows = [(c.type, c.name, "yes" if c.exported else "no") for c in r.components]
+        out += ["     " + line for line in _table(rows, ("type", "name", "exported"))]
+    if r.tampering:
+        out.append("   tampering")
+        trows = [
+            (t.kind, t.entry or "-", "-" if t.offset is None else hex(t.offset), t.detail)
+            for t in r.tampering
+        ]
+        out += ["     " + line for line in _table(trows, ("kind", "entry", "offset", "detail"))]
+    for p in r.problems:
+        where = f" ({p.entry})" if p.entry else ""
+        out.append(f"   unreadable  {p.part}: {p.message}{where}")
+    out.append("")
+    return out
 
 
 @renderer("scan", "text", description="a summary per APK for a terminal")
@@ -84,12 +83,12 @@ def render_scan_text(records: Sequence[ScanRecord]) -> str:
 
     out: list[str] = []
     for r in records:
-        facts = render_facts_text([r.model_dump(mode="json")])
+        facts = _facts(r)
         if r.error is not None or r.score is None:
-            out.extend(facts.split("\n"))
+            out.extend(facts)
             continue
         v = verdict(r)
-        head, _, rest = facts.partition("\n")
+        head, rest = facts[0], facts[1:]
         out.append(head)
         out.append(f"   verdict     {v.headline}")
         for reason in v.reasons:
@@ -120,5 +119,5 @@ def render_scan_text(records: Sequence[ScanRecord]) -> str:
             out += ["     " + line for line in _table(rows, ("severity", "check", "confidence", "message"))]
         for fail in r.failures:
             out.append(f"   check crashed {fail.check_id}: {fail.error} ({fail.where})")
-        out.extend(rest.split("\n"))
+        out.extend(rest)
     return "\n".join(_clean(line) for line in out)
