@@ -1,8 +1,23 @@
-"""Expected versus found, for every labelled corpus file, and the cost of the checks.
+"""Precision and recall of appveto's checks, per check family, against the corpus's labels.
 
-Expectations come from ../shared/corpus (MANIFEST.tsv kinds and notes, labels/
-expectations.json); nothing here is tuned per file. Prints one line per
-(file, aspect) and a summary, then reader vs checks time (goal: checks <= 2x reader).
+Ground truth comes only from ``../shared/corpus`` and Exodus's tracker list, through rules
+that apply to every file alike (no expectation is written per file, none is keyed by a file
+name):
+
+* ``apk/MANIFEST.tsv``: the ``kind`` column and the structured part of ``notes`` (after
+  `` | ``: ``key=value`` fields and flags separated by ``; ``, e.g. ``signing=v1``,
+  ``debuggable``, ``zip anomalies=...``, ``packer hints=...``, ``native=...``, ``sdk=9/16``);
+* ``labels/expectations.json``: APKiD labels transcribed from APKiD's rule metadata;
+* ``labels/quark-json-report-sample-*.json``: Quark's behaviours at 100% confidence (their
+  permissions are used), tied to a corpus file by MD5;
+* Exodus's tracker list applied as exodus-core applies it: a tracker is present when its
+  code signature ``re.search``-es one of the app's class names (slash-separated, as
+  ``dexdump`` prints them).
+
+Each rule decides, for a (file, check) pair, whether the check should fire (``True``), must
+not fire (``False``) or cannot be judged (no label: not counted). Prints one table row per
+family (TP, FP, FN, TN, precision, recall), the disagreements, whether any tracker was
+reported without classes, and the score of every corpus sample by kind.
 
     python bench/checks_accuracy.py [--shared DIR] [--exodus FILE]
 """
@@ -10,11 +25,13 @@ expectations.json); nothing here is tuned per file. Prints one line per
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
 import sys
-import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,92 +39,279 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from appveto.apk import load_apk  # noqa: E402
+from appveto.apk.model import Apk  # noqa: E402
 from appveto.checks.coverage import measure  # noqa: E402
-from appveto.checks.perm import Verdict, permission_verdicts  # noqa: E402
 from appveto.checks.sdk import match_trackers  # noqa: E402
 from appveto.errors import AppvetoError  # noqa: E402
 from appveto.kb import load_baseline  # noqa: E402
-from appveto.kb.load import parse_exodus_trackers, with_extra  # noqa: E402
-from appveto.scan import analyse, run_checks  # noqa: E402
+from appveto.kb.load import EXODUS_LICENCE, parse_exodus_trackers, with_extra  # noqa: E402
+from appveto.kb.model import KnowledgeBase  # noqa: E402
+from appveto.scan import ScanResult, analyse  # noqa: E402
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
-HINT_TO_PROTECTOR = {"Bangcle": "Bangcle", "APKProtect": "APKProtect", "Jiagu": "Jiagu", "Legu": "Legu"}
-SDK_HINTS = {
-    "Facebook": "Facebook",
-    "Google AdMob": "AdMob",
-    "Google Analytics": "Google Analytics",
-    "Google Tag Manager": "Tag Manager",
-    "Flurry": "Flurry",
-    "Millennial Media": "Millennial",
-    "Umeng": "Umeng",
-    "Google Crashlytics": "Crashlytics",
-    "Google Firebase": "Firebase",
-}
+RANKED_HIGH = ("malware-sample", "spyware", "packed")
+RANKED_LOW = ("real-app", "benign-test-app")
 
 
-def expectations(shared: Path) -> dict[str, list[tuple[str, str]]]:
-    """file -> [(aspect, expected value)] from the corpus's own labels."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    rows = [ln.split("\t") for ln in (shared / "corpus/apk/MANIFEST.tsv").read_text("utf-8").splitlines()[1:]]
-    for r in rows:
-        name, kind, notes = r[0], r[7], r[8] if len(r) > 8 else ""
-        exp = out.setdefault(name, [])
-        m = re.search(r"packer hints=([^;|]+)", notes)
-        if m and not m.group(1).startswith("heuristic"):
-            for hint, prot in HINT_TO_PROTECTOR.items():
-                if hint in m.group(1):
-                    exp.append(("protector", prot))
-        if kind == "packed":
-            exp.append(("auditability", "low"))
-        if name.startswith("fdroid-") and kind in ("real-app", "benign-test-app", "signing-test"):
-            exp.append(("protector", "none"))
-        m = re.search(r"sdk-class hints=([^;|]+)", notes)
-        if m:
-            for hint, tracker in SDK_HINTS.items():
-                if hint in m.group(1) and f"{hint} (any)" not in m.group(1):
-                    exp.append(("tracker", tracker))
-        if "debuggable" in notes:
-            exp.append(("check", "AV-MAN-001"))
-        if "signing=unsigned" in notes and kind != "malformed":
-            exp.append(("check", "AV-SIG-007"))
-        if "CN = Android Debug" in notes:
-            exp.append(("check", "AV-SIG-001"))
-        if "public AOSP test key" in notes:
-            exp.append(("check", "AV-SIG-002"))
-        if re.search(r"signing=v1;", notes):
-            exp.append(("check", "AV-SIG-003"))
-        if "data-before-first-local-header" in notes:
-            exp.append(("check", "AV-TAMP-001"))
-        if "path-traversal-name" in notes:
-            exp.append(("check", "AV-TAMP-003"))
-        if "unusual-compression-method" in notes:
-            exp.append(("check", "AV-TAMP-002"))
-    labels = json.loads((shared / "corpus/labels/expectations.json").read_text("utf-8"))
-    for e in labels["entries"]:
-        for per_file in e.get("expected", {}).get("apkid", {}).values():
-            for names in per_file.values():
-                for label in names:
-                    out.setdefault(e["file"], []).append(("protector", label.split(" ", 1)[0]))
-    for p in ("READ_SMS", "READ_CALL_LOG", "READ_CONTACTS", "CAMERA", "RECORD_AUDIO"):
-        out.setdefault("quark-ahmyth-rat.apk", []).append(("permission-not-unused", p))
-    for t in (
-        "Facebook Analytics",
-        "Facebook Login",
-        "Facebook Places",
-        "Facebook Share",
-        "Crashlytics",
-        "Firebase Analytics",
-    ):
-        out.setdefault("exodus-instapaper-trackers.apk", []).append(("tracker", t))
-    return {k: v for k, v in out.items() if v}
+@dataclass(frozen=True, slots=True)
+class Label:
+    """What the corpus says about one file."""
+
+    name: str
+    kind: str
+    description: str
+    fields: dict[str, str]
+    """The structured notes: ``key=value`` fields; flags map to ``""``."""
+    apkid: tuple[str, ...] = ()
+    used_permissions: tuple[str, ...] = ()
+
+    def has(self, key: str) -> bool:
+        return key in self.fields
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--shared", default=os.environ.get("APPVETO_SHARED", str(REPO.parent / "shared")))
-    ap.add_argument(
-        "--exodus", help="Exodus tracker JSON (default: <shared>/data/exodus-trackers/exodus_trackers.json)"
+def read_labels(shared: Path) -> dict[str, Label]:
+    corpus = shared / "corpus"
+    lines = (corpus / "apk/MANIFEST.tsv").read_text("utf-8").splitlines()
+    header = lines[0].split("\t")
+    col = {n: i for i, n in enumerate(header)}
+    out: dict[str, Label] = {}
+    for line in lines[1:]:
+        r = line.split("\t")
+        notes = r[col["notes"]] if len(r) > col["notes"] else ""
+        description, _, structured = notes.partition(" | ")
+        fields: dict[str, str] = {}
+        for part in structured.split("; "):
+            key, _, value = part.partition("=")
+            if key.strip():
+                fields[key.strip()] = value.strip()
+        out[r[col["file"]]] = Label(r[col["file"]], r[col["kind"]], description, fields)
+    expectations = json.loads((corpus / "labels/expectations.json").read_text("utf-8"))
+    for e in expectations["entries"]:
+        labels = tuple(
+            name.split(" ", 1)[0]
+            for per_file in e.get("expected", {}).get("apkid", {}).values()
+            for names in per_file.values()
+            for name in names
+        )
+        if labels and e["file"] in out:
+            old = out[e["file"]]
+            out[e["file"]] = Label(old.name, old.kind, old.description, old.fields, old.apkid + labels)
+    md5s = {hashlib.md5((corpus / "apk" / n).read_bytes()).hexdigest(): n for n in out}
+    for report in sorted((corpus / "labels").glob("quark-json-report-*.json")):
+        doc = json.loads(report.read_text("utf-8"))
+        name = md5s.get(str(doc.get("md5", "")))
+        if name is None:
+            continue
+        perms = tuple(
+            sorted(
+                {p for c in doc.get("crimes", []) if c.get("confidence") == "100%" for p in c["permissions"]}
+            )
+        )
+        old = out[name]
+        out[name] = Label(old.name, old.kind, old.description, old.fields, old.apkid, perms)
+    return out
+
+
+# ------------------------------------------------------------------ the rules
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What appveto reported about one file."""
+
+    result: ScanResult
+    fired: frozenset[tuple[str, str | None]]
+    """(check ID, subject) of every finding."""
+    protectors: tuple[str, ...]
+    trackers: frozenset[str]
+    verdicts: dict[str, str]
+
+    def fires(self, check_id: str) -> bool:
+        return any(cid == check_id for cid, _ in self.fired)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    family: str
+    what: str
+    truth: Callable[[Label, KnowledgeBase], bool | None]
+    found: Callable[[Seen], bool]
+
+
+def _sdk(label: Label) -> tuple[int, int] | None:
+    m = re.fullmatch(r"(\d+)/(\d+|-)", label.fields.get("sdk", ""))
+    if m is None:
+        return None
+    lo = int(m.group(1))
+    return lo, (lo if m.group(2) == "-" else int(m.group(2)))
+
+
+def _anomalies(label: Label) -> str | None:
+    """The zip anomalies field; "" when the manifest row was written with a readable file and none."""
+    if "zip anomalies" in label.fields:
+        return label.fields["zip anomalies"]
+    return "" if label.has("pkg") else None
+
+
+def _signing(label: Label) -> set[str] | None:
+    s = label.fields.get("signing")
+    return None if s is None else set(s.split("+"))
+
+
+def _packer_hints(label: Label) -> tuple[str, ...]:
+    hints = label.fields.get("packer hints", "")
+    return tuple(
+        h.split(" ", 1)[0] for h in hints.split(";") if h and not h.startswith(("heuristic", "stub"))
     )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "MAN",
+        "AV-MAN-001 debuggable",
+        lambda lb, kb: lb.has("debuggable") if lb.has("pkg") else None,
+        lambda s: s.fires("AV-MAN-001"),
+    ),
+    Rule(
+        "MAN",
+        "AV-MAN-006 target SDK below the store minimum",
+        lambda lb, kb: None if (sdk := _sdk(lb)) is None else sdk[1] < kb.min_target_sdk,
+        lambda s: s.fires("AV-MAN-006"),
+    ),
+    Rule(
+        "SIG",
+        "AV-SIG-001 debug certificate",
+        lambda lb, kb: ("CN = Android Debug" in lb.fields["cert sha256"]) if lb.has("cert sha256") else None,
+        lambda s: s.fires("AV-SIG-001"),
+    ),
+    Rule(
+        "SIG",
+        "AV-SIG-002 public AOSP test key",
+        lambda lb, kb: ("public AOSP test key" in lb.description) if lb.has("cert sha256") else None,
+        lambda s: s.fires("AV-SIG-002"),
+    ),
+    Rule(
+        "SIG",
+        "AV-SIG-003 v1 scheme only",
+        lambda lb, kb: None if (sg := _signing(lb)) is None else sg == {"v1"},
+        lambda s: s.fires("AV-SIG-003"),
+    ),
+    Rule(
+        "SIG",
+        "AV-SIG-007 unsigned",
+        lambda lb, kb: None if (sg := _signing(lb)) is None or lb.kind == "malformed" else sg == {"unsigned"},
+        lambda s: s.fires("AV-SIG-007"),
+    ),
+    Rule(
+        "TAMP",
+        "AV-TAMP-001 data before the archive",
+        lambda lb, kb: None if (a := _anomalies(lb)) is None else "data-before-first-local-header" in a,
+        lambda s: s.fires("AV-TAMP-001"),
+    ),
+    Rule(
+        "TAMP",
+        "AV-TAMP-002 header tricks",
+        lambda lb, kb: (
+            None
+            if (a := _anomalies(lb)) is None
+            else ("unusual-compression-method" in a or "name-mismatch" in a)
+        ),
+        lambda s: s.fires("AV-TAMP-002"),
+    ),
+    Rule(
+        "TAMP",
+        "AV-TAMP-003 entry names",
+        lambda lb, kb: None if (a := _anomalies(lb)) is None else "path-traversal-name" in a,
+        lambda s: s.fires("AV-TAMP-003"),
+    ),
+    Rule(
+        "OBF",
+        "AV-OBF-001 packer named by the labels",
+        lambda lb, kb: True if _packer_hints(lb) or lb.apkid else (False if lb.kind in RANKED_LOW else None),
+        lambda s: s.fires("AV-OBF-001"),
+    ),
+    Rule(
+        "OBF",
+        "AV-OBF-007 native code",
+        lambda lb, kb: lb.has("native") if lb.has("dex") else None,
+        lambda s: s.fires("AV-OBF-007"),
+    ),
+    Rule(
+        "OBF",
+        "coverage: packed code is low auditability",
+        lambda lb, kb: True if lb.kind == "packed" else None,
+        lambda s: str(s.result.coverage.auditability) == "low",
+    ),
+    Rule(
+        "PERM",
+        "AV-PERM-001 never for packed code",
+        lambda lb, kb: False if lb.kind == "packed" or _packer_hints(lb) else None,
+        lambda s: s.fires("AV-PERM-001"),
+    ),
+)
+
+
+def _exodus_truth(apk: Apk, exodus: KnowledgeBase) -> frozenset[str]:
+    """exodus-core's own test: ``re.search(signature, class)`` over dexdump-style names."""
+    names = [c[1:-1] for d in apk.dex for c in d.class_defs if c.startswith("L") and c.endswith(";")]
+    found: set[str] = set()
+    for t in exodus.trackers:
+        rx = t.code_pattern()
+        if rx is not None and t.id.startswith("exodus-") and any(rx.search(n) for n in names):
+            found.add(t.name)
+    return frozenset(found)
+
+
+# ------------------------------------------------------------------ counting
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, want: bool, got: bool, what: str) -> None:
+        if want and got:
+            self.tp += 1
+        elif want:
+            self.fn += 1
+            self.misses.append(f"missed: {what}")
+        elif got:
+            self.fp += 1
+            self.misses.append(f"false: {what}")
+        else:
+            self.tn += 1
+
+    @staticmethod
+    def ratio(a: int, b: int) -> str:
+        return f"{a / b:.2f}" if b else "-"
+
+
+def _scan(path: Path, kb: KnowledgeBase) -> tuple[Apk, Seen] | None:
+    try:
+        apk = load_apk(str(path))
+    except AppvetoError:
+        return None
+    trackers = frozenset(m.tracker.name for m in match_trackers(apk, kb))
+    protectors = tuple(p.name for p in measure(apk, kb).protectors)
+    result = analyse(apk, kb, now=NOW)
+    seen = Seen(
+        result,
+        frozenset((f.check_id, f.subject) for f in result.findings),
+        protectors,
+        trackers,
+        {v.permission: str(v.verdict) for v in result.permissions},
+    )
+    return apk, seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", default=os.environ.get("APPVETO_SHARED", str(REPO.parent / "shared")))
+    ap.add_argument("--exodus", help="Exodus tracker JSON for the oracle (default: the list appveto ships)")
     ap.add_argument(
         "--large",
         type=int,
@@ -115,88 +319,93 @@ def main() -> int:
         metavar="N",
         help="also time reader vs checks on a multidex APK of N classes built by bench/multidex.py",
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     shared = Path(args.shared)
-    if not (shared / "corpus/apk").is_dir():
+    if not (shared / "corpus/apk/MANIFEST.tsv").is_file():
         print(f"no corpus at {shared}", file=sys.stderr)
         return 2
     kb = load_baseline()
-    exo = Path(args.exodus) if args.exodus else shared / "data/exodus-trackers/exodus_trackers.json"
-    if exo.is_file():
+    exodus = kb
+    if args.exodus:
+        path = Path(args.exodus)
         info, trackers = parse_exodus_trackers(
-            exo.read_bytes(),
-            str(exo),
+            path.read_bytes(),
+            str(path),
             entities=kb.entities,
             origin="bench",
-            source=str(exo.name),
-            licence="ODbL-1.0",
+            source=path.name,
+            licence=EXODUS_LICENCE,
             date="",
         )
-        kb = with_extra(kb, trackers=trackers, datasets=(info,))
-    exp = expectations(shared)
-    ok = bad = 0
-    t_read = t_checks = 0.0
-    kinds = {
-        r.split("\t")[0]: r.split("\t")[7]
-        for r in (shared / "corpus/apk/MANIFEST.tsv").read_text("utf-8").splitlines()[1:]
-    }
-    by_kind: dict[str, list[float]] = {}
-    print(f"{'file':36} {'aspect':22} {'expected':22} {'found':46} ok")
-    for path in sorted((shared / "corpus/apk").glob("*.apk")):
-        t0 = time.perf_counter()
-        try:
-            apk = load_apk(str(path))
-        except AppvetoError as e:
-            print(f"{path.name:36} {'(unreadable)':22} {'':22} {str(e)[:46]:46} -")
+        exodus = with_extra(kb, trackers=trackers, datasets=(info,))
+    labels = read_labels(shared)
+    tallies: dict[str, Tally] = {}
+    scores: list[tuple[str, str, float, str]] = []
+    bare_trackers: list[str] = []
+    for name, label in sorted(labels.items()):
+        got = _scan(shared / "corpus/apk" / name, kb)
+        if got is None:
+            scores.append((label.kind, name, float("nan"), "unreadable"))
             continue
-        t1 = time.perf_counter()
-        findings, failures = run_checks(apk, kb)
-        t2 = time.perf_counter()
-        by_kind.setdefault(kinds.get(path.name, "?"), []).append(analyse(apk, kb, now=NOW).score.total)
-        t_read += t1 - t0
-        t_checks += t2 - t1
-        cov = measure(apk, kb)
-        trackers = [m.tracker.name for m in match_trackers(apk, kb)]
-        verdicts = {v.permission.rsplit(".", 1)[-1]: v.verdict for v in permission_verdicts(apk, kb)}
-        ids = {f.check_id for f in findings}
-        for aspect, want in exp.get(path.name, []):
-            if aspect == "protector":
-                names = [p.name for p in cov.protectors]
-                good = (not names) if want == "none" else any(want.lower() in n.lower() for n in names)
-                found = ", ".join(names) or "none"
-            elif aspect == "auditability":
-                good, found = cov.auditability == want, f"{cov.auditability} ({cov.readable_share:.2f})"
-            elif aspect == "tracker":
-                hits = [t for t in trackers if want.lower() in t.lower()]
-                good, found = bool(hits), ", ".join(hits) or "-"
-            elif aspect == "permission-not-unused":
-                v = verdicts.get(want)
-                good, found = v is not None and v is not Verdict.NOT_OBSERVED, str(v)
-            else:
-                good, found = want in ids, "yes" if want in ids else "no"
-            ok += good
-            bad += not good
-            print(
-                f"{path.name[:36]:36} {aspect:22} {want[:22]:22} {found[:46]:46} {'ok' if good else 'MISS'}"
-            )
-        if failures:
-            print(f"{path.name:36} CHECK FAILURES: {failures}")
-    print(f"\nexpectations met: {ok}/{ok + bad}")
-    print("\nrisk score by corpus kind (mean, min-max):")
-    for kind, totals in sorted(by_kind.items(), key=lambda kv: -sum(kv[1]) / len(kv[1])):
-        mean = sum(totals) / len(totals)
-        print(f"  {kind:20} n={len(totals):2}  mean {mean:5.1f}  range {min(totals):5.1f}-{max(totals):5.1f}")
-    ratio = t_checks / t_read if t_read else 0.0
-    print(f"reader {t_read:.2f}s, checks {t_checks:.2f}s, checks/reader = {ratio:.2f}x (goal <= 2x)")
+        apk, seen = got
+        scores.append((label.kind, name, seen.result.score.total, str(seen.result.score.level)))
+        bare_trackers += [f"{name}: {t.name}" for t in seen.result.trackers if t.class_count == 0]
+        for rule in RULES:
+            want = rule.truth(label, kb)
+            if want is not None:
+                tallies.setdefault(rule.family, Tally()).add(want, rule.found(seen), f"{name}: {rule.what}")
+        perm = tallies.setdefault("PERM", Tally())
+        for p in label.used_permissions:
+            v = seen.verdicts.get(p)
+            perm.add(True, v == "used", f"{name}: {p.rsplit('.', 1)[-1]} used (Quark) -> {v}")
+        trk = tallies.setdefault("TRK", Tally())
+        truth = _exodus_truth(apk, exodus)
+        ours = {
+            n for n in seen.trackers if any(t.name == n and t.id.startswith("exodus-") for t in kb.trackers)
+        }
+        for t in sorted(truth | ours):
+            trk.add(t in truth, t in ours, f"{name}: tracker {t}")
+        if not truth and not ours:
+            trk.tn += 1
+    print("precision and recall per check family (ground truth: corpus labels, Exodus's list)\n")
+    print(f"{'family':8} {'TP':>4} {'FP':>4} {'FN':>4} {'TN':>4} {'precision':>10} {'recall':>7}")
+    for fam in sorted(tallies):
+        c = tallies[fam]
+        print(
+            f"{fam:8} {c.tp:4} {c.fp:4} {c.fn:4} {c.tn:4} {Tally.ratio(c.tp, c.tp + c.fp):>10} "
+            f"{Tally.ratio(c.tp, c.tp + c.fn):>7}"
+        )
+    print("\ndisagreements:")
+    for fam in sorted(tallies):
+        for m in tallies[fam].misses:
+            print(f"  {fam:5} {m}")
+    print(
+        f"\ntrackers reported without classes: {len(bare_trackers)}"
+        + "".join(f"\n  {b}" for b in bare_trackers)
+    )
+    print("\nrisk score per corpus sample, by kind:")
+    for kind, name, total, level in sorted(scores, key=lambda r: (r[0], -r[2] if r[2] == r[2] else 0.0)):
+        print(f"  {kind:20} {name:40} {total:5.1f} {level}")
+    high = [s for s in scores if s[0] in RANKED_HIGH and s[2] == s[2]]
+    low = [s for s in scores if s[0] in RANKED_LOW and s[2] == s[2]]
+    if high and low:
+        lo_high = min(high, key=lambda s: s[2])
+        hi_low = max(low, key=lambda s: s[2])
+        ok = lo_high[2] > hi_low[2]
+        print(
+            f"\nranking: lowest of {'/'.join(RANKED_HIGH)} {lo_high[2]:.1f} ({lo_high[1]}) "
+            f"{'>' if ok else '<='} highest of {'/'.join(RANKED_LOW)} {hi_low[2]:.1f} ({hi_low[1]})"
+        )
     if args.large:
         large_app(kb, args.large)
-    return 0 if bad == 0 else 1
+    return 0
 
 
-def large_app(kb: object, classes: int) -> None:
+def large_app(kb: KnowledgeBase, classes: int) -> None:
     """Reader vs checks on one large multidex APK (built from the corpus's DEX files)."""
     import resource
     import tempfile
+    import time
 
     sys.path.insert(0, str(REPO / "bench"))
     from multidex import build_large_multidex
@@ -207,7 +416,7 @@ def large_app(kb: object, classes: int) -> None:
         t0 = time.perf_counter()
         apk = load_apk(str(out))
         t1 = time.perf_counter()
-        result = analyse(apk, kb, now=NOW)  # type: ignore[arg-type]
+        result = analyse(apk, kb, now=NOW)
         t2 = time.perf_counter()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(

@@ -284,3 +284,43 @@ def test_unreadable_json_is_a_located_error(text: str, message: str) -> None:
     with pytest.raises(KnowledgeBaseError) as exc:
         _json(text.encode(), "trackers.json")
     assert [(d.file, d.message) for d in exc.value.diagnostics()] == [("trackers.json", message)]
+
+
+def test_owner_lookup_walks_up_private_suffixes_to_the_entity() -> None:
+    kb = load_baseline()
+    # the Public Suffix List's private section makes www.googleapis.com registrable by itself
+    from appveto.kb.domains import registrable_domain
+
+    assert registrable_domain("www.googleapis.com") == "www.googleapis.com"
+    owned = kb.owner_of("www.googleapis.com")
+    assert owned is not None and (owned.entity.name, owned.matched) == ("Google LLC", "googleapis.com")
+    hosted = kb.owner_of("my-app.web.app")
+    assert hosted is not None and hosted.entity.name == "Google LLC"
+    cdn = kb.owner_of("x.workers.dev")
+    assert cdn is not None and cdn.entity.name == "Cloudflare, Inc." and cdn.infrastructure
+    for nobody in ("evil-googleapis.com", "com", "sd", "googleapis.com.evil.example"):
+        assert kb.owner_of(nobody) is None, nobody
+
+
+def test_owner_of_an_address_comes_from_published_networks() -> None:
+    kb = load_baseline()
+    for ip, who in (
+        ("8.8.8.8", "Google LLC"),
+        ("2001:4860:4860::8888", "Google LLC"),
+        ("1.1.1.1", "Cloudflare, Inc."),
+    ):
+        owned = kb.owner_of(ip)
+        assert owned is not None and owned.entity.name == who, ip
+    assert kb.owner_of("185.62.190.12") is None
+
+
+def test_an_entity_network_must_be_cidr(tmp_path: Path) -> None:
+    from appveto.errors import KnowledgeBaseError
+    from appveto.kb.load import parse_entities
+
+    bad = b'{"entities": [{"name": "X", "country": "BE", "domains": ["x.be"], "networks": ["10.0.0.1/8"]}]}'
+    with pytest.raises(KnowledgeBaseError) as info:
+        parse_entities(bad, "user.json")
+    assert [d.message for d in info.value.diagnostics()] == [
+        "entities[0].networks[0]: '10.0.0.1/8' is not an IP network (CIDR such as 192.0.2.0/24)"
+    ]

@@ -7,7 +7,8 @@ For each library: the ABI folder it ships in, the ELF machine, the strings of th
 them), the defined symbol names that start with ``.`` (made by compiler passes, never by
 source code: e.g. the ``.datadiv_decode<n>`` string decoders of O-LLVM-family string
 encryption) and a bounded sample of printable strings from ``.rodata`` that look like
-endpoints (URLs, host names with a real top-level domain, IPv4 addresses).
+endpoints (URLs, dotted names, IPv4 addresses; which of them are hosts is decided by the
+endpoint extraction against the Public Suffix List of the knowledge base).
 
 The ELF structures are read by a small bounds-checked parser (headers, section headers,
 program headers, symbol tables): it is many times faster than a general ELF library on
@@ -23,14 +24,22 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterable, Iterator
-from functools import cache
+from dataclasses import dataclass
 
 from appveto.apk.model import NativeLib
 
-__all__ = ["MAX_ENDPOINT_SAMPLES", "machine_name", "parse_native"]
+__all__ = [
+    "MAX_ENDPOINT_SAMPLES",
+    "LibraryGroup",
+    "group_libraries",
+    "libraries_text",
+    "machine_name",
+    "parse_native",
+]
 
-MAX_ENDPOINT_SAMPLES = 64
-"""At most this many endpoint-like strings are kept per library."""
+MAX_ENDPOINT_SAMPLES = 256
+"""At most this many endpoint-like strings are kept per library (candidates: the endpoint
+extraction keeps those whose suffix the Public Suffix List knows)."""
 MAX_STRING_LEN = 512
 MAX_COMMENT_STRINGS = 32
 MAX_JNI_EXPORTS = 10_000
@@ -69,6 +78,45 @@ _NOT_TLDS = frozenset(
     }
 )
 # fmt: on
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryGroup:
+    """One native library as a developer wrote it: the same file name built for several ABIs."""
+
+    name: str
+    abis: tuple[str, ...]
+    entries: tuple[str, ...]
+    largest: int
+    """Size in bytes of its largest build."""
+
+
+def group_libraries(libs: Iterable[NativeLib]) -> tuple[LibraryGroup, ...]:
+    """The libraries by file name, each with the ABIs it is built for (``lib/<abi>/<name>``)."""
+    by_name: dict[str, list[NativeLib]] = {}
+    for lib in libs:
+        by_name.setdefault(lib.name, []).append(lib)
+    return tuple(
+        LibraryGroup(
+            name,
+            tuple(sorted({b.abi for b in builds if b.abi})),
+            tuple(sorted(b.entry for b in builds)),
+            max(b.size for b in builds),
+        )
+        for name, builds in sorted(by_name.items())
+    )
+
+
+def libraries_text(libs: Iterable[NativeLib]) -> str:
+    """``1 native library (libdivajni.so) in 7 ABIs``: libraries counted once, whatever the ABIs."""
+    groups = group_libraries(libs)
+    abis = sorted({a for g in groups for a in g.abis})
+    n = len(groups)
+    names = ", ".join(g.name for g in groups[:3]) + (", ..." if n > 3 else "")
+    text = f"{n} native librar{'y' if n == 1 else 'ies'} ({names})"
+    if abis:
+        text += f" in {len(abis)} ABI{'' if len(abis) == 1 else 's'}"
+    return text
 
 
 def machine_name(e_machine: int) -> str:
@@ -125,51 +173,9 @@ def _endpoint_hits(text: str) -> Iterator[str]:
         # ``java.lang.String`` style identifiers: mixed case after the first label.
         if any(c.isupper() for c in name.split(".", 1)[1]):
             continue
-        # The last label must be a real top-level domain (Public Suffix List, shipped offline).
-        if _listed_suffix(name.lower()):
-            yield name
-
-
-def _listed_suffix(name: str) -> bool:
-    """True when ``PublicSuffixList().publicsuffix(name, accept_unknown=False)`` is not None:
-    some suffix of ``name`` is a rule of the list (exact, ``*.`` wildcard or ``!`` exception).
-
-    Building ``PublicSuffixList`` IDNA-encodes all of its ~10,000 rules (~80 ms per process);
-    the names asked about here are ASCII, so only the rules that are ASCII already can match,
-    plus the punycode forms of the others when the name has an ``xn--`` label.
-    """
-    labels = name.split(".")
-    if "" in labels:
-        return False
-    rules = _psl_rules(idn="xn--" in name)
-    for depth in range(1, len(labels) + 1):
-        s = ".".join(labels[-depth:])
-        if s in rules or "*." + s in rules or "!" + s in rules:
-            return True
-    return False
-
-
-@cache
-def _psl_rules(*, idn: bool) -> frozenset[str]:
-    """The Public Suffix List's rules as ``publicsuffixlist`` reads them (lower case, first
-    word of a line, comments skipped); with ``idn`` also the punycode of non-ASCII rules."""
-    from publicsuffixlist import PSLFILE
-
-    with open(PSLFILE, "rb") as fh:
-        lines = fh.read().split(b"\n")
-    rules: set[str] = set()
-    for line in lines:
-        s = line.decode("utf8", "surrogateescape").lower().split(" ")[0].rstrip()
-        if s and not s.startswith("//"):
-            rules.add(s)
-    if idn:
-        for s in [r for r in rules if not r.isascii()]:
-            try:
-                e = s.lstrip("!").encode("idna").decode("ascii")
-            except UnicodeError:
-                continue  # publicsuffixlist fails to load such a list; nothing to match
-            rules.add("!" + e if s[0] == "!" else e)
-    return frozenset(rules)
+        # Whether the last labels are a public suffix is the knowledge base's question
+        # (appveto.kb.domains, the one Public Suffix List reader): checks/endpoints.py asks it.
+        yield name
 
 
 def _comment_strings(raw: bytes) -> tuple[str, ...]:

@@ -1,20 +1,31 @@
 """Endpoints named in the APK: URLs, host names and IP literals (no network access).
 
-Sources: DEX string constants, resource strings, manifest intent-filter data and
-strings of native libraries. Each endpoint carries its registrable domain (Public
-Suffix List) and verifiable evidence.
+Sources: DEX string constants, resource strings, manifest intent-filter data, strings
+of native libraries and the subject CN of X.509 certificates shipped in the APK. Each
+endpoint carries its registrable domain (Public Suffix List) and verifiable evidence.
+
+A name is a host only when it could be one: a public suffix the list knows with a
+registrable label in front of it (``sd`` alone is a suffix, not a host); a bare string
+outside a URL also needs a common top-level domain and at most :data:`MAX_BARE_LABELS`
+labels (``nio.write.enqueuing.timeout.in.ms`` is a Java property, not a host). An IP
+literal counts when it is a whole string (optionally with a port) or the host of a URL,
+is not a loopback, unspecified, multicast or reserved address, and, as a bare string, is
+neither an ASN.1 object identifier of certificate code nor a four-part version number
+(:class:`_OidContext`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from appveto.apk.model import Apk
 from appveto.checks.facts import facts, memo
 from appveto.findings import Evidence, EvidenceKind, Location
-from appveto.kb.domains import has_known_suffix, is_ip_literal, public_suffix, registrable_domain
+from appveto.kb.domains import is_ip_literal, public_suffix, registrable_domain
 
 
 class EndpointSource(StrEnum):
@@ -22,6 +33,7 @@ class EndpointSource(StrEnum):
     RESOURCES = "resources"
     MANIFEST = "manifest"
     NATIVE = "native"
+    CERTIFICATE = "certificate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,12 @@ NON_ENDPOINTS = frozenset(
     }
 )
 _MAX_EV = 3
+MAX_BARE_LABELS = 4
+"""A host name found as a bare string (no URL around it) has at most this many labels."""
+_IP_LINE_RE = re.compile(r"(?m)^[0-9A-Fa-f:.\[\]]{7,53}$")
+_CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der", ".cert")
+MAX_CERT_BYTES = 256 * 1024
+"""Certificates larger than this are not read (a certificate chain is a few kilobytes)."""
 
 
 def endpoints(apk: Apk) -> tuple[Endpoint, ...]:
@@ -102,8 +120,10 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
         if not h or h in NON_ENDPOINTS:
             return
         ip = is_ip_literal(h)
-        if not ip and not has_known_suffix(h):
+        if ip and not _usable_ip(h):
             return
+        if not ip and registrable_domain(h) is None:
+            return  # no known public suffix, or a bare suffix ("sd")
         slot = acc.get(h)
         if slot is None:
             slot = acc[h] = _Slot(ip)
@@ -124,6 +144,17 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
         host = m.group(1)
         if _plausible_bare_host(host):
             add(host, None, None, EndpointSource.DEX, f.string_evidence(host, "host name in a DEX string"))
+    oids = _OidContext(f.blob.split("\n") if "." in f.blob else ())
+    for m in _IP_LINE_RE.finditer(f.blob):
+        ip_text = ip_of(m.group(0))
+        if ip_text is not None and not oids.holds(ip_text):
+            add(
+                ip_text,
+                None,
+                None,
+                EndpointSource.DEX,
+                f.string_evidence(m.group(0), "IP address in a DEX string"),
+            )
     if apk.resource_strings:
         rblob = "\n".join(apk.resource_strings)
         for m in _URL_RE.finditer(rblob):
@@ -144,6 +175,7 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
                         )
                         add(d.host, d.scheme, f"{d.scheme}://{d.host}", EndpointSource.MANIFEST, ev)
     for lib in apk.native_libs:
+        lib_oids = _OidContext(lib.strings_sample)
         for s in lib.strings_sample:
             for m in _URL_RE.finditer(s):
                 ev = Evidence(
@@ -151,7 +183,11 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
                 )
                 add(m.group(2), m.group(1), m.group(0), EndpointSource.NATIVE, ev)
             bare = s.strip().casefold()
-            if _HOST_RE.fullmatch(bare) and _plausible_bare_host(bare):
+            ip_text = ip_of(bare)
+            if ip_text is not None and not lib_oids.holds(ip_text):
+                ev = Evidence(EvidenceKind.NATIVE, s, Location(entry=lib.entry), "IP address in native code")
+                add(ip_text, None, None, EndpointSource.NATIVE, ev)
+            elif _HOST_RE.fullmatch(bare) and _plausible_bare_host(bare):
                 add(
                     bare,
                     None,
@@ -161,6 +197,13 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
                         EvidenceKind.NATIVE, bare, Location(entry=lib.entry), "host name in native code"
                     ),
                 )
+
+    for entry, cn in certificate_names(apk):
+        ev = Evidence(
+            EvidenceKind.ENTRY, cn, Location(entry=entry), f"subject CN of a certificate in {entry}"
+        )
+        if is_ip_literal(cn.strip("[]")) or _HOST_RE.fullmatch(cn.casefold()):
+            add(cn, None, None, EndpointSource.CERTIFICATE, ev)
 
     out: list[Endpoint] = []
     for host, slot in sorted(acc.items()):
@@ -260,10 +303,122 @@ ones. Newer gTLDs (``.name``, ``.id``, ``.host``, ``.dev``, ``.properties``) col
 Java property keys and version strings, so they are only accepted inside URLs."""
 
 
+_NUMERIC_DOTTED = re.compile(r"[0-9]+(?:\.[0-9]+)+")
+
+
+class _OidContext:
+    """Dotted quads that are no addresses. A quad whose four numbers are all below 16 is a
+    version number (``5.2.4.1``), unless written as public resolvers are (``a.a.b.b``:
+    ``8.8.4.4``, ``1.1.1.1``). ASN.1 object identifiers (``2.5.29.14``, ``1.3.36.8``) look
+    like IPv4 addresses too: a dotted quad starting with arc 0, 1 or 2 is taken for an OID
+    when the same strings hold a sibling quad (the same first three arcs) or a longer OID of
+    the same first two arcs (``2.5.29.32.0``, ``1.3.6.1.5.5.7``): certificate code names them
+    by families. A C2 address stands alone."""
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        self.prefixes: set[str] = set()
+        self.triples: dict[str, int] = {}
+        for s in strings:
+            if not _NUMERIC_DOTTED.fullmatch(s):
+                continue
+            arcs = s.split(".")
+            if arcs[0] not in ("0", "1", "2"):
+                continue
+            if len(arcs) >= 5 or any(int(a) > 255 for a in arcs):
+                self.prefixes.add(".".join(arcs[:2]))
+            elif len(arcs) == 4:
+                key = ".".join(arcs[:3])
+                self.triples[key] = self.triples.get(key, 0) + 1
+
+    def holds(self, ip: str) -> bool:
+        """True when the bare string ``ip`` is rather an OID or a version number."""
+        arcs = ip.split(".")
+        if len(arcs) != 4:
+            return False
+        n = [int(a) for a in arcs]
+        if max(n) < 16 and not (n[0] == n[1] and n[2] == n[3]):
+            return True  # a version (5.2.4.1, 2.12.9.2); resolvers are written 8.8.4.4, 1.1.1.1
+        if arcs[0] not in ("0", "1", "2"):
+            return False
+        return ".".join(arcs[:2]) in self.prefixes or self.triples.get(".".join(arcs[:3]), 0) > 1
+
+
+def ip_of(text: str) -> str | None:
+    """The IP address a whole string names: ``185.1.2.3``, ``185.1.2.3:8080``, ``2001:db8::1``,
+    ``[2001:db8::1]:443``; None for anything else (a version ``1.2.3`` has three parts)."""
+    t = text.strip()
+    if t.startswith("[") and "]" in t:
+        inner, _, rest = t[1:].partition("]")
+        if rest and not re.fullmatch(r":\d{1,5}", rest):
+            return None
+        t = inner
+    elif t.count(":") == 1 and "." in t:
+        t, _, port = t.partition(":")
+        if not port.isdigit() or len(port) > 5:
+            return None
+    try:
+        ip = ipaddress.ip_address(t)
+    except ValueError:
+        return None
+    return ip.compressed
+
+
+def _usable_ip(text: str) -> bool:
+    ip = ipaddress.ip_address(text)
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_multicast or ip.is_reserved)
+
+
+def certificate_names(apk: Apk) -> tuple[tuple[str, str], ...]:
+    """(entry, subject CN) of each X.509 certificate shipped as a file of the APK (PEM or
+    DER, outside ``META-INF/``, at most :data:`MAX_CERT_BYTES`); unreadable files are skipped."""
+    return memo(apk, "certificate-names", lambda: _certificate_names(apk))
+
+
+def _certificate_names(apk: Apk) -> tuple[tuple[str, str], ...]:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from appveto.errors import ApkError
+
+    out: list[tuple[str, str]] = []
+    for e in apk.entries:
+        name = e.name
+        if name.startswith("META-INF/") or not name.casefold().endswith(_CERT_SUFFIXES):
+            continue
+        if e.uncompressed_size > MAX_CERT_BYTES:
+            continue
+        try:
+            data = apk.archive.read(e, max_size=MAX_CERT_BYTES)
+        except (ApkError, OSError, ValueError):
+            continue
+        certs: list[x509.Certificate] = []
+        try:
+            if b"-----BEGIN CERTIFICATE-----" in data:
+                certs = x509.load_pem_x509_certificates(data)
+            else:
+                certs = [x509.load_der_x509_certificate(data)]
+        except ValueError:
+            continue
+        for c in certs[:16]:
+            try:
+                attrs = c.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            except ValueError:
+                continue
+            for a in attrs:
+                cn = a.value if isinstance(a.value, str) else a.value.decode("utf-8", "replace")
+                cn = cn.strip().removeprefix("*.")
+                if cn and (name, cn) not in out:
+                    out.append((name, cn))
+    return tuple(out)
+
+
 def _plausible_bare_host(host: str) -> bool:
-    """A dotted lower-case string that names a host rather than a Java package or a file."""
+    """A dotted lower-case string that names a host rather than a Java package, a property
+    name or a file."""
     labels = host.split(".")
     if len(labels) < 2 or labels[-1] not in _BARE_TLDS or labels[-1] in _FILE_SUFFIXES:
+        return False
+    if len(labels) > MAX_BARE_LABELS:
         return False
     if any(label.isdigit() for label in labels) or len(labels[-2]) < 2:
         return False

@@ -42,8 +42,10 @@ def endpoint_owner(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """Maps the app's endpoints to the companies that own them and their jurisdiction.
 
     What it checks:
-        Each endpoint's registrable domain (Public Suffix List) against the entity
-        dataset; one finding per owning company, with the endpoints as evidence. The
+        Each endpoint against the entity dataset: the host and its parents, walking up
+        through private public-suffix entries (``www.googleapis.com`` -> ``googleapis.com``)
+        to the registrable domain, and IP literals against the networks an entity
+        publishes; one finding per owning company, with the endpoints as evidence. The
         severity reflects the jurisdiction seen from the EU/EEA: no adequacy decision
         (medium), adequacy (low), EU/EEA (info). Shared CDN and cloud domains are
         reported as hosting only (info).
@@ -66,12 +68,10 @@ def endpoint_owner(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """
     owners: dict[str, tuple[Entity, list[str], list[Evidence], bool]] = {}
     for ep in endpoints(apk):
-        if not ep.registrable_domain:
+        owned = kb.owner_of(ep.host)
+        if owned is None:
             continue
-        e = kb.entity_for_domain(ep.registrable_domain)
-        if e is None:
-            continue
-        infra = ep.registrable_domain in e.infrastructure
+        e, infra = owned.entity, owned.infrastructure
         slot = owners.setdefault(e.name, (e, [], [], True))
         slot[1].append(ep.host)
         slot[2].extend(ep.evidence[:1])
@@ -173,9 +173,7 @@ def unverifiable(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     cov = measure(apk, kb)
     if not cov.code_hidden:
         return
-    owned = any(
-        ep.registrable_domain and kb.entity_for_domain(ep.registrable_domain) for ep in endpoints(apk)
-    )
+    owned = any(kb.owner_of(ep.host) is not None for ep in endpoints(apk))
     vendors = any(m.tracker.vendor and kb.entity_named(m.tracker.vendor) for m in match_trackers(apk, kb))
     if owned or vendors:
         return

@@ -70,11 +70,13 @@ def cleartext_endpoint(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     subscore=Subscore.HYGIENE,
 )
 def ip_literal(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
-    """Reports URLs that name a public IP address instead of a host name.
+    """Reports endpoints that are a public IP address instead of a host name.
 
     What it checks:
         Endpoints whose host is an IPv4 or IPv6 literal outside private, loopback and
-        reserved ranges.
+        reserved ranges: in a URL, as a whole DEX or native string (``185.62.190.12``,
+        ``185.62.190.12:8443``) or as the subject CN of a certificate shipped in the APK.
+        Object identifiers and four-part version numbers are not taken for addresses.
 
     Why it matters:
         Hard-coded addresses bypass DNS-based blocking and certificate checks on host
@@ -93,7 +95,7 @@ def ip_literal(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         if ep.ip_literal and not _private(ep.host):
             yield finding(
                 "AV-NET-002",
-                f"IP literal endpoint {ep.host} ({', '.join(ep.urls[:2]) or 'no URL'})",
+                f"IP literal endpoint {ep.host} ({', '.join(ep.urls[:2]) or 'in ' + ', '.join(ep.sources)})",
                 subject=ep.host,
                 evidence=ep.evidence,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from appveto.apk.model import Apk
+from appveto.apk.native import libraries_text
 from appveto.checks.coverage import Auditability, measure
 from appveto.checks.facts import facts
 from appveto.checks.indicators import FAMILIES, indicator_hits
@@ -310,7 +311,7 @@ def native(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         ev.append(Evidence(EvidenceKind.NATIVE, lib.entry, Location(entry=lib.entry), note))
     yield finding(
         "AV-OBF-007",
-        f"{cov.native_libs} native librar{'y' if cov.native_libs == 1 else 'ies'}, "
+        f"{libraries_text(apk.native_libs)}, "
         f"{round(share * 100)}% of the code by size, {cov.jni_exports} JNI entry point(s)",
         severity=Severity.MEDIUM if share >= 0.5 else Severity.INFO,
         evidence=tuple(ev),

@@ -16,9 +16,22 @@ def register(sub: Any) -> None:
         "--data-dir", metavar="DIR", help="data folder (default $APPVETO_DATA_DIR or the XDG data dir)"
     )
     s = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
-    up = s.add_parser("update", help="download the Exodus tracker list and the permission maps")
+    up = s.add_parser(
+        "update",
+        help="download the Exodus tracker list and the permission maps, or store a list given with --from",
+        description="Download the reference data into the data folder, or (--from) store an Exodus "
+        "tracker list carried in by hand, for sites without internet access. Each file is validated "
+        "before it replaces the previous copy.",
+    )
     up.add_argument("--timeout", type=float, default=30.0, help="seconds per download (default 30)")
     up.add_argument("--exodus-url", metavar="URL", help="alternative URL of the Exodus tracker API")
+    up.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="FILE",
+        help="store this Exodus tracker list (the answer of "
+        "https://reports.exodus-privacy.eu.org/api/trackers saved elsewhere) instead of downloading",
+    )
     up.set_defaults(handler=run_update)
     st = s.add_parser("status", help="list every dataset with source, licence, date and SHA-256")
     st.add_argument(
@@ -43,16 +56,29 @@ def run_update(args: argparse.Namespace) -> int:
     import sys
     from dataclasses import replace
     from datetime import UTC, datetime
+    from pathlib import Path
 
-    from appveto.kb.update import DEFAULT_SOURCES, update
+    from appveto.kb.update import DEFAULT_SOURCES, update, update_from_file
 
+    directory = _dir(args)
+    if args.from_file:
+        if args.exodus_url:
+            sys.stderr.write("appveto data update: --from and --exodus-url exclude each other\n")
+            return 2
+        rows = update_from_file(directory, Path(args.from_file), now=datetime.now(UTC))
+        return _print_rows(rows, directory)
     sources = DEFAULT_SOURCES
     if args.exodus_url:
         sources = tuple(
             replace(s, url=args.exodus_url) if s.kind == "exodus-trackers" else s for s in sources
         )
-    directory = _dir(args)
     rows = update(directory, now=datetime.now(UTC), sources=sources, timeout=args.timeout)
+    return _print_rows(rows, directory)
+
+
+def _print_rows(rows: Any, directory: Any) -> int:
+    import sys
+
     from appveto.cli._io import printable
 
     for r in rows:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from appveto.errors import Diagnostic, KnowledgeBaseError
-from appveto.kb.domains import registrable_domain
+from appveto.kb.domains import owner_candidates
 from appveto.kb.model import (
     ApiRule,
     Combination,
@@ -391,9 +391,9 @@ def _vendor_for(
 ) -> str | None:
     host = urlsplit(website).hostname if "://" in website else None
     if host:
-        reg = registrable_domain(host)
-        if reg and reg in by_domain:
-            return by_domain[reg].name
+        for name_ in owner_candidates(host):  # the host, then its parents up to the registrable domain
+            if name_ in by_domain:
+                return by_domain[name_].name
     first = name.split(" ", 1)[0].casefold()
     if len(first) < 3:
         return None
@@ -430,6 +430,21 @@ def _domains(o: dict[str, Any], key: str, file: str, where: str) -> tuple[str, .
     return tuple(out)
 
 
+def _networks(o: dict[str, Any], file: str, where: str) -> tuple[str, ...]:
+    """An entity's IP networks in CIDR form (``8.8.8.0/24``); anything else is an error naming it."""
+    import ipaddress
+
+    out = []
+    for i, raw in enumerate(_strs(o, "networks", file, where)):
+        try:
+            out.append(str(ipaddress.ip_network(raw.strip(), strict=True)))
+        except ValueError:
+            raise _bad(
+                file, f"{where}.networks[{i}]", f"{raw!a} is not an IP network (CIDR such as 192.0.2.0/24)"
+            ) from None
+    return tuple(out)
+
+
 def parse_entities(
     data: bytes, file: str, *, origin: str = "baseline"
 ) -> tuple[DatasetInfo, tuple[Entity, ...], tuple[Jurisdiction, ...]]:
@@ -451,6 +466,7 @@ def parse_entities(
                 domains=_domains(o, "domains", file, w),
                 aliases=_strs(o, "aliases", file, w),
                 infrastructure=_domains(o, "infrastructure", file, w),
+                networks=_networks(o, file, w),
                 parent=o.get("parent") if isinstance(o.get("parent"), str) else None,
                 note=o.get("note") if isinstance(o.get("note"), str) else None,
                 source=Path(file).name,

@@ -215,6 +215,8 @@ class Entity:
     aliases: tuple[str, ...] = ()
     infrastructure: tuple[str, ...] = ()
     """Domains that are shared hosting/CDN: the owner runs the pipes, not the service."""
+    networks: tuple[str, ...] = ()
+    """IP networks (CIDR) the company publishes as its own, for endpoints given as addresses."""
     parent: str | None = None
     note: str | None = None
     source: str = "baseline"
@@ -251,6 +253,17 @@ class CompilerMarker:
     symbols: tuple[str, ...] = ()
     """Prefixes of compiler-generated symbol names (``NativeLib.dot_symbols``), each
     followed in the symbol by decimal digits only (a pass-generated suffix)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """Who owns a host or an address, and through which recorded name or network."""
+
+    entity: Entity
+    matched: str
+    """The domain (the host or a parent of it) or the network that is recorded for the entity."""
+    infrastructure: bool
+    """The matched domain is one of the entity's hosting/CDN domains."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +350,30 @@ class KnowledgeBase:
 
     def entity_for_domain(self, registrable_domain: str) -> Entity | None:
         return self._domain.get(registrable_domain.casefold())
+
+    def owner_of(self, host: str) -> Ownership | None:
+        """The entity that owns ``host``: the most specific recorded name among the host and
+        its parents, walking up through private public-suffix entries (``www.googleapis.com``
+        -> ``googleapis.com``) to the ICANN registrable domain; for an IP literal, the
+        entity whose published networks hold it."""
+        import ipaddress
+
+        from appveto.kb.domains import owner_candidates
+
+        h = host.strip().strip("[]").strip(".").casefold()
+        try:
+            ip = ipaddress.ip_address(h)
+        except ValueError:
+            for name in owner_candidates(h):
+                e = self._domain.get(name)
+                if e is not None:
+                    return Ownership(e, name, name in e.infrastructure)
+            return None
+        for e in self.entities:
+            for net in e.networks:
+                if ip in ipaddress.ip_network(net):
+                    return Ownership(e, net, False)
+        return None
 
     def entity_named(self, name: str) -> Entity | None:
         return self._entity.get(name.casefold())

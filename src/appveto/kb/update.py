@@ -11,7 +11,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -168,6 +168,52 @@ def _update(
             f"{len(problems)} of {len(sources)} downloads failed", diagnostics=tuple(problems)
         )
     return tuple(d for d in rows if d.name in {s.name for s in sources})
+
+
+def update_from_file(data_dir: Path, path: Path, *, now: datetime) -> tuple[DownloadedDataset, ...]:
+    """Store a tracker list carried in by hand (``appveto data update --from FILE``): the
+    Exodus API answer saved on a machine with internet access. It is validated like a
+    download, written through the one writer (atomically; the previous copy stays when it
+    is refused) and recorded with its file name, SHA-256 and the date. ``path`` is only
+    read; naming the stored copy itself is refused."""
+    src = next(s for s in DEFAULT_SOURCES if s.kind == "exodus-trackers")
+    target = data_dir / src.file
+    try:
+        same = target.exists() and path.exists() and path.samefile(target)
+    except OSError:
+        same = False
+    if same:
+        raise KnowledgeBaseError(
+            f"{path} is the stored copy itself",
+            diagnostics=(
+                Diagnostic("give the newer list from elsewhere; the stored copy is replaced", file=str(path)),
+            ),
+        )
+    given = replace(src, url=f"file {path.name} (given with --from, not downloaded)")
+
+    def read(_url: str, _timeout: float) -> bytes:
+        try:
+            with path.open("rb") as fh:
+                body = fh.read(MAX_DOWNLOAD + 1)
+        except OSError as exc:
+            raise KnowledgeBaseError(
+                f"cannot read {path}",
+                diagnostics=(Diagnostic(f"cannot read: {exc.strerror}", file=str(path)),),
+            ) from None
+        if len(body) > MAX_DOWNLOAD:
+            raise KnowledgeBaseError(
+                f"{path} is too large",
+                diagnostics=(Diagnostic(f"larger than {MAX_DOWNLOAD} bytes", file=str(path)),),
+            )
+        try:
+            _validate(replace(src, url=str(path)), body)
+        except KnowledgeBaseError as exc:
+            raise KnowledgeBaseError(
+                f"{path} is not an Exodus tracker list", diagnostics=exc.diagnostics()
+            ) from None
+        return body
+
+    return update(data_dir, now=now, sources=(given,), fetcher=read)
 
 
 def _validate(src: Source, body: bytes) -> None:
