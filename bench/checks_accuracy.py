@@ -46,7 +46,7 @@ from appveto.errors import AppvetoError  # noqa: E402
 from appveto.kb import load_baseline  # noqa: E402
 from appveto.kb.load import EXODUS_LICENCE, parse_exodus_trackers, with_extra  # noqa: E402
 from appveto.kb.model import KnowledgeBase  # noqa: E402
-from appveto.scan import ScanResult, analyse  # noqa: E402
+from appveto.scan import ScanRecord, analyse  # noqa: E402
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 RANKED_HIGH = ("malware-sample", "spyware", "packed")
@@ -119,7 +119,10 @@ def read_labels(shared: Path) -> dict[str, Label]:
 class Seen:
     """What appveto reported about one file."""
 
-    result: ScanResult
+    result: ScanRecord
+    auditability: str
+    total: float
+    level: str
     fired: frozenset[tuple[str, str | None]]
     """(check ID, subject) of every finding."""
     protectors: tuple[str, ...]
@@ -240,7 +243,7 @@ RULES: tuple[Rule, ...] = (
         "OBF",
         "coverage: packed code is low auditability",
         lambda lb, kb: True if lb.kind == "packed" else None,
-        lambda s: str(s.result.coverage.auditability) == "low",
+        lambda s: s.auditability == "low",
     ),
     Rule(
         "PERM",
@@ -296,14 +299,21 @@ def _scan(path: Path, kb: KnowledgeBase) -> tuple[Apk, Seen] | None:
     except AppvetoError:
         return None
     trackers = frozenset(m.tracker.name for m in match_trackers(apk, kb))
-    protectors = tuple(p.name for p in measure(apk, kb).protectors)
+    cov = measure(apk, kb)
+    protectors = tuple(p.name for p in cov.protectors)
+    auditability = str(cov.auditability)
     result = analyse(apk, kb, now=NOW)
+    if result.score is None:
+        return None
     seen = Seen(
         result,
+        auditability,
+        result.score.total,
+        str(result.score.level),
         frozenset((f.check_id, f.subject) for f in result.findings),
         protectors,
         trackers,
-        {v.permission: str(v.verdict) for v in result.permissions},
+        {v.permission: str(v.verdict) for v in result.permission_verdicts},
     )
     return apk, seen
 
@@ -348,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             scores.append((label.kind, name, float("nan"), "unreadable"))
             continue
         apk, seen = got
-        scores.append((label.kind, name, seen.result.score.total, str(seen.result.score.level)))
+        scores.append((label.kind, name, seen.total, seen.level))
         bare_trackers += [f"{name}: {t.name}" for t in seen.result.trackers if t.class_count == 0]
         for rule in RULES:
             want = rule.truth(label, kb)
