@@ -92,7 +92,6 @@ _MIB = 1024 * _KIB
 _GIB = 1024 * _MIB
 
 
-
 class TamperKind(StrEnum):
     """Deviations from the zip spec (or from what Android expects) seen while reading."""
 

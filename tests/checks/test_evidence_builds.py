@@ -19,19 +19,19 @@ from appveto.demo.apkbuilder import (
     make_signing_key,
 )
 from appveto.kb import load_baseline
-from appveto.scan import ScanResult, scan_apk
+from appveto.scan import ScanRecord, scan_apk
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 C2 = "185.62.190.12"
 
 
-def _scan(tmp: Path, spec: ApkSpec) -> ScanResult:
+def _scan(tmp: Path, spec: ApkSpec) -> ScanRecord:
     path = tmp / f"{spec.package}.apk"
     path.write_bytes(build_apk(spec))
     return scan_apk(str(path), load_baseline(), now=NOW)
 
 
-def _ids(r: ScanResult) -> set[str]:
+def _ids(r: ScanRecord) -> set[str]:
     return {f.check_id for f in r.findings}
 
 

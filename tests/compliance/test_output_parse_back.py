@@ -28,7 +28,7 @@ from appveto.cli import main as cli_main
 from tests.compliance import world
 
 APP_NAME = 'TikTok, "Lite"; <b>&amp;</b> édition'
-DEVICE_NAME = "Jane's phone, <i>2nd</i> & \"work\""
+DEVICE_NAME = 'Jane\'s phone, <i>2nd</i> & "work"'
 PERSON_NAME = 'Doe, Jane "JJ" <jane@evil.example> (IT) & Zoë'
 AT = "2024-04-15"  # after fed-ban's remove_by: overdue devices, notices to send
 

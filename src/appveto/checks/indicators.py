@@ -139,8 +139,6 @@ def literal_forms(s: str) -> tuple[str, ...]:
     return (t, base) if base != t else (t,)
 
 
-
-
 def _is_name(s: str) -> bool:
     """A DEX string that is a type descriptor or a Java identifier (a name, not text)."""
     return bool(_DESCRIPTOR.fullmatch(s) or _IDENT.fullmatch(s))

@@ -108,7 +108,8 @@ def _judgement(apk: Apk, kb: KnowledgeBase, now: datetime) -> dict[str, Any]:
         )
     eps = []
     for ep in endpoints(apk):
-        owner = kb.entity_for_domain(ep.registrable_domain) if ep.registrable_domain else None
+        owned = kb.owner_of(ep.host)  # walks up private suffixes; IP literals by published networks
+        owner = owned.entity if owned else None
         eps.append(
             EndpointSummary(
                 host=ep.host,
