@@ -71,6 +71,7 @@ def _import(
     url: str, out: str, sources: list[tuple[str, list[str]]], taken_at: str, jobs: int, q: Any
 ) -> None:
     from appveto.fleet.directory import read_directory
+    from appveto.fleet.ingest import import_directory, import_inventory
     from appveto.fleet.store import Store
 
     at = datetime.fromisoformat(taken_at)
@@ -78,14 +79,14 @@ def _import(
     with Store.open(url) as store:
         t = time.perf_counter()
         d = read_directory(Path(out) / "directory.json")
-        store.import_directory(d.directory, file="directory.json", source="json", now=at)
+        import_directory(store, d.directory, file="directory.json", source="json", now=at)
         figures["directory_seconds"] = time.perf_counter() - t
         total_rows = 0
         cpu_all = _cpu()
         t_all = time.perf_counter()
         for source, files in sources:
             t = time.perf_counter()
-            summary = store.import_inventory(source, [Path(f) for f in files], at=at, now=at, jobs=jobs)
+            summary = import_inventory(store, source, [Path(f) for f in files], at=at, now=at, jobs=jobs)
             secs = time.perf_counter() - t
             total_rows += summary.rows_ok
             figures["sources"].append((source, summary.rows_ok, summary.rows_bad, secs))

@@ -10,6 +10,7 @@ import pytest
 
 from appveto.compliance.evaluate import evaluate
 from appveto.compliance.model import Limitation, ScanFacts, Status
+from appveto.fleet.ingest import import_directory, import_inventory
 from appveto.fleet.queries import StoreFleet
 from appveto.fleet.store import Store
 from appveto.policy import load_policies
@@ -268,8 +269,8 @@ def test_devices_of_unknown_relation_are_counted_not_dropped(tmp_path: Path) -> 
     )
     with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
         parsed = read_directory(tmp_path / "dir.json", "json")
-        store.import_directory(parsed.directory, file="dir.json", source="json")
-        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        import_directory(store, parsed.directory, file="dir.json", source="json")
+        import_inventory(store, "generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
         ev = evaluate(policies, StoreFleet(store), at=AT)
     assert not ev.results
     assert ev.undetermined_with_selected_apps == 1  # U1: held, ownership and mode not reported

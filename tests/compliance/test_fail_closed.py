@@ -33,6 +33,7 @@ from appveto.compliance.evaluate import evaluate
 from appveto.compliance.model import Status
 from appveto.fleet.directory import read_directory
 from appveto.fleet.generator import generate
+from appveto.fleet.ingest import import_directory, import_inventory
 from appveto.fleet.queries import StoreFleet
 from appveto.fleet.workspace import init_workspace, load_workspace
 from appveto.policy import load_policies
@@ -263,9 +264,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             shutil.copy(EXAMPLES / f, ws / "policies" / f)
         with load_workspace(ws).open_store() as store:
             parsed = read_directory(root / "exports" / "directory.json")
-            store.import_directory(parsed.directory, file="directory.json", source="json", now=taken)
+            import_directory(store, parsed.directory, file="directory.json", source="json", now=taken)
             for source in imported:
-                store.import_inventory(source, list(sources[source]), at=taken, now=taken)
+                import_inventory(store, source, list(sources[source]), at=taken, now=taken)
         workspaces[name] = ws
     platform, amapi = _export_platforms(root / "exports")
     holder = {}

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appveto.fleet.directory import read_directory
+from appveto.fleet.ingest import import_directory, import_inventory
 from appveto.fleet.store import Store
 
 AUTHORITIES = """\
@@ -343,9 +344,9 @@ def load_fleet(
     """Directory, then the old and the new snapshot (``snapshots`` chooses which)."""
     (root / "directory.json").write_text(directory_json(extra_people), encoding="utf-8")
     parsed = read_directory(root / "directory.json", "json")
-    store.import_directory(parsed.directory, file="directory.json", source="json", now=NEW)
+    import_directory(store, parsed.directory, file="directory.json", source="json", now=NEW)
     for name, at, new in (("old.csv", OLD, False), ("new.csv", NEW, True)):
         if name.removesuffix(".csv") not in snapshots:
             continue
         (root / name).write_text(inventory_csv(new), encoding="utf-8")
-        store.import_inventory("generic-csv", [root / name], at=at, now=at)
+        import_inventory(store, "generic-csv", [root / name], at=at, now=at)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from appveto.errors import Diagnostic, FleetError
 from appveto.fleet.directory import read_directory
 from appveto.fleet.importers import IMPORTERS
+from appveto.fleet.ingest import import_inventory
 from appveto.fleet.store import Store
 from tests.fleet import payloads as pl
 
@@ -95,7 +96,7 @@ def test_importers_count_every_row_and_locate_every_error(
     path.write_bytes(data)
     before = _snapshots(store)
     try:
-        summary = store.import_inventory(source, [path], at=AT)
+        summary = import_inventory(store, source, [path], at=AT)
     except FleetError as exc:
         *reasons, last = exc.diagnostics()
         assert reasons, "a refusal says why"
@@ -153,7 +154,7 @@ def test_a_file_cut_inside_a_utf8_sequence_is_refused_at_its_place(store: Store,
     path = tmp_path / "cut.csv"
     path.write_bytes(b"device_id,app_id\nd,a.b\nd,\xc3")
     with pytest.raises(FleetError) as refused:
-        store.import_inventory("generic-csv", [path], at=AT)
+        import_inventory(store, "generic-csv", [path], at=AT)
     first = refused.value.diagnostics()[0]
     assert (first.file, first.line) == (str(path), 3)
     assert "byte offset 25" in first.message

@@ -11,6 +11,7 @@ import pytest
 from appveto.errors import FleetError
 from appveto.fleet.directory import read_directory
 from appveto.fleet.generator import generate
+from appveto.fleet.ingest import import_directory, import_inventory
 from appveto.fleet.store import Store
 
 
@@ -34,10 +35,10 @@ def test_every_file_imports_cleanly(tmp_path: Path) -> None:
     assert directory.rows_bad == 0 and not directory.issues
     assert len(directory.directory.people) == 400
     with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        store.import_directory(directory.directory, file="directory.json", source="json")
+        import_directory(store, directory.directory, file="directory.json", source="json")
         rows = 0
         for source, files in s.sources:
-            summary = store.import_inventory(source, list(files), at=s.taken_at)
+            summary = import_inventory(store, source, list(files), at=s.taken_at)
             assert summary.rows_bad == 0, [str(i) for f in summary.files for i in f.issues]
             rows += summary.rows_ok
         assert rows == s.app_rows

@@ -12,6 +12,7 @@ import pytest
 
 from appveto.errors import FleetError
 from appveto.fleet.importers import IMPORTERS
+from appveto.fleet.ingest import import_inventory
 from appveto.fleet.model import ImportSummary, InstalledApp, ManagementMode, Ownership, Platform
 from appveto.fleet.store import Store
 from tests.fleet import payloads as pl
@@ -21,7 +22,7 @@ Write = Callable[[str, "str | bytes"], Path]
 
 
 def run(store: Store, source: str, *files: Path) -> tuple[ImportSummary, list[InstalledApp]]:
-    summary = store.import_inventory(source, list(files), at=AT, display=[f.name for f in files])
+    summary = import_inventory(store, source, list(files), at=AT, display=[f.name for f in files])
     return summary, list(store.installed())
 
 
@@ -32,7 +33,7 @@ def messages(summary: ImportSummary) -> list[str]:
 def refused(store: Store, source: str, path: Path) -> str:
     before = store.counts()
     with pytest.raises(FleetError) as info:
-        store.import_inventory(source, [path], at=AT, display=[path.name])
+        import_inventory(store, source, [path], at=AT, display=[path.name])
     assert store.counts() == before
     return "\n".join(str(d) for d in info.value.diagnostics())
 
@@ -304,8 +305,8 @@ def test_intune_graph_app_centric_and_device_centric(sqlite_store: Store, write:
             }
         ]
     }
-    s2 = sqlite_store.import_inventory(
-        "intune-graph", [write("by-device.json", json.dumps(device_centric))], at=AT
+    s2 = import_inventory(
+        sqlite_store, "intune-graph", [write("by-device.json", json.dumps(device_centric))], at=AT
     )
     assert (s2.rows_ok, s2.rows_bad) == (1, 1)
 
@@ -366,7 +367,7 @@ def test_fleet_hosts(sqlite_store: Store, write: Write) -> None:
         == "j.peeters@example.org"
     )
     single = json.dumps({"host": pl.fleet_host("UUID-2", "h2", "windows", [])})
-    assert sqlite_store.import_inventory("fleet", [write("host.json", single)], at=AT).devices == 1
+    assert import_inventory(sqlite_store, "fleet", [write("host.json", single)], at=AT).devices == 1
 
 
 def test_fleet_software_titles_refused(sqlite_store: Store, write: Write) -> None:
@@ -474,7 +475,7 @@ def test_headwind(sqlite_store: Store, write: Write) -> None:
     assert (summary.rows_ok, summary.rows_bad, summary.devices) == (3, 1, 2)
     assert any("[1].applications[1]" in m and "without 'pkg'" in m for m in messages(summary))
     one = json.dumps(pl.headwind_info("PRJ-9", [(pl.TIKTOK, "TikTok", "1")]))
-    assert sqlite_store.import_inventory("headwind", [write("one.json", one)], at=AT).rows_ok == 1
+    assert import_inventory(sqlite_store, "headwind", [write("one.json", one)], at=AT).rows_ok == 1
     assert "not a Headwind MDM DeviceInfo" in refused(
         sqlite_store, "headwind", write("x.json", pl.amapi_page([pl.amapi_device("a", [])]))
     )
@@ -534,7 +535,7 @@ def test_a_refused_file_among_good_ones_refuses_all(sqlite_store: Store, write: 
     bad1 = write("bad1.csv", "nope\n1\n")
     bad2 = write("bad2.csv", "")
     with pytest.raises(FleetError) as info:
-        sqlite_store.import_inventory("generic-csv", [good, bad1, bad2], at=AT)
+        import_inventory(sqlite_store, "generic-csv", [good, bad1, bad2], at=AT)
     diags = [str(d) for d in info.value.diagnostics()]
     assert len(diags) == 3 and diags[0].startswith(str(bad1)) and diags[1].startswith(str(bad2))
     assert diags[2] == "import refused (2 of 3 files not readable as generic-csv); nothing was stored"
@@ -544,7 +545,7 @@ def test_a_refused_file_among_good_ones_refuses_all(sqlite_store: Store, write: 
 
 def test_missing_file_is_refused(sqlite_store: Store, tmp_path: Path) -> None:
     with pytest.raises(FleetError, match="cannot read"):
-        sqlite_store.import_inventory("amapi", [tmp_path / "absent.json"], at=AT)
+        import_inventory(sqlite_store, "amapi", [tmp_path / "absent.json"], at=AT)
 
 
 _HUGE = "9" * 5000  # Python's int() refuses more than 4300 digits (a ValueError, not a JSON error)
@@ -569,7 +570,7 @@ def test_a_number_too_long_to_read_is_refused_with_its_place(
 ) -> None:
     path = write(f"{source}.json", text % _HUGE)
     with pytest.raises(FleetError) as exc:
-        sqlite_store.import_inventory(source, [path], at=AT)
+        import_inventory(sqlite_store, source, [path], at=AT)
     (diag,) = [d for d in exc.value.diagnostics() if d.file]
     assert diag.message == f"a number too long to read (more than 4300 digits) in {where}"
     assert diag.line == text.count("\n", 0, text.index("%s")) + 1
@@ -578,6 +579,6 @@ def test_a_number_too_long_to_read_is_refused_with_its_place(
 def test_a_json_line_with_a_number_too_long_to_read_is_a_bad_row(sqlite_store: Store, write: Write) -> None:
     good = pl.osquery_line("apps", "mac-1", "added", columns=pl.osquery_app("com.x", "X", "1"))
     bad = '{"name": "apps", "x": ' + _HUGE + "}"
-    summary = sqlite_store.import_inventory("osquery", [write("o.log", f"{good}\n{bad}\n{good}\n")], at=AT)
+    summary = import_inventory(sqlite_store, "osquery", [write("o.log", f"{good}\n{bad}\n{good}\n")], at=AT)
     issues = [(i.line, i.message) for f in summary.files for i in f.issues]
     assert (2, "a number too long to read (more than 4300 digits)") in issues

@@ -12,6 +12,7 @@ import pytest
 from appveto.errors import FleetError
 from appveto.fleet.directory import read_directory
 from appveto.fleet.importers._common import MAX_STRING, long_string
+from appveto.fleet.ingest import import_inventory
 from appveto.fleet.store import Store
 from tests.fleet import payloads as pl
 
@@ -83,7 +84,7 @@ def test_a_long_string_is_a_located_bad_row(case: str, tmp_path: Path) -> None:
     f = tmp_path / "export.json"
     f.write_text(make(), encoding="utf-8")
     with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
-        summary = store.import_inventory(source, [f], at=AT, display=["export.json"])
+        summary = import_inventory(store, source, [f], at=AT, display=["export.json"])
         stored = list(store.installed())
     issues = [str(i) for fs in summary.files for i in fs.issues]
     assert summary.rows_bad >= 1 and summary.rows_ok >= 1, issues

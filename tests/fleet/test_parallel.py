@@ -21,6 +21,7 @@ from appveto.errors import FleetError
 from appveto.fleet import _parallel
 from appveto.fleet._parallel import RecordingSink, default_jobs, read_file
 from appveto.fleet.generator import generate
+from appveto.fleet.ingest import import_inventory
 from appveto.fleet.model import DeviceRecord, ImportSummary
 from appveto.fleet.store import Store
 from tests.fleet import payloads as pl
@@ -64,7 +65,7 @@ def _both(
             for files in batches:
                 try:
                     summaries.append(
-                        _summary(store.import_inventory(source, files, at=AT, now=AT, jobs=jobs))
+                        _summary(import_inventory(store, source, files, at=AT, now=AT, jobs=jobs))
                     )
                 except FleetError as exc:
                     summaries.append((str(exc), exc.diagnostics()))
@@ -299,7 +300,7 @@ def test_apps_by_columns_equal_apps_one_by_one(tmp_path: Path, monkeypatch: pyte
         for columnwise in (False, True):
             url = f"sqlite:///{tmp_path / f'{cache}-{columnwise}.db'}"
             with Store.open(url) as store:
-                store.import_inventory(_ColumnImporter("amapi", columnwise), [tmp_path], at=AT, now=AT)
+                import_inventory(store, _ColumnImporter("amapi", columnwise), [tmp_path], at=AT, now=AT)
             dumps.append(_dump(url))
         assert dumps[0] == dumps[1]
         assert len(dumps[0]["installed_apps"]) == 10  # the exact duplicate row counts once per device
@@ -319,7 +320,7 @@ def test_a_dying_pool_hands_the_rest_back(
     tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Workers killed in the middle (out of memory, say): the import finishes here, the same."""
-    from appveto.fleet import store as store_mod
+    from appveto.fleet import ingest as store_mod
 
     files = [
         write(

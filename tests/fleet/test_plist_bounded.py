@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appveto.fleet.importers._plist import PlistError, loads_binary
+from appveto.fleet.ingest import import_inventory
 from appveto.fleet.store import Store
 
 
@@ -101,7 +102,7 @@ def test_the_importer_refuses_them_with_a_located_error(tmp_path: Path, data: by
     f = tmp_path / "device.plist"
     f.write_bytes(data)
     with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store, pytest.raises(FleetError) as info:
-        store.import_inventory("apple", [f], at=datetime(2024, 1, 1, tzinfo=UTC))
+        import_inventory(store, "apple", [f], at=datetime(2024, 1, 1, tzinfo=UTC))
     diag = info.value.diagnostics()[0]
     assert diag.file is not None and diag.file.endswith("device.plist")
     assert "broken plist" in diag.message

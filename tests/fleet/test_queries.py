@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from appveto.fleet.ingest import import_directory, import_inventory
 from appveto.fleet.queries import StoreFleet
 from appveto.fleet.store import DeviceInventory, Store
 from tests.compliance import world
@@ -43,7 +44,7 @@ def test_rows_without_app_id_are_selected_by_name(tmp_path: Path) -> None:
     csv_text = "device_id,app_id,app_name\nX1,,TikTok\nX1,,Teams\nX2,com.zhiliaoapp.musically,TikTok\n"
     (tmp_path / "inv.csv").write_text(csv_text, encoding="utf-8")
     with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
-        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        import_inventory(store, "generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
         fleet = StoreFleet(store)
         got = {
             inv.observation.device.source_device_id: [(a.app_id, a.name) for a in inv.apps]
@@ -66,7 +67,7 @@ def test_app_ids_are_looked_up_without_regard_to_case(tmp_path: Path) -> None:
     )
     (tmp_path / "inv.csv").write_text(csv_text, encoding="utf-8")
     with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
-        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        import_inventory(store, "generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
         got = {
             inv.observation.device.source_device_id: [a.app_id for a in inv.apps]
             for inv in StoreFleet(store).device_inventories(app_ids={world.TIKTOK})
@@ -131,10 +132,10 @@ def test_directory_devices_people_without_devices_and_find_people(store_url: str
     doc["people"][3]["user_name"] = "p4-login"  # type: ignore[index]
     (tmp_path / "dir.json").write_text(json.dumps(doc), encoding="utf-8")
     with Store.open(store_url) as store:
-        store.import_directory(
-            read_directory(tmp_path / "dir.json").directory, file="dir.json", source="json"
+        import_directory(
+            store, read_directory(tmp_path / "dir.json").directory, file="dir.json", source="json"
         )
-        store.import_inventory("generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
+        import_inventory(store, "generic-csv", [tmp_path / "inv.csv"], at=world.NEW)
         fleet = StoreFleet(store)
         assert [tuple(h) for h in fleet.directory_devices()] == [("p2", "I9", Platform.IOS)]
         assert list(fleet.people_without_devices()) == ["p3"]

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect
 from appveto.errors import FleetError
 from appveto.fleet import _schema
 from appveto.fleet.directory import read_directory
+from appveto.fleet.ingest import import_directory, import_inventory
 from appveto.fleet.model import HolderMatch
 from appveto.fleet.store import Store, migrate, normalize_url
 from tests.fleet import payloads as pl
@@ -112,17 +113,17 @@ def _import_sample(store: Store, write: Write) -> None:
             pl.amapi_device("b1", [(pl.AUTHENTICATOR, "Authenticator", "6.2")]),
         ]
     )
-    store.import_inventory("amapi", [write("p1.json", page1)], at=T1)
+    import_inventory(store, "amapi", [write("p1.json", page1)], at=T1)
     page2 = pl.amapi_page(
         [
             pl.amapi_device("a1", [(pl.AUTHENTICATOR, "Authenticator", "6.3")], user="a.mertens@example.org"),
             pl.amapi_device("c1", [(pl.TIKTOK, "TikTok", "35.0")]),
         ]
     )
-    store.import_inventory("amapi", [write("p2.json", page2)], at=T2)
+    import_inventory(store, "amapi", [write("p2.json", page2)], at=T2)
     d = write("dir.json", json.dumps(DIRECTORY))
     parsed = read_directory(d)
-    store.import_directory(parsed.directory, file="dir.json", source="json", now=T2)
+    import_directory(store, parsed.directory, file="dir.json", source="json", now=T2)
 
 
 def _state(store: Store) -> dict[str, object]:
@@ -197,10 +198,11 @@ def test_a_failing_import_leaves_nothing(
     store_url: str, write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from appveto.fleet import _writer
-    from appveto.fleet import store as store_mod
+    from appveto.fleet import ingest as store_mod
 
     with Store.open(store_url) as store:
-        store.import_inventory(
+        import_inventory(
+            store,
             "amapi",
             [write("ok.json", pl.amapi_page([pl.amapi_device("x", [(pl.TIKTOK, "TikTok", "1")])]))],
             at=T1,
@@ -212,7 +214,7 @@ def test_a_failing_import_leaves_nothing(
         good = write("many.json", pl.amapi_page(devices))
         bad = write("cut.json", pl.amapi_page(devices)[:300])
         with pytest.raises(FleetError, match="truncated JSON"):
-            store.import_inventory("amapi", [good, bad], at=T2)
+            import_inventory(store, "amapi", [good, bad], at=T2)
         assert store.counts() == before
         assert store.import_log() == log_before
 
@@ -222,7 +224,7 @@ def test_a_failing_import_leaves_nothing(
 
         monkeypatch.setattr(store_mod, "_resolve_holders", boom)
         with pytest.raises(RuntimeError):
-            store.import_inventory("amapi", [good], at=T2)
+            import_inventory(store, "amapi", [good], at=T2)
         assert store.counts() == before
 
 
@@ -231,8 +233,8 @@ def test_reimport_updates_devices_and_keeps_history(store_url: str, write: Write
     second = pl.amapi_device("z", [], serial="S2", ownership="OWNERSHIP_UNSPECIFIED")
     del second["hardwareInfo"]["model"]
     with Store.open(store_url) as store:
-        store.import_inventory("amapi", [write("1.json", pl.amapi_page([first]))], at=T1)
-        store.import_inventory("amapi", [write("2.json", pl.amapi_page([second]))], at=T2)
+        import_inventory(store, "amapi", [write("1.json", pl.amapi_page([first]))], at=T1)
+        import_inventory(store, "amapi", [write("2.json", pl.amapi_page([second]))], at=T2)
         (dev,) = list(store.devices())
         assert dev.serial_number == "S2" and dev.model == "SM-A546B"  # a missing value keeps the old one
         assert dev.ownership.value == "personal"  # so does an unknown enum value
@@ -251,8 +253,8 @@ def test_app_catalog_beyond_the_memory_bound(
         pl.amapi_device(f"m{i}", [(f"app.{j}", f"A{j}", "1") for j in range(i, i + 6)]) for i in range(6)
     ]
     with Store.open(store_url) as store:
-        store.import_inventory("amapi", [write("a.json", pl.amapi_page(devices[:3]))], at=T1)
-        summary = store.import_inventory("amapi", [write("b.json", pl.amapi_page(devices))], at=T2)
+        import_inventory(store, "amapi", [write("a.json", pl.amapi_page(devices[:3]))], at=T1)
+        summary = import_inventory(store, "amapi", [write("b.json", pl.amapi_page(devices))], at=T2)
         assert summary.rows_ok == 36
         got = sorted((a.device_id, a.app_id) for a in store.installed())
         key = {d.id: d.name for d in store.devices()}
@@ -266,9 +268,9 @@ def test_app_catalog_beyond_the_memory_bound(
 
 def test_naive_snapshot_date_refused(sqlite_store: Store, write: Write) -> None:
     with pytest.raises(FleetError, match="no time zone"):
-        sqlite_store.import_inventory("amapi", [write("x.json", "{}")], at=datetime(2024, 1, 1))
+        import_inventory(sqlite_store, "amapi", [write("x.json", "{}")], at=datetime(2024, 1, 1))
     with pytest.raises(FleetError, match="unknown inventory source"):
-        sqlite_store.import_inventory("jamf", [write("y.json", "{}")], at=T1)
+        import_inventory(sqlite_store, "jamf", [write("y.json", "{}")], at=T1)
 
 
 def test_hostile_strings_are_stored_on_both_backends(store_url: str, write: Write) -> None:
@@ -276,16 +278,16 @@ def test_hostile_strings_are_stored_on_both_backends(store_url: str, write: Writ
     text = pl.amapi_page([dev]).replace("\\\\u0000", "\\u0000")
     long_id = "x" * 5000
     with Store.open(store_url) as store:
-        summary = store.import_inventory("amapi", [write("h.json", text)], at=T1)
+        summary = import_inventory(store, "amapi", [write("h.json", text)], at=T1)
         assert summary.rows_ok == 1
         (app,) = list(store.installed())
         assert app.app_id == "com.bad?pkg" and app.name == "Tik\ufffdTok" and app.version == "1?"
-        summary = store.import_inventory(
-            "generic-csv", [write("long.csv", f"device_id,app_id\n{long_id},{long_id}\n")], at=T2
+        summary = import_inventory(
+            store, "generic-csv", [write("long.csv", f"device_id,app_id\n{long_id},{long_id}\n")], at=T2
         )
         assert summary.rows_ok == 1
         directory = read_directory(write("d.json", json.dumps({"people": [{"id": "p\u0000" + long_id}]})))
-        store.import_directory(directory.directory, file="d.json", source="json")
+        import_directory(store, directory.directory, file="d.json", source="json")
         assert next(store.people()).id == "p\ufffd" + long_id
 
 
@@ -311,10 +313,10 @@ def test_dry_run_reports_and_stores_nothing(store_url: str, write: Write) -> Non
         "p.json", pl.amapi_page([pl.amapi_device(f"d{i}", [(pl.TIKTOK, "TikTok", "1")]) for i in range(3)])
     )
     with Store.open(store_url) as store:
-        dry = store.import_inventory("amapi", [page], at=T1, dry_run=True)
+        dry = import_inventory(store, "amapi", [page], at=T1, dry_run=True)
         assert dry.snapshot_id is None
         assert store.counts().snapshots == 0 and store.import_log() == ()
-        real = store.import_inventory("amapi", [page], at=T1)
+        real = import_inventory(store, "amapi", [page], at=T1)
         assert (
             (dry.rows_ok, dry.devices, dry.rows_bad)
             == (real.rows_ok, real.devices, real.rows_bad)
@@ -343,7 +345,7 @@ def test_duplicate_rows_within_and_across_batches(
     ]
     path = write("i.csv", "\n".join([pl.INTUNE_HEADER, *rows]) + "\n")
     with Store.open(store_url) as store:
-        summary = store.import_inventory("intune-csv", [path], at=T1)
+        summary = import_inventory(store, "intune-csv", [path], at=T1)
         (fs,) = summary.files
         assert (fs.rows_ok, fs.rows_skipped) == (5, 3)
         got = sorted((a.device_id, a.app_id or a.name) for a in store.installed())
@@ -355,17 +357,17 @@ def test_an_inventory_import_resolves_its_own_devices(store_url: str, write: Wri
     another source leaves the devices it does not hold as they were."""
     with Store.open(store_url) as store:
         parsed = read_directory(write("dir.json", json.dumps(DIRECTORY)))
-        store.import_directory(parsed.directory, file="dir.json", source="json", now=T1)
+        import_directory(store, parsed.directory, file="dir.json", source="json", now=T1)
         page = pl.amapi_page(
             [
                 pl.amapi_device("a1", [(pl.TIKTOK, "TikTok", "1")], user="A.Mertens@example.org"),
                 pl.amapi_device("b1", [(pl.TIKTOK, "TikTok", "1")]),
             ]
         )
-        store.import_inventory("amapi", [write("p.json", page)], at=T1)
+        import_inventory(store, "amapi", [write("p.json", page)], at=T1)
         apps = [pl.apple_app("com.x", "X", "1", "1")]
         responses = [pl.apple_response("b1", apps), pl.apple_response("u9", apps)]
-        store.import_inventory("apple", [write("a.plist", pl.plist(responses))], at=T2)
+        import_inventory(store, "apple", [write("a.plist", pl.plist(responses))], at=T2)
         holders = {(d.source, d.source_device_id): (d.person_id, d.holder_match) for d in store.devices()}
     dev = "enterprises/LC00abc123/devices/"
     assert holders == {

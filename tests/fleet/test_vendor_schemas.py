@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from appveto.fleet.importers._platforms import platform_of
+from appveto.fleet.ingest import import_inventory
 from appveto.fleet.model import ManagementMode, Ownership, Platform
 from appveto.fleet.store import Store
 from tests.conftest import require_shared
@@ -62,7 +63,7 @@ def test_every_amapi_ownership_and_mode_value_is_read(
         for i, o in enumerate(ownerships)
         for j, m in enumerate(modes)
     ]
-    summary = sqlite_store.import_inventory("amapi", [write("all.json", pl.amapi_page(devices))], at=AT)
+    summary = import_inventory(sqlite_store, "amapi", [write("all.json", pl.amapi_page(devices))], at=AT)
     assert summary.rows_bad == 0 and summary.devices == len(devices)
     got = {d.name: (d.ownership, d.management_mode) for d in sqlite_store.devices()}
     for i, o in enumerate(ownerships):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from appveto.fleet.ingest import import_directory, import_inventory
     from appveto.fleet.model import ImportSummary
     from appveto.fleet.store import Store
 
@@ -209,7 +210,7 @@ def _run_fleet_import(args: argparse.Namespace) -> int:
     if not files:
         raise FleetError(f"no files to import in {', '.join(str(p) for p in args.files)}")
     with open_store(args) as store:
-        summary = store.import_inventory(args.source, files, at=at, dry_run=args.dry_run, jobs=args.jobs)
+        summary = import_inventory(store, args.source, files, at=at, dry_run=args.dry_run, jobs=args.jobs)
     _print_summary(summary)
     n = len(summary.files)
     rate = summary.rows_ok / summary.seconds if summary.seconds > 0 else 0.0
@@ -228,7 +229,8 @@ def _run_directory_import(args: argparse.Namespace) -> int:
 
     parsed = read_directory(args.file, args.format, display=str(args.file))
     with open_store(args) as store:
-        summary = store.import_directory(
+        summary = import_directory(
+            store,
             parsed.directory,
             file=parsed.file,
             source=parsed.format,

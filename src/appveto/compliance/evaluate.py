@@ -74,8 +74,15 @@ from appveto.compliance.model import (
     UnknownReason,
 )
 from appveto.compliance.vendors import VENDOR_APPS
-from appveto.fleet.model import Device, HeldDevice, InstalledApp, ManagementMode, Ownership, Platform
-from appveto.fleet.store import DeviceInventory
+from appveto.fleet.model import (
+    Device,
+    DeviceInventory,
+    HeldDevice,
+    InstalledApp,
+    ManagementMode,
+    Ownership,
+    Platform,
+)
 from appveto.policy.model import (
     AdoptionStatus,
     DecisionStatus,

@@ -28,8 +28,7 @@ from appveto.compliance.evaluate import (
 )
 from appveto.compliance.model import DEFAULT_STALE_AFTER, FleetView, ScanFacts, Status
 from appveto.errors import ComplianceError, Diagnostic
-from appveto.fleet.model import Device, HeldDevice, InstalledApp, Person
-from appveto.fleet.store import DeviceInventory
+from appveto.fleet.model import Device, DeviceInventory, HeldDevice, InstalledApp, Person
 from appveto.policy.model import DeviceRelation, PolicySet
 
 

@@ -31,7 +31,9 @@ from typing import Protocol
 
 from appveto.fleet.model import (
     Authority,
+    DeviceInventory,
     HeldDevice,
+    Membership,
     Network,
     OrgUnit,
     Person,
@@ -40,8 +42,6 @@ from appveto.fleet.model import (
     Snapshot,
     System,
 )
-from appveto.fleet.queries import Membership
-from appveto.fleet.store import DeviceInventory
 from appveto.policy.model import DecisionStatus, Mode
 
 DEFAULT_STALE_AFTER = timedelta(days=30)

@@ -304,3 +304,21 @@ class StoreCounts:
     devices: int
     snapshots: int
     installed_apps: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInventory:
+    """A device, the snapshot that last saw it, and that snapshot's apps on it."""
+
+    observation: DeviceObservation
+    apps: tuple[InstalledApp, ...]
+
+
+class Membership(NamedTuple):
+    """Where a person sits, for scope matching: what an evaluation needs of each person."""
+
+    person_id: PersonId
+    org_unit_id: OrgUnitId | None
+    authority_id: AuthorityId | None
+    roles: tuple[RoleId, ...]
+    active: bool

@@ -23,18 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from appveto.fleet.model import (
     Authority,
     AuthorityId,
     Device,
     DeviceId,
+    DeviceInventory,
     DeviceObservation,
     HeldDevice,
     HolderMatch,
     InstalledApp,
     ManagementMode,
+    Membership,
     Network,
     OrgUnit,
     OrgUnitId,
@@ -48,7 +50,7 @@ from appveto.fleet.model import (
     SnapshotId,
     System,
 )
-from appveto.fleet.store import DeviceInventory, Store
+from appveto.fleet.store import Store
 
 _FETCH = 20_000
 MAX_IN_LIST = 30_000
@@ -67,16 +69,6 @@ def _utc(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Membership(NamedTuple):
-    """Where a person sits, for scope matching: what an evaluation needs of each person."""
-
-    person_id: PersonId
-    org_unit_id: OrgUnitId | None
-    authority_id: AuthorityId | None
-    roles: tuple[RoleId, ...]
-    active: bool
 
 
 class StoreFleet:
