@@ -93,3 +93,31 @@ def workspace_guard(args: argparse.Namespace, *, policies: Path | None = None) -
     if policies is not None:
         folders.append(policies)
     return Guard.of(inputs, folders)
+
+
+def add_policy_options(parser: argparse.ArgumentParser, *, workspace_help: str | None = None) -> None:
+    """The one grammar for where policies come from: ``-w/--workspace WS`` (its ``policies/``
+    folder; default the current folder) and ``--policies DIR`` to read another folder."""
+    parser.add_argument(
+        "--workspace",
+        "-w",
+        metavar="WS",
+        help=workspace_help or "the workspace whose policies/ folder is read (default: the current folder)",
+    )
+    parser.add_argument(
+        "--policies", metavar="DIR", help="read this policy folder instead of the workspace's policies/"
+    )
+
+
+def policies_dir(args: argparse.Namespace, positional: str | None = None) -> str:
+    """The policy folder a command reads: ``--policies`` (or a positional ``DIR``), else the
+    workspace's ``policies/``."""
+    given = getattr(args, "policies", None)
+    if positional is not None and given is not None and positional != given:
+        raise AppvetoError(f"two policy folders given ({positional} and --policies {given}); give one")
+    chosen = given or positional
+    if chosen is not None:
+        return str(chosen)
+    from appveto.fleet.workspace import load_workspace
+
+    return str(load_workspace(Path(getattr(args, "workspace", None) or ".")).policies_dir)

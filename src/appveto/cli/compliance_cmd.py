@@ -56,7 +56,14 @@ def _gates(value: str) -> tuple[str, ...]:
 def _common(p: argparse.ArgumentParser) -> None:
     add_store_arguments(p)
     p.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: the workspace's)")
-    p.add_argument("--at", type=_day, metavar="DATE", help="evaluation day, YYYY-MM-DD (default: today, UTC)")
+    p.add_argument(
+        "--at",
+        "--now",
+        dest="at",
+        type=_day,
+        metavar="DATE",
+        help="evaluation day, YYYY-MM-DD (default: today, UTC)",
+    )
     p.add_argument(
         "--apk",
         nargs="+",
@@ -120,20 +127,38 @@ def register(subparsers: Any) -> None:
 
     no = group.add_parser("notices", help="one notice per affected person, as Markdown and .eml")
     _common(no)
-    no.add_argument("--output", "-o", type=Path, default=Path("notices"), metavar="DIR")
-    no.add_argument("--sender", default="security-office@appveto.invalid", metavar="ADDRESS")
+    no.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=Path("notices"),
+        metavar="DIR",
+        help="folder to write (default notices)",
+    )
+    no.add_argument(
+        "--sender",
+        default="security-office@appveto.invalid",
+        metavar="ADDRESS",
+        help="the From address of the .eml notices (default security-office@appveto.invalid)",
+    )
     no.set_defaults(handler=_run_notices)
 
     demo = subparsers.add_parser(
         "demo-data",
         help="write a synthetic fleet (directory and MDM exports) into a new or empty folder",
     )
-    demo.add_argument("out", type=Path, metavar="OUT")
-    demo.add_argument("--people", type=int, default=20_000, metavar="N")
-    demo.add_argument("--seed", type=int, default=2023)
+    demo.add_argument("out", type=Path, metavar="OUT", help="folder to write the directory and exports into")
+    demo.add_argument(
+        "--people", type=int, default=20_000, metavar="N", help="size of the administration (default 20000)"
+    )
+    demo.add_argument(
+        "--seed", type=int, default=2023, help="seed of the generator: the same seed writes the same files"
+    )
     demo.add_argument("--apps-per-device", type=int, metavar="N", help="exactly N apps per device")
     demo.add_argument(
         "--at",
+        "--now",
+        dest="at",
         type=_day,
         metavar="DATE",
         help="the day the exports are taken (report and enrolment times; default 2023-06-01)",

@@ -68,7 +68,13 @@ def register(sub: Any) -> None:
         help="folder of APKs to vet instead of the four sample apps the demo builds",
     )
     p.add_argument("--people", type=int, default=5000, help="size of the synthetic administration")
-    p.add_argument("--at", default="2023-04-15", help="the date the demo runs at (default 2023-04-15)")
+    p.add_argument(
+        "--at",
+        "--now",
+        dest="at",
+        default="2023-04-15",
+        help="the date the demo runs at (default 2023-04-15)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -138,18 +144,18 @@ def run(args: argparse.Namespace) -> int:
         now = f"{at}T12:00:00Z"
         step(
             "Vet the apps (JSON for pipelines)",
-            ["scan", "--now", now, "--format", "json", "-o", str(reports / "scan.json"), *apks],
+            ["scan", "--at", now, "--format", "json", "-o", str(reports / "scan.json"), *apks],
         )
         step(
             "Vet the apps (HTML report for the decision file)",
-            ["scan", "--now", now, "--format", "html", "-o", str(reports / "scan.html"), *apks],
+            ["scan", "--at", now, "--format", "html", "-o", str(reports / "scan.html"), *apks],
         )
         step(
             "Compare the apps side by side",
-            ["compare", "--now", now, "--format", "html", "-o", str(reports / "compare.html"), *apks],
+            ["compare", "--at", now, "--format", "html", "-o", str(reports / "compare.html"), *apks],
         )
         if pair:
-            step("What the obfuscated build changed", ["diff", "--now", now, *pair])
+            step("What the obfuscated build changed", ["diff", "--at", now, *pair])
 
     # Monitor ------------------------------------------------------------------------
     _fleet_steps(step, ws, out, pol, at, args.people)

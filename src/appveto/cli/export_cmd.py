@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from appveto.cli._io import add_policy_options, policies_dir
+
 ALL = "all"
 
 
@@ -36,10 +38,12 @@ def register(sub: Any) -> None:
         description=_description(),
     )
     p.add_argument("target", choices=_choices(), metavar="TARGET", help=f"one of: {', '.join(_choices())}")
-    p.add_argument("--policies", required=True, metavar="DIR", help="policy folder")
+    add_policy_options(p)
     p.add_argument("--decision", metavar="ID", help="decision id (required when the folder holds several)")
     p.add_argument("--zone", metavar="ZONE", help="DNS targets: only this network zone of the decision")
-    p.add_argument("--at", metavar="DATE", help="state of the policies on this date (default: today)")
+    p.add_argument(
+        "--at", "--now", dest="at", metavar="DATE", help="state of the policies on this date (default: today)"
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="output file (a folder for 'all'); default stdout")
     p.set_defaults(handler=run)
 
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from appveto.kb.load import load_kb
     from appveto.policy.load import load_policies
 
+    args.policies = policies_dir(args)
     at = export_date(args.at, default=date.today())
     generator = f"appveto {__version__}"
     policies = load_policies(args.policies)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from appveto.fleet.ingest import import_directory, import_inventory
     from appveto.fleet.model import ImportSummary
     from appveto.fleet.store import Store
 
@@ -112,7 +111,14 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="an export file, or a folder: every file directly in it (e.g. one plist per device)",
     )
-    imp.add_argument("--at", type=parse_date, metavar="DATE", help="the date of the snapshot (default: now)")
+    imp.add_argument(
+        "--at",
+        "--now",
+        dest="at",
+        type=parse_date,
+        metavar="DATE",
+        help="the date of the snapshot (default: now)",
+    )
     imp.add_argument(
         "--dry-run",
         action="store_true",
@@ -137,7 +143,7 @@ def register(subparsers: Any) -> None:
         description="Replace the stored directory (people, org units, roles, authorities, device holders) "
         "with FILE, in one transaction. See docs/fleet.md for the formats.",
     )
-    dimp.add_argument("file", metavar="FILE", type=Path)
+    dimp.add_argument("file", metavar="FILE", type=Path, help="the directory file (JSON, CSV or LDIF)")
     dimp.add_argument(
         "--format",
         "-f",
@@ -204,6 +210,7 @@ def _jobs(text: str) -> int:
 
 def _run_fleet_import(args: argparse.Namespace) -> int:
     from appveto.errors import FleetError
+    from appveto.fleet.ingest import import_inventory
 
     at = args.at or datetime.now(UTC)
     files = _expand(args.files)
@@ -226,6 +233,7 @@ def _run_fleet_import(args: argparse.Namespace) -> int:
 
 def _run_directory_import(args: argparse.Namespace) -> int:
     from appveto.fleet.directory import read_directory
+    from appveto.fleet.ingest import import_directory
 
     parsed = read_directory(args.file, args.format, display=str(args.file))
     with open_store(args) as store:

@@ -17,6 +17,7 @@ import importlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from appveto import __version__
 
@@ -39,11 +40,39 @@ EXIT_GATE = 1
 EXIT_USAGE = 2
 
 
+class _SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Subcommands whose ``--help`` describes them: the help line is the description when
+    the command module gives none."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        if not kwargs.get("description") and kwargs.get("help"):
+            text = str(kwargs["help"])
+            kwargs["description"] = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+        parser: argparse.ArgumentParser = super().add_parser(name, **kwargs)
+        return parser
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    top = False
+    """Only the ``appveto`` parser itself; every other one is a subcommand's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _SubCommands)
+
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         sys.stderr.write(f"appveto: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and not self.top:
+            # a subcommand refuses what it does not know itself, so the error shows its usage
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="appveto",
         description="Vet mobile apps, decide bans as policy files, enforce them and monitor the fleet.",
     )
+    parser.top = True
     parser.add_argument("--version", action="version", version=f"appveto {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:

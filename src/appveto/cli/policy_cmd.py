@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from appveto.cli._io import add_policy_options, policies_dir, write_output
 from appveto.cli._io import encodable as _encodable
 from appveto.cli._io import printable as _printable
-from appveto.cli._io import write_output
 from appveto.report.registry import render
 
 
@@ -47,6 +48,12 @@ def register(sub: Any) -> None:
     )
     psub = p.add_subparsers(dest="policy_command", metavar="SUBCOMMAND")
 
+    def policy_folder(parser: argparse.ArgumentParser, workspace_help: str | None = None) -> None:
+        parser.add_argument(
+            "directory", nargs="?", metavar="DIR", help="the policy folder (same as --policies DIR)"
+        )
+        add_policy_options(parser, workspace_help=workspace_help)
+
     def at_option(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--at",
@@ -58,19 +65,17 @@ def register(sub: Any) -> None:
         )
 
     c = psub.add_parser("check", help="validate a policy folder (exit 0 valid, 2 with errors)")
-    c.add_argument("directory", metavar="DIR")
-    c.add_argument(
-        "--workspace",
-        "-w",
-        metavar="WS",
-        help="also check every unit, role, system and network zone the decisions name against this "
-        "workspace's directory (each one it does not have is an error)",
+    policy_folder(
+        c,
+        workspace_help="the workspace: its policies/ folder is read (unless DIR or --policies is given) "
+        "and every unit, role, system and network zone the decisions name is checked against its "
+        "directory (each one it does not have is an error)",
     )
     c.add_argument("--db", metavar="URL", help="the same, against the directory in this store")
-    c.set_defaults(handler=run_check)
+    c.set_defaults(handler=_from_policies(run_check))
 
     lint = psub.add_parser("lint", help="warnings: expiries, exceptions, conflicts, pending adoptions")
-    lint.add_argument("directory", metavar="DIR")
+    policy_folder(lint)
     at_option(lint)
     lint.add_argument(
         "--soon", type=_days, default=30, metavar="DAYS", help="warn about expiries within DAYS (default 30)"
@@ -79,19 +84,19 @@ def register(sub: Any) -> None:
     lint.add_argument(
         "--format", choices=choices("policy-lint"), default="text", help="output format (default text)"
     )
-    lint.set_defaults(handler=run_lint)
+    lint.set_defaults(handler=_from_policies(run_lint))
 
     show = psub.add_parser("show", help="the decisions as they stand on a date, or one in detail")
-    show.add_argument("directory", metavar="DIR")
-    show.add_argument("decision", nargs="?", metavar="ID")
+    policy_folder(show)
+    show.add_argument("decision", nargs="?", metavar="ID", help="one decision to show in detail")
     at_option(show)
     show.add_argument(
         "--format", choices=choices("policy-show"), default="text", help="output format (default text)"
     )
-    show.set_defaults(handler=run_show)
+    show.set_defaults(handler=_from_policies(run_show))
 
     tl = psub.add_parser("timeline", help="deadlines, expiries and renewals due in a window")
-    tl.add_argument("directory", metavar="DIR")
+    policy_folder(tl)
     at_option(tl)
     tl.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first day (default: --at)")
     tl.add_argument("--days", type=_days, default=90, help="length of the window in days (default 90)")
@@ -104,7 +109,7 @@ def register(sub: Any) -> None:
     tl.add_argument(
         "--format", choices=choices("timeline"), default="text", help="output format (default text)"
     )
-    tl.set_defaults(handler=run_timeline)
+    tl.set_defaults(handler=_from_policies(run_timeline))
 
     df = psub.add_parser(
         "diff",
@@ -154,6 +159,16 @@ def _emit(text: str) -> None:
 
 
 # --------------------------------------------------------------------------- handlers
+
+
+def _from_policies(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The handler, reading the folder named by DIR, --policies or the workspace."""
+
+    def run(args: argparse.Namespace) -> int:
+        args.directory = policies_dir(args, args.directory)
+        return handler(args)
+
+    return run
 
 
 def run_check(args: argparse.Namespace) -> int:

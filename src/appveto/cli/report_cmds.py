@@ -30,10 +30,12 @@ def parse_now(value: str) -> datetime:
 def add_scan_options(p: argparse.ArgumentParser) -> None:
     """Options of every command that scans APKs."""
     p.add_argument(
+        "--at",
         "--now",
+        dest="now",
         type=parse_now,
         metavar="DATE",
-        help="the date the scan is made at (ISO-8601; default now): the same input and --now give "
+        help="the date the scan is made at (ISO-8601; default now): the same input and --at give "
         "byte-identical JSON, SARIF and text",
     )
     g = p.add_mutually_exclusive_group()
@@ -141,8 +143,8 @@ def register(sub: Any) -> None:
         description="What changed from OLD to NEW (APKs or single-app scan documents). Exit 1 when "
         "--fail-on is reached, 2 when an input cannot be read.",
     )
-    d.add_argument("old", metavar="OLD")
-    d.add_argument("new", metavar="NEW")
+    d.add_argument("old", metavar="OLD", help="the APK before (e.g. the version in use)")
+    d.add_argument("new", metavar="NEW", help="the APK after (e.g. the update to vet)")
     d.add_argument("--format", choices=choices("diff"), default="text", help="output format (default text)")
     d.add_argument(
         "--fail-on",
