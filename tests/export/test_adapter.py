@@ -11,17 +11,14 @@ import pytest
 from appveto.errors import ExportError
 from appveto.export.adapter import export_date, target_from_resolved
 from appveto.export.target import DomainOrigin
-from appveto.export.vendor_domains import (
-    BYTEDANCE,
-    TENCENT,
-    VENDOR_DOMAINS,
-    DomainKind,
-    lookup_domain,
-)
+from appveto.kb.vendors import DomainKind, lookup_domain, vendor_domains_file
 from appveto.policy.load import load_policy_text
 from appveto.policy.model import ResolvedDecision, resolve
 from tests.conftest import require_shared
 from tests.export.fixtures import policy_targets
+
+BYTEDANCE = "ByteDance Ltd."
+TENCENT = "Tencent Holdings Ltd."
 
 AUTHORITIES = """\
 kind: authorities
@@ -144,7 +141,7 @@ def test_owned_domains_are_owned_per_duckduckgo_tracker_radar() -> None:
     )
     tencent_file = data / "ddg-tracker-radar-entities" / "Tencent Holdings Ltd..json"
     tencent = set(json.loads(tencent_file.read_text())["properties"])
-    for d in VENDOR_DOMAINS:
+    for d in vendor_domains_file().domains:
         if d.kind is not DomainKind.OWNED:
             continue
         registrable = ".".join(d.domain.split(".")[-2:])
@@ -157,7 +154,7 @@ def test_owned_domains_are_owned_per_duckduckgo_tracker_radar() -> None:
 def test_shared_domains_are_not_vendor_owned_per_tracker_radar() -> None:
     data = require_shared("data/domains")
     bytedance = set(json.loads((data / "ddg-tracker-radar_ByteDance_Ltd.json").read_text())["properties"])
-    for d in VENDOR_DOMAINS:
+    for d in vendor_domains_file().domains:
         if d.kind is DomainKind.SHARED and d.entity == BYTEDANCE:
             assert d.domain not in bytedance, d.domain
 

@@ -37,8 +37,8 @@ system and network zone a decision in force names is checked against the directo
 When several parts of one decision cover a device, a mandatory part wins over an advisory
 one. Apps are matched with the decision's selectors: Android package names exactly, iOS
 bundle IDs without regard to case, a selector's ``name`` only for inventory rows that
-carry no app ID (Intune's discovered apps), ``vendors`` through the vendor table in
-:mod:`appveto.compliance.vendors`, and ``signer_sha256``/``scan`` rules through the scan
+carry no app ID (Intune's discovered apps), ``vendors`` through the vendor table of
+:mod:`appveto.kb.vendors`, and ``signer_sha256``/``scan`` rules through the scan
 results given (the scanned package name is then matched). ``web`` domains are enforced by
 the DNS export only; ``categories`` and ``countries_of_origin`` need data the fleet does
 not have, and the evaluation lists them in its limitations.
@@ -73,7 +73,6 @@ from appveto.compliance.model import (
     StatusCount,
     UnknownReason,
 )
-from appveto.compliance.vendors import VENDOR_APPS
 from appveto.fleet.model import (
     Device,
     DeviceInventory,
@@ -83,6 +82,7 @@ from appveto.fleet.model import (
     Ownership,
     Platform,
 )
+from appveto.kb.vendors import vendor_apps
 from appveto.policy.model import (
     AdoptionStatus,
     DecisionStatus,
@@ -202,7 +202,7 @@ def build_matcher(
         ios.setdefault(b.casefold(), f"iOS bundle ID {b}")
         raw_ios.add(b)
     for vendor in apps.vendors:
-        listed = VENDOR_APPS.get(vendor)
+        listed = vendor_apps(vendor)
         if listed is None:
             limitations.append(
                 _selector(decision, f"vendor '{vendor}' is not in the vendor table; its apps are not matched")

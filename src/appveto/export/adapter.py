@@ -28,17 +28,17 @@ from appveto.export.target import (
     Zone,
     parse_network,
 )
-from appveto.export.vendor_domains import (
-    PRODUCTS,
-    TABLE_SOURCE,
+from appveto.kb.domains import registrable_domain
+from appveto.kb.model import KnowledgeBase
+from appveto.kb.vendors import (
     DomainKind,
+    domain_table_source,
     domains_of,
     entity_for_vendor_id,
     lookup_domain,
     product_of_app,
+    products,
 )
-from appveto.kb.domains import registrable_domain
-from appveto.kb.model import KnowledgeBase
 from appveto.policy.model import DecisionStatus, Mode, PolicySet, ResolvedDecision, resolve
 
 
@@ -206,7 +206,7 @@ def _apps(
                 entity_products[kb_entity] = None
             continue
         entity_products[entity.name] = None
-        for product in PRODUCTS:
+        for product in products():
             if product.entity != entity.name:
                 continue
             for p in product.android:
@@ -265,7 +265,7 @@ def _domains(
             if d.kind is DomainKind.OWNED:
                 why = d.note or "owned by the vendor"
                 blocked.append(
-                    BlockedDomain(d.domain, d.entity, DomainOrigin.VENDOR, f"{TABLE_SOURCE}: {why}")
+                    BlockedDomain(d.domain, d.entity, DomainOrigin.VENDOR, f"{domain_table_source()}: {why}")
                 )
             else:
                 left.append(LeftOutDomain(d.domain, f"{d.note} (seen with {d.entity}'s apps)"))
