@@ -2,7 +2,7 @@
 
     python bench/fleet_bench.py [--devices 300000] [--apps 60] [--backends sqlite,postgresql]
                                 [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--keep DIR]
-                                [--reuse] [--jobs 0]
+                                [--reuse] [--jobs 0] [--layouts]
 
 Generates a synthetic fleet (``appveto.fleet.generator``: Android Management API JSON,
 Apple MDM plists and Intune CSV in the real export formats, plus a directory), imports it
@@ -12,6 +12,11 @@ the previous snapshot; the time without them follows), and prints one line per p
 phase runs in its own process; the peak resident memory it prints is that of the phase's
 process and its worker processes together (sampled every 20 ms), the importing process's
 own peak beside it.
+
+``--layouts`` writes the files in the layouts real exports come in (``demo-data
+--layouts``: pretty and compact JSON, CRLF, entities, byte-order marks, binary plists,
+names with commas and quotes) and imports each (source, layout) as its own snapshot, so
+the import figures come per format and layout.
 
 Targets (issue 6), on the 2-core reference machine with SQLite: import >= 300,000 rows/s,
 a full evaluation <= 20 s, bounded memory.
@@ -49,11 +54,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _generate(out: str, devices: int, apps: int, q: Any) -> None:
+def _generate(out: str, devices: int, apps: int, layouts: bool, q: Any) -> None:
     from appveto.fleet.generator import generate
 
     t = time.perf_counter()
-    s = generate(Path(out), people=devices, apps_per_device=apps, second_device_share=0.0)
+    s = generate(Path(out), people=devices, apps_per_device=apps, second_device_share=0.0, layouts=layouts)
     q.put(
         {
             "seconds": time.perf_counter() - t,
@@ -84,12 +89,13 @@ def _import(
         total_rows = 0
         cpu_all = _cpu()
         t_all = time.perf_counter()
-        for source, files in sources:
+        for label, files in sources:
+            source = label.split("/")[0]  # "amapi" or, with --layouts, "amapi/pretty"
             t = time.perf_counter()
             summary = import_inventory(store, source, [Path(f) for f in files], at=at, now=at, jobs=jobs)
             secs = time.perf_counter() - t
             total_rows += summary.rows_ok
-            figures["sources"].append((source, summary.rows_ok, summary.rows_bad, secs))
+            figures["sources"].append((label, summary.rows_ok, summary.rows_bad, secs))
         figures["rows"] = total_rows
         figures["seconds"] = time.perf_counter() - t_all
         figures["cpu"] = _cpu() - cpu_all
@@ -211,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="worker processes reading inventory files (0: one per core, as the CLI; 1: none)",
     )
+    ap.add_argument(
+        "--layouts",
+        action="store_true",
+        help="files in the layouts of real exports; import figures per format and layout",
+    )
     args = ap.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory(prefix="appveto-fleet-bench-")
@@ -220,14 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     manifest = work / "bench-manifest.json"
     if args.reuse and manifest.is_file():
         g = json.loads(manifest.read_text())
-        if (g["devices"], g["apps"]) != (args.devices, args.apps):
+        if (g["devices"], g["apps"], g.get("layouts", False)) != (args.devices, args.apps, args.layouts):
             raise SystemExit(
                 f"{work} holds another fleet ({g['devices']:,} devices x {g['apps']}); drop --reuse"
             )
         g["seconds"] = 0.0
     else:
-        g = _child(_generate, str(out), args.devices, args.apps)
+        g = _child(_generate, str(out), args.devices, args.apps, args.layouts)
         g["apps"] = args.apps
+        g["layouts"] = args.layouts
         if args.keep:
             manifest.write_text(json.dumps(g))
     print(
@@ -235,6 +247,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{g['bytes'] / 2**20:,.0f} MiB of export files, peak {g.get('tree_peak', g['peak']):,.0f} MiB",
         flush=True,
     )
+    if args.layouts:  # one import per (source, layout), named in the file names
+        groups: dict[str, list[str]] = {}
+        for source, files in g["sources"]:
+            for f in files:
+                groups.setdefault(f"{source}/{Path(f).stem.split('-', 2)[2]}", []).append(f)
+        g["sources"] = sorted(groups.items())
+        for label, files in g["sources"]:
+            size = sum(Path(f).stat().st_size for f in files) / 2**20
+            print(f"  {label:24} {len(files):4} files {size:9,.1f} MiB", flush=True)
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         drop = None
         if backend == "sqlite":
@@ -262,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             for source, ok, bad, secs in imp["sources"]:
                 print(
-                    f"{'':10}   {source:11} {ok:>12,} rows {bad:>6} bad {secs:8.1f} s "
+                    f"{'':10}   {source:24} {ok:>12,} rows {bad:>6} bad {secs:8.1f} s "
                     f"{ok / secs if secs else 0:>12,.0f} rows/s",
                     flush=True,
                 )

@@ -250,11 +250,18 @@ def large_multidex(corpus: Path, min_classes: int) -> None:
 
 
 def extra_benches() -> None:
-    for script in ("checks_accuracy.py", "apkid_compare.py", "fleet_bench.py"):
+    # the fleet figures come from the layouts real exports have (demo-data --layouts)
+    runs = (
+        ("checks_accuracy.py",),
+        ("apkid_compare.py",),
+        ("read_paths.py",),
+        ("fleet_bench.py", "--layouts"),
+    )
+    for script, *options in runs:
         path = HERE / script
         if path.exists():
-            print(f"\n## {script}\n", flush=True)
-            subprocess.run([PY, str(path)], check=False)
+            print(f"\n## {' '.join((script, *options))}\n", flush=True)
+            subprocess.run([PY, str(path), *options], check=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -169,6 +169,12 @@ def register(subparsers: Any) -> None:
         help="write into OUT even when it holds files (same-named files are replaced; "
         "symbolic links are still refused)",
     )
+    demo.add_argument(
+        "--layouts",
+        action="store_true",
+        help="write the files in the layouts real exports come in, one per file in turn (pretty and "
+        "compact JSON, CRLF, entities, byte-order marks, binary plists, names with commas and quotes)",
+    )
     demo.set_defaults(handler=_run_demo)
 
 
@@ -405,6 +411,7 @@ def _run_demo_inner(args: argparse.Namespace) -> int:
         apps_per_device=args.apps_per_device,
         taken_at=taken,
         force=args.force,
+        layouts=args.layouts,
     )
     out = printable(str(s.out))
     print(f"{s.people} people, {s.devices} devices, {s.app_rows} app rows in {out}")

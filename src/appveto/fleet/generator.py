@@ -18,6 +18,15 @@ importers read, with the vendors' field names:
 * a share of the Android devices is managed through Intune instead, exported as
   Intune's *Discovered apps* CSV (``intune-NNN.csv``, no package IDs, matched by name);
 
+With ``layouts=True`` (``demo-data --layouts``) the files take the layouts real exports
+come in, one layout per file in turn, named in the file name (:data:`LAYOUTS`):
+AMAPI JSON compact, pretty-printed, pretty-printed with CRLF line ends, or compact after
+a UTF-8 byte-order mark; Apple plists as XML with tabs, with CRLF line ends, with the
+escapes Go's encoder writes (``&#34;``, ``&#39;``, ``&#xA;`` besides ``&amp;``), after a
+byte-order mark, or binary (``bplist00``); Intune CSV with CRLF, with a byte-order mark
+and every field quoted (as Intune's export writes it), or with LF line ends. App names
+then include commas, quotes, apostrophes and ampersands.
+
 plus ``directory.json`` (appveto's directory JSON: authorities, org units, roles, the
 systems and network zones the example decisions name, people and the devices they hold
 with each device's platform). App mixes follow public usage shares loosely: TikTok
@@ -31,6 +40,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import plistlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +54,20 @@ from appveto.outputs.files import OutputFile, OutputFolder
 DEFAULT_PEOPLE = 20_000
 DEFAULT_TAKEN_AT = datetime(2023, 6, 1, 6, 0, tzinfo=UTC)
 DEVICES_PER_FILE = 1_000
+LAYOUTS: dict[str, tuple[str, ...]] = {
+    "amapi": ("compact", "pretty", "pretty-crlf", "bom"),
+    "apple": ("xml", "xml-crlf", "xml-entities", "xml-bom", "binary"),
+    "intune-csv": ("crlf", "bom-quoted", "lf"),
+}
+"""The layouts ``layouts=True`` cycles through, per source (the first is the plain one)."""
+_ODD_NAMES = (
+    ("Scanner: PDF, OCR & Docs", "Scan & Co, Ltd."),
+    ('"Quick" Notes', "Notes, Inc."),
+    ("Tom's Weather, Radar & Alerts", 'Tom\'s "Apps"'),
+    ("Files <Pro>", "Files & Folders Ltd"),
+    ("Café, Bar & Co", "Ünïcödé GmbH"),
+)
+"""App names and publishers with commas, quotes, apostrophes, ampersands and angle brackets."""
 """Devices per export file (an MDM export page); importers hold one file in memory at a time."""
 
 
@@ -378,12 +402,15 @@ def generate(
     devices_per_file: int = DEVICES_PER_FILE,
     tail_apps: int = 3_000,
     force: bool = False,
+    layouts: bool = False,
 ) -> DemoSummary:
     """Write a synthetic fleet into ``out`` (created if needed); see the module docs.
 
     ``apps_per_device``: exactly that many apps per device (the benchmark uses 60);
     ``None`` draws 18 to 45. A folder that holds anything is refused unless ``force``
-    (then files of the same names are replaced). Files are written through the one
+    (then files of the same names are replaced). ``layouts``: the files take the layouts of
+    real exports in turn (module docs); otherwise every file has the first, plain one.
+    Files are written through the one
     writer (appveto.outputs.files): a symbolic link in ``out`` is refused, never followed.
     """
     if people < 1:
@@ -391,10 +418,18 @@ def generate(
     if apps_per_device is not None and not 0 <= apps_per_device <= len(CATALOG) + tail_apps:
         raise FleetError(f"demo fleet: apps per device must be between 0 and {len(CATALOG) + tail_apps}")
     with OutputFolder(out, empty=not force, what="; give --force to write into it anyway") as folder:
-        writers = _Writers(folder, devices_per_file, taken_at)
+        writers = _Writers(folder, devices_per_file, taken_at, layouts=layouts)
         try:
             return _generate(
-                folder, writers, people, seed, taken_at, apps_per_device, second_device_share, tail_apps
+                folder,
+                writers,
+                people,
+                seed,
+                taken_at,
+                apps_per_device,
+                second_device_share,
+                tail_apps,
+                layouts,
             )
         except BaseException:
             writers.discard()
@@ -410,6 +445,7 @@ def _generate(
     apps_per_device: int | None,
     second_device_share: float,
     tail_apps: int,
+    layouts: bool = False,
 ) -> DemoSummary:
     out = folder.root
     rng = random.Random(seed)
@@ -434,7 +470,7 @@ def _generate(
                 channel=channel,
                 company=company,
                 email=person["email"],
-                apps=_pick_apps(rng, platform, apps_per_device, tail_apps),
+                apps=_odd_names(_pick_apps(rng, platform, apps_per_device, tail_apps), layouts),
                 model=rng.choice(("Pixel 7", "Galaxy S23", "Galaxy A54", "Nokia G42"))
                 if platform == "android"
                 else rng.choice(("iPhone14,7", "iPhone15,2", "iPad13,18")),
@@ -470,6 +506,28 @@ def _plist_value(value: str | bool) -> str:
     return f"<string>{_x(value)}</string>"
 
 
+_GO_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;", "\n": "&#xA;"}
+
+
+def _x_go(text: str) -> str:
+    """XML character data as Go's encoding/xml escapes it (MDM servers such as NanoMDM)."""
+    return "".join(_GO_ESCAPES.get(c, c) for c in text)
+
+
+def _odd_names(apps: list[tuple[str, str, str, str]], layouts: bool) -> list[tuple[str, str, str, str]]:
+    """With layouts, every seventh app of the long tail gets a name with commas and quotes."""
+    if not layouts:
+        return apps
+    out = []
+    for i, app in enumerate(apps):
+        ident, name, version, _ = app
+        if i % 7 == 3 and ident.startswith("com.vendor"):
+            odd, who = _ODD_NAMES[(i // 7) % len(_ODD_NAMES)]
+            app = (ident, f"{odd} {name.rsplit(' ', 1)[-1]}", version, who)  # noqa: PLW2901
+        out.append(app)
+    return out
+
+
 def _rfc3339(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -478,7 +536,12 @@ class _Writers:
     """One open file per source, rotated every ``per_file`` devices; each is written
     through the output folder and committed (renamed into place) when complete."""
 
-    def __init__(self, folder: OutputFolder, per_file: int, taken_at: datetime) -> None:
+    def __init__(
+        self, folder: OutputFolder, per_file: int, taken_at: datetime, *, layouts: bool = False
+    ) -> None:
+        self.layouts = layouts
+        self.layout: dict[str, str] = {}
+        self.binary_docs: list[Any] = []
         self.folder = folder
         self.out = folder.root
         self.per_file = per_file
@@ -489,8 +552,8 @@ class _Writers:
         self.open_files: dict[str, OutputFile] = {}
         self.csv: Any = None
 
-    def open(self, name: str, *, newline: str = "") -> OutputFile:
-        f = self.open_files[name] = self.folder.open(name, text=True, newline=newline)
+    def open(self, name: str, *, newline: str | None = "", text: bool = True) -> OutputFile:
+        f = self.open_files[name] = self.folder.open(name, text=text, newline=newline if text else None)
         return f
 
     def discard(self) -> None:
@@ -506,15 +569,28 @@ class _Writers:
         n = len(self.files[channel]) + 1
         ext = {"amapi": "json", "apple": "plist", "intune-csv": "csv"}[channel]
         stem = {"amapi": "amapi", "apple": "apple", "intune-csv": "intune"}[channel]
-        path = self.out / f"{stem}-{n:03d}.{ext}"
+        options = LAYOUTS[channel]
+        layout = self.layout[channel] = options[(n - 1) % len(options)] if self.layouts else options[0]
+        path = self.out / (f"{stem}-{n:03d}-{layout}.{ext}" if self.layouts else f"{stem}-{n:03d}.{ext}")
         self.files[channel].append(path)
-        fh = self.handles[channel] = self.open(path.name).fh
+        if layout == "binary":
+            self.binary_docs = []
+            self.handles[channel] = self.open(path.name, text=False).fh  # written whole at close
+            return
+        crlf = layout.endswith("crlf") and channel != "intune-csv"
+        fh = self.handles[channel] = self.open(path.name, newline="\r\n" if crlf else "").fh
+        if "bom" in layout:
+            fh.write("\ufeff")
         if channel == "apple":
             fh.write(_PLIST_HEAD)
         elif channel == "amapi":
-            fh.write('{"devices": [\n')
+            fh.write('{\n  "devices": [\n' if layout.startswith("pretty") else '{"devices": [\n')
         else:
-            self.csv = csv.writer(fh, lineterminator="\r\n")
+            self.csv = csv.writer(
+                fh,
+                lineterminator="\n" if layout == "lf" else "\r\n",
+                quoting=csv.QUOTE_ALL if layout == "bom-quoted" else csv.QUOTE_MINIMAL,
+            )
             self.csv.writerow(
                 [
                     "ApplicationKey",
@@ -537,10 +613,15 @@ class _Writers:
         fh = self.handles.pop(channel, None)
         if fh is None:
             return
-        if channel == "apple":
+        layout = self.layout.get(channel, "")
+        if layout == "binary":
+            data = plistlib.dumps(self.binary_docs, fmt=plistlib.FMT_BINARY, sort_keys=False)
+            self.open_files[self.files[channel][-1].name].write(data)
+            self.binary_docs = []
+        elif channel == "apple":
             fh.write("</array>\n</plist>\n")
         elif channel == "amapi":
-            fh.write("\n]}\n")
+            fh.write("\n  ]\n}\n" if layout.startswith("pretty") else "\n]}\n")
         name = self.files[channel][-1].name
         self.open_files.pop(name).commit()
 
@@ -575,7 +656,10 @@ class _Writers:
             fh = self.handles["amapi"]
             if not first:
                 fh.write(",\n")
-            fh.write(json.dumps(doc, separators=(",", ":")))
+            if self.layout["amapi"].startswith("pretty"):
+                fh.write("    " + json.dumps(doc, indent=2, ensure_ascii=False).replace("\n", "\n    "))
+            else:
+                fh.write(json.dumps(doc, separators=(",", ":")))
         elif d.channel == "apple":
             ipad = d.model.startswith("iPad")
             fh = self.handles["apple"]
@@ -586,6 +670,28 @@ class _Writers:
                 "ProductName": d.model,
                 "SerialNumber": d.serial,
             }
+            if self.layout["apple"] == "binary":
+                self.binary_docs.append(
+                    {
+                        "CommandUUID": f"info-{d.key}",
+                        "QueryResponses": info,
+                        "Status": "Acknowledged",
+                        "UDID": d.key,
+                    }
+                )
+                self.binary_docs.append(
+                    {
+                        "CommandUUID": f"apps-{d.key}",
+                        "InstalledApplicationList": [
+                            {"Identifier": ident, "Name": name, "ShortVersion": version, "Version": version}
+                            for ident, name, version, _ in d.apps
+                        ],
+                        "Status": "Acknowledged",
+                        "UDID": d.key,
+                    }
+                )
+                return
+            x = _x_go if self.layout["apple"] == "xml-entities" else _x
             fh.write(
                 "\t<dict>\n"
                 f"\t\t<key>CommandUUID</key>\n\t\t<string>info-{_x(d.key)}</string>\n"
@@ -603,7 +709,7 @@ class _Writers:
                 + "".join(
                     "\t\t\t<dict>\n"
                     f"\t\t\t\t<key>Identifier</key>\n\t\t\t\t<string>{_x(ident)}</string>\n"
-                    f"\t\t\t\t<key>Name</key>\n\t\t\t\t<string>{_x(name)}</string>\n"
+                    f"\t\t\t\t<key>Name</key>\n\t\t\t\t<string>{x(name)}</string>\n"
                     f"\t\t\t\t<key>ShortVersion</key>\n\t\t\t\t<string>{_x(version)}</string>\n"
                     f"\t\t\t\t<key>Version</key>\n\t\t\t\t<string>{_x(version)}</string>\n"
                     "\t\t\t</dict>\n"
