@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from appveto.kb.load import load_kb
     from appveto.policy.load import load_policies
 
+    if args.policies is None and args.workspace is None:
+        args.workspace = "."  # the policies are the current folder's workspace's
     args.policies = policies_dir(args)
     at = export_date(args.at, default=date.today())
     generator = f"appveto {__version__}"
@@ -84,10 +86,8 @@ def run(args: argparse.Namespace) -> int:
     artifact = exporter.export(target, zone=args.zone)
 
     from appveto.cli._io import write_output
-    from appveto.outputs.files import Guard
 
-    guard = Guard.of(_policy_inputs(args.policies), folders=[args.policies])
-    write_output(artifact.content, args.output, guard=guard)
+    write_output(artifact.content, args.output, guard=_guard(args))
     from appveto.cli._io import printable
 
     for line in (*target.notes, *artifact.caveats):
@@ -108,7 +108,7 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
     from appveto.errors import AppvetoError
     from appveto.export.adapter import targets_from_policies
     from appveto.export.bundle import build_bundle
-    from appveto.outputs.files import Guard, OutputFolder
+    from appveto.outputs.files import OutputFolder
 
     if not args.output or args.output == "-":
         raise AppvetoError("export all writes a folder: give it with --output FOLDER")
@@ -127,8 +127,7 @@ def _run_all(args: argparse.Namespace, policies: Any, at: Any, generator: str, k
         if rel == "README.md":  # the other files sit in folders named after the decisions
             _refuse_foreign(folder / rel, content)
     # the one writer: atomic files, never over a policy file, no symbolic link followed
-    guard = Guard.of(_policy_inputs(args.policies), folders=[args.policies])
-    with OutputFolder(folder, guard=guard) as out:
+    with OutputFolder(folder, guard=_guard(args)) as out:
         for rel, content in bundle.files:
             out.write(rel, content)
     shown = bundle.skipped[:_MAX_NOTES]
@@ -177,3 +176,16 @@ def _policy_inputs(directory: str) -> list[str]:
     from appveto.policy.load import policy_files
 
     return [str(p) for p in policy_files(Path(directory))]
+
+
+def _guard(args: Any) -> Any:
+    """Never write over what the command reads: the policy files and folder, and the
+    workspace (its configuration and store) when the policies are the workspace's."""
+    from pathlib import Path
+
+    from appveto.cli._io import workspace_guard
+    from appveto.outputs.files import Guard
+
+    return workspace_guard(args, policies=Path(args.policies)) | Guard.of(
+        _policy_inputs(args.policies), folders=[args.policies]
+    )
