@@ -115,8 +115,8 @@ def policies_dir(args: argparse.Namespace, positional: str | None = None) -> str
     given = getattr(args, "policies", None)
     if positional is not None and given is not None and positional != given:
         raise AppvetoError(f"two policy folders given ({positional} and --policies {given}); give one")
-    chosen = given or positional
-    if chosen is not None:
+    chosen = given if given is not None else positional
+    if chosen is not None:  # an empty name too: the loader says it is no folder
         return str(chosen)
     from appveto.fleet.workspace import load_workspace
 
