@@ -158,3 +158,11 @@ def test_ipa_bench_reads_ipas_and_apks_of_a_tiny_corpus(corpus: Path, tmp_path: 
     assert kinds == [["ipa", ipa.name], ["ipa", "synthetic.ipa"], ["apk", "bench.apk"]]
     figures = json.loads(_run(str(BENCH / "ipa_bench.py"), "--one", "apk", str(corpus / "bench.apk")))
     assert figures["items"] > 0
+
+
+def test_hidden_code_table_prints_one_row_per_apk(corpus: Path) -> None:
+    out = _run(str(BENCH / "hidden_code.py"), "--corpus", str(corpus))
+    header, *rows = out.strip().splitlines()
+    assert header.startswith("apk\tkind\tloaders\tdecoded payloads")
+    assert [r.split("\t")[0] for r in rows] == ["bench.apk"]
+    assert rows[0].split("\t")[6] == "readable"

@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 _MIB = 1024 * 1024
+_MIN_UNDECODED = 8 * 1024
+"""Decoded data of no known format is reported from this size on: a smaller blob (a key,
+a certificate, a token) is no code."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +238,7 @@ _OTHER_KNOWN = (
     dict(enumerate(_ZIP_MAGIC)),
     dict(enumerate(_ELF_MAGIC)),
     dict(enumerate(_GZIP_MAGIC)),
-    *(dict(enumerate(m[:4])) for m in _B64_MAGICS[:3]),
+    *(dict(enumerate(m)) for m in _B64_MAGICS[:3]),
 )
 
 
@@ -246,6 +249,8 @@ def _known_plaintext_keys(head: bytes, total: int, max_len: int = 32) -> Iterato
     tables = [t for t in (*_dex_tables(total), *_OTHER_KNOWN) if len(head) > max(t)]
     for period in range(1, max_len + 1):
         for known in tables:
+            if len(known) < period + 2:
+                continue  # fewer than two known bytes left to check the key: any data would fit
             key: list[int | None] = [None] * period
             ok = True
             for pos, plain in known.items():
@@ -368,7 +373,7 @@ def valid_start(head: bytes) -> bool:
     if head.startswith(_ELF_MAGIC) and len(head) >= 20:
         return head[4] in (1, 2) and head[5] in (1, 2) and head[6] == 1 and head[16] in (1, 2, 3, 4)
     if head.startswith(_GZIP_MAGIC) and len(head) >= 10:
-        return head[3] < 32
+        return head[3] < 32 and head[8] in (0, 2, 4) and (head[9] <= 13 or head[9] == 255)
     if head.startswith(_B64_MAGICS[:3]):
         return _B64_CHARS.fullmatch(head[:64]) is not None
     return False
@@ -445,7 +450,7 @@ def decode_blob(blob: bytes, source: str, ctx: _Ctx, encodings: tuple[str, ...] 
     except _OverBudget as exc:
         ctx.undecoded.append(Undecoded(source, f"{exc}; {', '.join(encodings) or 'outer layer'}", len(blob)))
         return False
-    if encodings and len(blob) >= 1024 and _entropy(bytes(blob[:65536])) > 7.2:
+    if encodings and len(blob) >= _MIN_UNDECODED and _entropy(bytes(blob[:65536])) > 7.2:
         ctx.undecoded.append(
             Undecoded(
                 source,

@@ -84,6 +84,16 @@ class Coverage:
     """True when code that runs is not in the DEX this scan read: claims that code
     does *not* do something cannot be made."""
     hidden_reasons: tuple[str, ...]
+    loaders: tuple[Evidence, ...] = ()
+    """Every way the code reaches a class loader or loads native code it wrote, however
+    reached (direct call, const-class or a string name plus reflection, reflection on
+    loadDex/openDexFile/defineClass, System.load of a written file), with how in the note."""
+    hidden_decoded: tuple[Evidence, ...] = ()
+    """Hidden payloads decoded and read (their API use feeds the permission verdicts)."""
+    string_decoders: tuple[Evidence, ...] = ()
+    """The app's string-decoder routines, with call counts and the share of strings."""
+    decoding_budget: str = ""
+    """The fixed per-APK budget for reading code and decoding payloads, and what was spent."""
 
     @property
     def obfuscated_class_share(self) -> float:
@@ -483,17 +493,19 @@ def _head(apk: Apk, z: ZipEntry, size: int = 65536) -> bytes:
     return bytes(data[start : start + min(z.uncompressed_size, size)])
 
 
-def _hidden(apk: Apk) -> tuple[list[Evidence], int]:
+def _hidden(apk: Apk, skip: frozenset[str] | set[str] = frozenset()) -> tuple[list[Evidence], int]:
     ev: list[Evidence] = []
     total = 0
     for e in apk.embedded_dex:
+        if e.entry in skip or e.entry.split("!", 1)[0] in skip:
+            continue
         if e.location is not DexLocation.PRIMARY:
             note = "DEX outside the primary classes*.dex" + (
                 "" if e.parsed else " (not parseable: encrypted or damaged)"
             )
             ev.append(Evidence(EvidenceKind.ENTRY, e.entry, Location(entry=e.entry), note))
             total += e.size
-    seen = {e.value for e in ev}
+    seen = {e.value for e in ev} | skip
     examined = 0
     for z in apk.entries:
         n = z.name
@@ -542,7 +554,10 @@ def _missing(apk: Apk, f: Facts) -> list[Evidence]:
             continue
         wanted.append((c.name, c.xpath or f"/manifest/application/{c.kind}"))
     out: list[Evidence] = []
+    hidden_java = {descriptor_to_java(c) for c in f.hidden_classes} if wanted else set()
     for name, xpath in wanted:
+        if name and name in hidden_java:
+            continue  # defined by hidden code this scan decoded
         if name and name not in f.defined_java and not name.startswith(("android.", "com.android.")):
             out.append(manifest_ev(name, xpath, "declared in the manifest but defined in no primary DEX"))
     return out
@@ -553,6 +568,8 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
     classes, obf_c, methods, obf_m, fields, obf_f, pkgs, unusual, in_o = _names(f)
     stubs = _string_stubs(f)
     protectors = _protectors(apk, kb, f, unusual, in_o, stubs)
+    code = f.code
+    scan = f.hidden
     dynamic = [
         ev for cls, names in _DYNAMIC for ev in f.method_evidence(cls, *names, note="dynamic code loading")
     ]
@@ -572,6 +589,16 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
             )
     if len(stubs) >= _STUBS_MIN:
         crypto.append(_stubs_evidence(stubs, "the string constants are decrypted at run time"))
+    if code.decoders:
+        share = round(100 * code.decoded_share, 1)
+        crypto.append(
+            Evidence(
+                EvidenceKind.METRIC,
+                f"{len(code.decoders)} string decoder routine(s); "
+                f"{share}% of the string constants go through them",
+                note="string constants are decoded at run time",
+            )
+        )
     unreadable = _unreadable_strings(f)
     if unreadable[0] >= 50 and unreadable[0] >= 0.2 * max(1, unreadable[1]):
         crypto.append(
@@ -581,7 +608,49 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
                 note="encrypted strings are decrypted at run time",
             )
         )
-    hidden, hidden_bytes = _hidden(apk)
+    dynamic.extend(u.evidence for u in code.loaders if u.evasive)
+    loaders = tuple(
+        Evidence(u.evidence.kind, u.evidence.value, u.evidence.location, u.how) for u in code.loaders
+    )
+    decoded_from = {
+        part.split("@", 1)[0]
+        for c in scan.code
+        for part in c.origin.split(" (", 1)[0].split("!", 1)[0].split("+")
+    }
+    hidden, hidden_bytes = _hidden(apk, skip=decoded_from)
+    decoded_ev: list[Evidence] = []
+    decoded_bytes = 0
+    for c in scan.code:
+        entry = c.origin.split(" (", 1)[0].split("+", 1)[0].split("@", 1)[0]
+        if c.dex is not None:
+            what = f"DEX of {len(c.dex.class_defs)} classes, {len(c.dex.method_refs)} method references"
+            decoded_bytes += c.dex.size
+        else:
+            what = f"native library ({c.native.machine if c.native else 'ELF'})"
+        decoded_ev.append(
+            Evidence(
+                EvidenceKind.ENTRY, c.origin, Location(entry=entry), f"hidden code decoded statically: {what}"
+            )
+        )
+    undecoded = [
+        Evidence(EvidenceKind.ENTRY, u.source, Location(entry=u.source.split("@", 1)[0].split("!", 1)[0]),
+                 f"hidden payload not decoded: {u.reason}")
+        for u in scan.undecoded
+    ]  # fmt: skip
+    hidden.extend(undecoded)
+    hidden_bytes += sum(u.size for u in scan.undecoded)
+    decoder_ev = [
+        Evidence(
+            EvidenceKind.METHOD,
+            f"{dec.method.class_name}->{dec.method.name}{dec.method.descriptor}",
+            Location(entry=dec.entry, class_name=descriptor_to_java(dec.method.class_name),
+                     method=f"{dec.method.name}{dec.method.descriptor}"),
+            f"string decoder ({dec.scheme}): {dec.call_sites} call sites, {dec.literals} constants"
+            + (f", {len(dec.decoded)} decoded" if dec.decoded else ", not decoded")
+            + (", fills static arrays in <clinit>" if dec.in_clinit else ""),
+        )
+        for dec in code.decoders
+    ]  # fmt: skip
     missing = _missing(apk, f)
     abis: dict[str, int] = {}
     jni = 0
@@ -597,7 +666,10 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
         reasons.append("packed or protected by " + ", ".join(p.name for p in packers))
     if any(p.name.startswith("DexGuard") for p in protectors):
         reasons.append("DexGuard protection (string and class encryption, hidden API calls)")
-    if dynamic and (hidden or missing):
+    from_data = [u for u in code.loaders if u.from_data or u.evasive]
+    if from_data and not scan.code:
+        reasons.append(f"loads code at run time ({from_data[0].how}) that is not in the code this scan read")
+    elif dynamic and (hidden or missing):
         reasons.append("code is loaded at run time from data inside the APK")
     elif hidden:
         reasons.append(
@@ -609,8 +681,13 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
     n_components = len(apk.manifest.components) if apk.manifest else 0
     if app_missing or (missing and len(missing) >= max(2, n_components // 4)):
         reasons.append(f"{len(missing)} manifest class(es) missing from the DEX")
+    if undecoded:
+        reasons.append(f"{len(undecoded)} hidden payload(s) could not be decoded")
+    if scan.exhausted or "stopped" in " ".join(code.problems):
+        reasons.append(f"the decoding budget was reached ({scan.exhausted or code.budget})")
     reflection_heavy = bool(reflection) and bool(crypto)
-    if crypto:
+    undecoded_strings = [d for d in code.decoders if len(d.decoded) < 0.9 * max(1, d.literals)]
+    if crypto and (len(crypto) > 1 or not code.decoders or undecoded_strings):
         reasons.append("string constants are encrypted")
     if reflection_heavy:
         reasons.append("reflection over encrypted strings hides call targets")
@@ -620,9 +697,9 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
         reasons.append("a DEX file could not be parsed")
     code_hidden = bool(reasons)
 
-    total_code = f.dex_bytes + native_bytes + hidden_bytes
+    total_code = f.dex_bytes + decoded_bytes + native_bytes + hidden_bytes
     name_readability = 1.0 - 0.5 * (obf_c / classes if classes else 0.0)
-    readable = (f.dex_bytes * name_readability / total_code) if total_code else 0.0
+    readable = ((f.dex_bytes + decoded_bytes) * name_readability / total_code) if total_code else 0.0
     if packers or any(p.name.startswith("DexGuard") for p in protectors):
         readable = min(readable, 0.2)
     if code_hidden:
@@ -660,6 +737,10 @@ def _measure(apk: Apk, kb: KnowledgeBase) -> Coverage:
         auditability=level,
         code_hidden=code_hidden,
         hidden_reasons=tuple(reasons),
+        loaders=loaders,
+        hidden_decoded=tuple(decoded_ev),
+        string_decoders=tuple(decoder_ev),
+        decoding_budget=f"payloads: {scan.budget.describe()} ({scan.spent}); code: {code.budget}",
     )
 
 

@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TypeVar
 
+from appveto.apk.dexcode import CodeBudget
+from appveto.apk.hidden import HiddenScan, find_hidden
 from appveto.apk.model import Apk, DexFile, DexLocation, FieldRef, MethodRef, descriptor_to_java
+from appveto.checks.codefacts import CodeFacts, read_code_facts
 from appveto.findings import Evidence, EvidenceKind, Location
 
 T = TypeVar("T")
@@ -116,6 +119,67 @@ class Facts:
     @cached_property
     def dex_bytes(self) -> int:
         return sum(d.size for d in self.primary)
+
+    # ------------------------------------------------------------- hidden code
+
+    @cached_property
+    def code(self) -> CodeFacts:
+        """Loaders, string decoders and payload strings read from the primary DEX bytecode."""
+
+        archive = self.apk.archive
+
+        def reader(entry: str) -> Callable[[], bytes]:
+            return lambda: archive.read(entry)
+
+        return read_code_facts(((d, reader(d.entry)) for d in self.primary), CodeBudget())
+
+    @cached_property
+    def hidden(self) -> HiddenScan:
+        """Payloads hidden in the APK (assets, resources, strings, appended data), decoded
+        within a fixed budget; XOR keys are tried from the app's short string constants."""
+        keys: dict[str, None] = {}
+        for dec in self.code.decoders:
+            keys.update(dict.fromkeys(k for k in dec.keys))
+        for d in self.primary:
+            keys.update(
+                (s, None) for s in d.strings if 2 <= len(s) <= 64 and not s.startswith(("L", "(", "["))
+            )
+        return find_hidden(self.apk, strings=self.code.payload_strings, keys=keys)
+
+    @cached_property
+    def hidden_dex(self) -> tuple[tuple[DexFile, str], ...]:
+        """DEX files decoded from hidden payloads, each with where it came from
+        (``assets/x (base64)``)."""
+        return tuple((c.dex, c.origin) for c in self.hidden.code if c.dex is not None)
+
+    @cached_property
+    def hidden_strings(self) -> dict[str, str]:
+        """Strings the primary DEX does not show in clear, with their origin: the string
+        constants of decoded hidden code and of hidden native code, and the plain text of
+        constants decoded by the app's own string decoders. For endpoint and tracker checks:
+        what they report from here is marked as coming from hidden code."""
+        out: dict[str, str] = {}
+        for c in self.hidden.code:
+            origin = f"in hidden code decoded from {c.origin}"
+            if c.dex is not None:
+                for s in c.dex.strings:
+                    out.setdefault(s, origin)
+            if c.native is not None:
+                for s in c.native.strings_sample:
+                    out.setdefault(s, origin)
+        for dec in self.code.decoders:
+            for _enc, plain in dec.decoded:
+                out.setdefault(plain, f"decrypted from a string constant by {dec.java} ({dec.scheme})")
+        return out
+
+    @cached_property
+    def hidden_classes(self) -> dict[str, str]:
+        """Class descriptors defined by decoded hidden code, with their origin."""
+        out: dict[str, str] = {}
+        for dex, origin in self.hidden_dex:
+            for c in dex.class_defs:
+                out.setdefault(c, f"in hidden code decoded from {origin}")
+        return out
 
     # ------------------------------------------------------------------ helpers
 

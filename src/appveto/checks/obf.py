@@ -131,16 +131,27 @@ def string_encryption(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
 
     What it checks:
         String-encryption libraries (StringFog, Allatori markers), a high share of
-        unreadable (binary or non-printable) string constants, and string-decryption
+        unreadable (binary or non-printable) string constants, string-decryption
         stubs (DexGuard's shape: an obfuscated ``(int, int, int) -> String`` decoder
-        beside an obfuscated ``byte[]``/``short[]`` pool, in three or more classes).
+        beside an obfuscated ``byte[]``/``short[]`` pool, in three or more classes), and
+        hand-rolled decoder routines found in the bytecode: a static method of the app
+        taking ``String``/``byte[]``/``char[]`` and returning ``String``, called from at
+        least five sites, whose body decodes (XOR, ``Base64.decode``, ``Cipher``). Each
+        is reported with its call count, the constants passed to it, the share of the
+        app's string constants that go through decoders, and whether a static
+        initializer fills arrays with its results. Where the scheme is a simple one
+        (base64, XOR with a key or literal found in its body or at its call sites), the
+        constants are decoded statically and the plain names become evidence (e.g. a
+        framework class and method named only in encrypted form and called by
+        reflection count as a use of that API in the permission verdicts).
 
     Why it matters:
         Encrypted strings hide URLs, commands and class names from a review: endpoint
         and tracker findings are then incomplete.
 
     Example:
-        412 of 1,300 string constants unreadable.
+        ``com.a.b.c(String)``: xor key 'K3y', 212 call sites, 180 constants, 180
+        decoded; 31% of the string constants go through decoders.
 
     Remediation:
         Ask the vendor for an unprotected build; analyse the traffic dynamically.
@@ -150,7 +161,10 @@ def string_encryption(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """
     cov = measure(apk, kb)
     if cov.string_encryption:
-        yield finding("AV-OBF-003", "string constants appear encrypted", evidence=cov.string_encryption)
+        message = "string constants appear encrypted"
+        if cov.string_decoders:
+            message += f"; {len(cov.string_decoders)} decoder routine(s) found in the bytecode"
+        yield finding("AV-OBF-003", message, evidence=(*cov.string_encryption, *cov.string_decoders[:8]))
 
 
 @check("AV-OBF-004", "reflection", "Reflection is used", Severity.INFO, subscore=Subscore.AUDITABILITY)
@@ -197,10 +211,17 @@ def dynamic_loading(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """Flags DEX class loaders that load code not shipped in the primary DEX.
 
     What it checks:
-        References to ``DexClassLoader``, ``InMemoryDexClassLoader``,
-        ``PathClassLoader`` and ``DelegateLastClassLoader`` constructors and
-        ``DexFile.loadDex``. Severity is high when a payload or missing manifest
-        classes show that the loaded code ships hidden in the APK.
+        Class loaders however the code reaches them: direct calls of the
+        ``DexClassLoader``, ``InMemoryDexClassLoader``, ``PathClassLoader`` and
+        ``DelegateLastClassLoader`` constructors and ``DexFile.loadDex``; the loader
+        class as a constant (``const-class``) or a name in a string
+        (``Class.forName("dalvik.system.DexClassLoader")``) in a method that constructs
+        it by reflection (``getConstructor``/``newInstance``); reflection on
+        ``loadDex``, ``openDexFile``, ``defineClass`` or ``loadClass``; a loader name the
+        app decrypts from an encrypted string; ``System.load`` of a file the same class
+        writes. Each is located in the bytecode (class and method). Severity is high when
+        the loader is reached evasively, or a payload or missing manifest classes show
+        that the loaded code ships hidden in the APK.
 
     Why it matters:
         Code loaded at run time — from assets or downloaded — is invisible to static
@@ -216,13 +237,22 @@ def dynamic_loading(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         https://developer.android.com/privacy-and-security/risks/dynamic-code-loading
     """
     cov = measure(apk, kb)
-    if cov.dynamic_loading:
-        hidden = bool(cov.hidden_code or cov.missing_classes)
+    if cov.dynamic_loading or cov.loaders:
+        hidden = bool(cov.hidden_code or cov.missing_classes or cov.hidden_decoded)
+        evasive = [e for e in cov.loaders if "reflect" in (e.note or "") or "decoded" in (e.note or "")]
+        hows = sorted({e.note for e in cov.loaders if e.note})
         yield finding(
             "AV-OBF-005",
-            "code is loaded at run time" + (" from a payload hidden in the APK" if hidden else ""),
-            severity=Severity.HIGH if hidden else Severity.MEDIUM,
-            evidence=(*cov.dynamic_loading[:4], *cov.hidden_code[:2]),
+            "code is loaded at run time"
+            + (" from a payload hidden in the APK" if hidden else "")
+            + (f" ({'; '.join(hows[:3])})" if hows else ""),
+            severity=Severity.HIGH if hidden or evasive else Severity.MEDIUM,
+            evidence=(
+                *cov.loaders[:4],
+                *cov.dynamic_loading[:4],
+                *cov.hidden_decoded[:2],
+                *cov.hidden_code[:2],
+            ),
         )
 
 
@@ -238,14 +268,26 @@ def hidden(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
 
     What it checks:
         DEX files in assets, resources or nested archives, ELF code outside ``lib/``,
-        and large entries of no known format with near-random content.
+        large entries of no known format with near-random content, and code hidden in
+        a simple encoding: in ``assets/``, ``res/raw/``, any non-standard entry, resource
+        strings, DEX string literals (whole, or split into chunks the code joins or into
+        numbered entries), or appended to another file; as base64 (standard or URL-safe),
+        hex, single- or multi-byte XOR (key among the app's string constants or found by
+        known plaintext against the DEX, zip, ELF and gzip headers), gzip or zlib, or a
+        chain of these. Payloads are decoded statically, in memory, within a fixed budget
+        per APK (bytes read, bytes produced, steps; stated in the scan's coverage); a
+        decoded DEX, zip or ELF is read by the same readers as the APK, and its API use,
+        strings and classes join the permission verdicts, endpoints and trackers, marked
+        as coming from hidden code. Nothing is executed. What looks like a payload and
+        does not decode (or exceeds the budget) is reported with its place.
 
     Why it matters:
         That is where packers and droppers keep the real app: the primary DEX is a
         loader and everything a review reads may be a decoy.
 
     Example:
-        ``assets/secData0.jar``: 600 KB of high-entropy data.
+        ``assets/secData0.jar``: 600 KB of high-entropy data; ``assets/cfg.dat
+        (base64, zlib)``: hidden code decoded statically, DEX of 12 classes.
 
     Remediation:
         Treat the app as packed; analyse the payload or refuse the app.
@@ -254,6 +296,8 @@ def hidden(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         https://www.usenix.org/conference/usenixsecurity15/technical-sessions/presentation/zhang
     """
     cov = measure(apk, kb)
+    for e in cov.hidden_decoded[:_MAX_HIDDEN_FINDINGS]:
+        yield finding("AV-OBF-006", f"{e.value}: {e.note}", subject=e.value, evidence=(e,))
     shown = cov.hidden_code[:_MAX_HIDDEN_FINDINGS]
     for e in shown:
         yield finding("AV-OBF-006", f"{e.value}: {e.note}", subject=e.value, evidence=(e,))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appveto.apk.model import Apk, descriptor_to_java
+from appveto.apk.model import Apk, DexFile, descriptor_to_java
 from appveto.checks.coverage import Auditability, measure
 from appveto.checks.facts import facts, field_ev, manifest_ev, memo, method_ev
 from appveto.checks.registry import Subscore, check, finding
@@ -78,29 +78,45 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
             if lst is not None and len(lst) < _MAX_EV and e not in lst:
                 lst.append(e)
 
-    # 1. framework API references
-    for d in f.primary:
+    # 1. framework API references, in the primary DEX and in hidden code decoded from the APK
+    code: list[tuple[DexFile, str]] = [(d, "") for d in f.primary]
+    code.extend((d, f" in hidden code decoded from {origin}") for d, origin in f.hidden_dex)
+    for d, where in code:
         for mr in d.method_refs:
             if kb.has_api_class(mr.class_name):
                 for rule in kb.api_rules_for(mr.class_name, mr.name):
                     add(
                         rule.permissions,
-                        method_ev(mr, d.entry, f"framework API guarded by the permission ({rule.source})"),
+                        method_ev(
+                            mr, d.entry, f"framework API guarded by the permission ({rule.source}){where}"
+                        ),
                     )
         for fr in d.field_refs:
             for frule in kb.field_rules_for(fr.class_name, fr.name):
-                add(frule.permissions, field_ev(fr, d.entry, "system content-provider URI constant"))
+                add(frule.permissions, field_ev(fr, d.entry, f"system content-provider URI constant{where}"))
     # 1b. framework APIs called through reflection: the method's name is a string constant
-    # (not the name of any method reference) and its class is named too
+    # (not the name of any method reference) and its class is named too; names the app
+    # decrypts with its own string decoder count as constants (the decoder is named)
     if f.has_method("Ljava/lang/reflect/Method;", "invoke"):
         strings = f.strings
+        decrypted = {p: o for p, o in f.hidden_strings.items() if o.startswith("decrypted")}
         ref_names = {mr.name for mr in f.method_refs}
         for rule in kb.api_rules:
-            if rule.method in strings and rule.method not in ref_names:
-                dotted = descriptor_to_java(rule.class_descriptor)
-                if dotted in strings or rule.class_descriptor in strings:
-                    note = f"{dotted}.{rule.method} named in strings, called by reflection (Method.invoke)"
-                    add(rule.permissions, f.string_evidence(rule.method, note))
+            if rule.method in ref_names:
+                continue
+            dotted = descriptor_to_java(rule.class_descriptor)
+            if rule.method in strings and (dotted in strings or rule.class_descriptor in strings):
+                note = f"{dotted}.{rule.method} named in strings, called by reflection (Method.invoke)"
+                add(rule.permissions, f.string_evidence(rule.method, note))
+            elif (rule.method in strings or rule.method in decrypted) and (
+                dotted in decrypted or rule.class_descriptor in decrypted
+            ):
+                origin = decrypted.get(dotted) or decrypted.get(rule.class_descriptor, "")
+                note = f"{dotted}.{rule.method} named in encrypted strings ({origin}), called by reflection"
+                add(
+                    rule.permissions,
+                    Evidence(EvidenceKind.STRING, f"{dotted}.{rule.method}", Location(), note),
+                )
     # 2. content-provider URIs with ContentResolver use
     resolver = next(
         (
@@ -110,17 +126,40 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
         ),
         None,
     )
-    if resolver is not None:
-        uris = [s for s in f.strings if s.startswith("content://")]
+    hidden_resolver = next(
+        (
+            method_ev(mr, d.entry, f"content resolver call in hidden code decoded from {origin}")
+            for d, origin in f.hidden_dex
+            for mr in d.method_refs
+            if mr.class_name in _RESOLVER_CLASSES and mr.name in _RESOLVER_METHODS
+        ),
+        None,
+    )
+    if resolver is not None or hidden_resolver is not None:
+        uris = [s for s in f.strings if s.startswith("content://")] if resolver is not None else []
+        hidden_uris = [(s, o) for s, o in f.hidden_strings.items() if s.startswith("content://")]
         for urule in kb.uri_rules:
             for s in uris:
                 if s == urule.prefix or s.startswith(urule.prefix + "/"):
                     add(urule.permissions, f.string_evidence(s, "system content-provider URI"))
-                    add(urule.permissions, resolver)
+                    add(urule.permissions, resolver)  # type: ignore[arg-type]
+            for s, origin in hidden_uris:
+                if s == urule.prefix or s.startswith(urule.prefix + "/"):
+                    add(
+                        urule.permissions,
+                        Evidence(EvidenceKind.STRING, s, Location(), f"system content-provider URI {origin}"),
+                    )
+                    add(urule.permissions, resolver or hidden_resolver)  # type: ignore[arg-type]
     # 3. intents: actions sent from code, actions received by manifest receivers
     for irule in kb.intent_rules:
         if irule.via is IntentVia.SEND and irule.action in f.strings:
             add(irule.permissions, f.string_evidence(irule.action, "intent action used in code"))
+        elif irule.via is IntentVia.SEND and irule.action in f.hidden_strings:
+            origin = f.hidden_strings[irule.action]
+            add(
+                irule.permissions,
+                Evidence(EvidenceKind.STRING, irule.action, Location(), f"intent action {origin}"),
+            )
     for c in m.components:
         for flt in c.intent_filters:
             for action in flt.actions:

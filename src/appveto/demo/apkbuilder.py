@@ -12,8 +12,10 @@ What is written:
   with the framework IDs of the ``android:`` attributes, namespace and element chunks
   and typed values (strings, decimal integers, booleans).
 * ``classes.dex``: a DEX 035 file with header, sorted ``string_ids``, ``type_ids``,
-  ``proto_ids``, ``field_ids``, ``method_ids``, ``class_defs`` (classes without code),
-  ``map_list``, Adler-32 checksum and SHA-1 signature.
+  ``proto_ids``, ``field_ids``, ``method_ids``, ``class_defs``, ``map_list``, Adler-32
+  checksum and SHA-1 signature; classes with :class:`CodeSpec` methods get a
+  ``class_data_item`` and real ``code_item``s assembled from symbolic instructions
+  (:data:`Insn`), checked by ``dexdump -d``.
 * a minimal ``resources.arsc`` (an empty table for package id 0x7f) so tools that
   insist on a resource table accept the file.
 * extra entries and native libraries as given.
@@ -153,9 +155,35 @@ class FieldSpec:
     type: str
 
 
+Insn = tuple[object, ...]
+"""A symbolic Dalvik instruction for :class:`CodeSpec`, by mnemonic:
+
+``("const-string", vA, "text")``, ``("const-class", vA, "Ltype;")``,
+``("new-instance", vA, "Ltype;")``, ``("new-array", vA, vSize, "[B")``,
+``("const/4", vA, -8..7)``, ``("const/16", vA, int)``,
+``("invoke-static" | "invoke-virtual" | "invoke-direct" | "invoke-interface", (v...), MethodSpec)``,
+``("move-result-object", vA)``, ``("move-result", vA)``, ``("return-void",)``,
+``("return-object", vA)``, ``("xor-int/lit8", vA, vB, literal)``, ``("xor-int", vA, vB, vC)``,
+``("fill-array-data", vA, bytes)`` (a byte[] payload), ``("sput-object", vA, FieldSpec)``,
+``("sget-object", vA, FieldSpec)``, ``("aput-object", vA, vArray, vIndex)``, ``("nop",)``.
+Registers are numbers below 16."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSpec:
+    """A method the class defines, with code (``static`` by default)."""
+
+    name: str
+    descriptor: str
+    insns: tuple[Insn, ...] = (("return-void",),)
+    access_flags: int = 0x0009  # ACC_PUBLIC | ACC_STATIC
+    registers: int = 16
+
+
 @dataclass(frozen=True, slots=True)
 class ClassSpec:
-    """A class defined in ``classes.dex`` (no code) plus what it references."""
+    """A class defined in ``classes.dex`` plus what it references; the methods of
+    ``code`` are defined with real code items."""
 
     descriptor: str
     superclass: str | None = "Ljava/lang/Object;"
@@ -163,6 +191,7 @@ class ClassSpec:
     fields: tuple[FieldSpec, ...] = ()
     strings: tuple[str, ...] = ()
     access_flags: int = 0x0001  # ACC_PUBLIC
+    code: tuple[CodeSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,16 +523,126 @@ def _shorty(t: str) -> str:
     return "L" if t[0] in "L[" else t[0]
 
 
+_OPS = {
+    "nop": 0x00, "move-result": 0x0A, "move-result-object": 0x0C, "return-void": 0x0E, "return-object": 0x11,
+    "const/4": 0x12, "const/16": 0x13, "const-string": 0x1A, "const-string/jumbo": 0x1B, "const-class": 0x1C,
+    "new-instance": 0x22, "new-array": 0x23, "fill-array-data": 0x26, "aput-object": 0x4D,
+    "sget-object": 0x62, "sput-object": 0x69, "invoke-virtual": 0x6E, "invoke-super": 0x6F,
+    "invoke-direct": 0x70, "invoke-static": 0x71, "invoke-interface": 0x72, "xor-int": 0x97,
+    "xor-int/lit8": 0xDF,
+}  # fmt: skip
+
+
+def _code_refs(
+    classes: tuple[ClassSpec, ...],
+) -> tuple[list[str], list[str], list[MethodSpec], list[FieldSpec]]:
+    """Strings, types, methods and fields the code of ``classes`` refers to (and defines)."""
+    strings: list[str] = []
+    types: list[str] = []
+    methods: list[MethodSpec] = []
+    fields: list[FieldSpec] = []
+    for c in classes:
+        for cs in c.code:
+            methods.append(MethodSpec(c.descriptor, cs.name, cs.descriptor))
+            for ins in cs.insns:
+                for arg in ins[1:]:
+                    if isinstance(arg, MethodSpec):
+                        methods.append(arg)
+                    elif isinstance(arg, FieldSpec):
+                        fields.append(arg)
+                if ins[0] in ("const-string", "const-string/jumbo"):
+                    strings.append(str(ins[2]))
+                elif ins[0] in ("const-class", "new-instance"):
+                    types.append(str(ins[2]))
+                elif ins[0] == "new-array":
+                    types.append(str(ins[3]))
+    return strings, types, methods, fields
+
+
+def _ins_words(desc: str, static: bool) -> int:
+    params, _ = _split_proto(desc)
+    return sum(2 if p in ("J", "D") else 1 for p in params) + (0 if static else 1)
+
+
+def _assemble(
+    cs: CodeSpec, sidx: dict[str, int], tidx: dict[str, int], midx: dict[tuple[str, str, str], int],
+    fidx: dict[tuple[str, str, str], int],
+) -> bytes:  # fmt: skip
+    """The insns of ``cs`` as code units (array payloads appended, 4-byte aligned)."""
+    out = bytearray()
+    payloads: list[tuple[int, bytes]] = []  # (position of the fill-array-data insn, data)
+    for ins in cs.insns:
+        name = str(ins[0])
+        op = _OPS[name]
+        a = ins[1] if len(ins) > 1 else 0
+        if name in ("nop", "return-void"):
+            out += bytes((op, 0))
+        elif name in ("move-result", "move-result-object", "return-object"):
+            out += bytes((op, int(a)))  # type: ignore[call-overload]
+        elif name == "const/4":
+            out += bytes((op, ((int(ins[2]) & 0xF) << 4) | int(a)))  # type: ignore[call-overload]
+        elif name == "const/16":
+            out += struct.pack("<BBh", op, a, ins[2])
+        elif name == "const-string":
+            i = sidx[str(ins[2])]
+            out += struct.pack("<BBH", op, a, i) if i <= 0xFFFF else struct.pack("<BBI", 0x1B, a, i)
+        elif name in ("const-class", "new-instance"):
+            out += struct.pack("<BBH", op, a, tidx[str(ins[2])])
+        elif name == "new-array":
+            out += struct.pack("<BBH", op, (int(ins[2]) << 4) | int(a), tidx[str(ins[3])])  # type: ignore[call-overload]
+        elif name in ("sget-object", "sput-object"):
+            f = ins[2]
+            assert isinstance(f, FieldSpec)
+            out += struct.pack("<BBH", op, a, fidx[(f.class_name, f.name, f.type)])
+        elif name == "aput-object":
+            out += struct.pack("<BBBB", op, a, ins[2], ins[3])
+        elif name == "xor-int/lit8":
+            out += struct.pack("<BBBb", op, a, ins[2], ins[3])
+        elif name == "xor-int":
+            out += struct.pack("<BBBB", op, a, ins[2], ins[3])
+        elif name.startswith("invoke-"):
+            assert isinstance(a, tuple)
+            regs = tuple(int(r) for r in a)
+            m = ins[2]
+            assert isinstance(m, MethodSpec) and len(regs) <= 5
+            five = (*regs, 0, 0, 0, 0, 0)
+            word = five[0] | (five[1] << 4) | (five[2] << 8) | (five[3] << 12)
+            out += struct.pack(
+                "<BBHH", op, (len(regs) << 4) | five[4], midx[(m.class_name, m.name, m.descriptor)], word
+            )
+        elif name == "fill-array-data":
+            payloads.append((len(out), bytes(ins[2])))  # type: ignore[call-overload]
+            out += struct.pack("<BBi", op, a, 0)  # offset patched below
+        else:
+            raise ValueError(f"unknown instruction {name}")
+    for at, data in payloads:
+        if len(out) % 4:
+            out += b"\x00\x00"  # nop: payloads are 4-byte aligned
+        struct.pack_into("<i", out, at + 2, (len(out) - at) // 2)
+        out += struct.pack("<HHI", 0x0300, 1, len(data)) + data + b"\x00" * (len(data) % 2)
+    return bytes(out)
+
+
 def build_dex(classes: tuple[ClassSpec, ...]) -> bytes:
-    """A DEX 035 file defining ``classes`` (no code) with their references and strings."""
+    """A DEX 035 file defining ``classes`` with their references and strings; methods of
+    ``ClassSpec.code`` get class data and code items."""
     strings: set[str] = set()
     types: set[str] = set()
     protos: set[tuple[str, tuple[str, ...]]] = set()
-    for c in classes:
-        types.add(c.descriptor)
-        if c.superclass:
-            types.add(c.superclass)
-        strings.update(c.strings)
+    code_strings, code_types, code_methods, code_fields = _code_refs(classes)
+    strings.update(code_strings)
+    types.update(code_types)
+    if code_methods or code_fields:
+        extra = ClassSpec("", methods=tuple(code_methods), fields=tuple(code_fields))
+        ref_specs = (*classes, extra)
+    else:
+        ref_specs = classes
+    for c in ref_specs:
+        if c.descriptor:  # the extra spec only carries the code's references
+            types.add(c.descriptor)
+            if c.superclass:
+                types.add(c.superclass)
+            strings.update(c.strings)
         for m in c.methods:
             params, ret = _split_proto(m.descriptor)
             types.add(m.class_name)
@@ -528,8 +667,13 @@ def build_dex(classes: tuple[ClassSpec, ...]) -> bytes:
         ps, ret = _split_proto(m.descriptor)
         return pidx[(ret, ps)]
 
-    methods = sorted({(tidx[m.class_name], sidx[m.name], proto_of(m)) for c in classes for m in c.methods})
-    fields = sorted({(tidx[f.class_name], sidx[f.name], tidx[f.type]) for c in classes for f in c.fields})
+    methods = sorted({(tidx[m.class_name], sidx[m.name], proto_of(m)) for c in ref_specs for m in c.methods})
+    fields = sorted({(tidx[f.class_name], sidx[f.name], tidx[f.type]) for c in ref_specs for f in c.fields})
+    midx: dict[tuple[str, str, str], int] = {}
+    for i, (t, n, p) in enumerate(methods):
+        ret, ps = proto_list[p]
+        midx[(type_list[t], str_list[n], "(" + "".join(ps) + ")" + ret)] = i
+    fidx = {(type_list[t], str_list[n], type_list[ty]): i for i, (t, n, ty) in enumerate(fields)}
 
     # Superclasses defined here must come before their subclasses.
     defined = {c.descriptor: c for c in classes}
@@ -581,6 +725,51 @@ def build_dex(classes: tuple[ClassSpec, ...]) -> bytes:
         data += _uleb(len(s.encode("utf-16-le")) // 2) + _mutf8(s) + b"\x00"
     if str_list:
         map_items.append((0x2002, len(str_list), sd_off[0]))
+    # code items (4-byte aligned), then class data items
+    code_off: dict[tuple[str, str, str], int] = {}
+    n_code = 0
+    first_code = 0
+    for c in ordered:
+        for cs in c.code:
+            while len(data) % 4:
+                data.append(0)
+            insns = _assemble(cs, sidx, tidx, midx, fidx)
+            static = bool(cs.access_flags & 0x0008)
+            ins_size = _ins_words(cs.descriptor, static)
+            off = data_off + len(data)
+            first_code = first_code or off
+            code_off[(c.descriptor, cs.name, cs.descriptor)] = off
+            data += (
+                struct.pack("<HHHHII", max(cs.registers, ins_size), ins_size, 5, 0, 0, len(insns) // 2)
+                + insns
+            )
+            n_code += 1
+    if n_code:
+        map_items.append((0x2001, n_code, first_code))
+    class_data_off: dict[str, int] = {}
+    first_cd = 0
+    for c in ordered:
+        if not c.code:
+            continue
+        direct: list[tuple[int, int, int]] = []
+        virtual: list[tuple[int, int, int]] = []
+        for cs in c.code:
+            mi = midx[(c.descriptor, cs.name, cs.descriptor)]
+            flags = cs.access_flags | (0x10000 if cs.name in ("<init>", "<clinit>") else 0)
+            target = direct if flags & 0x0008 or flags & 0x0002 or flags & 0x10000 else virtual
+            target.append((mi, flags, code_off[(c.descriptor, cs.name, cs.descriptor)]))
+        off = data_off + len(data)
+        first_cd = first_cd or off
+        class_data_off[c.descriptor] = off
+        item = bytearray(_uleb(0) + _uleb(0) + _uleb(len(direct)) + _uleb(len(virtual)))
+        for group in (sorted(direct), sorted(virtual)):
+            prev = 0
+            for k, (mi, flags, co) in enumerate(group):
+                item += _uleb(mi if k == 0 else mi - prev) + _uleb(flags) + _uleb(co)
+                prev = mi
+        data += item
+    if class_data_off:
+        map_items.append((0x2000, len(class_data_off), first_cd))
     while len(data) % 4:
         data.append(0)
     map_off = data_off + len(data)
@@ -615,7 +804,8 @@ def build_dex(classes: tuple[ClassSpec, ...]) -> bytes:
     no_index = 0xFFFFFFFF
     for c in ordered:
         sup = tidx[c.superclass] if c.superclass else no_index
-        body += struct.pack("<8I", tidx[c.descriptor], c.access_flags, sup, 0, no_index, 0, 0, 0)
+        cd = class_data_off.get(c.descriptor, 0)
+        body += struct.pack("<8I", tidx[c.descriptor], c.access_flags, sup, 0, no_index, 0, cd, 0)
 
     def nz(count: int, offset: int) -> tuple[int, int]:
         return (count, offset if count else 0)
