@@ -315,6 +315,86 @@ class CodeReader:
     def classes(self) -> tuple[str, ...]:
         return tuple(self._class_data_offsets())
 
+    def code_region(self) -> tuple[int, int]:
+        """(start, end) of the code_item section as the map_list places it (up to the next
+        section); the whole file when the map does not say."""
+        data = self.data
+        size = len(data)
+        if size < 0x38:
+            return 0, size
+        map_off = _U32.unpack_from(data, 0x34)[0]
+        if not 0x70 <= map_off <= size - 4:
+            return 0, size
+        n = _U32.unpack_from(data, map_off)[0]
+        if n > 0xFFFF or map_off + 4 + 12 * n > size:
+            return 0, size
+        items = sorted(
+            (off, kind)
+            for kind, _u, _count, off in struct.iter_unpack("<HHII", data[map_off + 4 : map_off + 4 + 12 * n])
+        )
+        for k, (off, kind) in enumerate(items):
+            if kind == 0x2001 and off < size:
+                end = next((o for o, _k in items[k + 1 :] if o > off), size)
+                return off, min(end, size)
+        return 0, size
+
+    def code_spans(self) -> list[tuple[int, int, int]]:
+        """(code_off, method index, access flags) of every method with code, in class_defs
+        order: one tight pass over the class data (what an offset -> method lookup needs,
+        without building a MethodInfo per method). Malformed class data ends that class."""
+        data = self.data
+        size = len(data)
+        n_methods = len(self.dex.method_refs)
+        out: list[tuple[int, int, int]] = []
+        append = out.append
+        for off in self._class_data_offsets().values():
+            pos = off
+            vals = [0, 0, 0, 0]
+            try:
+                for k in range(4):
+                    b = data[pos]
+                    pos += 1
+                    v = b & 0x7F
+                    shift = 7
+                    while b & 0x80:
+                        b = data[pos]
+                        pos += 1
+                        v |= (b & 0x7F) << shift
+                        shift += 7
+                        if shift > 35:
+                            raise IndexError
+                    vals[k] = v
+                n_fields = vals[0] + vals[1]
+                if n_fields > size or vals[2] + vals[3] > n_methods:
+                    continue
+                for _ in range(2 * n_fields):  # skip field_idx_diff, access_flags
+                    while data[pos] & 0x80:
+                        pos += 1
+                    pos += 1
+                for group in (vals[2], vals[3]):
+                    idx = 0
+                    for j in range(group):
+                        triple = [0, 0, 0]
+                        for t in range(3):
+                            b = data[pos]
+                            pos += 1
+                            v = b & 0x7F
+                            shift = 7
+                            while b & 0x80:
+                                b = data[pos]
+                                pos += 1
+                                v |= (b & 0x7F) << shift
+                                shift += 7
+                                if shift > 35:
+                                    raise IndexError
+                            triple[t] = v
+                        idx = triple[0] if j == 0 else idx + triple[0]
+                        if triple[2] and idx < n_methods:
+                            append((triple[2], idx, triple[1]))
+            except IndexError:
+                self.problems.append(f"class_data at {off:#x} runs past the end of the file")
+        return out
+
     # ------------------------------------------------------------------- code
 
     def decode(self, method: MethodInfo) -> MethodCode:

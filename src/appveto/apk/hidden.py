@@ -26,7 +26,7 @@ import re
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -292,10 +292,18 @@ def key_index(keys: Iterable[bytes]) -> dict[bytes, list[bytes]]:
 @dataclass(slots=True)
 class _Ctx:
     use: BudgetUse
-    keys: dict[bytes, list[bytes]]
+    key_table: Callable[[], dict[bytes, list[bytes]]]
     found: list[HiddenPayload]
     undecoded: list[Undecoded]
     seen: set[int] = field(default_factory=set)
+    _keys: dict[bytes, list[bytes]] | None = None
+
+    @property
+    def keys(self) -> dict[bytes, list[bytes]]:
+        """The XOR key table, built on first use."""
+        if self._keys is None:
+            self._keys = self.key_table()
+        return self._keys
 
 
 def _layers(blob: bytes, ctx: _Ctx) -> Iterator[tuple[str, bytes]]:
@@ -493,24 +501,31 @@ def find_hidden(
     apk: Apk,
     *,
     strings: Iterable[tuple[str, str]] = (),
-    keys: Iterable[str] = (),
+    keys: Iterable[str] | Callable[[], Iterable[str]] = (),
     budget: DecodeBudget | None = None,
 ) -> HiddenScan:
     """Find and decode payloads hidden in ``apk``.
 
     ``strings`` are (where, text) candidates from the code (long literals, joined chunks),
-    ``keys`` the app's short string constants (candidate XOR keys).
+    ``keys`` the app's short string constants (candidate XOR keys), or a function giving
+    them (called only when a blob needs XOR keys).
     """
     budget = budget or DecodeBudget()
     use = BudgetUse(budget)
-    key_list: list[bytes] = []
-    for k in keys:
-        if 1 <= len(k) <= 64 and len(key_list) < budget.max_keys:
-            try:
-                key_list.append(k.encode("latin-1"))
-            except UnicodeEncodeError:
-                key_list.append(k.encode("utf-8"))
-    ctx = _Ctx(use, key_index(dict.fromkeys(key_list)), [], [])
+
+    def key_table() -> dict[bytes, list[bytes]]:
+        key_list: list[bytes] = []
+        for k in keys() if callable(keys) else keys:
+            if 1 <= len(k) <= 64:
+                try:
+                    key_list.append(k.encode("latin-1"))
+                except UnicodeEncodeError:
+                    key_list.append(k.encode("utf-8"))
+                if len(key_list) >= budget.max_keys:
+                    break
+        return key_index(dict.fromkeys(key_list))
+
+    ctx = _Ctx(use, key_table, [], [])
     joined = _chunked_entries(apk, ctx)
     for e in _candidate_entries(apk):
         if e.name in joined:

@@ -17,10 +17,13 @@ import base64
 import binascii
 import re
 import struct
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 
-from appveto.apk.dexcode import CodeBudget, CodeReader, MethodCode
+from appveto.apk.dexcode import CodeBudget, CodeReader, MethodCode, MethodInfo
 from appveto.apk.model import DexFile, MethodRef, descriptor_to_java
 from appveto.errors import ApkError
 from appveto.findings import Evidence, EvidenceKind, Location
@@ -59,6 +62,11 @@ _NEW_STRING = (("Ljava/lang/String;", ("<init>", "valueOf", "copyValueOf")),)
 _MIN_SITES = 5
 """Call sites that make a static String-returning method with decoding work a decoder."""
 _MAX_DECODED = 2000
+_MAX_CLINITS = 4000
+"""Static initializers whose code ranges are read per DEX file (to tell decoder calls
+made while a class loads)."""
+_MAX_DECODERS = 64
+"""Decoder candidates (by call count) whose bodies are read, per DEX file."""
 _MAX_HITS = 400
 """Instruction sites located per question (pattern hits decoded to their method)."""
 _B64_TEXT = re.compile(r"[A-Za-z0-9+/=_\-]+")
@@ -126,31 +134,49 @@ class CodeFacts:
 # ---------------------------------------------------------------------- helpers
 
 
-def _refs(dex: DexFile, wanted: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[int, MethodRef]:
-    out: dict[int, MethodRef] = {}
+_WATCHED = frozenset(
+    c for group in (_REFLECT_CTOR, _FOR_NAME, _GET_METHOD, _NATIVE_LOAD, _FILE_WRITES, _B64_DECODE, _CIPHER)
+    for c, _names in group
+) | frozenset(_LOADERS) | {_DEXFILE}  # fmt: skip
+
+
+def _by_class(dex: DexFile) -> dict[str, list[tuple[int, MethodRef]]]:
+    """References to methods of the framework classes this module asks about, by class
+    (one pass over the method table)."""
+    out: dict[str, list[tuple[int, MethodRef]]] = {}
+    watched = _WATCHED
     for i, m in enumerate(dex.method_refs):
-        for cls, names in wanted:
-            if m.class_name == cls and m.name in names:
-                out[i] = m
+        if m.class_name in watched:
+            out.setdefault(m.class_name, []).append((i, m))
     return out
 
 
-def _sites(data: bytes, opcodes: bytes, indices: Iterable[int]) -> list[tuple[int, int]]:
-    """(offset, index) of instructions ``opcode vAA, index@BBBB`` in ``data`` (even offsets).
+def _refs(
+    index: dict[str, list[tuple[int, MethodRef]]], wanted: tuple[tuple[str, tuple[str, ...]], ...]
+) -> dict[int, MethodRef]:
+    return {i: m for cls, names in wanted for i, m in index.get(cls, ()) if m.name in names}
 
-    A byte-pattern search (at C speed) over the whole file: a hit is a candidate, which
-    the caller confirms by decoding the method that holds it."""
+
+def _sites(
+    data: bytes, opcodes: bytes, indices: Iterable[int], region: tuple[int, int] | None = None
+) -> list[tuple[int, int]]:
+    """(offset, index) of instructions ``opcode vAA, index@BBBB`` in ``data`` (even offsets),
+    within ``region`` (the code section) when given.
+
+    A byte-pattern search (at C speed): a hit is a candidate, which the caller confirms
+    by decoding the method that holds it."""
     wanted = set(indices)
     if not wanted or not data:
         return []
+    start, end = region or (0, len(data))
     ops = b"[" + re.escape(opcodes) + b"]"
-    if len(wanted) <= 8:
+    if len(wanted) <= 16:
         alts = b"|".join(re.escape(struct.pack("<H", i)) for i in sorted(wanted))
         rx = re.compile(ops + b"(?=.(" + alts + b"))", re.S)
     else:
         rx = re.compile(ops + b"(?=.(..))", re.S)  # a lookahead: overlapping hits are all seen
     out: list[tuple[int, int]] = []
-    for m in rx.finditer(data):
+    for m in rx.finditer(data, start, end):
         if m.start() % 2 == 0:
             i = m.group(1)[0] | (m.group(1)[1] << 8)
             if i in wanted:
@@ -173,8 +199,11 @@ class _Dex:
         self._data: bytes | None = None
         self._reader: CodeReader | None = None
         self._starts: list[int] | None = None
-        self._methods: list[tuple[int, int, object]] = []
+        self._methods: list[tuple[int, int, int, int, int]] = []
         self._decoded: dict[int, MethodCode] = {}
+        self.index = _by_class(dex)
+        self._invokes: Counter[bytes] | None = None
+        self._clinits: list[tuple[int, int]] | None = None
 
     @property
     def data(self) -> bytes:
@@ -185,6 +214,35 @@ class _Dex:
             except ApkError:
                 self._data = b""  # an unreadable entry is an ApkProblem of the loader already
         return self._data
+
+    def sites(self, opcodes: bytes, indices: Iterable[int]) -> list[tuple[int, int]]:
+        return _sites(self.data, opcodes, indices, self.reader.code_region())
+
+    def clinit_ranges(self) -> list[tuple[int, int]]:
+        """Code ranges of the static initializers, read class by class (no full index)."""
+        if self._clinits is None:
+            self._clinits = []
+            data = self.data
+            owners = sorted({m.class_name for m in self.dex.method_refs if m.name == "<clinit>"})
+            for cls in owners[:_MAX_CLINITS]:
+                for info in self.reader.methods_of(cls):
+                    if info.ref.name == "<clinit>" and info.code_off and info.code_off + 16 <= len(data):
+                        n = struct.unpack_from("<I", data, info.code_off + 12)[0]
+                        self._clinits.append((info.code_off + 16, info.code_off + 16 + 2 * n))
+        return self._clinits
+
+    @property
+    def invoke_counts(self) -> Counter[bytes]:
+        """Method index (2 bytes) -> ``invoke-static`` with one to three arguments calling
+        it: one C-speed pass over the code section, to pick the few worth locating."""
+        if self._invokes is None:
+            start, end = self.reader.code_region()
+            self._invokes = Counter(re.findall(rb"\x71[\x10\x20\x30](..)", self.data[start:end], re.S))
+        return self._invokes
+
+    @property
+    def has_reader(self) -> bool:
+        return self._reader is not None
 
     @property
     def reader(self) -> CodeReader:
@@ -197,27 +255,45 @@ class _Dex:
         import bisect
 
         if self._starts is None:
-            spans = []
-            for c in self.reader.classes():
-                for m in self.reader.methods_of(c):
-                    if m.code_off and m.code_off + 16 <= len(self.data):
-                        n = struct.unpack_from("<I", self.data, m.code_off + 12)[0]
-                        spans.append((m.code_off + 16, m.code_off + 16 + 2 * n, m))
+            data = self.data
+            spans: list[tuple[int, int, int, int, int]] = []
+            for code_off, idx, flags in self.reader.code_spans():
+                if code_off + 16 <= len(data):
+                    n = struct.unpack_from("<I", data, code_off + 12)[0]
+                    spans.append((code_off + 16, code_off + 16 + 2 * n, idx, flags, code_off))
             spans.sort(key=lambda s: s[0])
             self._budget.spend(len(spans))  # the class data read counts as work
-            self._methods = spans  # type: ignore[assignment]
+            self._methods = spans
             self._starts = [s[0] for s in spans]
         i = bisect.bisect_right(self._starts, offset) - 1
         if i < 0:
             return None
-        start, end, info = self._methods[i]
+        start, end, idx, flags, code_off = self._methods[i]
         if not start <= offset < end:
             return None
         hit = self._decoded.get(start)
         if hit is None:
-            hit = self.reader.decode(info)  # type: ignore[arg-type]
+            hit = self.reader.decode(MethodInfo(self.dex.method_refs[idx], flags, code_off))
             self._decoded[start] = hit
         return hit
+
+
+_LOADER_NAMES = frozenset(descriptor_to_java(c) for c in (*_LOADERS, _DEXFILE))
+
+
+def _string_indices(dex: DexFile, wanted: frozenset[str]) -> dict[str, int]:
+    """Indices of the ``wanted`` strings in the (sorted) string table, by binary search."""
+    import bisect
+
+    out: dict[str, int] = {}
+    strings = dex.strings
+    for w in wanted:
+        i = bisect.bisect_left(strings, w)
+        if i < len(strings) and strings[i] == w:
+            out[w] = i
+        elif w in strings:  # a table not in order (a crafted file): the slow way
+            out[w] = strings.index(w)
+    return out
 
 
 def _ev(d: _Dex, code: MethodCode | None, value: str, note: str) -> Evidence:
@@ -243,34 +319,34 @@ def _calls_any(code: MethodCode, wanted: tuple[tuple[str, tuple[str, ...]], ...]
 
 def _loaders(d: _Dex, decoded_names: set[str]) -> Iterator[LoaderUse]:
     dex = d.dex
-    refs = dex.method_refs
     # 1. direct calls: constructors of the loaders, DexFile.loadDex / new DexFile
-    for i, m in enumerate(refs):
-        if (m.class_name in _LOADERS and m.name == "<init>") or (
-            m.class_name == _DEXFILE and m.name in ("loadDex", "<init>", "openDexFile")
-        ):
-            name = descriptor_to_java(m.class_name).rsplit(".", 1)[-1]
-            what = f"{name}.{'constructor' if m.name == '<init>' else m.name}"
-            sites = _sites(d.data, _INVOKES, (i,))[:3]
-            code = d.method_at(sites[0][0]) if sites else None
-            yield LoaderUse(
-                f"{what} called directly",
-                _ev(d, code, f"{m.class_name}->{m.name}{m.descriptor}", "dynamic code loading"),
-                m.class_name in _FROM_DATA or m.class_name == _DEXFILE,
-                False,
-            )
+    direct = _refs(
+        d.index, (*((c, ("<init>",)) for c in _LOADERS), (_DEXFILE, ("loadDex", "<init>", "openDexFile")))
+    )
+    for _i, m in sorted(direct.items()):
+        name = descriptor_to_java(m.class_name).rsplit(".", 1)[-1]
+        what = f"{name}.{'constructor' if m.name == '<init>' else m.name}"
+        ev = Evidence(
+            EvidenceKind.METHOD,
+            f"{m.class_name}->{m.name}{m.descriptor}",
+            Location(entry=dex.entry),
+            "dynamic code loading",
+        )
+        yield LoaderUse(
+            f"{what} called directly", ev, m.class_name in _FROM_DATA or m.class_name == _DEXFILE, False
+        )
     # 2. the loader class as a constant (const-class) or a name (const-string), then
     #    reflection: getConstructor/newInstance, Class.forName, ClassLoader.loadClass
-    reflect = _refs(dex, (*_REFLECT_CTOR, *_FOR_NAME))
+    reflect = _refs(d.index, (*_REFLECT_CTOR, *_FOR_NAME))
     if reflect:
-        type_idx = {t: i for i, t in enumerate(dex.types) if t in _LOADERS or t == _DEXFILE}
-        str_idx = {
-            s: i
-            for i, s in enumerate(dex.strings)
-            if s.startswith("dalvik.system.") and ("ClassLoader" in s or s == "dalvik.system.DexFile")
+        type_idx = {
+            t: i
+            for i, t in enumerate(dex.types)
+            if t.startswith("Ldalvik/system/") and (t in _LOADERS or t == _DEXFILE)
         }
+        str_idx = {s: i for s, i in _string_indices(dex, _LOADER_NAMES).items()}
         for t, ti in type_idx.items():
-            for off, _ in _sites(d.data, b"\x1c", (ti,))[:_MAX_HITS]:
+            for off, _ in d.sites(b"\x1c", (ti,))[:_MAX_HITS]:
                 code = d.method_at(off)
                 if code is not None and _calls_any(code, _REFLECT_CTOR):
                     yield LoaderUse(
@@ -283,7 +359,7 @@ def _loaders(d: _Dex, decoded_names: set[str]) -> Iterator[LoaderUse]:
                     )
                     break
         for s, si in str_idx.items():
-            for off, _ in _sites(d.data, b"\x1a", (si,))[:_MAX_HITS]:
+            for off, _ in d.sites(b"\x1a", (si,))[:_MAX_HITS]:
                 code = d.method_at(off)
                 if code is not None and _calls_any(code, (*_REFLECT_CTOR, *_FOR_NAME)):
                     yield LoaderUse(
@@ -294,11 +370,11 @@ def _loaders(d: _Dex, decoded_names: set[str]) -> Iterator[LoaderUse]:
                     )
                     break
     # 3. reflection on loader methods: getDeclaredMethod("openDexFile" / "defineClass" ...)
-    getters = _refs(dex, _GET_METHOD)
+    getters = _refs(d.index, _GET_METHOD)
     if getters:
-        names = {s: i for i, s in enumerate(dex.strings) if s in _REFLECTED_LOADER_METHODS}
+        names = _string_indices(dex, frozenset(_REFLECTED_LOADER_METHODS))
         for s, si in names.items():
-            for off, _ in _sites(d.data, b"\x1a", (si,))[:_MAX_HITS]:
+            for off, _ in d.sites(b"\x1a", (si,))[:_MAX_HITS]:
                 code = d.method_at(off)
                 if code is not None and any(
                     i.args and s in i.args for i in code.invokes() if i.target in getters.values()
@@ -311,10 +387,10 @@ def _loaders(d: _Dex, decoded_names: set[str]) -> Iterator[LoaderUse]:
                     )
                     break
     # 4. System.load / Runtime.load of a file the app writes (not loadLibrary of lib/)
-    loads = _refs(dex, _NATIVE_LOAD)
-    writes = _refs(dex, _FILE_WRITES)
+    loads = _refs(d.index, _NATIVE_LOAD)
+    writes = _refs(d.index, _FILE_WRITES)
     if loads and writes:
-        for off, _ in _sites(d.data, _INVOKES, loads)[:_MAX_HITS]:
+        for off, _ in d.sites(_INVOKES, loads)[:_MAX_HITS]:
             code = d.method_at(off)
             if code is None:
                 continue
@@ -357,19 +433,24 @@ def _decoder_candidates(dex: DexFile) -> dict[int, MethodRef]:
     """Methods the file defines shaped like string decoders: ``String`` from one to three
     ``String``/``byte[]``/``char[]``/``int[]``... parameters, or from one to three ints
     (an index into an encrypted pool, as DexGuard-style and Obad-style decoders take)."""
+    refs = dex.method_refs
+    shaped = {d for d in set(map(itemgetter(2), refs)) if _decoder_shaped(d)}
+    if not shaped:
+        return {}
     defined = set(dex.class_defs)
-    out: dict[int, MethodRef] = {}
-    for i, m in enumerate(dex.method_refs):
-        if m.class_name not in defined or not m.descriptor.endswith(")" + _STRING):
-            continue
-        params = _params(m.descriptor)
-        if not 1 <= len(params) <= 3:
-            continue
-        if all(p in _INT_PARAMS for p in params) or (
-            all(p in _DECODER_PARAMS for p in params) and params[0] not in _INT_PARAMS
-        ):
-            out[i] = m
-    return out
+    hits = compress(range(len(refs)), map(shaped.__contains__, map(itemgetter(2), refs)))
+    return {i: refs[i] for i in hits if refs[i].class_name in defined}
+
+
+def _decoder_shaped(desc: str) -> bool:
+    if not desc.endswith(")" + _STRING):
+        return False
+    params = _params(desc)
+    if not 1 <= len(params) <= 3:
+        return False
+    if all(p in _INT_PARAMS for p in params):
+        return True
+    return all(p in _DECODER_PARAMS for p in params) and params[0] not in _INT_PARAMS
 
 
 def _params(desc: str) -> list[str]:
@@ -483,31 +564,40 @@ def _decoders(d: _Dex) -> Iterator[StringDecoder]:
     cands = _decoder_candidates(d.dex)
     if not cands:
         return
-    counts: dict[int, list[int]] = {}
-    for off, idx in _sites(d.data, b"\x71\x77", cands):
-        counts.setdefault(idx, []).append(off)
-    b64_refs = set(_refs(d.dex, _B64_DECODE).values())
-    cipher_refs = set(_refs(d.dex, _CIPHER).values())
-    for idx, sites in sorted(counts.items(), key=lambda kv: -len(kv[1])):
-        if len(sites) < _MIN_SITES:
-            continue
-        ref = cands[idx]
-        info = d.reader.find_method(ref)
+    rough = d.invoke_counts
+    n_calls = {i: rough.get(struct.pack("<H", i), 0) for i in cands}
+    likely = sorted((i for i, n in n_calls.items() if n >= _MIN_SITES), key=lambda i: -n_calls[i])
+    b64_refs = set(_refs(d.index, _B64_DECODE).values())
+    cipher_refs = set(_refs(d.index, _CIPHER).values())
+    # 1. bodies that do decoding work (the rest are helpers, not decoders)
+    working: list[tuple[int, MethodCode, bool, bool, int]] = []
+    for idx in likely[:_MAX_DECODERS]:
+        info = d.reader.find_method(cands[idx])
         if info is None or not info.is_static:
             continue
         body = d.reader.decode(info)
-        calls = {i.target for i in body.invokes()}
-        b64 = bool(calls & b64_refs)
-        cipher = bool(calls & cipher_refs)
+        targets = {i.target for i in body.invokes()}
+        b64 = bool(targets & b64_refs)
+        cipher = bool(targets & cipher_refs)
         xors = body.xor_count()
-        by_index = all(p in _INT_PARAMS for p in _params(ref.descriptor))
         pool = _calls_any(body, _NEW_STRING) and any(
             (i.opcode == 0x62 and isinstance(i.target, str) and i.target.endswith(_ARRAY_TYPES))
             or i.opcode == 0x26
             for i in body.insns
         )
-        if not (b64 or cipher or xors or pool):
-            continue  # no decoding work: a helper, not a decoder
+        if b64 or cipher or xors or pool:
+            working.append((idx, body, b64, cipher, xors))
+    # 2. their call sites, located in a few passes over the code
+    located: dict[int, list[int]] = {}
+    for k in range(0, len(working), 8):
+        for off, idx in d.sites(b"\x71\x77", [w[0] for w in working[k : k + 8]]):
+            located.setdefault(idx, []).append(off)
+    for idx, body, b64, cipher, xors in working:
+        ref = cands[idx]
+        sites = located.get(idx, [])
+        if len(sites) < _MIN_SITES:
+            continue
+        by_index = all(p in _INT_PARAMS for p in _params(ref.descriptor))
         if by_index:
             # the constants are int indices into an encrypted pool: every call site is one
             # hidden string; decoding it would mean running the routine, which we do not
@@ -534,12 +624,8 @@ def _decoders(d: _Dex) -> Iterator[StringDecoder]:
             scheme = scheme or (
                 "cipher (javax.crypto)" if cipher else "base64" if b64 else "xor" if xors else "custom"
             )
-        in_clinit = False
-        for s in sites[:50]:
-            code = d.method_at(s)
-            if code is not None and code.method.ref.name == "<clinit>":
-                in_clinit = True
-                break
+        clinits = d.clinit_ranges()
+        in_clinit = any(a <= s < b for s in sites[:200] for a, b in clinits)
         yield StringDecoder(
             ref,
             d.dex.entry,
@@ -555,22 +641,34 @@ def _decoders(d: _Dex) -> Iterator[StringDecoder]:
 # ----------------------------------------------------------------------- chunks
 
 
-def _payload_strings(d: _Dex) -> Iterator[tuple[str, str]]:
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-"
+_HEX_ALPHABET = "0123456789abcdefABCDEF"
+_MAX_CHUNK_CANDIDATES = 32
+"""Base64 literals per DEX file whose places in the code are looked up (the most common
+lengths first: the pieces of one payload share one length)."""
+
+
+def _payload_strings(d: _Dex, encoded: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """Long literals in an encoding alphabet, and literals the code joins: base64 pieces
+    loaded by ``const-string`` instructions a few bytes apart (a StringBuilder chain or an
+    array initializer), joined in code order."""
     dex = d.dex
     chunk_idx: dict[int, str] = {}
-    for i, s in enumerate(dex.strings):
-        if len(s) >= 16 and (_B64_TEXT.fullmatch(s) or _HEX_TEXT.fullmatch(s)) and not s.startswith("L"):
-            if len(s) >= 256:
-                yield f'{dex.entry} string "{s[:16]}..."', s
-            if (
-                len(chunk_idx) < 20_000
-                and re.search(r"[0-9]", s)
-                and (re.search(r"[A-Z]", s) or _HEX_TEXT.fullmatch(s))
-            ):
-                chunk_idx[i] = s
+    present = encoded.intersection(dex.strings)
+    for s, i in sorted(_string_indices(dex, frozenset(present)).items(), key=lambda kv: kv[1]):
+        if len(s) >= 256:
+            yield f'{dex.entry} string "{s[:16]}..."', s
+        if s.strip(_HEX_ALPHABET) and re.search(r"[0-9]", s) and re.search(r"[A-Z]", s):
+            chunk_idx[i] = s
     if len(chunk_idx) < 2:
         return
-    hits = sorted(_sites(d.data, b"\x1a", chunk_idx))
+    # pieces of one payload mostly share one length: the most common lengths first
+    by_len = Counter(len(v) for v in chunk_idx.values())
+    ordered = sorted(chunk_idx, key=lambda i: (-by_len[len(chunk_idx[i])], i))[:_MAX_CHUNK_CANDIDATES]
+    hits: list[tuple[int, int]] = []
+    for k in range(0, len(ordered), 16):
+        hits.extend(d.sites(b"\x1a", ordered[k : k + 16]))
+    hits.sort()
     run: list[tuple[int, str]] = []
     for off, si in [*hits, (1 << 62, -1)]:
         if run and off - run[-1][0] > 32:
@@ -587,10 +685,14 @@ def _payload_strings(d: _Dex) -> Iterator[tuple[str, str]]:
 
 
 def read_code_facts(
-    dex_files: Iterable[tuple[DexFile, Callable[[], bytes]]], budget: CodeBudget | None = None
+    dex_files: Iterable[tuple[DexFile, Callable[[], bytes]]],
+    budget: CodeBudget | None = None,
+    encoded: frozenset[str] = frozenset(),
 ) -> CodeFacts:
     """Read loaders, string decoders and payload strings from ``(dex, read bytes)`` pairs;
-    a file's bytes are read only when its ID tables name something to look for."""
+    a file's bytes are read only when its ID tables name something to look for.
+    ``encoded`` are the string constants (of any of the files) of 32 characters or more
+    written only in the base64 alphabet: candidate payloads and payload chunks."""
     budget = budget or CodeBudget()
     loaders: list[LoaderUse] = []
     decoders: list[StringDecoder] = []
@@ -599,14 +701,18 @@ def read_code_facts(
     constants = 0
     for dex, read in dex_files:
         d = _Dex(dex, read, budget)
-        names = set(dex.types) | {m.name for m in dex.method_refs} | {f.name for f in dex.field_refs}
-        constants += sum(1 for s in dex.strings if s not in names and not s.startswith(("(", "[")))
         found = list(_decoders(d))
+        if found:  # the share's denominator: string constants that name no type or member
+            names = set(dex.types)
+            names.update(map(itemgetter(1), dex.method_refs))
+            names.update(map(itemgetter(1), dex.field_refs))
+            constants += len(dex.strings) - len(names.intersection(dex.strings))
         decoders.extend(found)
         plain = {p for dec in found for _, p in dec.decoded}
         loaders.extend(_loaders(d, plain))
-        payloads.extend(_payload_strings(d))
-        problems.extend(f"{dex.entry}: {p}" for p in d.reader.problems[:5])
+        payloads.extend(_payload_strings(d, encoded))
+        if d.has_reader:
+            problems.extend(f"{dex.entry}: {p}" for p in d.reader.problems[:5])
         if budget.exhausted:
             problems.append(f"{dex.entry}: code reading stopped: {budget.exhausted}")
             break

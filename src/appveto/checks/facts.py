@@ -8,6 +8,7 @@ other Apk object), bounded to a few entries, so a check stays a pure function of
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from functools import cached_property
@@ -47,6 +48,11 @@ def release(apk: Apk) -> None:
     with _lock:
         for k in [k for k, v in _memo.items() if v[0] is apk]:
             del _memo[k]
+
+
+_ENCODED_LINE = re.compile(r"^(?![L(\[])[A-Za-z0-9+/=_\-]{32,}$", re.M)
+"""A string constant of 32 characters or more in the base64 alphabet (one per line of the
+blob): a candidate payload or payload chunk."""
 
 
 def facts(apk: Apk) -> Facts:
@@ -131,19 +137,20 @@ class Facts:
         def reader(entry: str) -> Callable[[], bytes]:
             return lambda: archive.read(entry)
 
-        return read_code_facts(((d, reader(d.entry)) for d in self.primary), CodeBudget())
+        encoded = frozenset(m.group() for m in _ENCODED_LINE.finditer(self.blob))
+        return read_code_facts(((d, reader(d.entry)) for d in self.primary), CodeBudget(), encoded)
 
     @cached_property
     def hidden(self) -> HiddenScan:
         """Payloads hidden in the APK (assets, resources, strings, appended data), decoded
         within a fixed budget; XOR keys are tried from the app's short string constants."""
-        keys: dict[str, None] = {}
-        for dec in self.code.decoders:
-            keys.update(dict.fromkeys(k for k in dec.keys))
-        for d in self.primary:
-            keys.update(
-                (s, None) for s in d.strings if 2 <= len(s) <= 64 and not s.startswith(("L", "(", "["))
-            )
+
+        def keys() -> Iterator[str]:
+            for dec in self.code.decoders:
+                yield from dec.keys
+            for d in self.primary:
+                yield from (s for s in d.strings if 2 <= len(s) <= 64 and s[0] not in "L([")
+
         return find_hidden(self.apk, strings=self.code.payload_strings, keys=keys)
 
     @cached_property
