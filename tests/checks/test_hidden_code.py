@@ -367,3 +367,19 @@ def test_corpus_no_dangerous_permission_not_observed_when_code_is_packed_or_load
         ]
         assert absent == []
     assert "payloads:" in cov.decoding_budget
+
+
+def test_decoding_schemes_must_turn_encoded_constants_into_names() -> None:
+    from appveto.checks.codefacts import _try_schemes
+
+    names = ["android.telephony.SmsManager", "sendTextMessage", "getDeviceId", "http://c2.example.org/x"]
+    hexed = [_xor(n.encode(), b"\x21").hex() for n in names]
+    scheme, plain = _try_schemes(hexed, [], [0x21], False)
+    assert scheme == "hex, xor 0x21" and [plain[h] for h in hexed] == names
+    # plain text passed to a routine is not encrypted: nothing is "decoded"
+    assert _try_schemes(["hello world", "com.example.Main", "settings", "ok"], ["k"], [1], True) == ("", {})
+    # a scheme that only shuffles an encoded alphabet (hex XOR 0x01) gives no names
+    assert _try_schemes(["01150519040211", "0115121A", "020007110E2811051C091616"], [], [1], False) == (
+        "",
+        {},
+    )

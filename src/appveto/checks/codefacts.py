@@ -20,7 +20,7 @@ import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, pairwise
 from operator import itemgetter
 
 from appveto.apk.dexcode import CodeBudget, CodeReader, MethodCode, MethodInfo
@@ -326,11 +326,11 @@ def _loaders(d: _Dex, decoded_names: set[str]) -> Iterator[LoaderUse]:
     for _i, m in sorted(direct.items()):
         name = descriptor_to_java(m.class_name).rsplit(".", 1)[-1]
         what = f"{name}.{'constructor' if m.name == '<init>' else m.name}"
+        where = Location(
+            entry=dex.entry, class_name=descriptor_to_java(m.class_name), method=f"{m.name}{m.descriptor}"
+        )
         ev = Evidence(
-            EvidenceKind.METHOD,
-            f"{m.class_name}->{m.name}{m.descriptor}",
-            Location(entry=dex.entry),
-            "dynamic code loading",
+            EvidenceKind.METHOD, f"{m.class_name}->{m.name}{m.descriptor}", where, "dynamic code loading"
         )
         yield LoaderUse(
             f"{what} called directly", ev, m.class_name in _FROM_DATA or m.class_name == _DEXFILE, False
@@ -472,6 +472,8 @@ def _literal_args(d: _Dex, site: int) -> tuple[str, ...]:
     """String constants loaded by the const-string instructions right before the invoke
     at ``site`` into the registers it passes."""
     data = d.data
+    if site + 6 > len(data):
+        return ()
     op, aa = data[site], data[site + 1]
     word = struct.unpack_from("<H", data, site + 4)[0]
     if op == 0x77:
@@ -502,29 +504,49 @@ def _printable(s: str) -> bool:
     return bool(s) and all(32 <= ord(c) < 127 for c in s)
 
 
+_NATURAL = frozenset("abcdefghijklmnopqrstuvwxyz0123456789 ._/:-$")
+
+
+def _natural(s: str) -> bool:
+    """Looks like a name, a path, a URL or words: mostly lower-case letters, digits and
+    separators, not a run of hex digits, few capitals (what a decoded class or method name
+    looks like, and what base64, hex or XOR output mostly does not)."""
+    if len(s) < 2 or not _printable(s) or (len(s) >= 8 and _HEX_TEXT.fullmatch(s)):
+        return False
+    letters = [c for c in s if c.isalpha()]
+    if not letters or sum(c.isupper() for c in letters) > 0.35 * len(letters):
+        return False
+    return sum(1 for c in s.lower() if c in _NATURAL) >= 0.85 * len(s)
+
+
 def _try_schemes(
     literals: list[str], keys: list[str], lits: list[int], base64_used: bool
 ) -> tuple[str, dict[str, str]]:
-    """The decoding (of a few simple schemes) under which most literals become text."""
-    schemes: list[tuple[str, object]] = []
-    if base64_used:
-        schemes.append(("base64", None))
-    for k in [k for k in keys if k][:8]:
-        schemes.append((f"xor key '{k}'", k))
-        if base64_used:
-            schemes.append((f"base64, xor key '{k}'", ("b64", k)))
-    for v in lits[:8]:
-        if v & 0xFF > 0:
-            schemes.append((f"xor {v & 0xFF:#04x}", v & 0xFF))
-            if base64_used:
-                schemes.append((f"base64, xor {v & 0xFF:#04x}", ("b64", v & 0xFF)))
-    best: tuple[str, dict[str, str]] = ("", {})
+    """The decoding (of a few simple schemes) under which most literals become natural text
+    (names, paths, URLs); none when the literals already read as such."""
     sample = literals[:200]
+    if not sample or sum(map(_natural, sample)) >= 0.5 * len(sample):
+        return "", {}
+    outer: list[tuple[str, str | None]] = [("", None)]
+    if base64_used or all(_B64_TEXT.fullmatch(x) for x in sample):
+        outer.append(("base64", "b64"))
+    if all(_HEX_TEXT.fullmatch(x) and len(x) % 2 == 0 for x in sample):
+        outer.append(("hex", "hex"))
+    inner: list[tuple[str, str | int | None]] = [("", None)]
+    inner += [(f"xor key '{k}'", k) for k in [k for k in keys if k][:8]]
+    inner += [(f"xor {v & 0xFF:#04x}", v & 0xFF) for v in dict.fromkeys(lits[:16]) if v & 0xFF]
+    schemes = [
+        (", ".join(x for x in (o_label, i_label) if x), (o_how, i_how))
+        for o_label, o_how in outer
+        for i_label, i_how in inner
+        if o_how is not None or i_how is not None
+    ]
+    best: tuple[str, dict[str, str]] = ("", {})
     for label, how in schemes:
         plain: dict[str, str] = {}
         for lit in sample:
             out = _apply(lit, how)
-            if out is not None and out != lit and _printable(out):
+            if out is not None and out != lit and _natural(out):
                 plain[lit] = out
         if len(plain) > len(best[1]):
             best = (label, plain)
@@ -534,21 +556,25 @@ def _try_schemes(
         full = {
             lit: out
             for lit in literals[:_MAX_DECODED]
-            if (out := _apply(lit, how)) is not None and _printable(out)
+            if (out := _apply(lit, how)) is not None and _natural(out)
         }
         return label, full
     return "", {}
 
 
-def _apply(lit: str, how: object) -> str | None:
+def _apply(lit: str, how: tuple[str | None, str | int | None]) -> str | None:
+    outer, key = how
     try:
-        if how is None:
-            return base64.b64decode(lit + "=" * (-len(lit) % 4), validate=True).decode("utf-8")
-        if isinstance(how, tuple):
-            raw = base64.b64decode(lit + "=" * (-len(lit) % 4), validate=True)
-            return _xor_text(raw.decode("latin-1"), how[1])
-        return _xor_text(lit, how)  # type: ignore[arg-type]
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        if outer == "b64":
+            text = base64.b64decode(lit + "=" * (-len(lit) % 4), validate=True).decode("latin-1")
+        elif outer == "hex":
+            text = bytes.fromhex(lit).decode("latin-1")
+        else:
+            text = lit
+        if key is not None:
+            text = _xor_text(text, key)
+        return text.encode("latin-1").decode("utf-8") if outer else text
+    except (binascii.Error, ValueError, UnicodeError):
         return None
 
 
@@ -558,6 +584,26 @@ def _xor_text(text: str, key: str | int) -> str:
     if not key:
         return text
     return "".join(chr(ord(c) ^ ord(key[i % len(key)])) for i, c in enumerate(text))
+
+
+def _static_strings(d: _Dex, body: MethodCode) -> set[str]:
+    """Constant values of the static String fields ``body`` reads, where a static
+    initializer stores a string constant straight into them (a key kept in a field)."""
+    out: set[str] = set()
+    wanted = {
+        i.target
+        for i in body.insns
+        if i.opcode == 0x62 and isinstance(i.target, str) and i.target.endswith(":Ljava/lang/String;")
+    }
+    for cls in sorted({w.split("->", 1)[0] for w in wanted})[:4]:
+        for m in d.reader.methods_of(cls):
+            if m.ref.name != "<clinit>":
+                continue
+            insns = d.reader.decode(m).insns
+            for prev, cur in pairwise(insns):
+                if cur.opcode == 0x69 and cur.target in wanted and prev.opcode in (0x1A, 0x1B):
+                    out.add(str(prev.target))
+    return out
 
 
 def _decoders(d: _Dex) -> Iterator[StringDecoder]:
@@ -612,7 +658,10 @@ def _decoders(d: _Dex) -> Iterator[StringDecoder]:
             if len(literals) < 3 or fed < 0.5 * len(literal_sets):
                 continue  # called mostly on run-time data: a codec, not string encryption
             n_consts = len(literals)
-            keys = sorted({a[-1] for a in literal_sets if len(a) >= 2} | set(body.strings()), key=len)
+            keys = sorted(
+                {a[-1] for a in literal_sets if len(a) >= 2} | set(body.strings()) | _static_strings(d, body),
+                key=len,
+            )
             lits = [
                 i.target
                 for i in body.insns

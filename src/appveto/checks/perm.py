@@ -113,10 +113,7 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
             ):
                 origin = decrypted.get(dotted) or decrypted.get(rule.class_descriptor, "")
                 note = f"{dotted}.{rule.method} named in encrypted strings ({origin}), called by reflection"
-                add(
-                    rule.permissions,
-                    Evidence(EvidenceKind.STRING, f"{dotted}.{rule.method}", Location(), note),
-                )
+                add(rule.permissions, _hidden_ev(f"{dotted}.{rule.method}", note))
     # 2. content-provider URIs with ContentResolver use
     resolver = next(
         (
@@ -145,10 +142,7 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
                     add(urule.permissions, resolver)  # type: ignore[arg-type]
             for s, origin in hidden_uris:
                 if s == urule.prefix or s.startswith(urule.prefix + "/"):
-                    add(
-                        urule.permissions,
-                        Evidence(EvidenceKind.STRING, s, Location(), f"system content-provider URI {origin}"),
-                    )
+                    add(urule.permissions, _hidden_ev(s, f"system content-provider URI {origin}"))
                     add(urule.permissions, resolver or hidden_resolver)  # type: ignore[arg-type]
     # 3. intents: actions sent from code, actions received by manifest receivers
     for irule in kb.intent_rules:
@@ -156,10 +150,7 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
             add(irule.permissions, f.string_evidence(irule.action, "intent action used in code"))
         elif irule.via is IntentVia.SEND and irule.action in f.hidden_strings:
             origin = f.hidden_strings[irule.action]
-            add(
-                irule.permissions,
-                Evidence(EvidenceKind.STRING, irule.action, Location(), f"intent action {origin}"),
-            )
+            add(irule.permissions, _hidden_ev(irule.action, f"intent action {origin}"))
     for c in m.components:
         for flt in c.intent_filters:
             for action in flt.actions:
@@ -213,6 +204,12 @@ def _verdicts(apk: Apk, kb: KnowledgeBase) -> tuple[PermissionVerdict, ...]:
             verdict, reason = Verdict.NOT_OBSERVED, "no framework API, URI, intent or manifest use found"
         out.append(PermissionVerdict(name, verdict, protection, dangerous, category, found, reason))
     return tuple(out)
+
+
+def _hidden_ev(value: str, note: str) -> Evidence:
+    """Evidence for a string the primary DEX does not show in clear (decoded hidden code or
+    a decrypted constant); where it came from is in the note."""
+    return Evidence(EvidenceKind.STRING, value, Location(entry="(hidden code)"), note)
 
 
 def _perms_with_signatures(kb: KnowledgeBase) -> frozenset[str]:
