@@ -151,9 +151,23 @@ def test_exclusive_never_replaces(tmp_path: Path) -> None:
     assert target.read_text() == "first" and _leftovers(tmp_path) == []
 
 
+def _null_device(tmp_path: Path) -> Path:
+    """A character device to write into. As root (CI, containers) a private copy of the null
+    device in ``tmp_path``: a broken writer (a mutant under ``make mutants``) that renamed over
+    its target would otherwise replace the machine's own ``/dev/null`` with a regular file."""
+    if os.geteuid() != 0:
+        return Path("/dev/null")  # nobody else can rename over it
+    dev = tmp_path / "null"
+    os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    return dev
+
+
 def test_a_device_or_fifo_is_written_into(tmp_path: Path) -> None:
-    write_file("/dev/null", "discarded")
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    dev = _null_device(tmp_path)
+    write_file(dev, "discarded")
+    assert stat.S_ISCHR(os.stat(dev).st_mode)
+    if dev.parent == tmp_path:
+        assert os.listdir(tmp_path) == ["null"]  # no temporary file left beside it
 
 
 def test_a_folder_is_all_or_nothing(tmp_path: Path) -> None:
