@@ -175,3 +175,19 @@ def test_every_opcode_has_a_length_from_the_format_table() -> None:
     assert INSN_LENGTHS[0x6E] == 3 and INSN_LENGTHS[0x78] == 3  # 35c, 3rc
     assert INSN_LENGTHS[0xFA] == 4  # invoke-polymorphic 45cc
     assert INSN_LENGTHS[0xD8] == 2 and INSN_LENGTHS[0xB0] == 1  # 22b, 12x
+
+
+@pytest.mark.parametrize("name", _ORACLE_APKS[:2])
+def test_code_spans_are_the_code_items_dexdump_lists(name: str, tmp_path: Path) -> None:
+    """The offset index of every method with code (one pass over the class data) holds
+    exactly the code items dexdump prints."""
+    data = open_archive(str(corpus_apk(name))).read("classes.dex")
+    path = tmp_path / "classes.dex"
+    path.write_bytes(data)
+    dex = parse_dex(data, entry="classes.dex")
+    reader = CodeReader(data, dex)
+    spans = reader.code_spans()
+    assert {off for off, _i, _f in spans} == set(_dexdump(path))
+    assert reader.problems == []
+    start, end = reader.code_region()
+    assert all(start <= off < end for off, _i, _f in spans)

@@ -340,59 +340,34 @@ class CodeReader:
 
     def code_spans(self) -> list[tuple[int, int, int]]:
         """(code_off, method index, access flags) of every method with code, in class_defs
-        order: one tight pass over the class data (what an offset -> method lookup needs,
-        without building a MethodInfo per method). Malformed class data ends that class."""
-        data = self.data
-        size = len(data)
+        order: one pass over the class data (what an offset -> method lookup needs, without
+        building a MethodInfo per method). Malformed class data ends that class, noted."""
         n_methods = len(self.dex.method_refs)
+        uleb = self._uleb
         out: list[tuple[int, int, int]] = []
-        append = out.append
         for off in self._class_data_offsets().values():
-            pos = off
-            vals = [0, 0, 0, 0]
             try:
-                for k in range(4):
-                    b = data[pos]
-                    pos += 1
-                    v = b & 0x7F
-                    shift = 7
-                    while b & 0x80:
-                        b = data[pos]
-                        pos += 1
-                        v |= (b & 0x7F) << shift
-                        shift += 7
-                        if shift > 35:
-                            raise IndexError
-                    vals[k] = v
-                n_fields = vals[0] + vals[1]
-                if n_fields > size or vals[2] + vals[3] > n_methods:
+                pos = off
+                counts = []
+                for _ in range(4):
+                    v, pos = uleb(pos)
+                    counts.append(v)
+                n_fields = counts[0] + counts[1]
+                if n_fields > len(self.dex.field_refs) or counts[2] + counts[3] > n_methods:
                     continue
-                for _ in range(2 * n_fields):  # skip field_idx_diff, access_flags
-                    while data[pos] & 0x80:
-                        pos += 1
-                    pos += 1
-                for group in (vals[2], vals[3]):
+                for _ in range(2 * n_fields):  # field_idx_diff, access_flags
+                    _v, pos = uleb(pos)
+                for group in (counts[2], counts[3]):
                     idx = 0
                     for j in range(group):
-                        triple = [0, 0, 0]
-                        for t in range(3):
-                            b = data[pos]
-                            pos += 1
-                            v = b & 0x7F
-                            shift = 7
-                            while b & 0x80:
-                                b = data[pos]
-                                pos += 1
-                                v |= (b & 0x7F) << shift
-                                shift += 7
-                                if shift > 35:
-                                    raise IndexError
-                            triple[t] = v
-                        idx = triple[0] if j == 0 else idx + triple[0]
-                        if triple[2] and idx < n_methods:
-                            append((triple[2], idx, triple[1]))
-            except IndexError:
-                self.problems.append(f"class_data at {off:#x} runs past the end of the file")
+                        diff, pos = uleb(pos)
+                        flags, pos = uleb(pos)
+                        code_off, pos = uleb(pos)
+                        idx = diff if j == 0 else idx + diff
+                        if code_off and idx < n_methods:
+                            out.append((code_off, idx, flags))
+            except _Bad as exc:
+                self.problems.append(f"class_data at {off:#x}: {exc}")
         return out
 
     # ------------------------------------------------------------------- code
