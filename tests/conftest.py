@@ -14,6 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No wall-clock deadline per example (Hypothesis's default is 200 ms): the machine is shared
+# and loaded. Tests that bound work per example do it with CPU time (tests/workcount.py).
+settings.register_profile("appveto", deadline=None)
+settings.load_profile("appveto")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("APPVETO_SHARED", REPO.parent / "shared"))

@@ -59,6 +59,14 @@ GROUPS: dict[str, Group] = {
     "coverage": Group(("src/appveto/checks/coverage.py",), ("tests/checks/test_coverage.py", *GOLDEN_SCANS)),
     "scoring": Group(("src/appveto/scoring.py",), ("tests/test_scoring.py", *GOLDEN_SCANS)),
     "evaluate": Group(("src/appveto/compliance/evaluate.py",), ("tests/compliance/test_evaluate.py",)),
+    # the one writer and the escapers (tests/outputs holds their unit tests with stated values)
+    "files": Group(("src/appveto/outputs/files.py",), ("tests/outputs/test_files.py",)),
+    "escapers": Group(
+        tuple(
+            f"src/appveto/outputs/{m}.py" for m in ("terminal", "csvcells", "htmltext", "mail", "markdown")
+        ),
+        ("tests/outputs/test_escapers.py",),
+    ),
 }
 
 STATUS = re.compile(r"^\s*(\S+): (\w[\w ]*)$")

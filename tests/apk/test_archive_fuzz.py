@@ -19,6 +19,7 @@ from appveto.apk.model import Tampering, TamperKind
 from appveto.errors import AppvetoError
 from tests.apk.test_archive import Ent, build_zip, deflate
 from tests.conftest import corpus_apks
+from tests.workcount import cpu_per_example
 
 _MAX_SEED = 40_000
 # APPVETO_FUZZ_EXAMPLES=20000 runs a longer, randomised campaign; the default is a fixed, quick one
@@ -115,17 +116,19 @@ def _exercise(data: bytes) -> None:
 
 @settings(
     max_examples=_EXAMPLES or 400,
-    deadline=1000,
+    deadline=None,  # wall-clock: see cpu_per_example below
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=not _EXAMPLES,
 )
 @given(_mutated())
+@cpu_per_example(1.0)
 def test_fuzz_mutated_archives(data: bytes) -> None:
     _exercise(data)
 
 
-@settings(max_examples=_EXAMPLES // 4 or 150, deadline=1000, derandomize=not _EXAMPLES)
+@settings(max_examples=_EXAMPLES // 4 or 150, deadline=None, derandomize=not _EXAMPLES)
 @given(st.binary(max_size=2048))
+@cpu_per_example(1.0)
 def test_fuzz_random_bytes_with_an_end_record(tail: bytes) -> None:
     """Arbitrary bytes around a plausible end record: directory pointers into the noise."""
     n = len(tail)
@@ -157,7 +160,7 @@ _ent = st.builds(
 
 @settings(
     max_examples=_EXAMPLES // 4 or 150,
-    deadline=1000,
+    deadline=None,  # wall-clock: see cpu_per_example below
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=not _EXAMPLES,
 )
@@ -172,6 +175,7 @@ _ent = st.builds(
     zip64_eocd=st.booleans(),
     cd_size_delta=st.integers(-4, 4),
 )
+@cpu_per_example(1.0)
 def test_fuzz_forged_headers(
     entries: list[Ent],
     prefix: bytes,

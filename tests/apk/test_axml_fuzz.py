@@ -25,10 +25,11 @@ from appveto.errors import ApkError, AppvetoError
 from tests.apk.test_axml import A, E, build_axml, manifest_bytes, simple_manifest, string_pool
 from tests.apk.test_resources import SAMPLE, arsc_bytes, build_arsc
 from tests.conftest import corpus_apks
+from tests.workcount import cpu_per_example
 
 FUZZ = settings(
     max_examples=int(os.environ.get("APPVETO_FUZZ_EXAMPLES", "250")),
-    deadline=2000,
+    deadline=None,  # wall-clock: each test bounds its CPU time per example instead
     derandomize=os.environ.get("APPVETO_FUZZ_RANDOM") != "1",
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -101,6 +102,7 @@ def _check_error(exc: AppvetoError, entry: str) -> None:
 
 @FUZZ
 @given(st.data(), st.lists(mutation, min_size=1, max_size=6))
+@cpu_per_example(2.0)
 def test_fuzz_axml_and_manifest(data: st.DataObject, mutations: list[tuple[str, int, int]]) -> None:
     seeds = axml_seeds()
     seed = seeds[data.draw(st.integers(0, len(seeds) - 1), label="seed")]
@@ -121,6 +123,7 @@ def test_fuzz_axml_and_manifest(data: st.DataObject, mutations: list[tuple[str, 
 
 @FUZZ
 @given(st.data(), st.lists(mutation, min_size=1, max_size=6))
+@cpu_per_example(2.0)
 def test_fuzz_resources(data: st.DataObject, mutations: list[tuple[str, int, int]]) -> None:
     seeds = arsc_seeds()
     seed = seeds[data.draw(st.integers(0, len(seeds) - 1), label="seed")]
@@ -140,6 +143,7 @@ def test_fuzz_resources(data: st.DataObject, mutations: list[tuple[str, int, int
 
 @FUZZ
 @given(st.binary(max_size=512))
+@cpu_per_example(2.0)
 def test_fuzz_random_bytes(blob: bytes) -> None:
     for parse, entry in ((parse_axml, "a.xml"), (parse_resources, "resources.arsc")):
         try:

@@ -15,6 +15,7 @@ from appveto.apk.dex import parse_dex
 from appveto.errors import ApkError
 from tests.apkbuilder import ClassSpec, FieldSpec, MethodSpec, build_dex
 from tests.conftest import corpus_apks
+from tests.workcount import cpu_per_example
 
 PRIMARY = re.compile(r"^classes\d*\.dex$")
 MAX_SEED = 64 * 1024
@@ -87,11 +88,12 @@ def mutated_dex(draw: st.DrawFn) -> bytes:
 
 @settings(
     max_examples=400,
-    deadline=2000,  # per example: a hang or a quadratic blow-up fails the test
+    deadline=None,  # wall-clock: see cpu_per_example below
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,
 )
 @given(mutated_dex())
+@cpu_per_example(2.0)  # per example: a quadratic blow-up fails the test
 def test_mutated_dex_raises_only_apk_error(data: bytes) -> None:
     tracemalloc.start()
     try:

@@ -132,3 +132,88 @@ def test_markdown_values_are_literal() -> None:
         "\\[click\\](https://evil.example) \\*x\\* \\<b\\>"
     )
     assert markdown.text("a\n# heading") == "a\\\\n# heading"  # shows as a\n# heading
+
+
+# --------------------------------------------------------------------------- stated values
+# Each rule's output written out by hand (no value computed with the code under test).
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("'=1", "=1"),  # a neutralised cell gives back its value
+        ("'=", "="),  # the shortest one
+        ("'", "'"),  # an apostrophe alone is a value, not a neutralised cell
+        ("'a", "'a"),  # an apostrophe before a harmless character is the value's own
+        ("a=b", "a=b"),  # a formula character after the first is nothing to undo
+        ("ab", "ab"),
+        ("", ""),
+    ],
+)
+def test_csv_original_undoes_only_what_cell_did(text: str, value: str) -> None:
+    assert csvcells.original(text) == value
+
+
+def test_csv_document_is_quoted_with_newline_ends() -> None:
+    assert csvcells.document(["a", "b"], [["=1", None], ['say "hi"', 2]]) == (
+        '"a","b"\n"\'=1",""\n"say ""hi""","2"\n'
+    )
+
+
+@pytest.mark.parametrize("fn", [htmltext.text, htmltext.attr, markdown.text])
+def test_none_is_empty_text(fn: object) -> None:
+    assert callable(fn)
+    assert fn(None) == ""
+
+
+def test_html_escapes_quotes_in_element_content_too() -> None:
+    assert htmltext.text("a \"b\" 'c' & <d>") == "a &quot;b&quot; &#x27;c&#x27; &amp; &lt;d&gt;"
+    assert htmltext.attr("\x1b'") == "\\x1b&#x27;"
+
+
+def test_terminal_escapes_are_python_style() -> None:
+    assert terminal.line("a\tb\x1b[0m\r\n\u202e\x85\udcff") == "a\tb\\x1b[0m\\r\\n\\u202e\\x85\\udcff"
+    assert terminal.line("plain text \u00e9") == "plain text \u00e9"
+    assert terminal.block("x\r\ny\n") == "x\\r\ny\n"
+    assert terminal.has_unsafe("a\nb") and not terminal.has_unsafe("a\tb")
+
+
+def test_encodable_escapes_what_the_stream_cannot_encode(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert terminal.encodable("a\udcffb", "utf-8") == "a\\udcffb"
+    assert terminal.encodable("caf\u00e9", "ascii") == "caf\\xe9"
+    assert terminal.encodable("caf\u00e9", "latin-1") == "caf\u00e9"
+    assert terminal.encodable("x\udcff", "no-such-codec") == "x\udcff"  # unknown: left as it is
+
+    class Stream:
+        encoding = "ascii"
+
+    monkeypatch.setattr("sys.stdout", Stream())
+    assert terminal.encodable("\u00e9") == "\\xe9"  # the stream's own encoding by default
+    monkeypatch.setattr("sys.stdout", object())  # a stream that names none: UTF-8
+    assert terminal.encodable("\u00e9\udcff") == "\u00e9\\udcff"
+
+
+@pytest.mark.parametrize(
+    ("addr", "name", "message"),
+    [
+        ("bob@example.org\nx", None, "e-mail address bob@example.org\\nx holds a line break"),
+        ("bob@example.org\r", None, "e-mail address bob@example.org\\r holds a line break"),
+        ("bob@example.org", "Bob\rEve", "display name Bob\\rEve holds a line break"),
+        ("not an address", None, "e-mail address 'not an address' is not one address of the form local@domain"),
+        ("bob @example.org", None, "e-mail address 'bob @example.org' is not one address of the form local@domain"),
+        ('""@example.org', None, "e-mail address '\"\"@example.org' is not one address of the form local@domain"),
+    ],
+)
+def test_address_refusals_say_what_and_why(addr: str, name: str | None, message: str) -> None:
+    with pytest.raises(mail.MailValueError) as info:
+        mail.address(addr, name)
+    assert str(info.value) == message
+
+
+def test_address_values() -> None:
+    assert str(mail.address(" bob@example.org ")) == "bob@example.org"
+    assert str(mail.address("bob@example.org", " Bob B ")) == "Bob B <bob@example.org>"
+    assert str(mail.address("bob@example.org", "")) == "bob@example.org"
+    assert str(mail.address("bob@example.org", "Eve\x1b[0m")) == '"Eve\\\\x1b[0m" <bob@example.org>'
+    with pytest.raises(mail.MailValueError, match="^sender 'x' is not one address"):
+        mail.address("x", what="sender")
