@@ -177,9 +177,8 @@ def test_many_domains_export_in_linear_work(
         src = tmp_path / f"pol-{n}"
         shutil.copytree(pol, src)
         domains = ", ".join(f"d{i}.example.org" for i in range(n))
-        (src / f.name).write_text(
-            original.replace("web: [akamaized.net, example-banned.org]", f"web: [{domains}]"), encoding="utf-8"
-        )
+        text = original.replace("web: [akamaized.net, example-banned.org]", f"web: [{domains}]")
+        (src / f.name).write_text(text, encoding="utf-8")
         return src, tmp_path / f"out-{n}"
 
     def export(io: tuple[Path, Path]) -> None:

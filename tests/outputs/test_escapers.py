@@ -193,15 +193,18 @@ def test_encodable_escapes_what_the_stream_cannot_encode(monkeypatch: pytest.Mon
     assert terminal.encodable("\u00e9\udcff") == "\u00e9\\udcff"
 
 
+NOT_ONE = " is not one address of the form local@domain"
+
+
 @pytest.mark.parametrize(
     ("addr", "name", "message"),
     [
         ("bob@example.org\nx", None, "e-mail address bob@example.org\\nx holds a line break"),
         ("bob@example.org\r", None, "e-mail address bob@example.org\\r holds a line break"),
         ("bob@example.org", "Bob\rEve", "display name Bob\\rEve holds a line break"),
-        ("not an address", None, "e-mail address 'not an address' is not one address of the form local@domain"),
-        ("bob @example.org", None, "e-mail address 'bob @example.org' is not one address of the form local@domain"),
-        ('""@example.org', None, "e-mail address '\"\"@example.org' is not one address of the form local@domain"),
+        ("not an address", None, "e-mail address 'not an address'" + NOT_ONE),
+        ("bob @example.org", None, "e-mail address 'bob @example.org'" + NOT_ONE),
+        ('""@example.org', None, "e-mail address '\"\"@example.org'" + NOT_ONE),
     ],
 )
 def test_address_refusals_say_what_and_why(addr: str, name: str | None, message: str) -> None:
@@ -215,5 +218,5 @@ def test_address_values() -> None:
     assert str(mail.address("bob@example.org", " Bob B ")) == "Bob B <bob@example.org>"
     assert str(mail.address("bob@example.org", "")) == "bob@example.org"
     assert str(mail.address("bob@example.org", "Eve\x1b[0m")) == '"Eve\\\\x1b[0m" <bob@example.org>'
-    with pytest.raises(mail.MailValueError, match="^sender 'x' is not one address"):
+    with pytest.raises(mail.MailValueError, match=r"^sender 'x' is not one address"):
         mail.address("x", what="sender")
