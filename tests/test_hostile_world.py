@@ -44,6 +44,7 @@ import pytest
 
 from appveto.cli.main import build_parser, main
 from appveto.outputs import csvcells, files, terminal
+from appveto.outputs.files import RECORD
 from tests import hostile_world as hw
 
 # ---------------------------------------------------------------- the command tree
@@ -519,7 +520,8 @@ def test_notices_are_one_per_person_with_bad_rows_reported(
     argv = ["fleet", "notices", "-w", str(world.ws), "--at", hw.AT, "-o", str(out)]
     done = _run(argv, world, capsys, monkeypatch)
     assert done.rc == 2  # bad rows
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.name for p in out.iterdir() if p.name != RECORD)
+    assert sorted((out / RECORD).read_text(encoding="utf-8").split("\n")[1:-1]) == written
     stems = {p.rsplit(".", 1)[0] for p in written}
     good = [p for p in hw.PEOPLE if p[0] not in hw.BAD_ROWS]
     assert len(stems) == len(good) and len(written) == 2 * len(good)
@@ -536,6 +538,40 @@ def test_notices_are_one_per_person_with_bad_rows_reported(
     mallory = next(m for m in emls.values() if m["X-Appveto-Person"] == "a/b")
     (only,) = mallory["To"].addresses
     assert only.addr_spec == "bob@example.org" and only.display_name == hw.MALLORY
+
+
+def test_notices_never_replace_a_file_they_did_not_write(
+    fresh: Callable[[], hw.World], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that holds a file under a notice's name (the person ``zz-last``): that person
+    gets no notice and the error names the file, the others do; ``--force`` replaces it; a
+    second run replaces the notices it wrote itself; other files are never touched."""
+    world = fresh()
+    out = world.root / "notices"
+    out.mkdir()
+    (out / "zz-last.md").write_text("our own notes\n")
+    (out / "README.md").write_text("# this folder\n")
+    argv = ["fleet", "notices", "-w", str(world.ws), "--at", hw.AT, "-o", str(out)]
+    done = _run(argv, world, capsys, monkeypatch)
+    assert done.rc == 2
+    assert (
+        f"person 'zz-last': {out / 'zz-last.md'}: exists and was not written by appveto fleet notices"
+        in done.err
+    )
+    assert (out / "zz-last.md").read_text() == "our own notes\n"
+    listed = (out / RECORD).read_text(encoding="utf-8").split("\n")[1:-1]
+    assert "zz-last.md" not in listed and "README.md" not in listed and len(listed) > 2
+    first = {n: (out / n).read_bytes() for n in listed}
+
+    done = _run(argv, world, capsys, monkeypatch)  # its own notices are replaced, no error
+    assert done.rc == 2 and "a_b.md" not in done.err and done.err.count("was not written by") == 1
+    assert {n: (out / n).read_bytes() for n in listed} == first
+
+    done = _run([*argv, "--force"], world, capsys, monkeypatch)
+    assert "was not written by" not in done.err
+    replaced = (out / "zz-last.md").read_text()
+    assert replaced.startswith("#") and "our own" not in replaced
+    assert (out / "README.md").read_text() == "# this folder\n"
 
 
 def test_sender_with_a_line_break_is_refused_before_anything_is_written(
@@ -592,3 +628,23 @@ def test_demo_data_refuses_a_non_empty_folder_unless_forced(
     (out / "directory.json").unlink()
     assert main(["demo-data", str(out), "--people", "5", "--force"]) == 0
     assert (out / "notes.txt").read_text() == "mine\n" and (out / "directory.json").is_file()
+
+
+def test_demo_data_force_leaves_no_file_of_an_earlier_run(tmp_path: Path) -> None:
+    """A larger fleet wrote more inventory files than a smaller one does: run again with
+    --force, the earlier run's extra files go (an import of ``amapi-*`` then reads one
+    fleet, not two mixed); files it never wrote stay."""
+    out = tmp_path / "fleet"
+    assert main(["demo-data", str(out), "--people", "5"]) == 0
+    record = out / RECORD
+    first = record.read_text(encoding="utf-8").split("\n")[1:-1]
+    assert sorted(first) == sorted(p.name for p in out.iterdir() if p.name != RECORD)
+    # as a larger run would have left them: more inventory files, listed as written
+    (out / "amapi-002.json").write_text("{}")
+    (out / "apple-002.plist").write_text("")
+    more = "amapi-002.json\napple-002.plist\n"
+    record.write_text(record.read_text(encoding="utf-8") + more, encoding="utf-8")
+    (out / "notes.txt").write_text("mine\n")
+    assert main(["demo-data", str(out), "--people", "5", "--force"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted([RECORD, "notes.txt", *first])
+    assert record.read_text(encoding="utf-8").split("\n")[1:-1] == first

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from appveto.errors import OutputError
-from appveto.outputs.files import Guard, OutputFolder, open_file, store_files, write_file
+from appveto.outputs.files import RECORD, Guard, OutputFolder, open_file, store_files, write_file
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -284,3 +284,131 @@ def test_a_full_disk_under_the_cli_keeps_the_previous_report(tmp_path: Path) -> 
             assert done.returncode == 2 and "Traceback" not in done.stderr, (mode, done.stderr)
             assert str(target) in done.stderr and "previous file, if any, is unchanged" in done.stderr
             assert target.read_bytes() == b"{}\n" and _leftovers(mnt) == [], mode
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def _run(root: Path, files: dict[str, str], **kw: object) -> OutputFolder:
+    with OutputFolder(root, record=RECORD, owner="appveto test", **kw) as f:  # type: ignore[arg-type]
+        for rel, text in files.items():
+            f.write(rel, text)
+    return f
+
+
+def _listed(root: Path) -> list[str]:
+    lines = (root / RECORD).read_text(encoding="utf-8").split("\n")
+    assert lines[0] == "# the files appveto test wrote into this folder on its last run, one a line"
+    assert lines[-1] == ""
+    return lines[1:-1]
+
+
+def test_a_file_the_command_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "README.md").write_text("ours\n")
+    with OutputFolder(out, record=RECORD, owner="appveto test") as f:
+        f.write("a.md", "A\n")
+        with pytest.raises(OutputError) as info:
+            f.write("README.md", "notice\n")
+        f.write("b.md", "B\n")  # the batch goes on
+    d = info.value.diagnostics()[0]
+    assert d.file == str(out / "README.md")
+    assert d.message == (
+        "exists and was not written by appveto test (it is not in .appveto-written); "
+        "move it away or give --force to replace it"
+    )
+    assert (out / "README.md").read_text() == "ours\n"
+    assert _listed(out) == ["a.md", "b.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".appveto-written", "README.md", "a.md", "b.md"]
+
+
+def test_force_replaces_a_file_the_command_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "README.md").write_text("ours\n")
+    _run(out, {"README.md": "notice\n"}, replace_foreign=True)
+    assert (out / "README.md").read_text() == "notice\n" and _listed(out) == ["README.md"]
+    _run(out, {"README.md": "again\n"})  # its own now: replaced without force
+    assert (out / "README.md").read_text() == "again\n"
+
+
+def test_a_second_run_replaces_its_files_and_removes_those_no_longer_written(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _run(out, {"a.md": "1", "b.md": "1", "sub/c.md": "1", "sub/d.md": "1"})
+    assert first.removed == [] and _listed(out) == ["a.md", "b.md", "sub/c.md", "sub/d.md"]
+    (out / "mine.txt").write_text("mine")
+    second = _run(out, {"b.md": "2", "sub/c.md": "2"})
+    assert second.removed == ["a.md", "sub/d.md"]
+    assert _listed(out) == ["b.md", "sub/c.md"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
+        ".appveto-written",
+        "b.md",
+        "mine.txt",
+        "sub",
+        "sub/c.md",
+    ]
+    assert (out / "b.md").read_text() == "2" and (out / "mine.txt").read_text() == "mine"
+
+
+def test_a_listed_name_that_is_no_longer_a_file_is_kept_and_still_listed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run(out, {"a.md": "1", "b.md": "1", "c.md": "1"})
+    (out / "a.md").unlink()
+    (out / "a.md").mkdir()  # someone put a folder there: not the file the command wrote
+    (out / "c.md").unlink()  # gone already
+    (out / "b.md").unlink()
+    (out / "b.md").symlink_to(tmp_path / "elsewhere")
+    f = _run(out, {"z.md": "2"})
+    assert f.removed == [] and _listed(out) == ["z.md", "a.md", "b.md"]
+    assert (out / "a.md").is_dir() and (out / "b.md").is_symlink()
+
+
+def test_a_failed_run_leaves_the_record_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run(out, {"a.md": "1"})
+    with pytest.raises(RuntimeError), OutputFolder(out, record=RECORD, owner="appveto test") as f:
+        f.write("b.md", "2")
+        raise RuntimeError("half-way")
+    assert _listed(out) == ["a.md"] and sorted(os.listdir(out)) == [".appveto-written", "a.md"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_a_record_that_is_no_regular_file_is_refused(tmp_path: Path, kind: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    record = out / RECORD
+    if kind == "symlink":
+        (tmp_path / "list").write_text("# x\nvictim\n")
+        record.symlink_to(tmp_path / "list")
+    elif kind == "fifo":
+        os.mkfifo(record)
+    else:
+        record.mkdir()
+    with pytest.raises(OutputError) as info:
+        OutputFolder(out, record=RECORD)
+    assert info.value.diagnostics()[0].file == str(record)
+
+
+def test_the_record_itself_and_names_with_line_breaks_are_not_written(tmp_path: Path) -> None:
+    with OutputFolder(tmp_path / "out", record=RECORD) as f:
+        for bad in (RECORD, RECORD.upper(), "a\nb.md", "a\rb.md"):
+            with pytest.raises(OutputError):
+                f.write(bad, "x")
+    assert _listed_any(tmp_path / "out") == []
+
+
+def _listed_any(root: Path) -> list[str]:
+    return (root / RECORD).read_text(encoding="utf-8").split("\n")[1:-1]
+
+
+def test_a_record_too_large_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from appveto.outputs import files
+
+    out = tmp_path / "out"
+    _run(out, {"a.md": "1", "b.md": "2"})
+    monkeypatch.setattr(files, "_RECORD_MAX", (out / RECORD).stat().st_size - 1)
+    with pytest.raises(OutputError, match="is larger than"):
+        OutputFolder(out, record=RECORD)
+    monkeypatch.setattr(files, "_RECORD_MAX", (out / RECORD).stat().st_size)
+    _run(out, {"a.md": "3"})

@@ -141,6 +141,13 @@ def register(subparsers: Any) -> None:
         metavar="ADDRESS",
         help="the From address of the .eml notices (default security-office@appveto.invalid)",
     )
+    no.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a same-named file in DIR that an earlier run did not write (by default such "
+        "a person gets no notice and the error names the file; DIR/.appveto-written lists what "
+        "the last run wrote, and its notices this run does not write again are removed)",
+    )
     no.set_defaults(handler=_run_notices)
 
     demo = subparsers.add_parser(
@@ -166,8 +173,9 @@ def register(subparsers: Any) -> None:
     demo.add_argument(
         "--force",
         action="store_true",
-        help="write into OUT even when it holds files (same-named files are replaced; "
-        "symbolic links are still refused)",
+        help="write into OUT even when it holds files: same-named files are replaced, the files of "
+        "an earlier demo-data run there (listed in OUT/.appveto-written) that this one does not "
+        "write again are removed, other files are left as they are; symbolic links are still refused",
     )
     demo.add_argument(
         "--layouts",
@@ -341,7 +349,7 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
     from appveto.errors import AppvetoError, OutputError
     from appveto.fleet.queries import StoreFleet
     from appveto.outputs import mail
-    from appveto.outputs.files import OutputFolder
+    from appveto.outputs.files import RECORD, OutputFolder
     from appveto.report.registry import formats, get, render
 
     try:
@@ -361,7 +369,8 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
     notices = build_notices(ev, policies, recipients)
     out: Path = args.output
     written = bad = no_address = 0
-    with OutputFolder(out, guard=guard) as folder:
+    owner = "appveto fleet notices"
+    with OutputFolder(out, guard=guard, record=RECORD, owner=owner, replace_foreign=args.force) as folder:
         for n, stem in zip(notices, notice_file_stems(notices), strict=True):
             who = f"person '{printable(n.recipient.person_id)}'"
             try:  # every format first: a notice that cannot be rendered writes no file at all
@@ -384,8 +393,10 @@ def _run_notices_inner(args: argparse.Namespace) -> int:
             written += 1
             no_address += not n.recipient.email
         files = len(folder.written)
+    removed = len(folder.removed)
     print(
         f"{written} notices written to {printable(str(out))} ({files} files)"
+        + (f"; {removed} files of the previous run removed (no longer due)" if removed else "")
         + (f"; {no_address} without an e-mail address" if no_address else "")
         + (f"; {bad} people got no notice (see the errors above)" if bad else "")
     )

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from appveto.errors import FleetError
-from appveto.outputs.files import OutputFile, OutputFolder
+from appveto.outputs.files import RECORD, OutputFile, OutputFolder
 
 DEFAULT_PEOPLE = 20_000
 DEFAULT_TAKEN_AT = datetime(2023, 6, 1, 6, 0, tzinfo=UTC)
@@ -408,16 +408,24 @@ def generate(
 
     ``apps_per_device``: exactly that many apps per device (the benchmark uses 60);
     ``None`` draws 18 to 45. A folder that holds anything is refused unless ``force``
-    (then files of the same names are replaced). ``layouts``: the files take the layouts of
-    real exports in turn (module docs); otherwise every file has the first, plain one.
-    Files are written through the one
+    (then files of the same names are replaced, and the files of an earlier run listed in
+    ``out/.appveto-written`` that this one does not write are removed: the folder never mixes
+    two fleets). ``layouts``: the files take the layouts of real exports in turn (module
+    docs); otherwise every file has the first, plain one. Files are written through the one
     writer (appveto.outputs.files): a symbolic link in ``out`` is refused, never followed.
     """
     if people < 1:
         raise FleetError(f"demo fleet: people must be at least 1, got {people}")
     if apps_per_device is not None and not 0 <= apps_per_device <= len(CATALOG) + tail_apps:
         raise FleetError(f"demo fleet: apps per device must be between 0 and {len(CATALOG) + tail_apps}")
-    with OutputFolder(out, empty=not force, what="; give --force to write into it anyway") as folder:
+    with OutputFolder(
+        out,
+        empty=not force,
+        what="; give --force to write into it anyway",
+        record=RECORD,
+        owner="appveto demo-data",
+        replace_foreign=True,
+    ) as folder:
         writers = _Writers(folder, devices_per_file, taken_at, layouts=layouts)
         try:
             return _generate(

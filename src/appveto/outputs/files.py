@@ -28,6 +28,13 @@ reference data, a workspace's configuration) goes through :func:`write_file`,
 * **One mode.** New files get mode 0666 minus the umask (as ``touch`` or a shell
   redirection would), whatever the command.
 
+* **Never over a file the command did not write** (an :class:`OutputFolder` given a
+  ``record``): the folder keeps the list of the files the command's last run wrote there
+  (``.appveto-written``); a file already in the folder under a name the command writes is
+  replaced only when that list holds it (``replace_foreign=True``, a command's ``--force``,
+  replaces it anyway), and the files of the last run that this one did not write again are
+  removed, so the folder never mixes two runs' output.
+
 An existing character device or FIFO (``/dev/null``, ``/dev/stdout``, a named pipe) is
 written into, not replaced. Writing to standard output is the CLI's business.
 """
@@ -472,6 +479,13 @@ def _collision_key(rel: str) -> str:
     return unicodedata.normalize("NFC", rel).casefold()
 
 
+RECORD = ".appveto-written"
+"""The list of the files a command's last run wrote into an :class:`OutputFolder`."""
+
+_RECORD_HEAD = "# the files {owner} wrote into this folder on its last run, one a line\n"
+_RECORD_MAX = 32 << 20
+
+
 class OutputFolder:
     """A folder a command writes several files into (notices, an export bundle, pages).
 
@@ -479,13 +493,33 @@ class OutputFolder:
     without following symbolic links: a link already there is refused. With
     ``empty=True`` a folder that holds anything is refused. Close it (or use it as a
     context manager) to release the folder handles.
+
+    With ``record`` (a file name such as :data:`RECORD`; ``owner`` names the command in
+    messages), the folder keeps the list of the files written by the last run: an existing
+    file under a name this run writes is refused unless that list holds it or
+    ``replace_foreign``, and on a successful close the files of the last run not written
+    again are removed (:attr:`removed`) before the list is replaced by this run's.
     """
 
     def __init__(
-        self, root: str | os.PathLike[str], *, guard: Guard = NO_GUARD, empty: bool = False, what: str = ""
+        self,
+        root: str | os.PathLike[str],
+        *,
+        guard: Guard = NO_GUARD,
+        empty: bool = False,
+        what: str = "",
+        record: str | None = None,
+        owner: str = "appveto",
+        replace_foreign: bool = False,
     ) -> None:
         self.root = Path(root)
         self.guard = guard
+        self.record = record
+        self.owner = owner
+        self.replace_foreign = replace_foreign
+        self.removed: list[str] = []
+        """Files of the last run (listed in ``record``) that this one removed."""
+        self._previous: set[str] = set()
         self._batch: list[_Pending] = []
         self._written: dict[str, str] = {}
         self._dirs: dict[str, int] = {}
@@ -518,9 +552,35 @@ class OutputFolder:
         if empty:
             left = sorted(os.listdir(self._dirs[""]))
             if left:
-                self.close()
+                self._close_dirs()
                 shown = ", ".join(left[:3]) + (", ..." if len(left) > 3 else "")
                 raise _error(self.root, f"is not empty ({shown}){what}")
+        if record is not None:
+            try:
+                self._previous = self._read_record(record)
+            except BaseException:
+                self._close_dirs()
+                raise
+
+    def _read_record(self, record: str) -> set[str]:
+        shown = self.root / record
+        try:
+            flags = os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)  # a FIFO: no wait
+            fd = os.open(record, flags, dir_fd=self._dirs[""])
+        except FileNotFoundError:
+            return set()
+        except OSError as exc:
+            reason = f"cannot read the list of the files written here: {exc.strerror or exc}"
+            raise _error(shown, reason) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise _error(shown, "is not a regular file")
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(_RECORD_MAX + 1)
+        if len(data) > _RECORD_MAX:
+            raise _error(shown, f"is larger than {_RECORD_MAX >> 20} MiB")
+        text = data.decode("utf-8", "surrogateescape")
+        return {line for line in text.split("\n")[1:] if line}
 
     @property
     def written(self) -> tuple[str, ...]:
@@ -565,11 +625,24 @@ class OutputFolder:
         if not rel or rel.startswith("/") or any(p in ("", ".", "..") or "\0" in p for p in parts):
             raise _error(shown, "is not a plain relative file name")
         key = _collision_key(rel)
+        if self.record is not None:
+            if key == _collision_key(self.record):
+                raise _error(shown, f"is the list of the files {self.owner} wrote here; not a file to write")
+            if "\n" in rel or "\r" in rel:
+                raise _error(shown, "holds a line break; not a file name to write")
         if key in self._written:
             first = self._written[key]
             same = "" if first == rel else f" as '{first}'"
             raise _error(shown, f"would be written twice in this run (the same file name{same})")
         dfd = self._dir(parts[:-1], shown)
+        if self.record is not None and not self.replace_foreign and rel not in self._previous:
+            st = _lstat_at(dfd, parts[-1])
+            if st is not None and stat.S_ISREG(st.st_mode):
+                raise _error(
+                    shown,
+                    f"exists and was not written by {self.owner} (it is not in {self.record}); "
+                    "move it away or give --force to replace it",
+                )
         real = os.path.join(self.real, *parts)
         out = _start(
             dfd,
@@ -630,11 +703,48 @@ class OutputFolder:
             p.discard()
 
     def close(self) -> None:
-        """:meth:`finish`, then release the folder handles."""
+        """:meth:`finish` (and, with a ``record``, remove the last run's files this one did
+        not write and replace the list), then release the folder handles."""
         try:
             self.finish()
+            if self.record is not None:
+                self._settle_record(self.record)
         finally:
             self._close_dirs()
+
+    def _settle_record(self, record: str) -> None:
+        written = list(self._written.values())
+        kept: list[str] = []
+        for rel in sorted(self._previous - set(written)):
+            parts = rel.split("/")
+            folder = "".join(f"/{p}" for p in parts[:-1])
+            dfd = self._dirs.get(folder) if folder else self._dirs[""]
+            st = _lstat_at(dfd, parts[-1]) if dfd is not None and "" not in parts else None
+            if st is None or dfd is None:
+                continue  # gone already, or in a folder this run did not open: nothing to do
+            if not stat.S_ISREG(st.st_mode):
+                kept.append(rel)  # replaced by a folder, a link...: not the file it wrote
+                continue
+            try:
+                os.unlink(parts[-1], dir_fd=dfd)
+                self.removed.append(rel)
+            except OSError:
+                kept.append(rel)
+        text = _RECORD_HEAD.format(owner=self.owner) + "".join(f"{r}\n" for r in [*written, *kept])
+        with _start(
+            self._dirs[""],
+            record,
+            self.root / record,
+            os.path.join(self.real, record),
+            self.guard,
+            exclusive=False,
+            own_dfd=False,
+            text=False,
+            newline=None,
+            batch=self._batch,
+        ) as out:
+            out.write(text.encode("utf-8", "surrogateescape"))
+        self.finish()
 
     def _close_dirs(self) -> None:
         for fd in self._dirs.values():
