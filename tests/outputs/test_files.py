@@ -412,3 +412,223 @@ def test_a_record_too_large_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
         OutputFolder(out, record=RECORD)
     monkeypatch.setattr(files, "_RECORD_MAX", (out / RECORD).stat().st_size)
     _run(out, {"a.md": "3"})
+
+
+# --------------------------------------------------------------------------- errors name the file
+
+
+def _only(info: pytest.ExceptionInfo[OutputError]) -> tuple[str | None, str]:
+    (d,) = info.value.diagnostics()
+    assert str(info.value) == f"{d.file}: {d.message}"
+    return d.file, d.message
+
+
+def _failing(err: int) -> object:
+    def fail(*_: object, **__: object) -> None:
+        raise OSError(err, os.strerror(err))
+
+    return fail
+
+
+@pytest.mark.parametrize("name", ["", ".", ".."])
+def test_a_target_that_names_a_folder_is_refused(tmp_path: Path, name: str) -> None:
+    target = f"{tmp_path}/{name}" if name else f"{tmp_path}/"
+    with pytest.raises(OutputError) as info:
+        open_file(target if name else Path(target) / "")
+    assert _only(info)[1] == "is a directory"
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.txt"
+    target.write_text("old\n")
+    monkeypatch.setattr(os, "fsync", _failing(errno.ENOSPC))
+    with pytest.raises(OutputError) as info:
+        write_file(target, "new\n")
+    assert _only(info) == (
+        str(target),
+        "cannot write: No space left on device (the previous file, if any, is unchanged)",
+    )
+    assert target.read_text() == "old\n" and _leftovers(tmp_path) == []
+
+
+def test_a_failed_rename_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "report.txt"
+    monkeypatch.setattr(os, "replace", _failing(errno.EACCES))
+    with pytest.raises(OutputError) as info:
+        write_file(target, "new\n")
+    assert _only(info) == (str(target), "cannot write: Permission denied")
+    assert not target.exists() and _leftovers(tmp_path) == []
+
+
+def test_exclusive_names_the_file_that_exists(tmp_path: Path) -> None:
+    target = tmp_path / "appveto.toml"
+    target.write_text("mine")
+    with pytest.raises(OutputError) as info:
+        write_file(target, "x", exclusive=True)
+    assert _only(info) == (str(target), "exists already; nothing was changed")
+
+
+def test_exclusive_on_a_file_system_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No hard links (EPERM, as on vfat): the name is created exclusively and the data copied."""
+    monkeypatch.setattr(os, "link", _failing(errno.EPERM))
+    target = tmp_path / "appveto.toml"
+    big = b"x" * ((1 << 20) + 5)  # more than one chunk of the copy
+    write_file(target, big, exclusive=True)
+    assert target.read_bytes() == big and _leftovers(tmp_path) == []
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()
+    with pytest.raises(OutputError) as info:
+        write_file(target, "second", exclusive=True)
+    assert _only(info) == (str(target), "exists already; nothing was changed")
+    assert target.read_bytes() == big and _leftovers(tmp_path) == []
+
+
+def test_exclusive_passes_other_link_errors_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "link", _failing(errno.EACCES))
+    target = tmp_path / "appveto.toml"
+    with pytest.raises(OutputError) as info:
+        write_file(target, "x", exclusive=True)
+    assert _only(info) == (str(target), "cannot write: Permission denied")
+    assert not target.exists() and _leftovers(tmp_path) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_folder_that_cannot_be_flushed_names_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from appveto.outputs import files
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.md").write_text("old")
+    monkeypatch.setattr(files, "_sync", _failing(errno.ENOSPC))
+    with pytest.raises(OutputError) as info, OutputFolder(out) as f:
+        f.write("a.md", "new")
+        f.write("b.md", "new")
+    assert _only(info) == (
+        str(out),
+        "cannot write: No space left on device (the previous file, if any, is unchanged)",
+    )
+    assert sorted(os.listdir(out)) == ["a.md"] and (out / "a.md").read_text() == "old"
+
+
+def test_a_file_of_a_folder_that_cannot_be_put_in_place_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    real_replace = os.replace
+
+    def replace(src: str, dst: str, **kw: object) -> None:
+        if dst == "b.md":
+            raise OSError(errno.EACCES, "Permission denied")
+        real_replace(src, dst, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OutputError) as info, OutputFolder(out) as f:
+        f.write("a.md", "A")
+        f.write("b.md", "B")
+        f.write("c.md", "C")
+    assert _only(info) == (str(out / "b.md"), "cannot write: Permission denied")
+    assert sorted(os.listdir(out)) == ["a.md", "c.md"]
+
+
+def test_folder_errors_name_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plain").write_text("x")
+    (out / "dir.md").mkdir()
+    with OutputFolder(out) as f:
+        with pytest.raises(OutputError) as info:
+            f.write("plain/x.md", "x")
+        assert _only(info) == (str(out / "plain/x.md"), "'plain' on the way is not a folder")
+        with pytest.raises(OutputError) as info:
+            f.write("dir.md", "x")
+        assert _only(info) == (str(out / "dir.md"), "is a directory")
+        with pytest.raises(OutputError) as info:
+            f.write("../x", "x")
+        assert _only(info) == (str(out / "../x"), "is not a plain relative file name")
+        f.write("a/b/c.md", "deep")
+        f.write("a/b/d.md", "deep too")  # the folders opened once, reused
+    assert (out / "a/b/c.md").read_text() == "deep" and (out / "a/b/d.md").read_text() == "deep too"
+    assert _leftovers(out) == []
+
+
+def test_a_folder_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError) as info:
+        OutputFolder(tmp_path / "file")
+    assert _only(info) == (str(tmp_path / "file"), "exists and is not a folder")
+
+
+def test_text_mode_and_newlines(tmp_path: Path) -> None:
+    with open_file(tmp_path / "a.txt", text=True, newline="\r\n") as out:
+        out.write("one\ntwo \u00e9\udcff\n")
+    assert (tmp_path / "a.txt").read_bytes() == b"one\r\ntwo \xc3\xa9\\udcff\r\n"
+    with OutputFolder(tmp_path / "f") as f, f.open("b.txt", text=True) as out:
+        out.write("x\n")
+    assert (tmp_path / "f" / "b.txt").read_bytes() == b"x\n"
+    write_file(tmp_path / "c.txt", "\udcff")
+    assert (tmp_path / "c.txt").read_bytes() == b"\\udcff"
+
+
+def test_an_exception_while_writing_discards_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), open_file(target) as out:
+        out.write(b"new")
+        raise RuntimeError("half-way")
+    assert target.read_text() == "old" and _leftovers(tmp_path) == []
+    with pytest.raises(OutputError) as info, open_file(target) as out:
+        raise OSError(errno.EFBIG, "File too large")
+    assert _only(info) == (
+        str(target),
+        "cannot write: File too large (the previous file, if any, is unchanged)",
+    )
+    assert target.read_text() == "old" and _leftovers(tmp_path) == []
+
+
+def test_guard_of_reads_files_folders_and_names(tmp_path: Path) -> None:
+    a = tmp_path / "a.yaml"
+    a.write_text("x")
+    folder = tmp_path / "pol"
+    folder.mkdir()
+    missing = tmp_path / "missing.db"
+    g = Guard.of([missing, folder, a], folders=[tmp_path / "extra"])
+    st = a.stat()
+    assert g.files == frozenset({(st.st_dev, st.st_ino)})
+    assert g.paths == frozenset(os.path.realpath(p) for p in (missing, folder, a))
+    assert g.folders == (os.path.realpath(folder), os.path.realpath(tmp_path / "extra"))
+    link = tmp_path / "other-name.yaml"
+    os.link(a, link)
+    with pytest.raises(OutputError) as info:
+        write_file(link, "x", guard=g)
+    assert _only(info) == (
+        str(link),
+        f"refusing to overwrite an input file of this command ({a})",
+    )
+    both = g | Guard.of([link])
+    assert both.files == g.files and both.paths == g.paths | {os.path.realpath(link)}
+
+
+@pytest.mark.parametrize(
+    ("url", "files"),
+    [
+        (None, []),
+        ("postgresql://h/db", []),
+        ("sqlite:///:memory:", []),
+        ("sqlite:////srv/ws/appveto.db?mode=ro", ["/srv/ws/appveto.db"]),
+        ("sqlite:///rel.db", ["rel.db"]),
+        ("/srv/ws/appveto.db", ["/srv/ws/appveto.db"]),
+    ],
+)
+def test_store_files(url: str | None, files: list[str]) -> None:
+    expected = [f + s for f in files for s in ("", "-wal", "-shm", "-journal")]
+    assert store_files(url) == expected
