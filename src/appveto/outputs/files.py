@@ -643,12 +643,19 @@ class OutputFolder:
                     f"exists and was not written by {self.owner} (it is not in {self.record}); "
                     "move it away or give --force to replace it",
                 )
-        real = os.path.join(self.real, *parts)
-        out = _start(
+        out = self._start(dfd, parts, text=text, newline=newline)
+        self._written[key] = rel
+        return out
+
+    def _start(
+        self, dfd: int, parts: list[str], *, text: bool = False, newline: str | None = None
+    ) -> OutputFile:
+        """A file of this folder's batch: ``parts`` is its path, ``dfd`` its open folder."""
+        return _start(
             dfd,
             parts[-1],
-            shown,
-            real,
+            self.root.joinpath(*parts),
+            os.path.join(self.real, *parts),
             self.guard,
             exclusive=False,
             own_dfd=False,
@@ -656,8 +663,6 @@ class OutputFolder:
             newline=newline,
             batch=self._batch,
         )
-        self._written[key] = rel
-        return out
 
     def write(self, rel: str, data: str | bytes) -> Path:
         """Write ``rel`` atomically; see the module."""
@@ -731,18 +736,7 @@ class OutputFolder:
             except OSError:
                 kept.append(rel)
         text = _RECORD_HEAD.format(owner=self.owner) + "".join(f"{r}\n" for r in [*written, *kept])
-        with _start(
-            self._dirs[""],
-            record,
-            self.root / record,
-            os.path.join(self.real, record),
-            self.guard,
-            exclusive=False,
-            own_dfd=False,
-            text=False,
-            newline=None,
-            batch=self._batch,
-        ) as out:
+        with self._start(self._dirs[""], [record]) as out:
             out.write(text.encode("utf-8", "surrogateescape"))
         self.finish()
 
