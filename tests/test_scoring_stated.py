@@ -20,7 +20,7 @@ DATA = {"AV-PERM-003": CheckWeighting("data-access")}  # its per-check cap (60) 
         (Severity.LOW, Confidence.HIGH, 2.0, 0.8),
         (Severity.LOW, Confidence.LOW, 1.0, 0.4),
         (Severity.MEDIUM, Confidence.HIGH, 6.0, 2.4),
-        (Severity.MEDIUM, Confidence.MEDIUM, 4.5, 1.8)
+        (Severity.MEDIUM, Confidence.MEDIUM, 4.5, 1.8),
         (Severity.MEDIUM, Confidence.LOW, 3.0, 1.2),
         (Severity.HIGH, Confidence.HIGH, 15.0, 6.0),
         (Severity.HIGH, Confidence.MEDIUM, 11.25, 4.5),
