@@ -84,7 +84,11 @@ def _copy(dest: Path) -> None:
     for rel in files:
         src, dst = REPO / rel, dest / rel
         if src.is_symlink():  # examples/policies -> the package's copy, kept as a link
-            if not dst.is_symlink():
+            if not dst.is_symlink() or dst.readlink() != src.readlink():
+                if dst.is_dir() and not dst.is_symlink():  # a copy of an older layout
+                    shutil.rmtree(dst)
+                elif dst.exists() or dst.is_symlink():
+                    dst.unlink()
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 dst.symlink_to(src.readlink())
             continue
