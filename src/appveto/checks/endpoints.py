@@ -1,8 +1,10 @@
 """Endpoints named in the APK: URLs, host names and IP literals (no network access).
 
 Sources: DEX string constants, resource strings, manifest intent-filter data, strings
-of native libraries and the subject CN of X.509 certificates shipped in the APK. Each
-endpoint carries its registrable domain (Public Suffix List) and verifiable evidence.
+of native libraries, the subject CN of X.509 certificates shipped in the APK, and the
+strings only hidden code shows (code decoded from hidden payloads, constants the app's own
+string decoders decrypt: source ``hidden-code``, evidence naming where it was decoded from).
+Each endpoint carries its registrable domain (Public Suffix List) and verifiable evidence.
 
 A name is a host only when it could be one: a public suffix the list knows with a
 registrable label in front of it (``sd`` alone is a suffix, not a host); a bare string
@@ -22,8 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from appveto.apk.model import Apk
-from appveto.checks.facts import facts, memo
+from appveto.apk.model import Apk, descriptor_to_java
+from appveto.checks.facts import Facts, facts, memo
 from appveto.findings import Evidence, EvidenceKind, Location
 from appveto.kb.domains import is_ip_literal, public_suffix, registrable_domain
 
@@ -34,6 +36,9 @@ class EndpointSource(StrEnum):
     MANIFEST = "manifest"
     NATIVE = "native"
     CERTIFICATE = "certificate"
+    HIDDEN = "hidden-code"
+    """Strings of code decoded from a hidden payload, or decrypted by the app's own string
+    decoder (:mod:`appveto.apk.hidden`, :mod:`appveto.checks.codefacts`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +203,29 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
                     ),
                 )
 
+    for text, loc, origin in _hidden_texts(f):
+        for m in _URL_RE.finditer(text):
+            ev = Evidence(EvidenceKind.STRING, m.group(0), loc, f"URL {origin}")
+            add(m.group(2), m.group(1), m.group(0), EndpointSource.HIDDEN, ev)
+        bare = text.strip().casefold()
+        ip_text = ip_of(bare)
+        if ip_text is not None:
+            add(
+                ip_text,
+                None,
+                None,
+                EndpointSource.HIDDEN,
+                Evidence(EvidenceKind.STRING, text, loc, f"IP address {origin}"),
+            )
+        elif _HOST_RE.fullmatch(bare) and _plausible_bare_host(bare):
+            add(
+                bare,
+                None,
+                None,
+                EndpointSource.HIDDEN,
+                Evidence(EvidenceKind.STRING, bare, loc, f"host name {origin}"),
+            )
+
     for entry, cn in certificate_names(apk):
         ev = Evidence(
             EvidenceKind.ENTRY, cn, Location(entry=entry), f"subject CN of a certificate in {entry}"
@@ -219,6 +247,37 @@ def _collect(apk: Apk) -> tuple[Endpoint, ...]:
             )
         )
     return tuple(out)
+
+
+def _hidden_texts(f: Facts) -> Iterable[tuple[str, Location, str]]:
+    """The strings only hidden code shows: those of DEX and native code decoded from hidden
+    payloads (located at the payload's entry) and the plain text of constants the app's own
+    string decoders decrypt (located at the decoder), each with its origin for the evidence."""
+    for code in f.hidden.code:
+        loc = Location(entry=_origin_entry(code.origin))
+        origin = f"in hidden code decoded from {code.origin}"
+        if code.dex is not None:
+            for s in code.dex.strings:
+                yield s, loc, origin
+        if code.native is not None:
+            for s in code.native.strings_sample:
+                yield s, loc, origin
+    for dec in f.code.decoders:
+        loc = Location(
+            entry=dec.entry,
+            class_name=descriptor_to_java(dec.method.class_name),
+            method=f"{dec.method.name}{dec.method.descriptor}",
+        )
+        for _enc, plain in dec.decoded:
+            yield plain, loc, f"decrypted from a string constant by {dec.java} ({dec.scheme})"
+
+
+def _origin_entry(origin: str) -> str:
+    """The archive entry a hidden payload's origin starts from: ``assets/x`` of
+    ``assets/x (base64)``, ``lib.so`` of ``lib.so@4096 (zlib)``, the first chunk of
+    ``a.part1+a.part2 (...)``."""
+    head = origin.split(" (", 1)[0]
+    return re.split(r"[@+!]| string ", head, maxsplit=1)[0] or origin
 
 
 def _line_at(blob: str, pos: int) -> str:

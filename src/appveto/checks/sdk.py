@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appveto.apk.model import Apk
+from appveto.apk.model import Apk, descriptor_to_java
 from appveto.checks.endpoints import Endpoint, endpoints
 from appveto.checks.facts import facts, memo
 from appveto.findings import Evidence, EvidenceKind, Location
@@ -28,15 +28,37 @@ class TrackerMatch:
     hosts: tuple[str, ...]
     """Endpoints that matched the network signature."""
     evidence: tuple[Evidence, ...]
+    hidden_count: int = 0
+    """How many of the matched classes are defined only by code decoded from a hidden
+    payload (:attr:`Facts.hidden_classes`)."""
 
 
 def match_trackers(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
     return memo(apk, f"trackers:{id(kb)}", lambda: _match(apk, kb))
 
 
+def _hidden_java(apk: Apk) -> dict[str, str]:
+    """Classes defined by decoded hidden code (dotted names), with their origin."""
+    return memo(
+        apk,
+        "hidden-java",
+        lambda: {
+            descriptor_to_java(d): o
+            for d, o in facts(apk).hidden_classes.items()
+            if descriptor_to_java(d) not in facts(apk).defined_java
+        },
+    )
+
+
+def _all_classes(apk: Apk) -> list[str]:
+    """The app's classes and those of decoded hidden code: a tracker loaded from a hidden
+    payload is still embedded in the app."""
+    return [*facts(apk).defined_java, *_hidden_java(apk)]
+
+
 def _packages(apk: Apk) -> tuple[str, dict[str, list[str]]]:
     by_pkg: dict[str, list[str]] = {}
-    for cls in facts(apk).defined_java:
+    for cls in _all_classes(apk):
         pkg = cls.rpartition(".")[0]
         by_pkg.setdefault(pkg, []).append(cls)
     blob = "\n".join(p + "." for p in sorted(by_pkg))
@@ -44,7 +66,7 @@ def _packages(apk: Apk) -> tuple[str, dict[str, list[str]]]:
 
 
 def _class_blob(apk: Apk) -> str:
-    return "\n".join(sorted(facts(apk).defined_java))
+    return "\n".join(sorted(_all_classes(apk)))
 
 
 def _line(blob: str, pos: int) -> str:
@@ -98,18 +120,26 @@ def _match(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
     for cls, (_, i) in memo(apk, f"tracker-credit:{id(kb)}", lambda: _credit(apk, kb)).items():
         credited.setdefault(i, []).append(cls)
     eps = endpoints(apk)
+    hidden = _hidden_java(apk)
     out: list[TrackerMatch] = []
     for i, classes in credited.items():
         t = kb.trackers[i]
-        sample = sorted(classes)[:3]
+        # classes of hidden code first: they are the evidence a reader would not find
+        sample = sorted(classes, key=lambda c: (c not in hidden, c))[:3]
         net = t.network_pattern()
         hosts = [e.host for e in eps if net.search(e.host)] if net is not None else []
         ev: list[Evidence] = [
-            Evidence(EvidenceKind.CLASS, c, Location(class_name=c), f"matches code signature of {t.name}")
+            Evidence(
+                EvidenceKind.CLASS,
+                c,
+                Location(class_name=c),
+                f"matches code signature of {t.name}" + (f", {hidden[c]}" if c in hidden else ""),
+            )
             for c in sample
         ]
         ev.extend(_host_evidence(t, hosts, eps))
-        out.append(TrackerMatch(t, tuple(sample), len(classes), tuple(hosts), tuple(ev)))
+        n_hidden = sum(1 for c in classes if c in hidden)
+        out.append(TrackerMatch(t, tuple(sample), len(classes), tuple(hosts), tuple(ev), n_hidden))
     return tuple(sorted(out, key=lambda m: (m.tracker.name, m.tracker.id)))
 
 

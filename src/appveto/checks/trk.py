@@ -31,7 +31,8 @@ def tracker_code(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
     """Reports each known tracker SDK whose classes are in the app's DEX.
 
     What it checks:
-        Class names of the primary DEX files against the code signatures of the
+        Class names of the primary DEX files, and of DEX code decoded from hidden
+        payloads (counted and marked as such), against the code signatures of the
         knowledge base's tracker list: the Exodus Privacy list (shipped with appveto,
         newer after ``appveto data update``) and a few SDKs it lacks. Exodus semantics:
         one tracker per SDK whose signature matches classes of that SDK; each class
@@ -68,6 +69,7 @@ def tracker_code(apk: Apk, kb: KnowledgeBase) -> Iterator[Finding]:
         yield finding(
             "AV-TRK-001",
             f"{t.name} by {_vendor_text(kb, t)}: {m.class_count} class(es) present"
+            + (f", {m.hidden_count} of them in hidden code" if m.hidden_count else "")
             + (f" [{', '.join(t.categories)}]" if t.categories else "")
             + " (presence, not proof of use)",
             subject=t.name,
