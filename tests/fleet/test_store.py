@@ -38,6 +38,16 @@ TABLES = {
     "installed_apps",
     "import_log",
     "alembic_version",
+    # the server's (appveto serve, migration 0003_serve)
+    "accounts",
+    "account_sessions",
+    "api_tokens",
+    "app_versions",
+    "vettings",
+    "scan_jobs",
+    "finding_reviews",
+    "vetting_steps",
+    "audit_log",
 }
 
 DIRECTORY = {

@@ -33,6 +33,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "appveto.cli.compliance_cmd",
     "appveto.cli.demo_cmd",
     "appveto.cli.report_cmds",
+    "appveto.cli.serve_cmd",
+    "appveto.cli.audit_cmd",
 )
 
 EXIT_OK = 0

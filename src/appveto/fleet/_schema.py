@@ -220,3 +220,137 @@ import_log = Table(
     Column("rows_skipped", Integer, nullable=False),
     Column("errors", Text, nullable=False),
 )
+
+# ---------------------------------------------------------------- the server (appveto serve)
+# Accounts, sessions, API tokens, the vetting workflow (SP 800-163) and the audit trail of
+# appveto.web; created by migration 0003_serve.
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("password_hash", Text),
+    Column("roles", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+"""People who sign in to the server; ``roles`` is a comma-separated sorted list."""
+
+account_sessions = Table(
+    "account_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Index("ix_account_sessions_account", "account_id"),
+)
+"""Browser sessions; the cookie holds the token, the store only its SHA-256."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("roles", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime()),
+    Column("revoked_at", UtcDateTime()),
+)
+"""Bearer tokens for scripts: shown once, stored hashed, scoped to some of the account's roles."""
+
+app_versions = Table(
+    "app_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("size", Integer, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("package", Text),
+    Column("version_code", Integer),
+    Column("version_name", Text),
+    Column("label", Text),
+    Column("uploaded_at", UtcDateTime(), nullable=False),
+    Index("ix_app_versions_package", "package"),
+)
+"""Uploaded files, one row per distinct content (SHA-256); the file is ``uploads/<sha256>.apk``."""
+
+vettings = Table(
+    "vettings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("app_version_id", Integer, ForeignKey("app_versions.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("submitted_by", Text, nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_vettings_app_version", "app_version_id"),
+)
+"""One pass of an app version through the workflow: intake, testing, review, audit, decision."""
+
+scan_jobs = Table(
+    "scan_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vetting_id", Integer, ForeignKey("vettings.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("started_at", UtcDateTime()),
+    Column("finished_at", UtcDateTime()),
+    Column("error", Text),
+    Column("result", Text),
+    Index("ix_scan_jobs_status", "status"),
+    Index("ix_scan_jobs_vetting", "vetting_id"),
+)
+"""The testing step: pending, running, done, failed or timed_out; ``result`` is the scan record (JSON)."""
+
+finding_reviews = Table(
+    "finding_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vetting_id", Integer, ForeignKey("vettings.id"), nullable=False),
+    Column("finding_key", Text, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("severity", String(20)),
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_finding_reviews_vetting", "vetting_id"),
+)
+"""An analyst's suppression or re-grading of a finding, with its written reason (never deleted)."""
+
+vetting_steps = Table(
+    "vetting_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vetting_id", Integer, ForeignKey("vettings.id"), nullable=False),
+    Column("step", String(20), nullable=False),
+    Column("verdict", String(20)),
+    Column("text", Text, nullable=False),
+    Column("cited", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_vetting_steps_vetting", "vetting_id"),
+)
+"""Each recorded step of a vetting (intake, note, recommendation, decision) with who and when."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+"""Append-only, hash-chained: ``hash`` covers this entry and ``prev_hash`` (see appveto.web.audit)."""
