@@ -74,6 +74,15 @@ def _password() -> str:
 def _run(args: argparse.Namespace) -> int:
     from appveto.fleet.workspace import load_workspace
 
+    try:
+        import argon2  # noqa: F401
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        raise AppvetoError(
+            f"appveto serve needs its optional dependencies ({exc.name} is missing): "
+            "pip install 'appveto[serve]'"
+        ) from None
     ws = load_workspace(args.workspace)
     if args.create_admin is not None:
         from appveto.web.access import Role
