@@ -62,12 +62,19 @@ def register(subparsers: Any) -> None:
 
 
 def _password() -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass("password (at least 12 characters): ")
-        if getpass.getpass("again: ") != first:
-            raise AppvetoError("the two passwords differ; nothing was created")
-        return first
-    line = sys.stdin.readline()
+    try:
+        if sys.stdin.isatty():
+            first = getpass.getpass("password (at least 12 characters): ")
+            if getpass.getpass("again: ") != first:
+                raise AppvetoError("the two passwords differ; nothing was created")
+            return first
+        line = sys.stdin.readline()
+    except (OSError, ValueError, EOFError) as exc:
+        raise AppvetoError(
+            f"cannot read the password from standard input ({exc}); nothing was created"
+        ) from None
+    if not line:
+        raise AppvetoError("no password on standard input; nothing was created")
     return line.rstrip("\r\n")
 
 
