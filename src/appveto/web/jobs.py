@@ -38,11 +38,11 @@ def _child(lifeline_args: tuple[Any, ...], path: str, now: datetime, out: Any) -
 
     attach(*lifeline_args)
     from appveto.kb.load import load_kb
-    from appveto.report.json_report import scan_records
+    from appveto.scan import scan_many
 
     try:
         kb = load_kb()
-        (record,) = scan_records([path], kb, now=now)
+        (record,) = scan_many([path], kb, now=now)
         out.send_bytes(record.model_dump_json().encode("utf-8"))
     except Exception as exc:  # the knowledge base itself failed: said, not hidden
         out.send_bytes(json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc}"}).encode("utf-8"))
