@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,9 @@ def register(subparsers: Any) -> None:
     v.set_defaults(handler=_verify)
     e = sub.add_parser("export", help="write the whole trail as CSV or JSON lines")
     _workspace(e)
-    e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
+    from appveto.report.registry import choices
+
+    e.add_argument("--format", choices=choices("audit"), default="csv", help="csv (default) or jsonl")
     e.add_argument("--output", "-o", metavar="FILE", help="write here (default: standard output)")
     e.set_defaults(handler=_export)
     p.set_defaults(handler=lambda _args: _usage(p))
@@ -64,18 +65,10 @@ def _verify(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from appveto.cli._io import workspace_guard, write_output
     from appveto.fleet.workspace import load_workspace
-    from appveto.outputs import csvcells
+    from appveto.report import registry
     from appveto.web import audit
 
     with load_workspace(args.workspace).open_store() as store:
-        rows = [e.row() for e in audit.entries(store.engine)]
-    if args.format == "csv":
-        text = csvcells.document(audit.EXPORT_COLUMNS, rows)
-    else:
-        text = "".join(
-            json.dumps(dict(zip(audit.EXPORT_COLUMNS, r, strict=True)), ensure_ascii=False, sort_keys=True)
-            + "\n"
-            for r in rows
-        )
+        text = registry.render("audit", args.format, audit.trail(store.engine))
     write_output(text, args.output, guard=workspace_guard(args))
     return 0

@@ -19,6 +19,7 @@ Documents and what their renderers take:
 ``timeline``   a sequence of :class:`~appveto.policy.timeline.TimelineEvent`
 ``notice``     a :class:`~appveto.compliance.notices.Notice` (eml: option ``sender``)
 ``policy-*``   lint warnings, resolved decisions, policy changes (``appveto policy``)
+``audit``      an :class:`~appveto.report.audit.AuditRows` (the server's audit trail)
 =============  ==============================================================
 """
 
@@ -42,6 +43,7 @@ Document = Literal[
     "policy-lint",
     "policy-show",
     "policy-diff",
+    "audit",
 ]
 DOCUMENTS: tuple[Document, ...] = get_args(Document)
 

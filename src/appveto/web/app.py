@@ -28,7 +28,7 @@ from appveto.errors import AppvetoError
 from appveto.findings import Severity
 from appveto.fleet.store import Store
 from appveto.fleet.workspace import Workspace
-from appveto.outputs import csvcells
+from appveto.report import registry
 from appveto.web import accounts, audit, workflow
 from appveto.web.access import AccessError, Permission, Role, allowed
 from appveto.web.accounts import Principal, Throttle
@@ -624,7 +624,7 @@ def _audit_csv(request: Request, p: Principal) -> Response:
             detail={"format": "csv"},
             now=_now(),
         )
-    text = csvcells.document(audit.EXPORT_COLUMNS, (e.row() for e in audit.entries(ctx.engine)))
+    text = registry.render("audit", "csv", audit.trail(ctx.engine))
     return Response(
         text,
         media_type="text/csv; charset=utf-8",

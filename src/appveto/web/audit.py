@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from appveto.fleet._schema import audit_log
+from appveto.report.audit import AuditRows
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -122,6 +123,11 @@ def entries(engine: Engine, *, limit: int | None = None, newest_first: bool = Fa
             yield Entry(
                 int(r.seq), r.at, r.actor, r.source, r.action, r.target, r.detail, r.prev_hash, r.hash
             )
+
+
+def trail(engine: Engine) -> AuditRows:
+    """The whole trail, oldest first, for the ``audit`` document of the report registry."""
+    return AuditRows(EXPORT_COLUMNS, [e.row() for e in entries(engine)])
 
 
 def count(engine: Engine) -> int:
