@@ -11,9 +11,9 @@ import pytest
 
 from appveto.errors import FleetError
 from appveto.fleet.directory import read_directory
-from appveto.fleet.importers._common import MAX_STRING, long_string
 from appveto.fleet.ingest import import_inventory
 from appveto.fleet.store import Store
+from appveto.jsoncap import MAX_STRING, long_string
 from tests.fleet import payloads as pl
 
 AT = datetime(2024, 5, 20, 9, 0, tzinfo=UTC)

@@ -286,6 +286,30 @@ def test_unreadable_json_is_a_located_error(text: str, message: str) -> None:
     assert [(d.file, d.message) for d in exc.value.diagnostics()] == [("trackers.json", message)]
 
 
+def test_a_string_over_the_cap_is_a_located_error_and_one_at_the_cap_is_read() -> None:
+    """Knowledge-base files cap JSON strings as the importers do (128 KiB, the CSV field limit)."""
+    from appveto.errors import KnowledgeBaseError
+    from appveto.kb.load import _json
+
+    at_cap = "x" * 131_072
+    assert _json(json.dumps({"trackers": [{"name": at_cap}]}).encode(), "trackers.json") == {
+        "trackers": [{"name": at_cap}]
+    }
+    with pytest.raises(KnowledgeBaseError) as exc:
+        _json(json.dumps({"trackers": [{"name": "ok"}, {"name": at_cap + "x"}]}).encode(), "trackers.json")
+    assert [(d.file, d.message) for d in exc.value.diagnostics()] == [
+        (
+            "trackers.json",
+            "trackers[1].name: a string of 131,073 characters; strings are limited to 131,072 characters",
+        )
+    ]
+    # a key too; length counts decoded characters, not the escaped text
+    with pytest.raises(KnowledgeBaseError, match="the object: a key of 140,000 characters"):
+        _json(("{" + json.dumps("\\" * 70_000 + "é" * 70_000) + ": 1}").encode(), "entities.json")
+    escaped = json.dumps(["\\" * 100_000])  # 200,000 characters of text, 100,000 decoded
+    assert _json(escaped.encode(), "entities.json") == ["\\" * 100_000]
+
+
 def test_owner_lookup_walks_up_private_suffixes_to_the_entity() -> None:
     kb = load_baseline()
     # the Public Suffix List's private section makes www.googleapis.com registrable by itself

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from appveto.errors import Diagnostic, FleetError
-from appveto.fleet.importers._common import MAX_STRING, long_string, may_hold_long_string
 from appveto.fleet.importers._platforms import platform_of
 from appveto.fleet.model import (
     Authority,
@@ -50,6 +49,7 @@ from appveto.fleet.model import (
     RoleId,
     System,
 )
+from appveto.jsoncap import MAX_STRING, long_string, may_hold_long_string
 
 DIRECTORY_FORMATS: tuple[str, ...] = ("csv", "json", "scim")
 CSV_COLUMNS: tuple[str, ...] = (

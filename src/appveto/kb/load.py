@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from appveto.errors import Diagnostic, KnowledgeBaseError
+from appveto.jsoncap import MAX_STRING, long_string, may_hold_long_string
 from appveto.kb.domains import owner_candidates
 from appveto.kb.model import (
     ApiRule,
@@ -65,7 +66,7 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def _json(data: bytes, file: str) -> Any:
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        value = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise KnowledgeBaseError(
             f"{file} is not UTF-8",
@@ -83,6 +84,15 @@ def _json(data: bytes, file: str) -> Any:
         raise KnowledgeBaseError(
             f"{file} is not readable JSON", diagnostics=(Diagnostic(what, file=file),)
         ) from None
+    where = long_string(value) if may_hold_long_string(data) else None
+    if where is not None:
+        raise KnowledgeBaseError(
+            f"{file} holds a string over {MAX_STRING:,} characters",
+            diagnostics=(
+                Diagnostic(f"{where}; strings are limited to {MAX_STRING:,} characters", file=file),
+            ),
+        )
+    return value
 
 
 def _bad(file: str, where: str, message: str) -> KnowledgeBaseError:

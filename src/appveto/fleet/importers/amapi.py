@@ -40,16 +40,15 @@ import msgspec
 from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import (
-    MAX_STRING,
     clean,
     iter_json,
-    may_hold_long_string,
     parse_time,
     read_text,
     text_or_none,
 )
 from appveto.fleet.importers._memo import Memo
 from appveto.fleet.model import DeviceRecord, ManagementMode, Ownership, Platform
+from appveto.jsoncap import MAX_STRING, may_hold_long_string
 
 _OWNERSHIP = {"COMPANY_OWNED": Ownership.COMPANY, "PERSONALLY_OWNED": Ownership.PERSONAL}
 _MODE = {"DEVICE_OWNER": ManagementMode.FULLY_MANAGED, "PROFILE_OWNER": ManagementMode.WORK_PROFILE}
