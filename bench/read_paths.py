@@ -4,9 +4,8 @@
 
 Writes a synthetic fleet with ``demo-data --layouts`` (one file per layout and source,
 ``--devices`` devices per file) and times, per file, each way the code can read it:
-for Apple plists the importer's reader (``loads_xml``: the plain-subset fast path, which
-hands anything unusual to the strict reader), the strict ElementTree reader alone and
-``plistlib``; for AMAPI JSON the importer's msgspec path and ``json.loads``. CPU time of
+for Apple plists the importer's reader (``loads_xml``, the strict ElementTree reader, or
+``loads_binary``) and ``plistlib``; for AMAPI JSON the importer's msgspec path and ``json.loads``. CPU time of
 this process (``time.process_time``), best of ``--repeat``; rows/s counts app rows.
 """
 
@@ -70,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                     if data[:8] == b"bplist00":
                         paths["importer"] = partial(_plist.loads_binary, data)
                     else:
-                        paths["importer"] = partial(_plist.loads_xml, data, tables=True)
-                        paths["strict"] = partial(_plist._loads_tree, data.removeprefix(b"\xef\xbb\xbf"))
+                        paths["importer"] = partial(_plist.loads_xml, data)
                     paths["plistlib"] = partial(plistlib.loads, data)
                 else:
                     text = data.decode("utf-8-sig")

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from appveto.errors import FleetError
 from appveto.fleet._parallel import RecordingSink
 from appveto.fleet.importers import apple
-from appveto.fleet.importers._memo import Memo
 
 _KEYS = ("Identifier", "Name", "ShortVersion", "Version", "Source")
 _ascii = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)
@@ -171,60 +170,16 @@ def test_head_of_the_file(tmp_path: Path, data: bytes, expected: str | None) -> 
         assert got is not None and expected in got
 
 
-def _file_record(path: Path, tables: bool) -> object:
-    from appveto.fleet.importers import _plist
-
+def _file_record(path: Path) -> object:
     sink = RecordingSink()
-    with pytest.MonkeyPatch.context() as m:
-        if not tables:
-            m.setattr(apple, "loads_xml", lambda data, tables=False: _plist.loads_xml(data))
-        try:
-            apple.IMPORTER.read(path, path.name, sink)
-        except FleetError as exc:
-            return str(exc)
+    try:
+        apple.IMPORTER.read(path, path.name, sink)
+    except FleetError as exc:
+        return str(exc)
     return sink.events, sink.app_keys, list(sink.rows)
 
 
-_table_values = st.one_of(
-    st.sampled_from(["", " ", "ok", " ok ", "é", "a\x00b", "\u3000x", "com.x", "1.0"]), _ascii
-)
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    keys=st.lists(st.sampled_from([*_KEYS, "Other"]), min_size=1, max_size=6),
-    rows=st.lists(st.lists(_table_values, min_size=6, max_size=6), min_size=1, max_size=5),
-    extra=st.sampled_from(["none", "status", "query"]),
-)
-def test_app_lists_read_as_tables(
-    tmp_path_factory: pytest.TempPathFactory, keys: list[str], rows: list[list[str]], extra: str
-) -> None:
-    """A file whose app lists the plist reader gives as tables (every app the same string
-    keys) imports exactly as when the reader gives lists of dictionaries."""
-    apps = "".join(
-        "<dict>"
-        + "".join(f"<key>{k}</key><string>{v}</string>" for k, v in zip(keys, row, strict=False))
-        + "</dict>"
-        for row in rows
-    )
-    tail = {
-        "none": "",
-        "status": "<key>Status</key><array><dict><key>a</key><string>b</string></dict></array>",
-        "query": "<key>QueryResponses</key><dict><key>L</key><array>"
-        "<dict><key>a</key><string>b</string></dict></array></dict>",
-    }[extra]
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0">\n<array>'
-        f"<dict><key>UDID</key><string>u1</string><key>InstalledApplicationList</key><array>{apps}</array>{tail}</dict>"
-        f"<dict><key>UDID</key><string>u2</string><key>InstalledApplicationList</key><array>{apps}</array></dict>"
-        "</array>\n</plist>\n"
-    )
-    path = tmp_path_factory.mktemp("t") / "apps.plist"
-    path.write_text(body, encoding="utf-8", errors="surrogatepass")
-    assert _file_record(path, True) == _file_record(path, False)
-
-
-def test_a_repeated_key_in_a_table_keeps_its_last_value(tmp_path: Path) -> None:
+def test_a_repeated_key_keeps_its_last_value(tmp_path: Path) -> None:
     app = (
         "<dict><key>Identifier</key><string>first</string><key>Name</key><string>N</string>"
         "<key>ShortVersion</key><string>1</string><key>Identifier</key><string>last</string></dict>"
@@ -236,9 +191,8 @@ def test_a_repeated_key_in_a_table_keeps_its_last_value(tmp_path: Path) -> None:
         f"<key>InstalledApplicationList</key><array>{app}{app}</array></dict>\n</plist>\n",
         encoding="utf-8",
     )
-    tabled = _file_record(path, True)
-    assert tabled == _file_record(path, False)
-    assert tabled[1] == [("unknown", "last", "N", "1", None)]  # type: ignore[index]
+    got = _file_record(path)
+    assert got[1] == [("unknown", "last", "N", "1", None)]  # type: ignore[index]
 
 
 def _two_platforms(apps: str) -> str:
@@ -256,17 +210,8 @@ def _two_platforms(apps: str) -> str:
     )
 
 
-@pytest.mark.parametrize("bound", [None, 1, 2])
-def test_app_texts_remembered_per_platform(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bound: int | None
-) -> None:
-    """The same app text read again (on another device, of another platform) gives that
-    device's key; small memory bounds (the memos start afresh often) change nothing."""
-    from appveto.fleet.importers import _plist
-
-    limit = bound or 65_536
-    monkeypatch.setattr(apple, "_TABLE_KEYS", Memo(limit))
-    monkeypatch.setattr(_plist, "_PIECES", Memo(limit))
+def test_same_apps_on_two_platforms(tmp_path: Path) -> None:
+    """The same app list on an iPhone and an iPad gives each device its platform's keys."""
     apps = "\n\t".join(
         f"<dict><key>Identifier</key><string>com.a{i % 3}</string><key>Name</key><string>A {i % 3}</string>"
         f"<key>ShortVersion</key><string> 1.{i % 3} </string></dict>"
@@ -274,20 +219,13 @@ def test_app_texts_remembered_per_platform(
     )
     path = tmp_path / "apps.plist"
     path.write_text(_two_platforms(apps), encoding="utf-8")
-    got = _file_record(path, True)
-    assert got == _file_record(path, False)
-    keys = got[1]  # type: ignore[index]
+    keys = _file_record(path)[1]  # type: ignore[index]
     assert sorted({k[0] for k in keys}) == ["ios", "ipados"]
     assert ("ios", "com.a1", "A 1", "1.1", None) in keys and ("ipados", "com.a1", "A 1", "1.1", None) in keys
-    if bound is None:
-        # three apps, each text once (the first app of a list has no text before its <dict>)
-        assert len(_plist._PIECES.group(("Identifier", "Name", "ShortVersion"))) == 4
-    else:
-        assert _plist._PIECES.held <= bound and apple._TABLE_KEYS.held <= bound
 
 
-def test_an_unusual_app_text_read_before_still_takes_the_general_loop(tmp_path: Path) -> None:
-    """A text remembered as not usual (a blank name) sends its list, each time, the general way."""
+def test_an_unusual_app_takes_the_general_loop(tmp_path: Path) -> None:
+    """A blank name sends its list the general way (the app keeps its identifier)."""
     app = (
         "<dict><key>Identifier</key><string>{}</string><key>Name</key><string>{}</string>"
         "<key>ShortVersion</key><string>1</string></dict>"
@@ -296,6 +234,5 @@ def test_an_unusual_app_text_read_before_still_takes_the_general_loop(tmp_path: 
     usual = app.format("com.a", "A")
     path = tmp_path / "apps.plist"
     path.write_text(_two_platforms(usual + odd), encoding="utf-8")
-    got = _file_record(path, True)
-    assert got == _file_record(path, False)
+    got = _file_record(path)
     assert ("ios", "com.b", None, "1", None) in got[1]  # type: ignore[index]

@@ -26,18 +26,9 @@ from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from appveto.fleet._rows import AppKey
 from appveto.fleet.importers._base import InventorySink, refuse
 from appveto.fleet.importers._common import text_or_none
-from appveto.fleet.importers._memo import Memo
-from appveto.fleet.importers._plist import (
-    CONTAINER_TYPES,
-    PlistError,
-    StringTable,
-    loads_binary,
-    loads_xml,
-    with_lists,
-)
+from appveto.fleet.importers._plist import PlistError, loads_binary, loads_xml
 from appveto.fleet.model import DeviceRecord, ManagementMode, Platform
 
 _LEAD = re.compile(rb"[\xef\xbb\xbf \t\r\n]*")
@@ -98,67 +89,6 @@ def _plain_columns(apps: list[Any]) -> tuple[list[Any], list[Any], list[Any], It
     return ids, names, versions, sources
 
 
-_TABLE_KEYS: Memo[tuple[str, ...], AppKey | None] = Memo()
-"""Per table shape and platform: the app key of each row read before, ``None`` for a row
-that is not usual. Rows of the same text are the same tuple (the plist reader's), so a
-row read before costs one lookup."""
-
-
-def _table_keys(table: StringTable, platform: str) -> list[AppKey] | None:
-    """The app keys of a list the plist reader gave as a table, when every row is usual
-    (as :func:`_plain_columns` says of a list); else ``None``."""
-    group = (table.keys, platform)
-    keys = list(map(_TABLE_KEYS.group(group).get, table.rows, repeat(False)))
-    if False in keys:
-        where = {k: i for i, k in enumerate(table.keys)}  # a repeated key: its last value
-        try:
-            columns = (where["Identifier"], where["Name"], where["ShortVersion"], where.get("Source"))
-        except KeyError:
-            return None
-        for i in [i for i, key in enumerate(keys) if key is False]:
-            row = table.rows[i]
-            keys[i] = key = _row_key(row, platform, *columns)
-            _TABLE_KEYS.add(group, row, key, sum(map(len, row)))
-    if None in keys:
-        return None
-    return keys  # type: ignore[return-value]  # no None (or False) is left
-
-
-def _row_key(
-    row: tuple[str, ...], platform: str, ident: int, name: int, version: int, source: int | None
-) -> AppKey | None:
-    """The key of a usual row (see :func:`_plain_columns`), else ``None``."""
-    values = [row[ident], row[name], row[version]]
-    if source is not None:
-        values.append(row[source])
-    joined = "".join(values)
-    if not joined.isascii() or "\x00" in joined:
-        return None
-    stripped = [v.strip() for v in values]
-    if "" in stripped:
-        return None
-    return (platform, stripped[0], stripped[1], stripped[2], stripped[3] if source is not None else None)
-
-
-def _lists_but_apps(doc: Any) -> Any:
-    """The parsed document as without ``tables``, but for each response's app list.
-
-    In place (the document is this importer's own): only the containers in it are
-    visited, not every string and flag of every response.
-    """
-    if isinstance(doc, dict):
-        for k in [
-            k for k, v in doc.items() if k != "InstalledApplicationList" and v.__class__ in CONTAINER_TYPES
-        ]:
-            doc[k] = with_lists(doc[k])
-        return doc
-    if isinstance(doc, list):
-        for i in [i for i, r in enumerate(doc) if r.__class__ in CONTAINER_TYPES]:
-            doc[i] = _lists_but_apps(doc[i]) if isinstance(doc[i], dict) else with_lists(doc[i])
-        return doc
-    return with_lists(doc)
-
-
 def _device_key(resp: dict[str, Any]) -> str | None:
     return text_or_none(resp.get("UDID")) or text_or_none(resp.get("EnrollmentID"))
 
@@ -184,7 +114,7 @@ class AppleImporter:
             elif data.startswith(b"bplist", head):
                 raise plistlib.InvalidFileException()  # text before a binary plist
             else:
-                doc = loads_xml(data, tables=True)
+                doc = loads_xml(data)
         except PlistError as exc:
             raise refuse(display, f"broken plist: {exc}", line=exc.line, column=exc.column) from None
         except ExpatError as exc:
@@ -208,7 +138,6 @@ class AppleImporter:
             RecursionError,
         ) as exc:
             raise refuse(display, f"broken plist: {exc or type(exc).__name__}") from None
-        doc = _lists_but_apps(doc)
         single = isinstance(doc, dict)
         responses: list[Any] = [doc] if single else doc if isinstance(doc, list) else []
         if not responses:
@@ -256,9 +185,7 @@ class AppleImporter:
         self, resp: dict[str, Any], entry: str | None, info: dict[str, dict[str, Any]], sink: InventorySink
     ) -> None:
         apps: Any = resp.get("InstalledApplicationList")
-        n_apps = (
-            len(apps.rows) if isinstance(apps, StringTable) else len(apps) if isinstance(apps, list) else 0
-        )
+        n_apps = len(apps) if isinstance(apps, list) else 0
         key = _device_key(resp)
         if key is None:
             sink.bad(
@@ -272,7 +199,7 @@ class AppleImporter:
         if status != "Acknowledged":
             sink.bad(f"device {key}: command status {status!r}, no app list", line=None, entry=entry)
             return
-        if not isinstance(apps, list | StringTable):
+        if not isinstance(apps, list):
             sink.bad(f"device {key}: 'InstalledApplicationList' must be an array", line=None, entry=entry)
             return
         q = info.get(key, {})
@@ -297,12 +224,6 @@ class AppleImporter:
             return
         prefix = f"{entry}." if entry else ""
         plat = platform.value
-        if isinstance(apps, StringTable):
-            keys = _table_keys(apps, plat)
-            if keys is not None:  # the usual list, read before row by row
-                sink.keyed_apps(key, keys)
-                return
-            apps = apps.dicts()
         app = sink.app
         columns = _plain_columns(apps)
         if columns is not None:  # the usual list: handed over column by column
