@@ -95,6 +95,18 @@ def workspace_guard(args: argparse.Namespace, *, policies: Path | None = None) -
     return Guard.of(inputs, folders)
 
 
+def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
+    """``-w/--workspace DIR``: the workspace folder a command opens (default: the current folder)."""
+    parser.add_argument(
+        "--workspace",
+        "-w",
+        metavar="DIR",
+        type=Path,
+        default=Path("."),
+        help="the workspace folder (default: the current folder)",
+    )
+
+
 def add_policy_options(parser: argparse.ArgumentParser, *, workspace_help: str | None = None) -> None:
     """The one grammar for where policies come from: ``-w/--workspace WS`` (its ``policies/``
     folder; default the current folder) and ``--policies DIR`` to read another folder."""

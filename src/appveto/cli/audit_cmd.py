@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -18,10 +17,12 @@ def register(subparsers: Any) -> None:
     )
     sub = p.add_subparsers(dest="audit_command", metavar="ACTION")
     v = sub.add_parser("verify", help="recompute the hash chain; exit 1 when an entry was edited or deleted")
-    _workspace(v)
+    from appveto.cli._io import add_workspace_argument
+
+    add_workspace_argument(v)
     v.set_defaults(handler=_verify)
     e = sub.add_parser("export", help="write the whole trail as CSV or JSON lines")
-    _workspace(e)
+    add_workspace_argument(e)
     from appveto.report.registry import choices
 
     e.add_argument("--format", choices=choices("audit"), default="csv", help="csv (default) or jsonl")
@@ -33,17 +34,6 @@ def register(subparsers: Any) -> None:
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
-
-
-def _workspace(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--workspace",
-        "-w",
-        metavar="DIR",
-        type=Path,
-        default=Path("."),
-        help="the workspace folder (default: the current folder)",
-    )
 
 
 def _verify(args: argparse.Namespace) -> int:

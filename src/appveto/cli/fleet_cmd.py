@@ -45,14 +45,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
     """``--workspace DIR`` and ``--db URL``: where the store is (see :func:`open_store`)."""
-    parser.add_argument(
-        "--workspace",
-        "-w",
-        metavar="DIR",
-        type=Path,
-        default=Path("."),
-        help="the workspace folder (default: the current folder)",
-    )
+    from appveto.cli._io import add_workspace_argument
+
+    add_workspace_argument(parser)
     parser.add_argument(
         "--db",
         metavar="URL",

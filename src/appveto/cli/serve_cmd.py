@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
 from typing import Any
 
 from appveto.errors import AppvetoError
@@ -26,14 +25,9 @@ def register(subparsers: Any) -> None:
         "hash-chained audit trail. Pages at /, the JSON API under /api/ (OpenAPI at /api/openapi.json). "
         "Create the first administrator with --create-admin NAME.",
     )
-    p.add_argument(
-        "--workspace",
-        "-w",
-        metavar="DIR",
-        type=Path,
-        default=Path("."),
-        help="the workspace folder (default: the current folder)",
-    )
+    from appveto.cli._io import add_workspace_argument
+
+    add_workspace_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument(
