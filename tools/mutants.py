@@ -57,7 +57,10 @@ GROUPS: dict[str, Group] = {
         ("tests/checks/test_checks.py", "tests/checks/test_corpus.py", *GOLDEN_SCANS),
     ),
     "coverage": Group(("src/appveto/checks/coverage.py",), ("tests/checks/test_coverage.py", *GOLDEN_SCANS)),
-    "scoring": Group(("src/appveto/scoring.py",), ("tests/test_scoring.py", *GOLDEN_SCANS)),
+    "scoring": Group(
+        ("src/appveto/scoring.py",),
+        ("tests/test_scoring.py", "tests/test_scoring_stated.py", *GOLDEN_SCANS),
+    ),
     "evaluate": Group(("src/appveto/compliance/evaluate.py",), ("tests/compliance/test_evaluate.py",)),
     # the one writer and the escapers (tests/outputs holds their unit tests with stated values)
     "files": Group(("src/appveto/outputs/files.py",), ("tests/outputs/test_files.py",)),
