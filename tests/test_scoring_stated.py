@@ -299,3 +299,71 @@ def test_undeterminable_permissions_share_the_cap_of_60() -> None:
     assert [c.points for c in da.contributions] == [6.0] * 10 + [0.0]
     assert [c.capped for c in da.contributions] == [False] * 10 + [True]
     assert da.points == 60.0
+
+
+def test_an_unknown_check_before_a_known_one_does_not_stop_the_count() -> None:
+    # the unknown critical finding sorts first; the hygiene finding after it still counts 15 -> 3
+    fs = [_f("AV-XXX-999", Severity.CRITICAL), _f("AV-MAN-001", Severity.HIGH)]
+    assert score(fs, weighting=W.get).total == 3.0
+
+
+def test_the_coverage_cap_receives_the_findings_confidence() -> None:
+    one_step_down = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW}
+    f = _f("AV-PERM-001", Severity.HIGH, Confidence.MEDIUM, subject="a")
+    r = score([f], weighting=W.get, coverage_cap=lambda c: one_step_down.get(c, Confidence.LOW))
+    (c,) = r.subscore("data-access").contributions
+    assert (c.confidence, c.points) == (Confidence.LOW, 7.5)  # medium one step down: 15 x 0.5
+
+
+def test_an_unknown_part_names_itself_in_the_error() -> None:
+    with pytest.raises(KeyError, match="no-such-part"):
+        score([], weighting=W.get).subscore("no-such-part")
+
+
+def test_a_cut_keeps_its_hundredths() -> None:
+    # high x medium = 11.25 first (subject a), then high x high = 15 cut to 20 - 11.25 = 8.75
+    fs = [
+        _f("AV-MAN-001", Severity.HIGH, Confidence.MEDIUM, subject="a"),
+        _f("AV-MAN-001", Severity.HIGH, subject="b"),
+    ]
+    hyg = score(fs, weighting=W.get).subscore("security-hygiene")
+    assert [(c.points, c.capped) for c in hyg.contributions] == [(11.25, False), (8.75, True)]
+
+
+def test_the_floor_tops_up_findings_with_hundredths() -> None:
+    # 20% unread: floor 20; obfuscation high x medium = 11.25 -> the floor adds 8.75
+    r = score([_f("AV-OBF-001", Severity.HIGH, Confidence.MEDIUM)], weighting=W.get, readable_share=0.8)
+    aud = r.subscore("auditability")
+    assert [c.points for c in aud.contributions] == [11.25, 8.75]
+    assert r.explanation[1] == "auditability is at least 100 x the unread share: 20 (its findings: 11.25)"
+
+
+def test_findings_equal_to_the_floor_need_no_sentence() -> None:
+    # 15% unread: floor 15; obfuscation high = 15: nothing added, no floor sentence
+    r = score([_f("AV-OBF-001", Severity.HIGH)], weighting=W.get, readable_share=0.85)
+    assert [c.check_id for c in r.subscore("auditability").contributions] == ["AV-OBF-001"]
+    assert not any(line.startswith("auditability is at least") for line in r.explanation)
+
+
+def test_two_thirds_unread_in_the_explanation() -> None:
+    # readable 0.333 -> unread 0.667; an undeterminable permission: 6 x 0.667 = 4.002 -> 4.0;
+    # data access 4 x 0.4 = 1.6; auditability 66.7 x 0.2 = 13.34; measured 14.94;
+    # concealment 0.667 x (45 - 14.94) = 20.05; total 34.99 -> 35.0
+    r = score([_f("AV-PERM-002", Severity.LOW, subject="READ_SMS")], weighting=W.get, readable_share=0.333)
+    assert r.subscore("data-access").points == 4.0
+    assert (r.measured, r.concealment, r.total) == (14.94, 20.05, 35.0)
+    assert r.explanation[1:] == (
+        "1 dangerous permission(s) of undeterminable use count as used: 4 point(s) each in "
+        "data-access (6 for a used sensitive permission x 66.7% of the code unread)",
+        "auditability is at least 100 x the unread share: 66.7 (its findings: 0)",
+        "concealment: 66.7% of the code could not be read and is taken to be as risky as the 'high' "
+        "level (45): + 0.667 x max(0, 45 - 14.94) = + 20.05",
+        "total: 35",
+    )
+
+
+def test_the_measured_score_is_rounded_to_hundredths() -> None:
+    # 0.1% unread, one undeterminable permission: 6 x 0.001 = 0.006 -> 0.01 in data access;
+    # floor 0.1; measured 0.4 x 0.01 + 0.2 x 0.1 = 0.024 -> 0.02; concealment 0.001 x 44.98 -> 0.04
+    r = score([_f("AV-PERM-002", Severity.LOW, subject="READ_SMS")], weighting=W.get, readable_share=0.999)
+    assert (r.measured, r.concealment, r.total) == (0.02, 0.04, 0.1)
