@@ -308,11 +308,11 @@ def test_an_unknown_check_before_a_known_one_does_not_stop_the_count() -> None:
 
 
 def test_the_coverage_cap_receives_the_findings_confidence() -> None:
-    one_step_down = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW}
-    f = _f("AV-PERM-001", Severity.HIGH, Confidence.MEDIUM, subject="a")
-    r = score([f], weighting=W.get, coverage_cap=lambda c: one_step_down.get(c, Confidence.LOW))
+    at_most_medium = {Confidence.HIGH: Confidence.MEDIUM}
+    f = _f("AV-PERM-001", Severity.HIGH, Confidence.LOW, subject="a")
+    r = score([f], weighting=W.get, coverage_cap=lambda c: at_most_medium.get(c, c))
     (c,) = r.subscore("data-access").contributions
-    assert (c.confidence, c.points) == (Confidence.LOW, 7.5)  # medium one step down: 15 x 0.5
+    assert (c.confidence, c.points) == (Confidence.LOW, 7.5)  # low stays low: 15 x 0.5
 
 
 def test_an_unknown_part_names_itself_in_the_error() -> None:
@@ -350,7 +350,8 @@ def test_two_thirds_unread_in_the_explanation() -> None:
     # data access 4 x 0.4 = 1.6; auditability 66.7 x 0.2 = 13.34; measured 14.94;
     # concealment 0.667 x (45 - 14.94) = 20.05; total 34.99 -> 35.0
     r = score([_f("AV-PERM-002", Severity.LOW, subject="READ_SMS")], weighting=W.get, readable_share=0.333)
-    assert r.subscore("data-access").points == 4.0
+    (c,) = r.subscore("data-access").contributions
+    assert (c.points, r.subscore("data-access").points) == (4.0, 4.0)
     assert (r.measured, r.concealment, r.total) == (14.94, 20.05, 35.0)
     assert r.explanation[1:] == (
         "1 dangerous permission(s) of undeterminable use count as used: 4 point(s) each in "
