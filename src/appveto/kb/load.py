@@ -563,10 +563,10 @@ def _baseline_bytes(name: str) -> bytes:
     return resources.files("appveto.kb").joinpath("baseline", name).read_bytes()
 
 
-SHIPPED_EXODUS_FILE = "kb/exodus/exodus_trackers.json"
+SHIPPED_EXODUS_FILE = "kb/exodus/trackers.json"
 SHIPPED_EXODUS_SOURCE = (
     "https://reports.exodus-privacy.eu.org/api/trackers (εxodus Privacy / ETIP), snapshot of 432 "
-    "trackers, newest 2023-12-05, shipped verbatim as kb/exodus/exodus_trackers.json "
+    "trackers, newest 2023-12-05, shipped as kb/exodus/trackers.json (the fields appveto reads) "
     "(provenance and licence: kb/exodus/SOURCE.md)"
 )
 SHIPPED_EXODUS_DATE = "2023-12-05"
@@ -574,8 +574,9 @@ EXODUS_LICENCE = "ODbL-1.0 (database) + DbCL-1.0 (contents), εxodus Privacy / E
 
 
 def shipped_exodus_bytes() -> bytes:
-    """The Exodus Privacy tracker list that ships with appveto, as published (ODbL)."""
-    return resources.files("appveto.kb").joinpath("exodus", "exodus_trackers.json").read_bytes()
+    """The Exodus Privacy tracker list that ships with appveto: every published tracker with
+    the fields appveto reads (``tools/exodus_extract.py``; ODbL, see kb/exodus/SOURCE.md)."""
+    return resources.files("appveto.kb").joinpath("exodus", "trackers.json").read_bytes()
 
 
 def _own_prefixes(t: Tracker) -> tuple[str, ...]:
