@@ -324,6 +324,33 @@ def _check_cited(conn: Connection, vetting_id: int, cited: Sequence[str]) -> lis
     return sorted(set(cited), key=list(cited).index)
 
 
+def _advance(
+    conn: Connection,
+    vetting_id: int,
+    step: str,
+    to: State,
+    detail: dict[str, Any],
+    *,
+    principal: Principal,
+    source: str,
+    now: datetime,
+) -> None:
+    """One workflow step, in the caller's transaction: the step recorded (who, when, verdict,
+    reason, cited findings), the vetting moved to its next state, and the audit entry."""
+    cited = detail.get("cited", ())
+    _step(conn, vetting_id, step, detail["verdict"], detail["reason"], cited, principal.username, now)
+    conn.execute(update(vettings).where(vettings.c.id == vetting_id).values(state=to.value))
+    audit.append(
+        conn,
+        actor=principal.username,
+        source=source,
+        action=step,
+        target=f"vetting:{vetting_id}",
+        detail=detail,
+        now=now,
+    )
+
+
 def recommend(
     engine: Engine,
     vetting_id: int,
@@ -343,17 +370,14 @@ def recommend(
                 f"vetting {vetting_id} is {row.state}: a recommendation follows the finished scan", 409
             )
         cited_ok = _check_cited(conn, vetting_id, cited)
-        _step(conn, vetting_id, "recommendation", verdict.value, reason, cited_ok, principal.username, now)
-        conn.execute(
-            update(vettings).where(vettings.c.id == vetting_id).values(state=State.RECOMMENDED.value)
-        )
-        audit.append(
+        _advance(
             conn,
-            actor=principal.username,
+            vetting_id,
+            "recommendation",
+            State.RECOMMENDED,
+            {"verdict": verdict.value, "reason": reason, "cited": cited_ok},
+            principal=principal,
             source=source,
-            action="recommendation",
-            target=f"vetting:{vetting_id}",
-            detail={"verdict": verdict.value, "reason": reason, "cited": cited_ok},
             now=now,
         )
 
@@ -392,15 +416,14 @@ def decide(
                 "(separation of duties)",
                 status=403,
             )
-        _step(conn, vetting_id, "decision", verdict.value, reason, (), principal.username, now)
-        conn.execute(update(vettings).where(vettings.c.id == vetting_id).values(state=State.DECIDED.value))
-        audit.append(
+        _advance(
             conn,
-            actor=principal.username,
+            vetting_id,
+            "decision",
+            State.DECIDED,
+            {"verdict": verdict.value, "reason": reason},
+            principal=principal,
             source=source,
-            action="decision",
-            target=f"vetting:{vetting_id}",
-            detail={"verdict": verdict.value, "reason": reason},
             now=now,
         )
 
