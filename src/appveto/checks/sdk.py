@@ -38,16 +38,15 @@ def match_trackers(apk: Apk, kb: KnowledgeBase) -> tuple[TrackerMatch, ...]:
 
 
 def _hidden_java(apk: Apk) -> dict[str, str]:
-    """Classes defined by decoded hidden code (dotted names), with their origin."""
-    return memo(
-        apk,
-        "hidden-java",
-        lambda: {
-            descriptor_to_java(d): o
-            for d, o in facts(apk).hidden_classes.items()
-            if descriptor_to_java(d) not in facts(apk).defined_java
-        },
-    )
+    """Classes defined by decoded hidden code (dotted names) and not by the app's own DEX,
+    with their origin."""
+
+    def build() -> dict[str, str]:
+        f = facts(apk)
+        named = ((descriptor_to_java(d), o) for d, o in f.hidden_classes.items())
+        return {java: o for java, o in named if java not in f.defined_java}
+
+    return memo(apk, "hidden-java", build)
 
 
 def _all_classes(apk: Apk) -> list[str]:
